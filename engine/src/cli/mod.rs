@@ -1,0 +1,240 @@
+//! The `umpire` command line.
+//!
+//! Exit codes: 0 ok, 1 violations (or failed checks), 2 usage or input
+//! error. Human output reads like compiler diagnostics; every command also
+//! speaks `--format json`.
+
+mod render;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::{Evaluator, GenerateOptions, League, Registry, Schedule};
+
+/// A constraint engine for sports and event schedules.
+#[derive(Debug, Parser)]
+#[command(name = "umpire", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Rule on a league's schedule: every game, then the season.
+    Eval(EvalArgs),
+    /// List the constraints and analyse their dependency graph.
+    Constraints(ConstraintsArgs),
+    /// Write a synthetic league and schedule of any size.
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+struct EvalArgs {
+    /// League directory (holding league.toml).
+    #[arg(long, value_name = "DIR")]
+    league: PathBuf,
+    /// Schedule file (.json or .toml); defaults to the league's `schedule`.
+    #[arg(long, value_name = "FILE")]
+    schedule: Option<PathBuf>,
+    /// More plugin directories, added to the league's own (repeatable).
+    #[arg(long = "plugins", value_name = "DIR")]
+    plugins: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+struct ConstraintsArgs {
+    /// League directory whose plugin directories to load.
+    #[arg(long, value_name = "DIR")]
+    league: Option<PathBuf>,
+    /// More plugin directories (repeatable).
+    #[arg(long = "plugins", value_name = "DIR")]
+    plugins: Vec<PathBuf>,
+    /// Print the dependency graph instead, in this format.
+    #[arg(long, value_enum)]
+    graph: Option<GraphFormat>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum GraphFormat {
+    /// Graphviz dot.
+    Dot,
+}
+
+#[derive(Debug, Args)]
+struct GenerateArgs {
+    /// Number of teams.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(2..=10_000))]
+    teams: u32,
+    /// Number of games.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    games: u32,
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output directory (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Plugin directories to list in the generated league.toml, relative to
+    /// DIR or absolute (repeatable).
+    #[arg(long = "plugins", value_name = "DIR")]
+    plugins: Vec<PathBuf>,
+}
+
+/// Parses the command line, runs the command and maps the outcome to an
+/// exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            let mut stderr = anstream::stderr();
+            let _ = writeln!(stderr, "{}: {err:#}", render::error_label());
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("UMPIRE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Eval(args) => eval(args),
+        Command::Constraints(args) => constraints(args),
+        Command::Generate(args) => generate(args),
+    }
+}
+
+fn eval(args: EvalArgs) -> Result<ExitCode> {
+    let league = League::load(&args.league)?;
+    let schedule_path = match args.schedule.clone().or_else(|| league.schedule_file.clone()) {
+        Some(p) => p,
+        None => bail!(
+            "{}: the league names no `schedule`; pass one with --schedule FILE",
+            args.league.display()
+        ),
+    };
+    let schedule = Schedule::load(&schedule_path, &league)?;
+    let mut dirs = league.plugin_dirs.clone();
+    dirs.extend(args.plugins.iter().cloned());
+    if dirs.is_empty() {
+        bail!(
+            "no plugin directories: the league lists no `plugins` and none were given with --plugins DIR"
+        );
+    }
+    let registry = Registry::load(&dirs)?;
+    let evaluator = Evaluator::new(Arc::new(league), Arc::new(registry));
+    let schedule = Arc::new(schedule);
+
+    let bar = progress_bar(schedule.len() as u64, args.format);
+    let report = evaluator.evaluate_with_progress(&schedule, &mut |done| {
+        if done % 64 == 0 {
+            bar.set_position(done as u64);
+        }
+    });
+    bar.finish_and_clear();
+
+    let mut out = anstream::stdout().lock();
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer(&mut out, &report).context("writing the report")?;
+            writeln!(out)?;
+        }
+        Format::Text => render::report(&mut out, &report, &schedule, evaluator.league())?,
+    }
+    out.flush()?;
+    Ok(if report.summary.valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn progress_bar(len: u64, format: Format) -> indicatif::ProgressBar {
+    if format == Format::Text && std::io::stderr().is_terminal() && len >= 1_000 {
+        let bar = indicatif::ProgressBar::new(len);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} evaluating [{bar:40}] {pos}/{len} games ({per_sec}, {eta} left)",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    }
+}
+
+fn constraints(args: ConstraintsArgs) -> Result<ExitCode> {
+    let mut dirs = Vec::new();
+    if let Some(dir) = &args.league {
+        dirs.extend(League::load(dir)?.plugin_dirs);
+    }
+    dirs.extend(args.plugins.iter().cloned());
+    if dirs.is_empty() {
+        bail!("no plugin directories: pass --league DIR or --plugins DIR");
+    }
+    let registry = Registry::load(&dirs)?;
+    let mut out = anstream::stdout().lock();
+    if args.graph == Some(GraphFormat::Dot) {
+        write!(out, "{}", registry.graph().to_dot(registry.manifests()))?;
+    } else if args.format == Format::Json {
+        let graph = registry.graph();
+        let value = serde_json::json!({
+            "plugin_dirs": dirs,
+            "constraints": registry.manifests(),
+            "levels": graph.levels(),
+            "max_depth": graph.max_depth(),
+            "bottlenecks": graph.bottlenecks(),
+        });
+        serde_json::to_writer(&mut out, &value)?;
+        writeln!(out)?;
+    } else {
+        render::constraints(&mut out, &registry, &dirs)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn generate(args: GenerateArgs) -> Result<ExitCode> {
+    let options = GenerateOptions {
+        teams: args.teams as usize,
+        games: args.games as usize,
+        seed: args.seed,
+        plugins: args.plugins,
+    };
+    let path = crate::generate(&options, &args.out)?;
+    let mut out = anstream::stdout().lock();
+    writeln!(
+        out,
+        "wrote {} ({} teams) and {} ({} games)",
+        path.display(),
+        options.teams,
+        args.out.join("schedule.json").display(),
+        options.games
+    )?;
+    Ok(ExitCode::SUCCESS)
+}

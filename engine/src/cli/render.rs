@@ -1,0 +1,236 @@
+//! Human output: reports as compiler-style diagnostics, the constraint
+//! registry as a table. Colour comes from anstyle and is stripped by anstream
+//! when the output is not a terminal.
+
+use std::io::{self, Write};
+
+use anstyle::{AnsiColor, Style};
+
+use crate::model::{Game, GameReport, Hardness, League, Report, Schedule, Status, Verdict};
+use crate::{Registry, Scope};
+
+const BOLD: Style = Style::new().bold();
+const RED: Style = AnsiColor::Red.on_default().bold();
+const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
+const CYAN: Style = AnsiColor::Cyan.on_default().bold();
+const MAGENTA: Style = AnsiColor::Magenta.on_default().bold();
+const BLUE: Style = AnsiColor::Blue.on_default().bold();
+const GREEN: Style = AnsiColor::Green.on_default().bold();
+const DIM: Style = Style::new().dimmed();
+
+pub(super) fn error_label() -> String {
+    format!("{RED}error{RED:#}")
+}
+
+fn label(hardness: Hardness) -> (Style, &'static str) {
+    match hardness {
+        Hardness::Hard => (RED, "error"),
+        Hardness::Soft => (YELLOW, "warning"),
+        Hardness::Preference => (CYAN, "note"),
+    }
+}
+
+/// Writes every violation and failed rule as a diagnostic, then the summary.
+pub(super) fn report(
+    out: &mut impl Write,
+    report: &Report,
+    schedule: &Schedule,
+    league: &League,
+) -> io::Result<()> {
+    for v in &report.schedule.verdicts {
+        verdict(out, v, "schedule".into())?;
+    }
+    for g in &report.games {
+        let location = schedule
+            .game(&g.game)
+            .map(|game| describe_game(game, g, league))
+            .unwrap_or_else(|| g.game.to_string());
+        for v in &g.verdicts {
+            verdict(out, v, location.clone())?;
+        }
+    }
+    summary(out, report)
+}
+
+fn describe_game(game: &Game, g: &GameReport, league: &League) -> String {
+    let venue = league
+        .venue(&game.venue)
+        .map_or(game.venue.to_string(), |v| v.name.clone());
+    let round = g.round.map(|r| format!(" · round {r}")).unwrap_or_default();
+    format!(
+        "{}{round} · {} vs {} · {} · {}",
+        game.id,
+        game.home,
+        game.away,
+        game.start.strftime("%a %Y-%m-%d %H:%M %Z"),
+        venue
+    )
+}
+
+fn verdict(out: &mut impl Write, v: &Verdict, location: String) -> io::Result<()> {
+    match v.status {
+        Status::Violated => {
+            let (style, word) = label(v.hardness);
+            for violation in &v.violations {
+                writeln!(
+                    out,
+                    "{style}{word}[{}]{style:#}{BOLD}: {}{BOLD:#}",
+                    v.constraint, violation.message
+                )?;
+                writeln!(out, "  {BLUE}-->{BLUE:#} {location}")?;
+                if !violation.entities.is_empty() {
+                    let touched: Vec<String> = violation
+                        .entities
+                        .iter()
+                        .map(|e| format!("{} {}", e.kind.as_str(), e.id))
+                        .collect();
+                    writeln!(out, "   {BLUE}={BLUE:#} touches: {}", touched.join(", "))?;
+                }
+                writeln!(
+                    out,
+                    "   {BLUE}={BLUE:#} {} {} · severity {} · penalty {} × weight {}",
+                    v.hardness.as_str(),
+                    "constraint",
+                    violation.severity.as_str(),
+                    violation.penalty,
+                    v.weight
+                )?;
+                if let Some(s) = &violation.suggestion {
+                    writeln!(out, "   {BLUE}={BLUE:#} {BOLD}help{BOLD:#}: {s}")?;
+                }
+                writeln!(out)?;
+            }
+        }
+        Status::Error | Status::Timeout => {
+            let word = if v.status == Status::Error {
+                "the rule failed"
+            } else {
+                "the rule timed out"
+            };
+            writeln!(
+                out,
+                "{MAGENTA}error[{}]{MAGENTA:#}{BOLD}: {word}{BOLD:#}",
+                v.constraint
+            )?;
+            writeln!(out, "  {BLUE}-->{BLUE:#} {location}")?;
+            if let Some(m) = &v.message {
+                writeln!(out, "   {BLUE}={BLUE:#} {m}")?;
+            }
+            writeln!(out)?;
+        }
+        Status::Passed | Status::Skipped | Status::Fallback => {}
+    }
+    Ok(())
+}
+
+fn summary(out: &mut impl Write, r: &Report) -> io::Result<()> {
+    let s = &r.summary;
+    writeln!(
+        out,
+        "{BOLD}summary{BOLD:#}: {} games · {} constraints · {} evaluations · {:.1} ms",
+        s.games, s.constraints, s.evaluations, s.elapsed_ms
+    )?;
+    writeln!(
+        out,
+        "  {RED}hard{RED:#}        {:>5} violations ({} games invalid{})",
+        s.hard_violations,
+        s.invalid_games,
+        if r.schedule.valid {
+            ""
+        } else {
+            ", schedule-wide rules broken"
+        }
+    )?;
+    writeln!(out, "  {YELLOW}soft{YELLOW:#}        {:>5} violations", s.soft_violations)?;
+    writeln!(out, "  {CYAN}preference{CYAN:#}  {:>5} violations", s.preference_violations)?;
+    writeln!(
+        out,
+        "  {DIM}errors {} · timeouts {} · skipped {}{DIM:#}",
+        s.errors, s.timeouts, s.skipped
+    )?;
+    writeln!(
+        out,
+        "  score {:.3} · penalties {} hard / {} soft / {} preference",
+        s.score, s.penalties.hard, s.penalties.soft, s.penalties.preference
+    )?;
+    if s.valid {
+        writeln!(out, "{GREEN}valid{GREEN:#}: no hard violation")
+    } else {
+        writeln!(
+            out,
+            "{RED}invalid{RED:#}: {} hard violation{}",
+            s.hard_violations,
+            if s.hard_violations == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// The registry as a table, then the graph analysis.
+pub(super) fn constraints(
+    out: &mut impl Write,
+    registry: &Registry,
+    dirs: &[std::path::PathBuf],
+) -> io::Result<()> {
+    let dirs: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+    writeln!(
+        out,
+        "{BOLD}{} constraints{BOLD:#} from {}\n",
+        registry.len(),
+        dirs.join(", ")
+    )?;
+    let width = registry
+        .manifests()
+        .iter()
+        .map(|m| m.id.len())
+        .max()
+        .unwrap_or(2)
+        .max(2);
+    writeln!(
+        out,
+        "  {BOLD}{:width$}  {:4}  {:8}  {:10}  {:>6}  {:>7}  {}{BOLD:#}",
+        "id", "kind", "scope", "hardness", "weight", "timeout", "depends on"
+    )?;
+    for m in registry.manifests() {
+        let deps: Vec<&str> = m.depends_on.iter().map(|d| &**d).collect();
+        writeln!(
+            out,
+            "  {:width$}  {:4}  {:8}  {:10}  {:>6}  {:>4} ms  {}",
+            m.id,
+            match m.kind {
+                crate::Kind::Rhai => "rhai",
+                crate::Kind::Wasm => "wasm",
+            },
+            match m.scope {
+                Scope::Game => "game",
+                Scope::Schedule => "schedule",
+            },
+            m.hardness.as_str(),
+            m.weight,
+            m.timeout.as_millis(),
+            if deps.is_empty() { "-".to_owned() } else { deps.join(", ") }
+        )?;
+    }
+    let graph = registry.graph();
+    writeln!(out, "\n{BOLD}levels{BOLD:#} (constraints in one level can run in parallel):")?;
+    for (i, level) in graph.levels().iter().enumerate() {
+        let ids: Vec<&str> = level.iter().map(|s| &**s).collect();
+        writeln!(out, "  {}: {}", i + 1, ids.join(", "))?;
+    }
+    writeln!(out, "{BOLD}max depth{BOLD:#}: {}", graph.max_depth())?;
+    let bottlenecks = graph.bottlenecks();
+    if bottlenecks.is_empty() {
+        writeln!(out, "{BOLD}bottlenecks{BOLD:#}: none (no constraint has dependents)")?;
+    } else {
+        writeln!(out, "{BOLD}bottlenecks{BOLD:#} (if one fails, its dependents skip):")?;
+        for b in bottlenecks {
+            writeln!(
+                out,
+                "  {:width$}  {} transitive dependent{}",
+                b.id,
+                b.transitive_dependents,
+                if b.transitive_dependents == 1 { "" } else { "s" }
+            )?;
+        }
+    }
+    Ok(())
+}

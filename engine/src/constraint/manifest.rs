@@ -1,0 +1,250 @@
+//! Constraint manifests: the TOML file that says what a rule is and how to
+//! run it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result, from_toml, read_to_string};
+use crate::model::Hardness;
+
+/// Default wall-clock deadline per call.
+pub const DEFAULT_TIMEOUT_MS: u64 = 100;
+/// Longest deadline a manifest may ask for.
+pub const MAX_TIMEOUT_MS: u64 = 60_000;
+/// Default weight.
+pub const DEFAULT_WEIGHT: u8 = 50;
+
+/// How a rule is implemented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A Rhai script.
+    Rhai,
+    /// A WebAssembly component.
+    Wasm,
+}
+
+/// What a rule is asked about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// Once per game, with read access to the whole schedule.
+    Game,
+    /// Once per schedule.
+    Schedule,
+}
+
+/// What an open circuit breaker answers in the rule's place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Fallback {
+    /// Answer passed.
+    Pass,
+    /// Answer violated.
+    Fail,
+    /// Answer skipped.
+    #[default]
+    Skip,
+}
+
+/// A validated manifest.
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    /// Unique id.
+    pub id: Arc<str>,
+    /// Display name.
+    pub name: String,
+    /// What the rule is for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// How it is implemented.
+    pub kind: Kind,
+    /// The code, resolved against the manifest's directory.
+    pub source: PathBuf,
+    /// The manifest file itself.
+    pub path: PathBuf,
+    /// What it is asked about.
+    pub scope: Scope,
+    /// How much it matters.
+    pub hardness: Hardness,
+    /// 0..=100.
+    pub weight: u8,
+    /// Constraints that must pass (when hard) before this one runs.
+    pub depends_on: Vec<Arc<str>>,
+    /// Free parameters the rule reads.
+    pub params: serde_json::Map<String, serde_json::Value>,
+    /// Wall-clock deadline per call.
+    #[serde(serialize_with = "as_millis")]
+    pub timeout: Duration,
+    /// What an open breaker answers.
+    pub fallback: Fallback,
+    /// Whether verdicts may be cached.
+    pub cacheable: bool,
+}
+
+fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_millis() as u64)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManifestFile {
+    id: String,
+    name: String,
+    description: Option<String>,
+    kind: Kind,
+    source: PathBuf,
+    scope: Scope,
+    hardness: Hardness,
+    weight: Option<u8>,
+    #[serde(default)]
+    depends_on: Vec<String>,
+    #[serde(default)]
+    params: serde_json::Map<String, serde_json::Value>,
+    timeout_ms: Option<u64>,
+    #[serde(default)]
+    fallback: Fallback,
+    cacheable: Option<bool>,
+}
+
+impl Manifest {
+    /// Reads and validates a manifest file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = read_to_string(path)?;
+        Self::from_toml_str(path, &text)
+    }
+
+    /// Parses and validates manifest text; `path` names it in errors and
+    /// anchors `source`.
+    pub fn from_toml_str(path: &Path, text: &str) -> Result<Self> {
+        let m: ManifestFile = from_toml(path, text)?;
+        let invalid = |field: &str, msg: String| Error::invalid(path, field, msg);
+        if m.id.is_empty()
+            || !m
+                .id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err(invalid(
+                "id",
+                format!(
+                    "\"{}\" is not a valid id; use letters, digits, '-', '_' and '.'",
+                    m.id
+                ),
+            ));
+        }
+        let weight = m.weight.unwrap_or(DEFAULT_WEIGHT);
+        if weight > 100 {
+            return Err(invalid("weight", format!("{weight} is out of range 0..=100")));
+        }
+        let timeout_ms = m.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
+        if !(1..=MAX_TIMEOUT_MS).contains(&timeout_ms) {
+            return Err(invalid(
+                "timeout_ms",
+                format!("{timeout_ms} is out of range 1..={MAX_TIMEOUT_MS}"),
+            ));
+        }
+        let mut depends_on: Vec<Arc<str>> = Vec::with_capacity(m.depends_on.len());
+        for dep in m.depends_on {
+            if dep == m.id {
+                return Err(invalid(
+                    "depends_on",
+                    format!("`{dep}` depends on itself"),
+                ));
+            }
+            if depends_on.iter().any(|d| **d == *dep) {
+                return Err(invalid("depends_on", format!("`{dep}` is listed twice")));
+            }
+            depends_on.push(dep.into());
+        }
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let source = dir.join(&m.source);
+        if !source.is_file() {
+            return Err(invalid(
+                "source",
+                format!(
+                    "{} does not exist (the path is relative to the manifest)",
+                    source.display()
+                ),
+            ));
+        }
+        Ok(Self {
+            id: m.id.into(),
+            name: m.name,
+            description: m.description,
+            kind: m.kind,
+            source,
+            path: path.to_owned(),
+            scope: m.scope,
+            hardness: m.hardness,
+            weight,
+            depends_on,
+            params: m.params,
+            timeout: Duration::from_millis(timeout_ms),
+            fallback: m.fallback,
+            cacheable: m.cacheable.unwrap_or(true),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, text: &str) -> PathBuf {
+        std::fs::write(dir.join("rule.rhai"), "pass()").unwrap();
+        let path = dir.join("rule.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    const GOOD: &str = r#"
+id = "rest"
+name = "Rest"
+kind = "rhai"
+source = "rule.rhai"
+scope = "game"
+hardness = "hard"
+[params]
+min_days = 2
+"#;
+
+    #[test]
+    fn defaults_apply_when_fields_are_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = Manifest::load(&write(dir.path(), GOOD)).unwrap();
+        assert_eq!(m.weight, DEFAULT_WEIGHT);
+        assert_eq!(m.timeout, Duration::from_millis(DEFAULT_TIMEOUT_MS));
+        assert_eq!(m.fallback, Fallback::Skip);
+        assert!(m.cacheable);
+        assert_eq!(m.params["min_days"], 2);
+        assert_eq!(m.source, dir.path().join("rule.rhai"));
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            (GOOD.replace("hardness", "hardnes"), "hardnes"),
+            (GOOD.replace("\"hard\"", "\"firm\""), "firm"),
+            (GOOD.replace("\"game\"", "\"season\""), "season"),
+            (format!("weight = 101\n{GOOD}"), "weight: 101 is out of range"),
+            (format!("weight = 300\n{GOOD}"), "weight"),
+            (format!("timeout_ms = 0\n{GOOD}"), "timeout_ms: 0 is out of range"),
+            (GOOD.replace("\"rest\"", "\"re st\""), "id: \"re st\" is not a valid id"),
+            (GOOD.replace("rule.rhai", "missing.rhai"), "source:"),
+            (format!("depends_on = [\"rest\"]\n{GOOD}"), "depends_on: `rest` depends on itself"),
+            (format!("fallback = \"maybe\"\n{GOOD}"), "maybe"),
+            (GOOD.replace("kind = \"rhai\"\n", ""), "missing field `kind`"),
+        ];
+        for (text, expected) in cases {
+            let path = write(dir.path(), &text);
+            let msg = Manifest::load(&path).unwrap_err().to_string();
+            assert!(msg.contains("rule.toml"), "{msg}");
+            assert!(msg.contains(expected), "{msg}\n  expected: {expected}");
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Constraints: manifests loaded from plugin directories, compiled once, and
+//! the dependency graph that orders them.
+//!
+//! A plugin directory holds any number of manifests (`*.toml`, top level
+//! only, so fixtures in subdirectories are never mistaken for rules). Every
+//! manifest is validated and its code compiled when the registry is built: a
+//! registry that exists is one that can run.
+
+mod graph;
+mod manifest;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use graph::{Bottleneck, DependencyGraph};
+pub use manifest::{
+    DEFAULT_TIMEOUT_MS, DEFAULT_WEIGHT, Fallback, Kind, MAX_TIMEOUT_MS, Manifest, Scope,
+};
+
+use crate::error::{Error, Result};
+use crate::runtime::{Program, RhaiLimits};
+
+/// A loaded constraint: its manifest and its compiled code.
+#[derive(Debug, Clone)]
+pub struct Constraint {
+    /// What it is.
+    pub manifest: Manifest,
+    pub(crate) program: Program,
+}
+
+impl Constraint {
+    /// The constraint's id.
+    pub fn id(&self) -> &Arc<str> {
+        &self.manifest.id
+    }
+}
+
+/// Every loaded constraint, with the dependency graph over them.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    constraints: Vec<Constraint>,
+    manifests: Vec<Manifest>,
+    graph: DependencyGraph,
+}
+
+impl Registry {
+    /// Loads every manifest in the directories, compiles the code and builds
+    /// the dependency graph, with the default script limits.
+    pub fn load(dirs: &[PathBuf]) -> Result<Self> {
+        Self::load_with(dirs, &RhaiLimits::default())
+    }
+
+    /// As [`Registry::load`], compiling under the given limits.
+    pub fn load_with(dirs: &[PathBuf], limits: &RhaiLimits) -> Result<Self> {
+        let mut manifests = Vec::new();
+        let mut seen: HashMap<Arc<str>, PathBuf> = HashMap::new();
+        for dir in dirs {
+            for path in manifest_files(dir)? {
+                let m = Manifest::load(&path)?;
+                if let Some(first) = seen.get(&m.id) {
+                    return Err(Error::DuplicateConstraint {
+                        id: m.id.to_string(),
+                        first: first.clone(),
+                        path,
+                    });
+                }
+                seen.insert(m.id.clone(), path);
+                manifests.push(m);
+            }
+        }
+        Self::from_manifests(manifests, limits)
+    }
+
+    /// Compiles already-validated manifests and builds the graph.
+    pub fn from_manifests(manifests: Vec<Manifest>, limits: &RhaiLimits) -> Result<Self> {
+        let graph = DependencyGraph::build(&manifests)?;
+        let compiler = crate::runtime::Compiler::new(limits);
+        let constraints = manifests
+            .iter()
+            .map(|m| {
+                Ok(Constraint {
+                    program: compiler.compile(m)?,
+                    manifest: m.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            constraints,
+            manifests,
+            graph,
+        })
+    }
+
+    /// The constraints, in load order.
+    pub fn constraints(&self) -> &[Constraint] {
+        &self.constraints
+    }
+
+    /// Their manifests, in load order.
+    pub fn manifests(&self) -> &[Manifest] {
+        &self.manifests
+    }
+
+    /// How many constraints.
+    pub fn len(&self) -> usize {
+        self.constraints.len()
+    }
+
+    /// Whether none are loaded.
+    pub fn is_empty(&self) -> bool {
+        self.constraints.is_empty()
+    }
+
+    /// The dependency graph (positions index [`Registry::constraints`]).
+    pub fn graph(&self) -> &DependencyGraph {
+        &self.graph
+    }
+
+    /// The constraint with this id.
+    pub fn get(&self, id: &str) -> Option<&Constraint> {
+        self.constraints.iter().find(|c| &**c.id() == id)
+    }
+}
+
+/// The manifests in a plugin directory, sorted by name.
+fn manifest_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::PluginDir {
+        path: dir.to_owned(),
+        message: format!("cannot read plugin directory: {e}"),
+    })?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| Error::Read {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let path = entry.path();
+        let name = entry.file_name();
+        let hidden = name.to_string_lossy().starts_with('.');
+        if !hidden && path.is_file() && path.extension().is_some_and(|e| e == "toml") {
+            files.push(path);
+        }
+    }
+    if files.is_empty() {
+        return Err(Error::PluginDir {
+            path: dir.to_owned(),
+            message: "no constraint manifests (*.toml) in this plugin directory".into(),
+        });
+    }
+    files.sort();
+    Ok(files)
+}

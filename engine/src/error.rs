@@ -1,0 +1,144 @@
+//! The library's one error type.
+//!
+//! Every variant says what went wrong and where (a file, a field, a game), in
+//! lowercase, and hints at the fix where there is one. The binary adds
+//! context with `anyhow`; the library never prints.
+
+use std::path::PathBuf;
+
+/// What can go wrong while loading a league, a schedule or the constraints.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file could not be read.
+    #[error("{}: cannot read: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file could not be written.
+    #[error("{}: cannot write: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file is not well-formed, or a field has the wrong name or type.
+    #[error("{}: {message}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, with line, column and field.
+        message: String,
+    },
+    /// A file is well-formed but says something impossible.
+    #[error("{}: {at}: {message}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Where in the file: a field path such as `games[3].home` or `depends_on`.
+        at: String,
+        /// What is wrong, and how to fix it.
+        message: String,
+    },
+    /// Two manifests declare the same constraint id.
+    #[error(
+        "{}: constraint id `{id}` is already declared in {}; ids must be unique across plugin directories",
+        path.display(),
+        first.display()
+    )]
+    DuplicateConstraint {
+        /// The id.
+        id: String,
+        /// The manifest that declared it first.
+        first: PathBuf,
+        /// The manifest that declared it again.
+        path: PathBuf,
+    },
+    /// `depends_on` forms a cycle.
+    #[error("dependency cycle: {}; remove one of these `depends_on` entries", cycle.join(" -> "))]
+    Cycle {
+        /// The constraint ids along the cycle, the first repeated at the end.
+        cycle: Vec<String>,
+    },
+    /// A constraint script does not compile.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Script {
+        /// The script file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The compiler's message.
+        message: String,
+    },
+    /// A plugin directory holds no manifest, or does not exist.
+    #[error("{}: {message}", path.display())]
+    PluginDir {
+        /// The directory.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn invalid(
+        path: impl Into<PathBuf>,
+        at: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::Invalid {
+            path: path.into(),
+            at: at.into(),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn parse(path: impl Into<PathBuf>, message: impl std::fmt::Display) -> Self {
+        Self::Parse {
+            path: path.into(),
+            message: message.to_string().trim_end().to_owned(),
+        }
+    }
+}
+
+/// Reads a file to a string, naming the file on failure.
+pub(crate) fn read_to_string(path: &std::path::Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Parses TOML into `T`, naming the file, line, column and field on failure.
+pub(crate) fn from_toml<T: serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+    text: &str,
+) -> Result<T> {
+    toml::from_str(text).map_err(|e| Error::parse(path, e))
+}
+
+/// Parses JSON into `T`, naming the file, the field path, line and column on failure.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+    text: &str,
+) -> Result<T> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.into_inner();
+        if field == "." || field.is_empty() {
+            Error::parse(path, inner)
+        } else {
+            Error::parse(path, format!("field `{field}`: {inner}"))
+        }
+    })
+}

@@ -1,0 +1,188 @@
+//! Plans and runs an evaluation: schedule-scoped constraints once, then every
+//! game through the game-scoped constraints, each in dependency order.
+//!
+//! A constraint whose hard dependency did not pass is `skipped` for that
+//! game (or for every game, when the dependency is schedule-scoped). The
+//! order and the skip rule are computed once per evaluation from the
+//! registry's [`DependencyGraph`](crate::constraint::DependencyGraph).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::constraint::{Registry, Scope};
+use crate::model::{Game, GameReport, League, Report, Schedule, ScheduleReport, Status, Verdict};
+use crate::runtime::{RhaiLimits, Runtime};
+
+/// Rules on schedules of one league with one set of constraints.
+pub struct Evaluator {
+    league: Arc<League>,
+    registry: Arc<Registry>,
+    runtime: Runtime,
+    plan: Plan,
+}
+
+/// The evaluation order, split by scope, as positions in the registry.
+struct Plan {
+    schedule: Vec<usize>,
+    game: Vec<usize>,
+}
+
+impl Evaluator {
+    /// An evaluator with the default script limits.
+    pub fn new(league: Arc<League>, registry: Arc<Registry>) -> Self {
+        Self::with_limits(league, registry, &RhaiLimits::default())
+    }
+
+    /// An evaluator whose scripts run under `limits`.
+    pub fn with_limits(league: Arc<League>, registry: Arc<Registry>, limits: &RhaiLimits) -> Self {
+        let order = registry.graph().order();
+        let of_scope = |s: Scope| {
+            order
+                .iter()
+                .copied()
+                .filter(|&i| registry.constraints()[i].manifest.scope == s)
+                .collect()
+        };
+        let plan = Plan {
+            schedule: of_scope(Scope::Schedule),
+            game: of_scope(Scope::Game),
+        };
+        Self {
+            runtime: Runtime::new(league.clone(), limits),
+            league,
+            registry,
+            plan,
+        }
+    }
+
+    /// The league.
+    pub fn league(&self) -> &Arc<League> {
+        &self.league
+    }
+
+    /// The constraints.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// Rules on a whole schedule.
+    pub fn evaluate(&self, schedule: &Arc<Schedule>) -> Report {
+        self.evaluate_with_progress(schedule, &mut |_| {})
+    }
+
+    /// Rules on a whole schedule, calling `progress` with the number of games
+    /// done after each game.
+    pub fn evaluate_with_progress(
+        &self,
+        schedule: &Arc<Schedule>,
+        progress: &mut dyn FnMut(usize),
+    ) -> Report {
+        let started = Instant::now();
+        let schedule_verdicts = self.evaluate_schedule_scope(schedule);
+        let blocked = self.blocked_by_schedule(&schedule_verdicts);
+        let games = schedule
+            .games()
+            .iter()
+            .enumerate()
+            .map(|(done, game)| {
+                let report = self.evaluate_game_with(schedule, game, &blocked);
+                progress(done + 1);
+                report
+            })
+            .collect();
+        Report::new(
+            self.registry.len(),
+            ScheduleReport::new(schedule_verdicts),
+            games,
+            started.elapsed(),
+        )
+    }
+
+    /// Runs the schedule-scoped constraints.
+    pub fn evaluate_schedule_scope(&self, schedule: &Arc<Schedule>) -> Vec<Verdict> {
+        let mut blocked = vec![None; self.registry.len()];
+        self.run_in_order(&self.plan.schedule, schedule, None, &mut blocked)
+    }
+
+    /// Rules on one game of a schedule, given the schedule-scoped verdicts
+    /// (so a game-scoped rule that depends on one can be skipped).
+    pub fn evaluate_game(
+        &self,
+        schedule: &Arc<Schedule>,
+        game: &Arc<Game>,
+        schedule_verdicts: &[Verdict],
+    ) -> GameReport {
+        let blocked = self.blocked_by_schedule(schedule_verdicts);
+        self.evaluate_game_with(schedule, game, &blocked)
+    }
+
+    fn evaluate_game_with(
+        &self,
+        schedule: &Arc<Schedule>,
+        game: &Arc<Game>,
+        blocked_by_schedule: &[Option<Arc<str>>],
+    ) -> GameReport {
+        let mut blocked = blocked_by_schedule.to_vec();
+        let verdicts = self.run_in_order(&self.plan.game, schedule, Some(game), &mut blocked);
+        GameReport::new(game, verdicts)
+    }
+
+    /// For each registry position, why a dependent must skip (the failed
+    /// schedule-scoped constraint's status), if it must.
+    fn blocked_by_schedule(&self, verdicts: &[Verdict]) -> Vec<Option<Arc<str>>> {
+        let mut blocked = vec![None; self.registry.len()];
+        for (&i, v) in self.plan.schedule.iter().zip(verdicts) {
+            if v.blocks_dependents() {
+                blocked[i] = Some(block_reason(v));
+            }
+        }
+        blocked
+    }
+
+    fn run_in_order(
+        &self,
+        order: &[usize],
+        schedule: &Arc<Schedule>,
+        game: Option<&Arc<Game>>,
+        blocked: &mut [Option<Arc<str>>],
+    ) -> Vec<Verdict> {
+        let constraints = self.registry.constraints();
+        let graph = self.registry.graph();
+        order
+            .iter()
+            .map(|&i| {
+                let c = &constraints[i];
+                let reason = graph
+                    .dependencies(i)
+                    .iter()
+                    .find_map(|&d| blocked[d].as_ref().map(|r| (d, r.clone())));
+                let verdict = match reason {
+                    Some((d, why)) => skipped(c, &constraints[d].manifest.id, &why),
+                    None => self.runtime.evaluate(c, schedule, game),
+                };
+                if verdict.blocks_dependents() {
+                    blocked[i] = Some(block_reason(&verdict));
+                }
+                verdict
+            })
+            .collect()
+    }
+}
+
+fn block_reason(v: &Verdict) -> Arc<str> {
+    v.status.as_str().into()
+}
+
+fn skipped(c: &crate::constraint::Constraint, dep: &str, why: &str) -> Verdict {
+    let m = &c.manifest;
+    Verdict {
+        constraint: m.id.clone(),
+        hardness: m.hardness,
+        weight: m.weight,
+        status: Status::Skipped,
+        score: 0.0,
+        violations: Vec::new(),
+        message: Some(format!("skipped: depends on hard constraint `{dep}`, which was {why}")),
+        elapsed_us: 0,
+    }
+}

@@ -1,0 +1,57 @@
+//! umpire rules on sports and event schedules.
+//!
+//! Hand it a [`League`] (teams, venues with time zones and blackout dates, TV
+//! windows, reference data) and a [`Schedule`] (games in slots); the
+//! [`Registry`] of constraint plugins decides, game by game and for the season
+//! as a whole, what holds and what does not, and the [`Evaluator`] assembles a
+//! [`Report`]: valid or not, a score, every violation with the entities it
+//! touches and a suggestion.
+//!
+//! The data flow is one way: request → plan (which constraints, in which
+//! order) → executor → runtime → verdicts → report. Each stage lives in its
+//! own module (see `src/README.md`):
+//!
+//! - `model`: league, games, the indexed schedule, verdicts, reports;
+//! - `constraint`: manifests, the registry, the dependency graph;
+//! - `runtime`: the plugin hosts and the query API they share;
+//! - `exec`: plans and runs an evaluation;
+//! - `generate`: synthetic leagues for benchmarks.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use umpire::{Evaluator, League, Registry, Schedule};
+//!
+//! # fn main() -> Result<(), umpire::Error> {
+//! let league = League::load("examples/leagues/pacific-atlantic".as_ref())?;
+//! let schedule = Schedule::load(league.schedule_file.as_ref().unwrap(), &league)?;
+//! let registry = Registry::load(&league.plugin_dirs)?;
+//! let evaluator = Evaluator::new(Arc::new(league), Arc::new(registry));
+//! let report = evaluator.evaluate(&Arc::new(schedule));
+//! println!("valid: {}, hard violations: {}", report.summary.valid, report.summary.hard_violations);
+//! # Ok(())
+//! # }
+//! ```
+
+mod constraint;
+mod error;
+mod exec;
+mod generate;
+mod model;
+mod runtime;
+
+#[doc(hidden)]
+pub mod cli;
+
+pub use constraint::{
+    Bottleneck, Constraint, DEFAULT_TIMEOUT_MS, DEFAULT_WEIGHT, DependencyGraph, Fallback, Kind,
+    MAX_TIMEOUT_MS, Manifest, Registry, Scope,
+};
+pub use error::{Error, Result};
+pub use exec::Evaluator;
+pub use generate::{GenerateOptions, generate};
+pub use model::{
+    Blackout, DEFAULT_GAME_MINUTES, Entity, EntityKind, Game, GameReport, GameSpec, Hardness,
+    LEAGUE_FILE, League, Penalties, Report, Schedule, ScheduleReport, ScheduleSpec, Severity,
+    Status, Summary, Team, TvWindow, Venue, Verdict, Violation,
+};
+pub use runtime::{RhaiLimits, Runtime};

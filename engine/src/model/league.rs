@@ -1,0 +1,517 @@
+//! A league: teams, venues, TV windows and reference data, read from
+//! `league.toml`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use jiff::civil::{Date, Time, Weekday};
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+
+use crate::error::{Error, Result, from_toml, read_to_string};
+
+/// The file a league directory must hold.
+pub const LEAGUE_FILE: &str = "league.toml";
+
+/// Default game length when a game gives no `end`.
+pub const DEFAULT_GAME_MINUTES: u32 = 120;
+
+/// A league, validated: every id unique, every reference resolved.
+#[derive(Debug, Clone)]
+pub struct League {
+    /// The league's name.
+    pub name: String,
+    /// The season, free text.
+    pub season: Option<String>,
+    /// The directory the league was loaded from.
+    pub dir: PathBuf,
+    /// The default schedule file, resolved against `dir`.
+    pub schedule_file: Option<PathBuf>,
+    /// Plugin directories, resolved against `dir`.
+    pub plugin_dirs: Vec<PathBuf>,
+    /// Game length when a game gives no `end`.
+    pub default_game_minutes: u32,
+    /// The teams, in file order.
+    pub teams: Vec<Team>,
+    /// The venues, in file order.
+    pub venues: Vec<Venue>,
+    /// The TV windows, in file order.
+    pub tv_windows: Vec<TvWindow>,
+    /// Free-form reference data rules can read.
+    pub reference: serde_json::Map<String, serde_json::Value>,
+    team_index: HashMap<Arc<str>, usize>,
+    venue_index: HashMap<Arc<str>, usize>,
+    tv_index: HashMap<Arc<str>, usize>,
+}
+
+/// A team.
+#[derive(Debug, Clone)]
+pub struct Team {
+    /// Unique id, what games and rules refer to.
+    pub id: Arc<str>,
+    /// Display name.
+    pub name: String,
+    /// Home venue id.
+    pub venue: Arc<str>,
+    /// Division, if the league has them.
+    pub division: Option<String>,
+}
+
+/// A venue, with its time zone and the dates it cannot be used.
+#[derive(Debug, Clone)]
+pub struct Venue {
+    /// Unique id.
+    pub id: Arc<str>,
+    /// Display name.
+    pub name: String,
+    /// The IANA name of its time zone.
+    pub timezone_name: String,
+    /// Its time zone.
+    pub timezone: TimeZone,
+    /// Venue-local date ranges it cannot be used.
+    pub blackouts: Vec<Blackout>,
+}
+
+/// An inclusive range of venue-local dates a venue cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blackout {
+    /// First date.
+    pub from: Date,
+    /// Last date (inclusive).
+    pub to: Date,
+    /// Why, for diagnostics.
+    pub reason: String,
+}
+
+impl Blackout {
+    /// Whether `date` falls in this range.
+    pub fn covers(&self, date: Date) -> bool {
+        self.from <= date && date <= self.to
+    }
+}
+
+/// A broadcast window: days of the week and a span of local time in one zone.
+#[derive(Debug, Clone)]
+pub struct TvWindow {
+    /// Unique id.
+    pub id: Arc<str>,
+    /// Broadcaster.
+    pub network: String,
+    /// Days of the week the window exists.
+    pub days: Vec<Weekday>,
+    /// Start, local to `timezone`.
+    pub start: Time,
+    /// End, local to `timezone`; after `start`.
+    pub end: Time,
+    /// The IANA name of the window's time zone.
+    pub timezone_name: String,
+    /// The window's time zone.
+    pub timezone: TimeZone,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LeagueFile {
+    name: String,
+    season: Option<String>,
+    schedule: Option<PathBuf>,
+    #[serde(default)]
+    plugins: Vec<PathBuf>,
+    default_game_minutes: Option<u32>,
+    #[serde(default)]
+    teams: Vec<TeamSpec>,
+    #[serde(default)]
+    venues: Vec<VenueSpec>,
+    #[serde(default)]
+    tv_windows: Vec<TvWindowSpec>,
+    #[serde(default)]
+    reference: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TeamSpec {
+    id: String,
+    name: String,
+    venue: String,
+    division: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VenueSpec {
+    id: String,
+    name: String,
+    timezone: String,
+    #[serde(default)]
+    blackouts: Vec<BlackoutSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BlackoutSpec {
+    from: String,
+    to: Option<String>,
+    #[serde(default)]
+    reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TvWindowSpec {
+    id: String,
+    network: String,
+    days: Vec<String>,
+    start: String,
+    end: String,
+    timezone: String,
+}
+
+impl League {
+    /// Loads `league.toml` from a league directory (or the file itself).
+    pub fn load(path: &Path) -> Result<Self> {
+        let file = if path.is_dir() {
+            path.join(LEAGUE_FILE)
+        } else {
+            path.to_owned()
+        };
+        let text = read_to_string(&file)?;
+        Self::from_toml_str(&file, &text)
+    }
+
+    /// Parses and validates a league from TOML text; `file` names it in errors
+    /// and anchors its relative paths.
+    pub fn from_toml_str(file: &Path, text: &str) -> Result<Self> {
+        let spec: LeagueFile = from_toml(file, text)?;
+        let dir = file
+            .parent()
+            .map(Path::to_owned)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let dir = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir
+        };
+        let invalid = |at: String, message: String| Error::invalid(file, at, message);
+
+        let mut venues = Vec::with_capacity(spec.venues.len());
+        let mut venue_index = HashMap::new();
+        for (i, v) in spec.venues.into_iter().enumerate() {
+            let at = format!("venues[{i}] ({})", v.id);
+            let timezone = TimeZone::get(&v.timezone).map_err(|_| {
+                invalid(
+                    format!("{at}.timezone"),
+                    format!(
+                        "unknown time zone \"{}\"; expected an IANA name such as \"America/New_York\"",
+                        v.timezone
+                    ),
+                )
+            })?;
+            let mut blackouts = Vec::with_capacity(v.blackouts.len());
+            for (j, b) in v.blackouts.into_iter().enumerate() {
+                let from = parse_date(&b.from)
+                    .map_err(|m| invalid(format!("{at}.blackouts[{j}].from"), m))?;
+                let to = match &b.to {
+                    Some(t) => {
+                        parse_date(t).map_err(|m| invalid(format!("{at}.blackouts[{j}].to"), m))?
+                    }
+                    None => from,
+                };
+                if to < from {
+                    return Err(invalid(
+                        format!("{at}.blackouts[{j}]"),
+                        format!("`to` ({to}) is before `from` ({from})"),
+                    ));
+                }
+                blackouts.push(Blackout {
+                    from,
+                    to,
+                    reason: b.reason,
+                });
+            }
+            let id: Arc<str> = v.id.into();
+            if venue_index.insert(id.clone(), venues.len()).is_some() {
+                return Err(invalid(at, format!("venue id `{id}` is declared twice")));
+            }
+            venues.push(Venue {
+                id,
+                name: v.name,
+                timezone_name: v.timezone,
+                timezone,
+                blackouts,
+            });
+        }
+
+        let mut teams = Vec::with_capacity(spec.teams.len());
+        let mut team_index = HashMap::new();
+        for (i, t) in spec.teams.into_iter().enumerate() {
+            let at = format!("teams[{i}] ({})", t.id);
+            let Some(&v) = venue_index.get(t.venue.as_str()) else {
+                return Err(invalid(
+                    format!("{at}.venue"),
+                    format!(
+                        "unknown venue `{}`; declare it under [[venues]]{}",
+                        t.venue,
+                        suggest(&t.venue, venues.iter().map(|v| &*v.id))
+                    ),
+                ));
+            };
+            let id: Arc<str> = t.id.into();
+            if team_index.insert(id.clone(), teams.len()).is_some() {
+                return Err(invalid(at, format!("team id `{id}` is declared twice")));
+            }
+            teams.push(Team {
+                id,
+                name: t.name,
+                venue: venues[v].id.clone(),
+                division: t.division,
+            });
+        }
+
+        let mut tv_windows = Vec::with_capacity(spec.tv_windows.len());
+        let mut tv_index = HashMap::new();
+        for (i, w) in spec.tv_windows.into_iter().enumerate() {
+            let at = format!("tv_windows[{i}] ({})", w.id);
+            let timezone = TimeZone::get(&w.timezone).map_err(|_| {
+                invalid(
+                    format!("{at}.timezone"),
+                    format!("unknown time zone \"{}\"", w.timezone),
+                )
+            })?;
+            let days = w
+                .days
+                .iter()
+                .enumerate()
+                .map(|(j, d)| {
+                    parse_weekday(d).ok_or_else(|| {
+                        invalid(
+                            format!("{at}.days[{j}]"),
+                            format!("\"{d}\" is not a day; expected mon, tue, wed, thu, fri, sat or sun"),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let start =
+                parse_clock(&w.start).map_err(|m| invalid(format!("{at}.start"), m))?;
+            let end = parse_clock(&w.end).map_err(|m| invalid(format!("{at}.end"), m))?;
+            if end <= start {
+                return Err(invalid(
+                    format!("{at}.end"),
+                    format!("end {} is not after start {}", w.end, w.start),
+                ));
+            }
+            let id: Arc<str> = w.id.into();
+            if tv_index.insert(id.clone(), tv_windows.len()).is_some() {
+                return Err(invalid(at, format!("TV window id `{id}` is declared twice")));
+            }
+            tv_windows.push(TvWindow {
+                id,
+                network: w.network,
+                days,
+                start,
+                end,
+                timezone_name: w.timezone,
+                timezone,
+            });
+        }
+
+        let default_game_minutes = spec.default_game_minutes.unwrap_or(DEFAULT_GAME_MINUTES);
+        if default_game_minutes == 0 {
+            return Err(invalid(
+                "default_game_minutes".into(),
+                "must be at least 1".into(),
+            ));
+        }
+        Ok(Self {
+            name: spec.name,
+            season: spec.season,
+            schedule_file: spec.schedule.map(|s| dir.join(s)),
+            plugin_dirs: spec.plugins.iter().map(|p| dir.join(p)).collect(),
+            dir,
+            default_game_minutes,
+            teams,
+            venues,
+            tv_windows,
+            reference: spec.reference,
+            team_index,
+            venue_index,
+            tv_index,
+        })
+    }
+
+    /// The team with this id.
+    pub fn team(&self, id: &str) -> Option<&Team> {
+        self.team_index.get(id).map(|&i| &self.teams[i])
+    }
+
+    /// The venue with this id.
+    pub fn venue(&self, id: &str) -> Option<&Venue> {
+        self.venue_index.get(id).map(|&i| &self.venues[i])
+    }
+
+    /// The TV window with this id.
+    pub fn tv_window(&self, id: &str) -> Option<&TvWindow> {
+        self.tv_index.get(id).map(|&i| &self.tv_windows[i])
+    }
+
+    pub(crate) fn team_position(&self, id: &str) -> Option<usize> {
+        self.team_index.get(id).copied()
+    }
+
+    pub(crate) fn venue_position(&self, id: &str) -> Option<usize> {
+        self.venue_index.get(id).copied()
+    }
+}
+
+/// Parses `YYYY-MM-DD`.
+pub(crate) fn parse_date(s: &str) -> Result<Date, String> {
+    s.parse::<Date>()
+        .map_err(|_| format!("\"{s}\" is not a date; expected YYYY-MM-DD"))
+}
+
+/// Parses `HH:MM` (or `HH:MM:SS`).
+pub(crate) fn parse_clock(s: &str) -> Result<Time, String> {
+    s.parse::<Time>()
+        .map_err(|_| format!("\"{s}\" is not a time of day; expected HH:MM"))
+}
+
+/// Parses a three-letter (or full) English weekday name.
+pub(crate) fn parse_weekday(s: &str) -> Option<Weekday> {
+    let s = s.to_ascii_lowercase();
+    let day = match s.get(..3)? {
+        "mon" => Weekday::Monday,
+        "tue" => Weekday::Tuesday,
+        "wed" => Weekday::Wednesday,
+        "thu" => Weekday::Thursday,
+        "fri" => Weekday::Friday,
+        "sat" => Weekday::Saturday,
+        "sun" => Weekday::Sunday,
+        _ => return None,
+    };
+    let full = weekday_name(day);
+    (s.len() == 3 || full.starts_with(s.as_str())).then_some(day)
+}
+
+/// The full lowercase name of a weekday.
+pub(crate) fn weekday_name(day: Weekday) -> &'static str {
+    match day {
+        Weekday::Monday => "monday",
+        Weekday::Tuesday => "tuesday",
+        Weekday::Wednesday => "wednesday",
+        Weekday::Thursday => "thursday",
+        Weekday::Friday => "friday",
+        Weekday::Saturday => "saturday",
+        Weekday::Sunday => "sunday",
+    }
+}
+
+/// "; did you mean `x`?" when one of `known` is close to `wrong`, else the
+/// known ids when they are few.
+pub(crate) fn suggest<'a>(wrong: &str, known: impl Iterator<Item = &'a str>) -> String {
+    let known: Vec<&str> = known.collect();
+    let close = known
+        .iter()
+        .filter(|k| k.eq_ignore_ascii_case(wrong) || edit_distance(k, wrong) <= 2)
+        .min_by_key(|k| edit_distance(k, wrong));
+    match close {
+        Some(k) => format!("; did you mean `{k}`?"),
+        None if !known.is_empty() && known.len() <= 20 => {
+            format!("; known: {}", known.join(", "))
+        }
+        None => String::new(),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(row[j]).min(row[j + 1])
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINI: &str = r#"
+name = "Mini"
+[[venues]]
+id = "park"
+name = "Park"
+timezone = "America/Chicago"
+blackouts = [{ from = "2026-03-01", to = "2026-03-02", reason = "fair" }]
+[[teams]]
+id = "A"
+name = "Alphas"
+venue = "park"
+[[tv_windows]]
+id = "sat"
+network = "N"
+days = ["sat", "Sunday"]
+start = "19:00"
+end = "23:00"
+timezone = "America/New_York"
+"#;
+
+    #[test]
+    fn loads_a_small_league() {
+        let league = League::from_toml_str(Path::new("x/league.toml"), MINI).unwrap();
+        assert_eq!(league.team("A").unwrap().venue.as_ref(), "park");
+        let park = league.venue("park").unwrap();
+        assert!(park.blackouts[0].covers("2026-03-02".parse().unwrap()));
+        assert!(!park.blackouts[0].covers("2026-03-03".parse().unwrap()));
+        let w = league.tv_window("sat").unwrap();
+        assert_eq!(w.days, vec![Weekday::Saturday, Weekday::Sunday]);
+        assert_eq!(league.default_game_minutes, DEFAULT_GAME_MINUTES);
+    }
+
+    #[test]
+    fn misspelt_field_is_an_error_naming_it() {
+        let text = MINI.replace("timezone = \"America/Chicago\"", "timezon = \"America/Chicago\"");
+        let err = League::from_toml_str(Path::new("l.toml"), &text).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("l.toml:"), "{msg}");
+        assert!(msg.contains("timezon"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_time_zone_names_the_venue() {
+        let text = MINI.replace("America/Chicago", "America/Chicagoo");
+        let msg = League::from_toml_str(Path::new("l.toml"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("venues[0] (park).timezone"), "{msg}");
+        assert!(msg.contains("America/Chicagoo"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_home_venue_suggests_the_close_one() {
+        let text = MINI.replace("venue = \"park\"", "venue = \"prak\"");
+        let msg = League::from_toml_str(Path::new("l.toml"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("teams[0] (A).venue"), "{msg}");
+        assert!(msg.contains("did you mean `park`?"), "{msg}");
+    }
+
+    #[test]
+    fn weekdays_parse_short_and_long_but_not_nonsense() {
+        assert_eq!(parse_weekday("Sat"), Some(Weekday::Saturday));
+        assert_eq!(parse_weekday("wednesday"), Some(Weekday::Wednesday));
+        assert_eq!(parse_weekday("satx"), None);
+        assert_eq!(parse_weekday("xx"), None);
+    }
+}

@@ -1,0 +1,254 @@
+//! Reports: every verdict, per game and for the schedule, with totals.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::schedule::Game;
+use super::verdict::{Hardness, Status, Verdict};
+
+/// Penalty totals per hardness: the sum of weight × penalty of the violations.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Penalties {
+    /// From hard constraints.
+    pub hard: f64,
+    /// From soft constraints.
+    pub soft: f64,
+    /// From preferences.
+    pub preference: f64,
+}
+
+impl Penalties {
+    fn add(&mut self, v: &Verdict) {
+        let p = v.weighted_penalty();
+        match v.hardness {
+            Hardness::Hard => self.hard += p,
+            Hardness::Soft => self.soft += p,
+            Hardness::Preference => self.preference += p,
+        }
+    }
+
+    fn absorb(&mut self, other: &Self) {
+        self.hard += other.hard;
+        self.soft += other.soft;
+        self.preference += other.preference;
+    }
+}
+
+/// Everything the constraints said about one game.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GameReport {
+    /// The game's id.
+    pub game: Arc<str>,
+    /// Its round.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<u32>,
+    /// Home team.
+    pub home: Arc<str>,
+    /// Away team.
+    pub away: Arc<str>,
+    /// Venue.
+    pub venue: Arc<str>,
+    /// Kickoff, zoned.
+    pub start: String,
+    /// No hard violation.
+    pub valid: bool,
+    /// Weighted mean of the verdicts' scores (skipped ones aside), 0..=1.
+    pub score: f64,
+    /// Penalty totals.
+    pub penalties: Penalties,
+    /// One verdict per game-scoped constraint, in evaluation order.
+    pub verdicts: Vec<Verdict>,
+}
+
+impl GameReport {
+    /// Builds a game's report from its verdicts.
+    pub fn new(game: &Game, verdicts: Vec<Verdict>) -> Self {
+        let mut penalties = Penalties::default();
+        verdicts.iter().for_each(|v| penalties.add(v));
+        Self {
+            game: game.id.clone(),
+            round: game.round,
+            home: game.home.clone(),
+            away: game.away.clone(),
+            venue: game.venue.clone(),
+            start: game.start.to_string(),
+            valid: !verdicts.iter().any(Verdict::is_hard_violation),
+            score: weighted_score(&verdicts),
+            penalties,
+            verdicts,
+        }
+    }
+}
+
+/// What the schedule-scoped constraints said.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScheduleReport {
+    /// No hard violation from a schedule-scoped constraint.
+    pub valid: bool,
+    /// Penalty totals.
+    pub penalties: Penalties,
+    /// One verdict per schedule-scoped constraint.
+    pub verdicts: Vec<Verdict>,
+}
+
+impl ScheduleReport {
+    /// Builds the schedule section from its verdicts.
+    pub fn new(verdicts: Vec<Verdict>) -> Self {
+        let mut penalties = Penalties::default();
+        verdicts.iter().for_each(|v| penalties.add(v));
+        Self {
+            valid: !verdicts.iter().any(Verdict::is_hard_violation),
+            penalties,
+            verdicts,
+        }
+    }
+}
+
+/// The whole-season totals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// No hard violation anywhere.
+    pub valid: bool,
+    /// Games evaluated.
+    pub games: usize,
+    /// Constraints loaded.
+    pub constraints: usize,
+    /// Constraint calls made or skipped (one per game per game-scoped
+    /// constraint, one per schedule-scoped constraint).
+    pub evaluations: usize,
+    /// Games with a hard violation.
+    pub invalid_games: usize,
+    /// Violations of hard constraints.
+    pub hard_violations: usize,
+    /// Violations of soft constraints.
+    pub soft_violations: usize,
+    /// Violations of preferences.
+    pub preference_violations: usize,
+    /// Verdicts with status `error`.
+    pub errors: usize,
+    /// Verdicts with status `timeout`.
+    pub timeouts: usize,
+    /// Verdicts with status `skipped`.
+    pub skipped: usize,
+    /// Weighted mean score over every verdict, 0..=1.
+    pub score: f64,
+    /// Penalty totals.
+    pub penalties: Penalties,
+    /// Wall-clock time of the evaluation.
+    pub elapsed_ms: f64,
+}
+
+/// The ruling on a schedule: every verdict and the totals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// The totals.
+    pub summary: Summary,
+    /// What the schedule-scoped constraints said.
+    pub schedule: ScheduleReport,
+    /// Per game, in schedule order.
+    pub games: Vec<GameReport>,
+}
+
+impl Report {
+    /// Assembles a report and computes its summary.
+    pub fn new(
+        constraints: usize,
+        schedule: ScheduleReport,
+        games: Vec<GameReport>,
+        elapsed: std::time::Duration,
+    ) -> Self {
+        let all = || {
+            schedule
+                .verdicts
+                .iter()
+                .chain(games.iter().flat_map(|g| g.verdicts.iter()))
+        };
+        let count_violations = |h: Hardness| {
+            all()
+                .filter(|v| v.hardness == h)
+                .map(|v| v.violations.len())
+                .sum()
+        };
+        let count_status = |s: Status| all().filter(|v| v.status == s).count();
+        let mut penalties = schedule.penalties;
+        games.iter().for_each(|g| penalties.absorb(&g.penalties));
+        let invalid_games = games.iter().filter(|g| !g.valid).count();
+        let summary = Summary {
+            valid: schedule.valid && invalid_games == 0,
+            games: games.len(),
+            constraints,
+            evaluations: all().count(),
+            invalid_games,
+            hard_violations: count_violations(Hardness::Hard),
+            soft_violations: count_violations(Hardness::Soft),
+            preference_violations: count_violations(Hardness::Preference),
+            errors: count_status(Status::Error),
+            timeouts: count_status(Status::Timeout),
+            skipped: count_status(Status::Skipped),
+            score: weighted_score(all()),
+            penalties,
+            elapsed_ms: elapsed.as_secs_f64() * 1e3,
+        };
+        Self {
+            summary,
+            schedule,
+            games,
+        }
+    }
+}
+
+fn weighted_score<'a>(verdicts: impl IntoIterator<Item = &'a Verdict>) -> f64 {
+    let (mut num, mut den) = (0.0, 0.0);
+    for v in verdicts {
+        if v.status == Status::Skipped {
+            continue;
+        }
+        num += f64::from(v.weight) * v.score;
+        den += f64::from(v.weight);
+    }
+    if den == 0.0 { 1.0 } else { num / den }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::verdict::{Severity, Violation};
+
+    fn verdict(hardness: Hardness, status: Status, violations: usize) -> Verdict {
+        Verdict {
+            constraint: "c".into(),
+            hardness,
+            weight: 50,
+            status,
+            score: if violations == 0 { 1.0 } else { 0.0 },
+            violations: (0..violations)
+                .map(|_| Violation::new(Severity::Major, "x"))
+                .collect(),
+            message: None,
+            elapsed_us: 0,
+        }
+    }
+
+    #[test]
+    fn a_hard_violation_makes_the_schedule_invalid_and_soft_ones_do_not() {
+        let soft = ScheduleReport::new(vec![verdict(Hardness::Soft, Status::Violated, 3)]);
+        assert!(soft.valid);
+        let hard = ScheduleReport::new(vec![verdict(Hardness::Hard, Status::Violated, 1)]);
+        assert!(!hard.valid);
+        assert_eq!(hard.penalties.hard, 50.0);
+        let report = Report::new(1, hard, vec![], std::time::Duration::ZERO);
+        assert!(!report.summary.valid);
+        assert_eq!(report.summary.hard_violations, 1);
+    }
+
+    #[test]
+    fn skipped_verdicts_do_not_count_in_the_score() {
+        let vs = [
+            verdict(Hardness::Soft, Status::Passed, 0),
+            verdict(Hardness::Soft, Status::Skipped, 0),
+        ];
+        assert_eq!(weighted_score(&vs), 1.0);
+        assert_eq!(weighted_score(&[]), 1.0);
+    }
+}

@@ -1,0 +1,542 @@
+//! Games and the schedule that indexes them.
+//!
+//! Rules ask the same few questions millions of times (a team's previous
+//! game, the games at a venue on a day), so the schedule answers each from an
+//! index built once: per team a list sorted by start, per (venue, local date)
+//! and per local date a map. Lookups are O(1) or O(log n), never scans.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use jiff::civil::{Date, DateTime};
+use jiff::{SignedDuration, Timestamp, Zoned};
+use serde::{Deserialize, Serialize};
+
+use super::league::{League, suggest};
+use crate::error::{Error, Result, from_json, from_toml, read_to_string};
+
+/// One game, a slot of the schedule.
+#[derive(Debug, Clone)]
+pub struct Game {
+    /// Unique id.
+    pub id: Arc<str>,
+    /// Round number, if the schedule has rounds.
+    pub round: Option<u32>,
+    /// Home team id.
+    pub home: Arc<str>,
+    /// Away team id.
+    pub away: Arc<str>,
+    /// Venue id.
+    pub venue: Arc<str>,
+    /// Kickoff, in the venue's time zone.
+    pub start: Zoned,
+    /// End, in the venue's time zone; after `start`.
+    pub end: Zoned,
+    /// The TV window the game is broadcast in, if any.
+    pub tv: Option<Arc<str>>,
+    /// Free tags.
+    pub tags: Vec<Arc<str>>,
+}
+
+impl Game {
+    /// The venue-local date of the kickoff.
+    pub fn date(&self) -> Date {
+        self.start.date()
+    }
+
+    /// Whether `team` plays in this game.
+    pub fn involves(&self, team: &str) -> bool {
+        &*self.home == team || &*self.away == team
+    }
+}
+
+/// A game as written in a schedule file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GameSpec {
+    /// Unique id.
+    pub id: String,
+    /// Round number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<u32>,
+    /// Home team id.
+    pub home: String,
+    /// Away team id.
+    pub away: String,
+    /// Venue id; defaults to the home team's venue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venue: Option<String>,
+    /// Kickoff: venue-local, with an offset, or zoned.
+    pub start: String,
+    /// End; defaults to `start` plus the league's default game length.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<String>,
+    /// TV window id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tv: Option<String>,
+    /// Free tags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+/// A schedule file: the games.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleSpec {
+    /// The games.
+    pub games: Vec<GameSpec>,
+}
+
+/// The games of a season, indexed by team, venue and day.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    games: Vec<Arc<Game>>,
+    by_id: HashMap<Arc<str>, usize>,
+    /// Per team (league order), its games' positions sorted by start.
+    by_team: Vec<Vec<usize>>,
+    /// Per game, its position in the home team's and the away team's list.
+    team_slot: Vec<[usize; 2]>,
+    by_venue_day: HashMap<(usize, Date), Vec<usize>>,
+    by_day: BTreeMap<Date, Vec<usize>>,
+    team_positions: HashMap<Arc<str>, usize>,
+    venue_positions: HashMap<Arc<str>, usize>,
+}
+
+impl Schedule {
+    /// Loads a schedule file (`.json` or `.toml`) against a league.
+    pub fn load(path: &Path, league: &League) -> Result<Self> {
+        let text = read_to_string(path)?;
+        let spec: ScheduleSpec = match path.extension().and_then(|e| e.to_str()) {
+            Some("toml") => from_toml(path, &text)?,
+            _ => from_json(path, &text)?,
+        };
+        Self::from_spec(path, spec, league)
+    }
+
+    /// Validates games against a league and builds the indexes; `file` names
+    /// the source in errors.
+    pub fn from_spec(file: &Path, spec: ScheduleSpec, league: &League) -> Result<Self> {
+        let mut games = Vec::with_capacity(spec.games.len());
+        let mut seen = HashSet::with_capacity(spec.games.len());
+        for (i, g) in spec.games.into_iter().enumerate() {
+            let at = format!("games[{i}] ({})", g.id);
+            let game = resolve_game(league, g).map_err(|(field, msg)| {
+                Error::invalid(file, format!("{at}{field}"), msg)
+            })?;
+            if !seen.insert(game.id.clone()) {
+                return Err(Error::invalid(
+                    file,
+                    at,
+                    format!("game id `{}` is used twice; ids must be unique", game.id),
+                ));
+            }
+            games.push(Arc::new(game));
+        }
+        Ok(Self::index(league, games))
+    }
+
+    /// Builds the indexes over validated games.
+    fn index(league: &League, games: Vec<Arc<Game>>) -> Self {
+        let mut by_team = vec![Vec::new(); league.teams.len()];
+        let mut by_venue_day: HashMap<(usize, Date), Vec<usize>> = HashMap::new();
+        let mut by_day: BTreeMap<Date, Vec<usize>> = BTreeMap::new();
+        let mut by_id = HashMap::with_capacity(games.len());
+        for (i, g) in games.iter().enumerate() {
+            by_id.insert(g.id.clone(), i);
+            for team in [&g.home, &g.away] {
+                if let Some(t) = league.team_position(team) {
+                    by_team[t].push(i);
+                }
+            }
+            if let Some(v) = league.venue_position(&g.venue) {
+                by_venue_day.entry((v, g.date())).or_default().push(i);
+            }
+            by_day.entry(g.date()).or_default().push(i);
+        }
+        let key = |&i: &usize| (games[i].start.timestamp(), i);
+        for list in &mut by_team {
+            list.sort_by_key(key);
+        }
+        for list in by_venue_day.values_mut().chain(by_day.values_mut()) {
+            list.sort_by_key(key);
+        }
+        let mut team_slot = vec![[0, 0]; games.len()];
+        for (t, list) in by_team.iter().enumerate() {
+            for (slot, &i) in list.iter().enumerate() {
+                let side = usize::from(league.team_position(&games[i].home) != Some(t));
+                team_slot[i][side] = slot;
+            }
+        }
+        Self {
+            team_positions: league
+                .teams
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t.id.clone(), i))
+                .collect(),
+            venue_positions: league
+                .venues
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (v.id.clone(), i))
+                .collect(),
+            games,
+            by_id,
+            by_team,
+            team_slot,
+            by_venue_day,
+            by_day,
+        }
+    }
+
+    /// Every game, in file order.
+    pub fn games(&self) -> &[Arc<Game>] {
+        &self.games
+    }
+
+    /// How many games.
+    pub fn len(&self) -> usize {
+        self.games.len()
+    }
+
+    /// Whether there are no games.
+    pub fn is_empty(&self) -> bool {
+        self.games.is_empty()
+    }
+
+    /// The game with this id.
+    pub fn game(&self, id: &str) -> Option<&Arc<Game>> {
+        self.by_id.get(id).map(|&i| &self.games[i])
+    }
+
+    /// A team's games, by start time.
+    pub fn games_of(&self, team: &str) -> impl ExactSizeIterator<Item = &Arc<Game>> + '_ {
+        self.team_list(team).iter().map(|&i| &self.games[i])
+    }
+
+    /// A team's games that start in `[from, to)`, by start time.
+    pub fn games_of_between(
+        &self,
+        team: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> impl Iterator<Item = &Arc<Game>> + '_ {
+        let list = self.team_list(team);
+        let lo = list.partition_point(|&i| self.games[i].start.timestamp() < from);
+        let hi = list.partition_point(|&i| self.games[i].start.timestamp() < to);
+        list[lo..hi.max(lo)].iter().map(|&i| &self.games[i])
+    }
+
+    /// The team's game just before `game`, by start time.
+    pub fn previous_game(&self, team: &str, game: &Game) -> Option<&Arc<Game>> {
+        let (list, slot, _) = self.slot_of(team, game);
+        slot.checked_sub(1).map(|s| &self.games[list[s]])
+    }
+
+    /// The team's game just after `game`, by start time.
+    pub fn next_game(&self, team: &str, game: &Game) -> Option<&Arc<Game>> {
+        let (list, slot, own) = self.slot_of(team, game);
+        list.get(slot + usize::from(own)).map(|&i| &self.games[i])
+    }
+
+    /// The games at a venue on a venue-local date, by start time.
+    pub fn games_at(&self, venue: &str, date: Date) -> impl Iterator<Item = &Arc<Game>> + '_ {
+        self.venue_positions
+            .get(venue)
+            .and_then(|&v| self.by_venue_day.get(&(v, date)))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|&i| &self.games[i])
+    }
+
+    /// The games on a date (each game's venue-local date), by start time.
+    pub fn games_on(&self, date: Date) -> impl Iterator<Item = &Arc<Game>> + '_ {
+        self.by_day
+            .get(&date)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|&i| &self.games[i])
+    }
+
+    fn team_list(&self, team: &str) -> &[usize] {
+        self.team_positions
+            .get(team)
+            .map(|&t| self.by_team[t].as_slice())
+            .unwrap_or_default()
+    }
+
+    /// Where `game` sits in the team's list: its own slot (and `true`) when
+    /// the team plays in it, otherwise the first slot starting at or after it.
+    fn slot_of(&self, team: &str, game: &Game) -> (&[usize], usize, bool) {
+        let list = self.team_list(team);
+        if let Some(&i) = self.by_id.get(&game.id) {
+            let g = &self.games[i];
+            let side = if &*g.home == team {
+                Some(0)
+            } else if &*g.away == team {
+                Some(1)
+            } else {
+                None
+            };
+            if let Some(side) = side {
+                return (list, self.team_slot[i][side], true);
+            }
+        }
+        let start = game.start.timestamp();
+        let slot = list.partition_point(|&i| self.games[i].start.timestamp() < start);
+        (list, slot, false)
+    }
+}
+
+/// Resolves one game's ids and times against the league; on failure, the
+/// field (`.home`, `.start`, …) and a message.
+fn resolve_game(league: &League, g: GameSpec) -> std::result::Result<Game, (String, String)> {
+    let team = |field: &str, id: &str| {
+        league.team(id).ok_or_else(|| {
+            (
+                format!(".{field}"),
+                format!(
+                    "unknown team `{id}`{}",
+                    suggest(id, league.teams.iter().map(|t| &*t.id))
+                ),
+            )
+        })
+    };
+    let home = team("home", &g.home)?;
+    let away = team("away", &g.away)?;
+    if home.id == away.id {
+        return Err((
+            ".away".into(),
+            format!("team `{}` cannot play itself", home.id),
+        ));
+    }
+    let venue_id = g.venue.as_deref().unwrap_or(&home.venue);
+    let venue = league.venue(venue_id).ok_or_else(|| {
+        (
+            ".venue".into(),
+            format!(
+                "unknown venue `{venue_id}`{}",
+                suggest(venue_id, league.venues.iter().map(|v| &*v.id))
+            ),
+        )
+    })?;
+    let start = parse_time(&g.start, &venue.timezone).map_err(|m| (".start".into(), m))?;
+    let end = match &g.end {
+        Some(e) => parse_time(e, &venue.timezone).map_err(|m| (".end".into(), m))?,
+        None => start
+            .checked_add(SignedDuration::from_mins(i64::from(league.default_game_minutes)))
+            .map_err(|e| (".start".into(), e.to_string()))?,
+    };
+    if end <= start {
+        return Err((
+            ".end".into(),
+            format!("end {} is not after start {}", end, start),
+        ));
+    }
+    let tv = match &g.tv {
+        Some(id) => Some(
+            league
+                .tv_window(id)
+                .ok_or_else(|| {
+                    (
+                        ".tv".into(),
+                        format!(
+                            "unknown TV window `{id}`{}",
+                            suggest(id, league.tv_windows.iter().map(|w| &*w.id))
+                        ),
+                    )
+                })?
+                .id
+                .clone(),
+        ),
+        None => None,
+    };
+    Ok(Game {
+        id: g.id.into(),
+        round: g.round,
+        home: home.id.clone(),
+        away: away.id.clone(),
+        venue: venue.id.clone(),
+        start,
+        end,
+        tv,
+        tags: g.tags.into_iter().map(Into::into).collect(),
+    })
+}
+
+/// Parses a game time: zoned (`...[Area/City]`), an instant with an offset,
+/// or venue-local; the result is in the venue's zone.
+pub(crate) fn parse_time(s: &str, venue_tz: &jiff::tz::TimeZone) -> std::result::Result<Zoned, String> {
+    if s.ends_with(']') {
+        if let Ok(z) = s.parse::<Zoned>() {
+            return Ok(z.with_time_zone(venue_tz.clone()));
+        }
+    } else if let Ok(ts) = s.parse::<Timestamp>() {
+        return Ok(ts.to_zoned(venue_tz.clone()));
+    } else if let Ok(dt) = s.parse::<DateTime>() {
+        return dt.to_zoned(venue_tz.clone()).map_err(|e| e.to_string());
+    }
+    Err(format!(
+        "\"{s}\" is not a date-time; expected venue-local 2026-03-14T19:30, \
+         an offset 2026-03-14T19:30-05:00, or zoned 2026-03-14T19:30[America/New_York]"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn league() -> League {
+        League::from_toml_str(
+            Path::new("league.toml"),
+            r#"
+name = "T"
+[[venues]]
+id = "east"
+name = "East"
+timezone = "America/New_York"
+[[venues]]
+id = "west"
+name = "West"
+timezone = "America/Los_Angeles"
+[[teams]]
+id = "A"
+name = "A"
+venue = "east"
+[[teams]]
+id = "B"
+name = "B"
+venue = "west"
+[[teams]]
+id = "C"
+name = "C"
+venue = "west"
+"#,
+        )
+        .unwrap()
+    }
+
+    fn spec(id: &str, home: &str, away: &str, start: &str) -> GameSpec {
+        GameSpec {
+            id: id.into(),
+            round: None,
+            home: home.into(),
+            away: away.into(),
+            venue: None,
+            start: start.into(),
+            end: None,
+            tv: None,
+            tags: vec![],
+        }
+    }
+
+    fn schedule(games: Vec<GameSpec>) -> Schedule {
+        Schedule::from_spec(Path::new("s.json"), ScheduleSpec { games }, &league()).unwrap()
+    }
+
+    #[test]
+    fn previous_and_next_follow_start_time_not_file_order() {
+        let s = schedule(vec![
+            spec("g3", "A", "B", "2026-03-20T19:00"),
+            spec("g1", "A", "C", "2026-03-01T19:00"),
+            spec("g2", "B", "A", "2026-03-10T19:00"),
+        ]);
+        let g2 = s.game("g2").unwrap();
+        assert_eq!(&*s.previous_game("A", g2).unwrap().id, "g1");
+        assert_eq!(&*s.next_game("A", g2).unwrap().id, "g3");
+        assert!(s.previous_game("B", g2).is_none());
+        assert_eq!(&*s.next_game("B", g2).unwrap().id, "g3");
+        let ids: Vec<_> = s.games_of("A").map(|g| g.id.to_string()).collect();
+        assert_eq!(ids, ["g1", "g2", "g3"]);
+    }
+
+    #[test]
+    fn previous_game_of_a_team_not_in_the_game_is_the_last_before_it() {
+        let s = schedule(vec![
+            spec("g1", "A", "C", "2026-03-01T19:00"),
+            spec("g2", "A", "B", "2026-03-10T19:00"),
+            spec("g3", "C", "B", "2026-03-20T19:00"),
+        ]);
+        let g2 = s.game("g2").unwrap();
+        assert_eq!(&*s.previous_game("C", g2).unwrap().id, "g1");
+        assert_eq!(&*s.next_game("C", g2).unwrap().id, "g3");
+    }
+
+    #[test]
+    fn venue_local_dates_and_zones() {
+        let s = schedule(vec![
+            // 22:00 in Los Angeles is already the next day in UTC.
+            spec("late", "B", "A", "2026-03-14T22:00"),
+            spec("inst", "A", "B", "2026-03-21T00:30Z"),
+        ]);
+        let late = s.game("late").unwrap();
+        assert_eq!(late.date().to_string(), "2026-03-14");
+        assert_eq!(late.start.time_zone().iana_name(), Some("America/Los_Angeles"));
+        assert_eq!(s.games_at("west", "2026-03-14".parse().unwrap()).count(), 1);
+        // An instant is shown in the venue's zone: 00:30Z is 20:30 in New York the day before.
+        let inst = s.game("inst").unwrap();
+        assert_eq!(inst.date().to_string(), "2026-03-20");
+        assert_eq!((inst.end.timestamp() - inst.start.timestamp()).as_secs(), 7200);
+    }
+
+    #[test]
+    fn games_of_between_is_half_open() {
+        let s = schedule(vec![
+            spec("g1", "A", "C", "2026-03-01T19:00"),
+            spec("g2", "A", "B", "2026-03-10T19:00"),
+        ]);
+        let from = s.game("g1").unwrap().start.timestamp();
+        let to = s.game("g2").unwrap().start.timestamp();
+        let ids: Vec<_> = s.games_of_between("A", from, to).map(|g| g.id.to_string()).collect();
+        assert_eq!(ids, ["g1"]);
+        assert_eq!(s.games_of_between("A", to, from).count(), 0);
+    }
+
+    #[test]
+    fn bad_games_name_the_game_and_field() {
+        let cases = [
+            (spec("x", "A", "Z", "2026-03-01T19:00"), "games[0] (x).away: unknown team `Z`"),
+            (spec("x", "A", "A", "2026-03-01T19:00"), "games[0] (x).away: team `A` cannot play itself"),
+            (spec("x", "A", "B", "March 1st"), "games[0] (x).start: \"March 1st\" is not a date-time"),
+            (
+                GameSpec { venue: Some("nowhere".into()), ..spec("x", "A", "B", "2026-03-01T19:00") },
+                "games[0] (x).venue: unknown venue `nowhere`",
+            ),
+            (
+                GameSpec { end: Some("2026-03-01T18:00".into()), ..spec("x", "A", "B", "2026-03-01T19:00") },
+                "games[0] (x).end: end",
+            ),
+            (
+                GameSpec { tv: Some("nbc".into()), ..spec("x", "A", "B", "2026-03-01T19:00") },
+                "games[0] (x).tv: unknown TV window `nbc`",
+            ),
+        ];
+        for (game, expected) in cases {
+            let err = Schedule::from_spec(Path::new("s.json"), ScheduleSpec { games: vec![game] }, &league())
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with("s.json: "), "{err}");
+            assert!(err.contains(expected), "{err}\n  expected: {expected}");
+        }
+    }
+
+    #[test]
+    fn duplicate_ids_are_refused() {
+        let err = Schedule::from_spec(
+            Path::new("s.json"),
+            ScheduleSpec {
+                games: vec![
+                    spec("g", "A", "B", "2026-03-01T19:00"),
+                    spec("g", "B", "A", "2026-03-08T19:00"),
+                ],
+            },
+            &league(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("games[1] (g): game id `g` is used twice"), "{err}");
+    }
+}

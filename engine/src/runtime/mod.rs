@@ -1,0 +1,138 @@
+//! Plugin hosts and the query API they share.
+//!
+//! A [`Runtime`] is what a worker owns: one prepared host per plugin kind for
+//! one league. It turns a constraint call into a [`Verdict`] whatever
+//! happens inside: a rule that throws, breaks a limit, runs past its deadline,
+//! returns nonsense or panics gets an `error` or `timeout` verdict and the
+//! runtime carries on.
+
+mod query;
+mod rhai_host;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+pub use rhai_host::RhaiLimits;
+
+use crate::constraint::{Constraint, Kind, Manifest};
+use crate::error::{Error, Result};
+use crate::model::{Game, League, Schedule, Status, Verdict};
+use rhai_host::{Failure, RhaiCompiler, RhaiHost, Script};
+
+/// Compiled code of one constraint.
+#[derive(Debug, Clone)]
+pub(crate) enum Program {
+    Rhai(Script),
+}
+
+/// Compiles manifests' code.
+pub(crate) struct Compiler {
+    rhai: RhaiCompiler,
+}
+
+impl Compiler {
+    pub(crate) fn new(limits: &RhaiLimits) -> Self {
+        Self {
+            rhai: RhaiCompiler::new(limits),
+        }
+    }
+
+    pub(crate) fn compile(&self, m: &Manifest) -> Result<Program> {
+        match m.kind {
+            Kind::Rhai => Ok(Program::Rhai(self.rhai.compile(m)?)),
+            Kind::Wasm => Err(Error::invalid(
+                &m.path,
+                "kind",
+                "`wasm` constraints need the WebAssembly host, which this build does not have yet; use kind = \"rhai\"",
+            )),
+        }
+    }
+}
+
+/// The hosts a worker owns, prepared for one league.
+pub struct Runtime {
+    rhai: RhaiHost,
+}
+
+impl Runtime {
+    /// A runtime for one league under the given script limits.
+    pub fn new(league: Arc<League>, limits: &RhaiLimits) -> Self {
+        Self {
+            rhai: RhaiHost::new(limits, league),
+        }
+    }
+
+    /// Asks one constraint about one game, or about the schedule when `game`
+    /// is `None`. Never fails: every failure is a verdict.
+    pub fn evaluate(
+        &self,
+        constraint: &Constraint,
+        schedule: &Arc<Schedule>,
+        game: Option<&Arc<Game>>,
+    ) -> Verdict {
+        let m = &constraint.manifest;
+        let started = Instant::now();
+        let deadline = started + m.timeout;
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            match &constraint.program {
+                Program::Rhai(script) => self.rhai.run(script, schedule, game, deadline),
+            }
+        }));
+        let elapsed_us = started.elapsed().as_micros() as u64;
+        let mut verdict = Verdict {
+            constraint: m.id.clone(),
+            hardness: m.hardness,
+            weight: m.weight,
+            status: Status::Passed,
+            score: 1.0,
+            violations: Vec::new(),
+            message: None,
+            elapsed_us,
+        };
+        let outcome = match run {
+            Ok(outcome) => outcome,
+            Err(panic) => Err(Failure::Error(format!(
+                "the host panicked while running `{}`: {}",
+                m.id,
+                panic_message(&panic)
+            ))),
+        };
+        match outcome {
+            Ok(outcome) => match query::check_outcome(&outcome.violations, outcome.score) {
+                Ok(score) => {
+                    verdict.score = score;
+                    verdict.status = if outcome.violations.is_empty() {
+                        Status::Passed
+                    } else {
+                        Status::Violated
+                    };
+                    verdict.violations = outcome.violations;
+                }
+                Err(message) => {
+                    verdict.status = Status::Error;
+                    verdict.score = 0.0;
+                    verdict.message = Some(format!("{}: {message}", m.source.display()));
+                }
+            },
+            Err(Failure::Error(message)) => {
+                verdict.status = Status::Error;
+                verdict.score = 0.0;
+                verdict.message = Some(message);
+            }
+            Err(Failure::Timeout(message)) => {
+                verdict.status = Status::Timeout;
+                verdict.score = 0.0;
+                verdict.message = Some(format!("{message} ({} ms)", m.timeout.as_millis()));
+            }
+        }
+        verdict
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}

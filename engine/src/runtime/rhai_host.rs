@@ -1,0 +1,641 @@
+//! The Rhai host: scripts compiled once to a shared AST, run on a raw engine
+//! that holds nothing but the standard language package and the query API.
+//!
+//! The sandbox is what the engine lacks (no module resolver, no `eval`, no
+//! file or network functions, `print` goes to tracing) plus the limits set on
+//! it: operations, call depth, expression depth, string, array and map sizes,
+//! and a wall-clock deadline checked from `on_progress`. Rhai has no
+//! wall-clock limit of its own, so the deadline lives in a thread-local that
+//! the progress callback reads every few hundred operations.
+
+use std::cell::Cell;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use jiff::Zoned;
+use jiff::tz::TimeZone;
+use rhai::packages::{Package, StandardPackage};
+use rhai::{AST, Array, Dynamic, Engine, EvalAltResult, ImmutableString, Map, Module, Position, Scope, Shared};
+
+use super::query;
+use crate::constraint::{Manifest, Scope as RuleScope};
+use crate::error::{Error, Result, read_to_string};
+use crate::model::{Entity, EntityKind, Game, League, Schedule, Violation};
+
+/// Limits every script call runs under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RhaiLimits {
+    /// Operations per call (default 1,000,000).
+    pub max_operations: u64,
+    /// Nested function calls (default 32).
+    pub max_call_levels: usize,
+    /// Expression nesting at top level and in functions (default 64, 32).
+    pub max_expr_depth: (usize, usize),
+    /// Bytes in one string (default 64 KiB).
+    pub max_string_size: usize,
+    /// Elements in one array (default 10,000).
+    pub max_array_size: usize,
+    /// Entries in one map (default 10,000).
+    pub max_map_size: usize,
+}
+
+impl Default for RhaiLimits {
+    fn default() -> Self {
+        Self {
+            max_operations: 1_000_000,
+            max_call_levels: 32,
+            max_expr_depth: (64, 32),
+            max_string_size: 64 * 1024,
+            max_array_size: 10_000,
+            max_map_size: 10_000,
+        }
+    }
+}
+
+impl RhaiLimits {
+    /// These limits with a different operation budget.
+    pub fn with_max_operations(mut self, n: u64) -> Self {
+        self.max_operations = n;
+        self
+    }
+}
+
+thread_local! {
+    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// How often (in operations) the progress callback reads the clock.
+const CLOCK_EVERY: u64 = 256;
+
+/// A sandboxed engine with the query API.
+pub(crate) fn new_engine(limits: &RhaiLimits) -> Engine {
+    let mut engine = Engine::new_raw();
+    engine.register_global_module(standard_package());
+    engine.register_global_module(query_package());
+    engine
+        .set_max_operations(limits.max_operations)
+        .set_max_call_levels(limits.max_call_levels)
+        .set_max_expr_depths(limits.max_expr_depth.0, limits.max_expr_depth.1)
+        .set_max_string_size(limits.max_string_size)
+        .set_max_array_size(limits.max_array_size)
+        .set_max_map_size(limits.max_map_size)
+        .set_max_modules(0)
+        .set_strict_variables(true)
+        .set_fail_on_invalid_map_property(true);
+    engine.disable_symbol("eval");
+    engine.on_print(|s| tracing::info!(target: "umpire::plugin", "{s}"));
+    engine.on_debug(|s, src, pos| {
+        tracing::debug!(target: "umpire::plugin", source = src.unwrap_or(""), line = pos.line(), "{s}")
+    });
+    engine.on_progress(|ops| {
+        if ops % CLOCK_EVERY != 0 {
+            return None;
+        }
+        let passed = DEADLINE.with(|d| d.get().is_some_and(|d| Instant::now() >= d));
+        passed.then(|| Dynamic::from("deadline"))
+    });
+    for (ty, name) in [
+        (std::any::type_name::<RGame>(), "Game"),
+        (std::any::type_name::<RTime>(), "Time"),
+        (std::any::type_name::<RSchedule>(), "Schedule"),
+        (std::any::type_name::<RLeague>(), "League"),
+        (std::any::type_name::<RParams>(), "Params"),
+        (std::any::type_name::<RViolation>(), "Violation"),
+        (std::any::type_name::<RVerdict>(), "Verdict"),
+    ] {
+        engine.register_type_with_name_raw(ty, name);
+    }
+    engine
+}
+
+fn standard_package() -> Shared<Module> {
+    static PACKAGE: OnceLock<Shared<Module>> = OnceLock::new();
+    PACKAGE
+        .get_or_init(|| StandardPackage::new().as_shared_module())
+        .clone()
+}
+
+/// A compiled script with its manifest's params, ready to share across threads.
+#[derive(Debug, Clone)]
+pub(crate) struct Script {
+    ast: Arc<AST>,
+    params: RParams,
+    path: Arc<Path>,
+}
+
+/// Compiles scripts. One per registry load.
+pub(crate) struct RhaiCompiler {
+    engine: Engine,
+}
+
+impl RhaiCompiler {
+    pub(crate) fn new(limits: &RhaiLimits) -> Self {
+        Self {
+            engine: new_engine(limits),
+        }
+    }
+
+    /// Compiles a manifest's script; variables it may use are declared so a
+    /// misspelt one is a compile error with its position.
+    pub(crate) fn compile(&self, m: &Manifest) -> Result<Script> {
+        let text = read_to_string(&m.source)?;
+        let mut scope = Scope::new();
+        if m.scope == RuleScope::Game {
+            scope.push("game", ());
+        }
+        scope.push("schedule", ());
+        scope.push("league", ());
+        scope.push("params", ());
+        let mut ast = self
+            .engine
+            .compile_with_scope(&scope, &text)
+            .map_err(|e| Error::Script {
+                path: m.source.clone(),
+                line: e.1.line().unwrap_or(0),
+                column: e.1.position().unwrap_or(0),
+                message: e.0.to_string(),
+            })?;
+        ast.set_source(m.source.display().to_string());
+        let params = rhai::serde::to_dynamic(&m.params)
+            .ok()
+            .and_then(|d| d.try_cast::<Map>())
+            .unwrap_or_default();
+        Ok(Script {
+            ast: Arc::new(ast),
+            params: RParams(Arc::new(params)),
+            path: m.source.clone().into(),
+        })
+    }
+}
+
+/// Why a call gave no verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Failure {
+    Error(String),
+    Timeout(String),
+}
+
+/// A rule's answer: its violations and, if it gave one, a score.
+pub(crate) struct Outcome {
+    pub(crate) violations: Vec<Violation>,
+    pub(crate) score: Option<f64>,
+}
+
+/// An engine with one league's data prepared for scripts. One per thread.
+pub(crate) struct RhaiHost {
+    engine: Engine,
+    league: RLeague,
+}
+
+impl RhaiHost {
+    pub(crate) fn new(limits: &RhaiLimits, league: Arc<League>) -> Self {
+        Self {
+            engine: new_engine(limits),
+            league: RLeague::new(league),
+        }
+    }
+
+    /// Runs a script on a game (or on the schedule when `game` is `None`)
+    /// until `deadline`.
+    pub(crate) fn run(
+        &self,
+        script: &Script,
+        schedule: &Arc<Schedule>,
+        game: Option<&Arc<Game>>,
+        deadline: Instant,
+    ) -> std::result::Result<Outcome, Failure> {
+        let mut scope = Scope::new();
+        if let Some(g) = game {
+            scope.push("game", RGame(g.clone()));
+        }
+        scope.push("schedule", RSchedule(schedule.clone()));
+        scope.push("league", self.league.clone());
+        scope.push("params", script.params.clone());
+        DEADLINE.with(|d| d.set(Some(deadline)));
+        let result = self
+            .engine
+            .eval_ast_with_scope::<Dynamic>(&mut scope, &script.ast);
+        DEADLINE.with(|d| d.set(None));
+        match result {
+            Ok(value) => outcome(value).map_err(|m| {
+                Failure::Error(format!("{}: {m}", script.path.display()))
+            }),
+            Err(err) => Err(failure(&script.path, *err)),
+        }
+    }
+}
+
+fn failure(path: &Path, mut err: EvalAltResult) -> Failure {
+    let pos = err.take_position();
+    let at = match (pos.line(), pos.position()) {
+        (Some(l), Some(c)) => format!("{}:{l}:{c}", path.display()),
+        (Some(l), None) => format!("{}:{l}", path.display()),
+        _ => path.display().to_string(),
+    };
+    match err {
+        EvalAltResult::ErrorTerminated(..) => {
+            Failure::Timeout(format!("{at}: the script ran past its deadline"))
+        }
+        EvalAltResult::ErrorTooManyOperations(..) => Failure::Error(format!(
+            "{at}: the script exceeded its operation limit (an endless loop?)"
+        )),
+        other => Failure::Error(format!("{at}: {other}")),
+    }
+}
+
+/// Reads what a script returned: `pass()`, a violation, an array of
+/// violations, or `verdict(...)`.
+fn outcome(value: Dynamic) -> std::result::Result<Outcome, String> {
+    let value = value.flatten();
+    if value.is::<RVerdict>() {
+        let v = value.cast::<RVerdict>();
+        return Ok(Outcome {
+            violations: v.violations,
+            score: v.score,
+        });
+    }
+    if value.is::<RViolation>() {
+        return Ok(Outcome {
+            violations: vec![value.cast::<RViolation>().0],
+            score: None,
+        });
+    }
+    if value.is_array() {
+        let array = value.cast::<Array>();
+        return Ok(Outcome {
+            violations: violations_of(array)?,
+            score: None,
+        });
+    }
+    let what = if value.is_unit() {
+        "nothing (`()`)".to_owned()
+    } else {
+        format!("a value of type {}", value.type_name())
+    };
+    Err(format!(
+        "the script returned {what}; a rule must end with pass(), a violation(...), or an array of violations"
+    ))
+}
+
+fn violations_of(array: Array) -> std::result::Result<Vec<Violation>, String> {
+    array
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let item = item.flatten();
+            if item.is::<RViolation>() {
+                Ok(item.cast::<RViolation>().0)
+            } else {
+                Err(format!(
+                    "element {i} of the returned array is a {}, not a violation",
+                    item.type_name()
+                ))
+            }
+        })
+        .collect()
+}
+
+// ---- the types scripts see -------------------------------------------------
+
+#[derive(Clone)]
+struct RGame(Arc<Game>);
+
+#[derive(Clone)]
+struct RTime(Zoned);
+
+#[derive(Clone)]
+struct RSchedule(Arc<Schedule>);
+
+/// The league as scripts see it: lookups answered from maps built once.
+#[derive(Clone)]
+struct RLeague(Arc<LeagueData>);
+
+struct LeagueData {
+    league: Arc<League>,
+    teams: Map,
+    venues: Map,
+    tv_windows: Map,
+    reference: Map,
+}
+
+#[derive(Clone, Debug)]
+struct RParams(Arc<Map>);
+
+#[derive(Clone)]
+struct RViolation(Violation);
+
+#[derive(Clone)]
+struct RVerdict {
+    violations: Vec<Violation>,
+    score: Option<f64>,
+}
+
+impl RLeague {
+    fn new(league: Arc<League>) -> Self {
+        let s = |x: &str| Dynamic::from(ImmutableString::from(x));
+        let teams = league
+            .teams
+            .iter()
+            .map(|t| {
+                let mut m = Map::new();
+                m.insert("id".into(), s(&t.id));
+                m.insert("name".into(), s(&t.name));
+                m.insert("venue".into(), s(&t.venue));
+                m.insert(
+                    "division".into(),
+                    t.division.as_deref().map_or(Dynamic::UNIT, s),
+                );
+                (t.id.as_ref().into(), Dynamic::from_map(m))
+            })
+            .collect();
+        let venues = league
+            .venues
+            .iter()
+            .map(|v| {
+                let mut m = Map::new();
+                m.insert("id".into(), s(&v.id));
+                m.insert("name".into(), s(&v.name));
+                m.insert("timezone".into(), s(&v.timezone_name));
+                let blackouts: Array = v.blackouts.iter().map(blackout_map).collect();
+                m.insert("blackouts".into(), Dynamic::from_array(blackouts));
+                (v.id.as_ref().into(), Dynamic::from_map(m))
+            })
+            .collect();
+        let tv_windows = league
+            .tv_windows
+            .iter()
+            .map(|w| {
+                let mut m = Map::new();
+                m.insert("id".into(), s(&w.id));
+                m.insert("network".into(), s(&w.network));
+                let days: Array = w.days.iter().map(|&d| s(query::weekday_short(d))).collect();
+                m.insert("days".into(), Dynamic::from_array(days));
+                m.insert("start".into(), s(&format!("{:02}:{:02}", w.start.hour(), w.start.minute())));
+                m.insert("end".into(), s(&format!("{:02}:{:02}", w.end.hour(), w.end.minute())));
+                m.insert("timezone".into(), s(&w.timezone_name));
+                (w.id.as_ref().into(), Dynamic::from_map(m))
+            })
+            .collect();
+        let reference = rhai::serde::to_dynamic(&league.reference)
+            .ok()
+            .and_then(|d| d.try_cast::<Map>())
+            .unwrap_or_default();
+        Self(Arc::new(LeagueData {
+            league,
+            teams,
+            venues,
+            tv_windows,
+            reference,
+        }))
+    }
+}
+
+fn blackout_map(b: &crate::model::Blackout) -> Dynamic {
+    let mut m = Map::new();
+    m.insert("from".into(), Dynamic::from(ImmutableString::from(b.from.to_string())));
+    m.insert("to".into(), Dynamic::from(ImmutableString::from(b.to.to_string())));
+    m.insert("reason".into(), Dynamic::from(ImmutableString::from(b.reason.as_str())));
+    Dynamic::from_map(m)
+}
+
+type Res<T> = std::result::Result<T, Box<EvalAltResult>>;
+
+fn runtime_error(message: impl Into<String>) -> Box<EvalAltResult> {
+    Box::new(EvalAltResult::ErrorRuntime(
+        Dynamic::from(message.into()),
+        Position::NONE,
+    ))
+}
+
+fn string(s: &str) -> Dynamic {
+    Dynamic::from(ImmutableString::from(s))
+}
+
+fn opt_game(g: Option<&Arc<Game>>) -> Dynamic {
+    g.map_or(Dynamic::UNIT, |g| Dynamic::from(RGame(g.clone())))
+}
+
+fn games<'a>(it: impl Iterator<Item = &'a Arc<Game>>) -> Array {
+    it.map(|g| Dynamic::from(RGame(g.clone()))).collect()
+}
+
+fn date_arg(s: &str) -> Res<jiff::civil::Date> {
+    s.parse()
+        .map_err(|_| runtime_error(format!("\"{s}\" is not a date; expected YYYY-MM-DD")))
+}
+
+fn get_or_unit(map: &Map, key: &str) -> Dynamic {
+    map.get(key).cloned().unwrap_or(Dynamic::UNIT)
+}
+
+/// The query API as one module, built once and shared by every engine.
+fn query_package() -> Shared<Module> {
+    static PACKAGE: OnceLock<Shared<Module>> = OnceLock::new();
+    PACKAGE.get_or_init(|| build_query_module().into()).clone()
+}
+
+fn build_query_module() -> Module {
+    let mut m = Module::new();
+    m.set_custom_type::<RGame>("Game");
+    m.set_custom_type::<RTime>("Time");
+    m.set_custom_type::<RSchedule>("Schedule");
+    m.set_custom_type::<RLeague>("League");
+    m.set_custom_type::<RParams>("Params");
+    m.set_custom_type::<RViolation>("Violation");
+    m.set_custom_type::<RVerdict>("Verdict");
+
+    // Game
+    m.set_getter_fn("id", |g: &mut RGame| Ok(ImmutableString::from(&*g.0.id)));
+    m.set_getter_fn("home", |g: &mut RGame| Ok(ImmutableString::from(&*g.0.home)));
+    m.set_getter_fn("away", |g: &mut RGame| Ok(ImmutableString::from(&*g.0.away)));
+    m.set_getter_fn("venue", |g: &mut RGame| Ok(ImmutableString::from(&*g.0.venue)));
+    m.set_getter_fn("round", |g: &mut RGame| {
+        Ok(g.0.round.map_or(Dynamic::UNIT, |r| Dynamic::from(i64::from(r))))
+    });
+    m.set_getter_fn("start", |g: &mut RGame| Ok(RTime(g.0.start.clone())));
+    m.set_getter_fn("end", |g: &mut RGame| Ok(RTime(g.0.end.clone())));
+    m.set_getter_fn("date", |g: &mut RGame| Ok(ImmutableString::from(g.0.date().to_string())));
+    m.set_getter_fn("tv", |g: &mut RGame| {
+        Ok(g.0.tv.as_deref().map_or(Dynamic::UNIT, string))
+    });
+    m.set_getter_fn("tags", |g: &mut RGame| {
+        Ok(g.0.tags.iter().map(|t| string(t)).collect::<Array>())
+    });
+    m.set_native_fn("==", |a: &mut RGame, b: RGame| Ok(a.0.id == b.0.id));
+    m.set_native_fn("!=", |a: &mut RGame, b: RGame| Ok(a.0.id != b.0.id));
+    m.set_native_fn("to_string", |g: &mut RGame| Ok(ImmutableString::from(&*g.0.id)));
+    m.set_native_fn("to_debug", |g: &mut RGame| {
+        Ok(ImmutableString::from(format!(
+            "Game({} {} vs {} at {} {})",
+            g.0.id, g.0.home, g.0.away, g.0.venue, g.0.start
+        )))
+    });
+
+    // Time
+    m.set_getter_fn("date", |t: &mut RTime| Ok(ImmutableString::from(t.0.date().to_string())));
+    m.set_getter_fn("clock", |t: &mut RTime| Ok(ImmutableString::from(query::clock(&t.0))));
+    m.set_getter_fn("hour", |t: &mut RTime| Ok(i64::from(t.0.hour())));
+    m.set_getter_fn("minute", |t: &mut RTime| Ok(i64::from(t.0.minute())));
+    m.set_getter_fn("weekday", |t: &mut RTime| {
+        Ok(ImmutableString::from(query::weekday_short(t.0.weekday())))
+    });
+    m.set_getter_fn("timezone", |t: &mut RTime| {
+        Ok(ImmutableString::from(t.0.time_zone().iana_name().unwrap_or("UTC")))
+    });
+    m.set_native_fn("in_tz", |t: &mut RTime, tz: ImmutableString| {
+        let zone = TimeZone::get(&tz)
+            .map_err(|_| runtime_error(format!("unknown time zone \"{tz}\"")))?;
+        Ok(RTime(t.0.with_time_zone(zone)))
+    });
+    m.set_native_fn("plus_days", |t: &mut RTime, n: i64| {
+        t.0.checked_add(jiff::Span::new().try_days(n).map_err(|e| runtime_error(e.to_string()))?)
+            .map(RTime)
+            .map_err(|e| runtime_error(e.to_string()))
+    });
+    m.set_native_fn("plus_hours", |t: &mut RTime, n: i64| {
+        t.0.checked_add(jiff::SignedDuration::from_hours(n))
+            .map(RTime)
+            .map_err(|e| runtime_error(e.to_string()))
+    });
+    m.set_native_fn("<", |a: &mut RTime, b: RTime| Ok(a.0.timestamp() < b.0.timestamp()));
+    m.set_native_fn("<=", |a: &mut RTime, b: RTime| Ok(a.0.timestamp() <= b.0.timestamp()));
+    m.set_native_fn(">", |a: &mut RTime, b: RTime| Ok(a.0.timestamp() > b.0.timestamp()));
+    m.set_native_fn(">=", |a: &mut RTime, b: RTime| Ok(a.0.timestamp() >= b.0.timestamp()));
+    m.set_native_fn("==", |a: &mut RTime, b: RTime| Ok(a.0.timestamp() == b.0.timestamp()));
+    m.set_native_fn("!=", |a: &mut RTime, b: RTime| Ok(a.0.timestamp() != b.0.timestamp()));
+    m.set_native_fn("to_string", |t: &mut RTime| Ok(ImmutableString::from(t.0.to_string())));
+    m.set_native_fn("to_debug", |t: &mut RTime| Ok(ImmutableString::from(t.0.to_string())));
+    m.set_native_fn("days_between", |a: RTime, b: RTime| Ok(query::days_between(&a.0, &b.0)));
+    m.set_native_fn("hours_between", |a: RTime, b: RTime| Ok(query::hours_between(&a.0, &b.0)));
+
+    // Schedule
+    m.set_native_fn("games_of", |s: &mut RSchedule, team: ImmutableString| {
+        Ok(games(s.0.games_of(&team)))
+    });
+    m.set_native_fn(
+        "games_of",
+        |s: &mut RSchedule, team: ImmutableString, from: RTime, to: RTime| {
+            Ok(games(s.0.games_of_between(&team, from.0.timestamp(), to.0.timestamp())))
+        },
+    );
+    m.set_native_fn("previous_game", |s: &mut RSchedule, team: ImmutableString, g: RGame| {
+        Ok(opt_game(s.0.previous_game(&team, &g.0)))
+    });
+    m.set_native_fn("next_game", |s: &mut RSchedule, team: ImmutableString, g: RGame| {
+        Ok(opt_game(s.0.next_game(&team, &g.0)))
+    });
+    m.set_native_fn("games_at", |s: &mut RSchedule, venue: ImmutableString, date: ImmutableString| {
+        Ok(games(s.0.games_at(&venue, date_arg(&date)?)))
+    });
+    m.set_native_fn("games_on", |s: &mut RSchedule, date: ImmutableString| {
+        Ok(games(s.0.games_on(date_arg(&date)?)))
+    });
+    m.set_native_fn("game", |s: &mut RSchedule, id: ImmutableString| Ok(opt_game(s.0.game(&id))));
+    m.set_getter_fn("games", |s: &mut RSchedule| Ok(games(s.0.games().iter())));
+    m.set_getter_fn("len", |s: &mut RSchedule| Ok(s.0.len() as i64));
+
+    // League
+    m.set_getter_fn("name", |l: &mut RLeague| Ok(ImmutableString::from(l.0.league.name.as_str())));
+    m.set_native_fn("team", |l: &mut RLeague, id: ImmutableString| Ok(get_or_unit(&l.0.teams, &id)));
+    m.set_native_fn("venue", |l: &mut RLeague, id: ImmutableString| Ok(get_or_unit(&l.0.venues, &id)));
+    m.set_native_fn("tv_window", |l: &mut RLeague, id: ImmutableString| {
+        Ok(get_or_unit(&l.0.tv_windows, &id))
+    });
+    m.set_getter_fn("teams", |l: &mut RLeague| Ok(l.0.teams.values().cloned().collect::<Array>()));
+    m.set_getter_fn("venues", |l: &mut RLeague| Ok(l.0.venues.values().cloned().collect::<Array>()));
+    m.set_native_fn("reference", |l: &mut RLeague, key: ImmutableString| {
+        Ok(get_or_unit(&l.0.reference, &key))
+    });
+    m.set_native_fn("blackout", |l: &mut RLeague, venue: ImmutableString, date: ImmutableString| {
+        let date = date_arg(&date)?;
+        Ok(l.0
+            .league
+            .venue(&venue)
+            .and_then(|v| v.blackouts.iter().find(|b| b.covers(date)))
+            .map_or(Dynamic::UNIT, blackout_map))
+    });
+
+    // Params: `params.min_days` and `params["min_days"]` both land here.
+    m.set_indexer_get_fn(|p: &mut RParams, key: ImmutableString| {
+        p.0.get(key.as_str()).cloned().ok_or_else(|| {
+            let known: Vec<&str> = p.0.keys().map(|k| k.as_str()).collect();
+            runtime_error(format!(
+                "params has no `{key}`; the manifest's [params] holds: {}",
+                if known.is_empty() { "nothing".to_owned() } else { known.join(", ") }
+            ))
+        })
+    });
+    m.set_native_fn("get", |p: &mut RParams, key: ImmutableString, default: Dynamic| {
+        Ok(p.0.get(key.as_str()).cloned().unwrap_or(default))
+    });
+    m.set_native_fn("contains", |p: &mut RParams, key: ImmutableString| {
+        Ok(p.0.contains_key(key.as_str()))
+    });
+
+    // Verdict builders
+    m.set_native_fn("pass", || {
+        Ok(RVerdict {
+            violations: Vec::new(),
+            score: None,
+        })
+    });
+    m.set_native_fn("violation", |severity: ImmutableString, message: ImmutableString| {
+        let severity = query::severity(&severity).map_err(runtime_error)?;
+        Ok(RViolation(Violation::new(severity, message.as_str())))
+    });
+    m.set_native_fn("verdict", |violations: Array, score: f64| {
+        Ok(RVerdict {
+            violations: violations_of(violations).map_err(runtime_error)?,
+            score: Some(score),
+        })
+    });
+    m.set_native_fn("verdict", |violations: Array, score: i64| {
+        Ok(RVerdict {
+            violations: violations_of(violations).map_err(runtime_error)?,
+            score: Some(score as f64),
+        })
+    });
+    fn entity(v: &mut RViolation, kind: EntityKind, id: String) -> RViolation {
+        let e = Entity { kind, id };
+        if !v.0.entities.contains(&e) {
+            v.0.entities.push(e);
+        }
+        v.clone()
+    }
+    m.set_native_fn("team", |v: &mut RViolation, id: ImmutableString| {
+        Ok(entity(v, EntityKind::Team, id.to_string()))
+    });
+    m.set_native_fn("venue", |v: &mut RViolation, id: ImmutableString| {
+        Ok(entity(v, EntityKind::Venue, id.to_string()))
+    });
+    m.set_native_fn("game", |v: &mut RViolation, g: RGame| {
+        Ok(entity(v, EntityKind::Game, g.0.id.to_string()))
+    });
+    m.set_native_fn("game", |v: &mut RViolation, id: ImmutableString| {
+        Ok(entity(v, EntityKind::Game, id.to_string()))
+    });
+    m.set_native_fn("entity", |v: &mut RViolation, kind: ImmutableString, id: Dynamic| {
+        let kind = EntityKind::parse(&kind).ok_or_else(|| {
+            runtime_error(format!("unknown entity kind \"{kind}\"; expected one of {}", EntityKind::NAMES))
+        })?;
+        Ok(entity(v, kind, id.to_string()))
+    });
+    m.set_native_fn("penalty", |v: &mut RViolation, p: f64| {
+        v.0.penalty = p;
+        Ok(v.clone())
+    });
+    m.set_native_fn("penalty", |v: &mut RViolation, p: i64| {
+        v.0.penalty = p as f64;
+        Ok(v.clone())
+    });
+    m.set_native_fn("suggest", |v: &mut RViolation, text: ImmutableString| {
+        v.0.suggestion = Some(text.to_string());
+        Ok(v.clone())
+    });
+    m.set_native_fn("to_debug", |v: &mut RViolation| {
+        Ok(ImmutableString::from(format!("violation({}: {})", v.0.severity.as_str(), v.0.message)))
+    });
+    m
+}
