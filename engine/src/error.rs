@@ -11,20 +11,22 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// A file could not be read.
-    #[error("{}: cannot read: {source}", path.display())]
+    // The cause is part of the message and deliberately not exposed as
+    // `source()`, so error chains state it once.
+    #[error("{}: cannot read: {cause}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A file could not be written.
-    #[error("{}: cannot write: {source}", path.display())]
+    #[error("{}: cannot write: {cause}", path.display())]
     Write {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A file is not well-formed, or a field has the wrong name or type.
     #[error("{}: {message}", path.display())]
@@ -112,9 +114,9 @@ impl Error {
 
 /// Reads a file to a string, naming the file on failure.
 pub(crate) fn read_to_string(path: &std::path::Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|source| Error::Read {
+    std::fs::read_to_string(path).map_err(|cause| Error::Read {
         path: path.to_owned(),
-        source,
+        cause,
     })
 }
 

@@ -132,7 +132,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
 
 fn eval(args: EvalArgs) -> Result<ExitCode> {
     let league = League::load(&args.league)?;
-    let schedule_path = match args.schedule.clone().or_else(|| league.schedule_file.clone()) {
+    let schedule_path = match args
+        .schedule
+        .clone()
+        .or_else(|| league.schedule_file.clone())
+    {
         Some(p) => p,
         None => bail!(
             "{}: the league names no `schedule`; pass one with --schedule FILE",
@@ -168,7 +172,10 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
         Format::Text => render::report(&mut out, &report, &schedule, evaluator.league())?,
     }
     out.flush()?;
-    Ok(if report.summary.valid {
+    // A rule that failed to run is a failed check: the season was not fully
+    // ruled on, so it must not read as a clean pass.
+    let s = &report.summary;
+    Ok(if s.valid && s.errors == 0 && s.timeouts == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -88,9 +88,8 @@ fn verdict(out: &mut impl Write, v: &Verdict, location: String) -> io::Result<()
                 }
                 writeln!(
                     out,
-                    "   {BLUE}={BLUE:#} {} {} · severity {} · penalty {} × weight {}",
+                    "   {BLUE}={BLUE:#} {} constraint · severity {} · penalty {} × weight {}",
                     v.hardness.as_str(),
-                    "constraint",
                     violation.severity.as_str(),
                     violation.penalty,
                     v.weight
@@ -141,8 +140,16 @@ fn summary(out: &mut impl Write, r: &Report) -> io::Result<()> {
             ", schedule-wide rules broken"
         }
     )?;
-    writeln!(out, "  {YELLOW}soft{YELLOW:#}        {:>5} violations", s.soft_violations)?;
-    writeln!(out, "  {CYAN}preference{CYAN:#}  {:>5} violations", s.preference_violations)?;
+    writeln!(
+        out,
+        "  {YELLOW}soft{YELLOW:#}        {:>5} violations",
+        s.soft_violations
+    )?;
+    writeln!(
+        out,
+        "  {CYAN}preference{CYAN:#}  {:>5} violations",
+        s.preference_violations
+    )?;
     writeln!(
         out,
         "  {DIM}errors {} · timeouts {} · skipped {}{DIM:#}",
@@ -153,15 +160,22 @@ fn summary(out: &mut impl Write, r: &Report) -> io::Result<()> {
         "  score {:.3} · penalties {} hard / {} soft / {} preference",
         s.score, s.penalties.hard, s.penalties.soft, s.penalties.preference
     )?;
-    if s.valid {
-        writeln!(out, "{GREEN}valid{GREEN:#}: no hard violation")
-    } else {
+    let failed = s.errors + s.timeouts;
+    if !s.valid {
         writeln!(
             out,
             "{RED}invalid{RED:#}: {} hard violation{}",
             s.hard_violations,
             if s.hard_violations == 1 { "" } else { "s" }
         )
+    } else if failed > 0 {
+        writeln!(
+            out,
+            "{MAGENTA}incomplete{MAGENTA:#}: no hard violation found, but {failed} rule call{} failed to run",
+            if failed == 1 { "" } else { "s" }
+        )
+    } else {
+        writeln!(out, "{GREEN}valid{GREEN:#}: no hard violation")
     }
 }
 
@@ -187,8 +201,8 @@ pub(super) fn constraints(
         .max(2);
     writeln!(
         out,
-        "  {BOLD}{:width$}  {:4}  {:8}  {:10}  {:>6}  {:>7}  {}{BOLD:#}",
-        "id", "kind", "scope", "hardness", "weight", "timeout", "depends on"
+        "  {BOLD}{:width$}  {:4}  {:8}  {:10}  {:>6}  {:>7}  depends on{BOLD:#}",
+        "id", "kind", "scope", "hardness", "weight", "timeout"
     )?;
     for m in registry.manifests() {
         let deps: Vec<&str> = m.depends_on.iter().map(|d| &**d).collect();
@@ -207,11 +221,18 @@ pub(super) fn constraints(
             m.hardness.as_str(),
             m.weight,
             m.timeout.as_millis(),
-            if deps.is_empty() { "-".to_owned() } else { deps.join(", ") }
+            if deps.is_empty() {
+                "-".to_owned()
+            } else {
+                deps.join(", ")
+            }
         )?;
     }
     let graph = registry.graph();
-    writeln!(out, "\n{BOLD}levels{BOLD:#} (constraints in one level can run in parallel):")?;
+    writeln!(
+        out,
+        "\n{BOLD}levels{BOLD:#} (constraints in one level can run in parallel):"
+    )?;
     for (i, level) in graph.levels().iter().enumerate() {
         let ids: Vec<&str> = level.iter().map(|s| &**s).collect();
         writeln!(out, "  {}: {}", i + 1, ids.join(", "))?;
@@ -219,16 +240,26 @@ pub(super) fn constraints(
     writeln!(out, "{BOLD}max depth{BOLD:#}: {}", graph.max_depth())?;
     let bottlenecks = graph.bottlenecks();
     if bottlenecks.is_empty() {
-        writeln!(out, "{BOLD}bottlenecks{BOLD:#}: none (no constraint has dependents)")?;
+        writeln!(
+            out,
+            "{BOLD}bottlenecks{BOLD:#}: none (no constraint has dependents)"
+        )?;
     } else {
-        writeln!(out, "{BOLD}bottlenecks{BOLD:#} (if one fails, its dependents skip):")?;
+        writeln!(
+            out,
+            "{BOLD}bottlenecks{BOLD:#} (if one fails, its dependents skip):"
+        )?;
         for b in bottlenecks {
             writeln!(
                 out,
                 "  {:width$}  {} transitive dependent{}",
                 b.id,
                 b.transitive_dependents,
-                if b.transitive_dependents == 1 { "" } else { "s" }
+                if b.transitive_dependents == 1 {
+                    ""
+                } else {
+                    "s"
+                }
             )?;
         }
     }

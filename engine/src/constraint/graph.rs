@@ -155,21 +155,31 @@ impl DependencyGraph {
 
     /// The graph in Graphviz dot: hard rules boxed, edges from dependency to dependent.
     pub fn to_dot(&self, manifests: &[Manifest]) -> String {
-        let mut out = String::from("digraph constraints {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n");
+        let mut out = String::from(
+            "digraph constraints {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n",
+        );
         for (i, m) in manifests.iter().enumerate() {
             let shape = match m.hardness {
                 Hardness::Hard => "box",
                 Hardness::Soft => "ellipse",
                 Hardness::Preference => "note",
             };
-            let style = if m.scope == Scope::Schedule { ", style=bold" } else { "" };
+            let style = if m.scope == Scope::Schedule {
+                ", style=bold"
+            } else {
+                ""
+            };
             let _ = writeln!(
                 out,
                 "  \"{}\" [shape={shape}{style}, label=\"{}\\n{} · {} · level {}\"];",
                 self.ids[i],
                 self.ids[i],
                 m.hardness.as_str(),
-                if m.scope == Scope::Game { "game" } else { "schedule" },
+                if m.scope == Scope::Game {
+                    "game"
+                } else {
+                    "schedule"
+                },
                 self.level[i]
             );
         }
@@ -211,7 +221,8 @@ fn find_cycle(deps: &[Vec<usize>]) -> Option<Vec<usize>> {
                         let start = stack.iter().position(|&(n, _)| n == next).unwrap_or(0);
                         // Edges point from dependent to dependency; report the
                         // cycle in dependency order: a depends on b depends on ...
-                        let mut cycle: Vec<usize> = stack[start..].iter().map(|&(n, _)| n).collect();
+                        let mut cycle: Vec<usize> =
+                            stack[start..].iter().map(|&(n, _)| n).collect();
                         cycle.push(next);
                         return Some(cycle);
                     }
@@ -293,16 +304,27 @@ mod tests {
 
     #[test]
     fn unknown_dependency_suggests_a_close_id() {
-        let ms = [m("rest", Scope::Game, &["blackuot"]), m("blackout", Scope::Game, &[])];
+        let ms = [
+            m("rest", Scope::Game, &["blackuot"]),
+            m("blackout", Scope::Game, &[]),
+        ];
         let err = DependencyGraph::build(&ms).unwrap_err().to_string();
-        assert!(err.contains("rest.toml: depends_on: unknown constraint `blackuot`; did you mean `blackout`?"), "{err}");
+        assert!(
+            err.contains(
+                "rest.toml: depends_on: unknown constraint `blackuot`; did you mean `blackout`?"
+            ),
+            "{err}"
+        );
     }
 
     #[test]
     fn schedule_rule_cannot_depend_on_game_rule() {
         let ms = [m("s", Scope::Schedule, &["g"]), m("g", Scope::Game, &[])];
         let err = DependencyGraph::build(&ms).unwrap_err().to_string();
-        assert!(err.contains("schedule-scoped `s` cannot depend on game-scoped `g`"), "{err}");
+        assert!(
+            err.contains("schedule-scoped `s` cannot depend on game-scoped `g`"),
+            "{err}"
+        );
         let ok = [m("g", Scope::Game, &["s"]), m("s", Scope::Schedule, &[])];
         assert!(DependencyGraph::build(&ok).is_ok());
     }

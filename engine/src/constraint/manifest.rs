@@ -138,7 +138,10 @@ impl Manifest {
         }
         let weight = m.weight.unwrap_or(DEFAULT_WEIGHT);
         if weight > 100 {
-            return Err(invalid("weight", format!("{weight} is out of range 0..=100")));
+            return Err(invalid(
+                "weight",
+                format!("{weight} is out of range 0..=100"),
+            ));
         }
         let timeout_ms = m.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
         if !(1..=MAX_TIMEOUT_MS).contains(&timeout_ms) {
@@ -150,10 +153,7 @@ impl Manifest {
         let mut depends_on: Vec<Arc<str>> = Vec::with_capacity(m.depends_on.len());
         for dep in m.depends_on {
             if dep == m.id {
-                return Err(invalid(
-                    "depends_on",
-                    format!("`{dep}` depends on itself"),
-                ));
+                return Err(invalid("depends_on", format!("`{dep}` depends on itself")));
             }
             if depends_on.iter().any(|d| **d == *dep) {
                 return Err(invalid("depends_on", format!("`{dep}` is listed twice")));
@@ -231,14 +231,29 @@ min_days = 2
             (GOOD.replace("hardness", "hardnes"), "hardnes"),
             (GOOD.replace("\"hard\"", "\"firm\""), "firm"),
             (GOOD.replace("\"game\"", "\"season\""), "season"),
-            (format!("weight = 101\n{GOOD}"), "weight: 101 is out of range"),
+            (
+                format!("weight = 101\n{GOOD}"),
+                "weight: 101 is out of range",
+            ),
             (format!("weight = 300\n{GOOD}"), "weight"),
-            (format!("timeout_ms = 0\n{GOOD}"), "timeout_ms: 0 is out of range"),
-            (GOOD.replace("\"rest\"", "\"re st\""), "id: \"re st\" is not a valid id"),
+            (
+                format!("timeout_ms = 0\n{GOOD}"),
+                "timeout_ms: 0 is out of range",
+            ),
+            (
+                GOOD.replace("\"rest\"", "\"re st\""),
+                "id: \"re st\" is not a valid id",
+            ),
             (GOOD.replace("rule.rhai", "missing.rhai"), "source:"),
-            (format!("depends_on = [\"rest\"]\n{GOOD}"), "depends_on: `rest` depends on itself"),
+            (
+                format!("depends_on = [\"rest\"]\n{GOOD}"),
+                "depends_on: `rest` depends on itself",
+            ),
             (format!("fallback = \"maybe\"\n{GOOD}"), "maybe"),
-            (GOOD.replace("kind = \"rhai\"\n", ""), "missing field `kind`"),
+            (
+                GOOD.replace("kind = \"rhai\"\n", ""),
+                "missing field `kind`",
+            ),
         ];
         for (text, expected) in cases {
             let path = write(dir.path(), &text);

@@ -131,9 +131,9 @@ fn manifest_files(dir: &Path) -> Result<Vec<PathBuf>> {
     })?;
     let mut files = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|source| Error::Read {
+        let entry = entry.map_err(|cause| Error::Read {
             path: dir.to_owned(),
-            source,
+            cause,
         })?;
         let path = entry.path();
         let name = entry.file_name();

@@ -182,7 +182,9 @@ fn skipped(c: &crate::constraint::Constraint, dep: &str, why: &str) -> Verdict {
         status: Status::Skipped,
         score: 0.0,
         violations: Vec::new(),
-        message: Some(format!("skipped: depends on hard constraint `{dep}`, which was {why}")),
+        message: Some(format!(
+            "skipped: depends on hard constraint `{dep}`, which was {why}"
+        )),
         elapsed_us: 0,
     }
 }

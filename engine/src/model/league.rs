@@ -287,13 +287,14 @@ impl League {
                     parse_weekday(d).ok_or_else(|| {
                         invalid(
                             format!("{at}.days[{j}]"),
-                            format!("\"{d}\" is not a day; expected mon, tue, wed, thu, fri, sat or sun"),
+                            format!(
+                                "\"{d}\" is not a day; expected mon, tue, wed, thu, fri, sat or sun"
+                            ),
                         )
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
-            let start =
-                parse_clock(&w.start).map_err(|m| invalid(format!("{at}.start"), m))?;
+            let start = parse_clock(&w.start).map_err(|m| invalid(format!("{at}.start"), m))?;
             let end = parse_clock(&w.end).map_err(|m| invalid(format!("{at}.end"), m))?;
             if end <= start {
                 return Err(invalid(
@@ -303,7 +304,10 @@ impl League {
             }
             let id: Arc<str> = w.id.into();
             if tv_index.insert(id.clone(), tv_windows.len()).is_some() {
-                return Err(invalid(at, format!("TV window id `{id}` is declared twice")));
+                return Err(invalid(
+                    at,
+                    format!("TV window id `{id}` is declared twice"),
+                ));
             }
             tv_windows.push(TvWindow {
                 id,
@@ -480,7 +484,10 @@ timezone = "America/New_York"
 
     #[test]
     fn misspelt_field_is_an_error_naming_it() {
-        let text = MINI.replace("timezone = \"America/Chicago\"", "timezon = \"America/Chicago\"");
+        let text = MINI.replace(
+            "timezone = \"America/Chicago\"",
+            "timezon = \"America/Chicago\"",
+        );
         let err = League::from_toml_str(Path::new("l.toml"), &text).unwrap_err();
         let msg = err.to_string();
         assert!(msg.starts_with("l.toml:"), "{msg}");

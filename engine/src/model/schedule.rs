@@ -121,9 +121,8 @@ impl Schedule {
         let mut seen = HashSet::with_capacity(spec.games.len());
         for (i, g) in spec.games.into_iter().enumerate() {
             let at = format!("games[{i}] ({})", g.id);
-            let game = resolve_game(league, g).map_err(|(field, msg)| {
-                Error::invalid(file, format!("{at}{field}"), msg)
-            })?;
+            let game = resolve_game(league, g)
+                .map_err(|(field, msg)| Error::invalid(file, format!("{at}{field}"), msg))?;
             if !seen.insert(game.id.clone()) {
                 return Err(Error::invalid(
                     file,
@@ -327,7 +326,9 @@ fn resolve_game(league: &League, g: GameSpec) -> std::result::Result<Game, (Stri
     let end = match &g.end {
         Some(e) => parse_time(e, &venue.timezone).map_err(|m| (".end".into(), m))?,
         None => start
-            .checked_add(SignedDuration::from_mins(i64::from(league.default_game_minutes)))
+            .checked_add(SignedDuration::from_mins(i64::from(
+                league.default_game_minutes,
+            )))
             .map_err(|e| (".start".into(), e.to_string()))?,
     };
     if end <= start {
@@ -369,7 +370,10 @@ fn resolve_game(league: &League, g: GameSpec) -> std::result::Result<Game, (Stri
 
 /// Parses a game time: zoned (`...[Area/City]`), an instant with an offset,
 /// or venue-local; the result is in the venue's zone.
-pub(crate) fn parse_time(s: &str, venue_tz: &jiff::tz::TimeZone) -> std::result::Result<Zoned, String> {
+pub(crate) fn parse_time(
+    s: &str,
+    venue_tz: &jiff::tz::TimeZone,
+) -> std::result::Result<Zoned, String> {
     if s.ends_with(']') {
         if let Ok(z) = s.parse::<Zoned>() {
             return Ok(z.with_time_zone(venue_tz.clone()));
@@ -474,12 +478,21 @@ venue = "west"
         ]);
         let late = s.game("late").unwrap();
         assert_eq!(late.date().to_string(), "2026-03-14");
-        assert_eq!(late.start.time_zone().iana_name(), Some("America/Los_Angeles"));
+        assert_eq!(
+            late.start.time_zone().iana_name(),
+            Some("America/Los_Angeles")
+        );
         assert_eq!(s.games_at("west", "2026-03-14".parse().unwrap()).count(), 1);
         // An instant is shown in the venue's zone: 00:30Z is 20:30 in New York the day before.
         let inst = s.game("inst").unwrap();
         assert_eq!(inst.date().to_string(), "2026-03-20");
-        assert_eq!((inst.end.timestamp() - inst.start.timestamp()).as_secs(), 7200);
+        assert_eq!(
+            inst.end
+                .timestamp()
+                .duration_since(inst.start.timestamp())
+                .as_secs(),
+            7200
+        );
     }
 
     #[test]
@@ -490,7 +503,10 @@ venue = "west"
         ]);
         let from = s.game("g1").unwrap().start.timestamp();
         let to = s.game("g2").unwrap().start.timestamp();
-        let ids: Vec<_> = s.games_of_between("A", from, to).map(|g| g.id.to_string()).collect();
+        let ids: Vec<_> = s
+            .games_of_between("A", from, to)
+            .map(|g| g.id.to_string())
+            .collect();
         assert_eq!(ids, ["g1"]);
         assert_eq!(s.games_of_between("A", to, from).count(), 0);
     }
@@ -498,26 +514,48 @@ venue = "west"
     #[test]
     fn bad_games_name_the_game_and_field() {
         let cases = [
-            (spec("x", "A", "Z", "2026-03-01T19:00"), "games[0] (x).away: unknown team `Z`"),
-            (spec("x", "A", "A", "2026-03-01T19:00"), "games[0] (x).away: team `A` cannot play itself"),
-            (spec("x", "A", "B", "March 1st"), "games[0] (x).start: \"March 1st\" is not a date-time"),
             (
-                GameSpec { venue: Some("nowhere".into()), ..spec("x", "A", "B", "2026-03-01T19:00") },
+                spec("x", "A", "Z", "2026-03-01T19:00"),
+                "games[0] (x).away: unknown team `Z`",
+            ),
+            (
+                spec("x", "A", "A", "2026-03-01T19:00"),
+                "games[0] (x).away: team `A` cannot play itself",
+            ),
+            (
+                spec("x", "A", "B", "March 1st"),
+                "games[0] (x).start: \"March 1st\" is not a date-time",
+            ),
+            (
+                GameSpec {
+                    venue: Some("nowhere".into()),
+                    ..spec("x", "A", "B", "2026-03-01T19:00")
+                },
                 "games[0] (x).venue: unknown venue `nowhere`",
             ),
             (
-                GameSpec { end: Some("2026-03-01T18:00".into()), ..spec("x", "A", "B", "2026-03-01T19:00") },
+                GameSpec {
+                    end: Some("2026-03-01T18:00".into()),
+                    ..spec("x", "A", "B", "2026-03-01T19:00")
+                },
                 "games[0] (x).end: end",
             ),
             (
-                GameSpec { tv: Some("nbc".into()), ..spec("x", "A", "B", "2026-03-01T19:00") },
+                GameSpec {
+                    tv: Some("nbc".into()),
+                    ..spec("x", "A", "B", "2026-03-01T19:00")
+                },
                 "games[0] (x).tv: unknown TV window `nbc`",
             ),
         ];
         for (game, expected) in cases {
-            let err = Schedule::from_spec(Path::new("s.json"), ScheduleSpec { games: vec![game] }, &league())
-                .unwrap_err()
-                .to_string();
+            let err = Schedule::from_spec(
+                Path::new("s.json"),
+                ScheduleSpec { games: vec![game] },
+                &league(),
+            )
+            .unwrap_err()
+            .to_string();
             assert!(err.starts_with("s.json: "), "{err}");
             assert!(err.contains(expected), "{err}\n  expected: {expected}");
         }
@@ -537,6 +575,9 @@ venue = "west"
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("games[1] (g): game id `g` is used twice"), "{err}");
+        assert!(
+            err.contains("games[1] (g): game id `g` is used twice"),
+            "{err}"
+        );
     }
 }

@@ -73,11 +73,10 @@ impl Runtime {
         let m = &constraint.manifest;
         let started = Instant::now();
         let deadline = started + m.timeout;
-        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            match &constraint.program {
+        let run =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &constraint.program {
                 Program::Rhai(script) => self.rhai.run(script, schedule, game, deadline),
-            }
-        }));
+            }));
         let elapsed_us = started.elapsed().as_micros() as u64;
         let mut verdict = Verdict {
             constraint: m.id.clone(),

@@ -11,10 +11,9 @@ use crate::model::{Severity, Violation};
 /// Calendar days from `a`'s local date to `b`'s local date, each date taken
 /// in its own time zone (a game's zone is its venue's).
 pub(crate) fn days_between(a: &Zoned, b: &Zoned) -> i64 {
-    a.date()
-        .until(b.date())
-        .map(|span| i64::from(span.get_days()))
-        .unwrap_or(0)
+    // Whole days between two civil dates; `duration_since` avoids the
+    // calendar arithmetic of a `Span` and is exact for dates.
+    b.date().duration_since(a.date()).as_hours() / 24
 }
 
 /// Elapsed hours from `a` to `b`.
@@ -84,10 +83,13 @@ mod tests {
         let v = Violation::new(Severity::Minor, "x");
         assert_eq!(check_outcome(&[], None), Ok(1.0));
         assert_eq!(check_outcome(std::slice::from_ref(&v), None), Ok(0.0));
-        assert_eq!(check_outcome(&[v.clone()], Some(0.5)), Ok(0.5));
+        assert_eq!(check_outcome(std::slice::from_ref(&v), Some(0.5)), Ok(0.5));
         assert!(check_outcome(&[], Some(f64::NAN)).is_err());
         assert!(check_outcome(&[], Some(1.5)).is_err());
-        let bad = Violation { penalty: f64::INFINITY, ..v };
+        let bad = Violation {
+            penalty: f64::INFINITY,
+            ..v
+        };
         assert!(check_outcome(&[bad], None).is_err());
         assert_eq!(clock(&z("2026-03-14T09:05[UTC]")), "09:05");
     }

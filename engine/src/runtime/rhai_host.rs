@@ -8,7 +8,7 @@
 //! wall-clock limit of its own, so the deadline lives in a thread-local that
 //! the progress callback reads every few hundred operations.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -16,7 +16,10 @@ use std::time::Instant;
 use jiff::Zoned;
 use jiff::tz::TimeZone;
 use rhai::packages::{Package, StandardPackage};
-use rhai::{AST, Array, Dynamic, Engine, EvalAltResult, ImmutableString, Map, Module, Position, Scope, Shared};
+use rhai::{
+    AST, Array, Dynamic, Engine, EvalAltResult, ImmutableString, Map, Module, Position, Scope,
+    Shared,
+};
 
 use super::query;
 use crate::constraint::{Manifest, Scope as RuleScope};
@@ -81,7 +84,6 @@ pub(crate) fn new_engine(limits: &RhaiLimits) -> Engine {
         .set_max_string_size(limits.max_string_size)
         .set_max_array_size(limits.max_array_size)
         .set_max_map_size(limits.max_map_size)
-        .set_max_modules(0)
         .set_strict_variables(true)
         .set_fail_on_invalid_map_property(true);
     engine.disable_symbol("eval");
@@ -101,7 +103,6 @@ pub(crate) fn new_engine(limits: &RhaiLimits) -> Engine {
         (std::any::type_name::<RTime>(), "Time"),
         (std::any::type_name::<RSchedule>(), "Schedule"),
         (std::any::type_name::<RLeague>(), "League"),
-        (std::any::type_name::<RParams>(), "Params"),
         (std::any::type_name::<RViolation>(), "Violation"),
         (std::any::type_name::<RVerdict>(), "Verdict"),
     ] {
@@ -164,7 +165,7 @@ impl RhaiCompiler {
             .unwrap_or_default();
         Ok(Script {
             ast: Arc::new(ast),
-            params: RParams(Arc::new(params)),
+            params: RParams(Dynamic::from_map(params)),
             path: m.source.clone().into(),
         })
     }
@@ -184,16 +185,25 @@ pub(crate) struct Outcome {
 }
 
 /// An engine with one league's data prepared for scripts. One per thread.
+///
+/// The scope is reused across calls: `league` stays at its bottom, and
+/// `schedule`, `params` and `game` are pushed as constants (a script cannot
+/// reassign them) on every call; everything above `league` is rewound after
+/// the call, so nothing a script declares leaks into the next evaluation.
 pub(crate) struct RhaiHost {
     engine: Engine,
-    league: RLeague,
+    scope: RefCell<Scope<'static>>,
+    names: [ImmutableString; 3],
 }
 
 impl RhaiHost {
     pub(crate) fn new(limits: &RhaiLimits, league: Arc<League>) -> Self {
+        let mut scope = Scope::new();
+        scope.push_constant("league", RLeague::new(league));
         Self {
             engine: new_engine(limits),
-            league: RLeague::new(league),
+            scope: RefCell::new(scope),
+            names: ["schedule".into(), "params".into(), "game".into()],
         }
     }
 
@@ -206,28 +216,31 @@ impl RhaiHost {
         game: Option<&Arc<Game>>,
         deadline: Instant,
     ) -> std::result::Result<Outcome, Failure> {
-        let mut scope = Scope::new();
+        let mut scope = self.scope.borrow_mut();
+        scope.rewind(1);
+        let [schedule_name, params_name, game_name] = &self.names;
+        scope.push_constant(schedule_name.clone(), RSchedule(schedule.clone()));
+        scope.push_constant_dynamic(params_name.clone(), script.params.0.clone());
         if let Some(g) = game {
-            scope.push("game", RGame(g.clone()));
+            scope.push_constant(game_name.clone(), RGame(g.clone()));
         }
-        scope.push("schedule", RSchedule(schedule.clone()));
-        scope.push("league", self.league.clone());
-        scope.push("params", script.params.clone());
         DEADLINE.with(|d| d.set(Some(deadline)));
         let result = self
             .engine
             .eval_ast_with_scope::<Dynamic>(&mut scope, &script.ast);
         DEADLINE.with(|d| d.set(None));
+        scope.rewind(1);
+        drop(scope);
         match result {
-            Ok(value) => outcome(value).map_err(|m| {
-                Failure::Error(format!("{}: {m}", script.path.display()))
-            }),
-            Err(err) => Err(failure(&script.path, *err)),
+            Ok(value) => outcome(value)
+                .map_err(|m| Failure::Error(format!("{}: {m}", script.path.display()))),
+            Err(err) => Err(failure(script, *err)),
         }
     }
 }
 
-fn failure(path: &Path, mut err: EvalAltResult) -> Failure {
+fn failure(script: &Script, mut err: EvalAltResult) -> Failure {
+    let path = &script.path;
     let pos = err.take_position();
     let at = match (pos.line(), pos.position()) {
         (Some(l), Some(c)) => format!("{}:{l}:{c}", path.display()),
@@ -241,6 +254,26 @@ fn failure(path: &Path, mut err: EvalAltResult) -> Failure {
         EvalAltResult::ErrorTooManyOperations(..) => Failure::Error(format!(
             "{at}: the script exceeded its operation limit (an endless loop?)"
         )),
+        EvalAltResult::ErrorPropertyNotFound(property, _) => {
+            // Most often a misspelt param: name the ones the manifest has.
+            let known = script
+                .params
+                .0
+                .read_lock::<Map>()
+                .map(|m| m.keys().map(|k| k.to_string()).collect::<Vec<_>>())
+                .unwrap_or_default();
+            let hint = if known.contains(&property) {
+                String::new()
+            } else if known.is_empty() {
+                "; (if this is a param: the manifest has no [params])".to_owned()
+            } else {
+                format!(
+                    "; (if this is a param: the manifest's [params] holds {})",
+                    known.join(", ")
+                )
+            };
+            Failure::Error(format!("{at}: property `{property}` not found{hint}"))
+        }
         other => Failure::Error(format!("{at}: {other}")),
     }
 }
@@ -320,8 +353,11 @@ struct LeagueData {
     reference: Map,
 }
 
+/// The manifest's params as a map, cloned into each call: a shared value
+/// would be cheaper to pass but a script could write through it (shared
+/// values escape constant checks), and the next call would see the change.
 #[derive(Clone, Debug)]
-struct RParams(Arc<Map>);
+struct RParams(Dynamic);
 
 #[derive(Clone)]
 struct RViolation(Violation);
@@ -372,8 +408,14 @@ impl RLeague {
                 m.insert("network".into(), s(&w.network));
                 let days: Array = w.days.iter().map(|&d| s(query::weekday_short(d))).collect();
                 m.insert("days".into(), Dynamic::from_array(days));
-                m.insert("start".into(), s(&format!("{:02}:{:02}", w.start.hour(), w.start.minute())));
-                m.insert("end".into(), s(&format!("{:02}:{:02}", w.end.hour(), w.end.minute())));
+                m.insert(
+                    "start".into(),
+                    s(&format!("{:02}:{:02}", w.start.hour(), w.start.minute())),
+                );
+                m.insert(
+                    "end".into(),
+                    s(&format!("{:02}:{:02}", w.end.hour(), w.end.minute())),
+                );
                 m.insert("timezone".into(), s(&w.timezone_name));
                 (w.id.as_ref().into(), Dynamic::from_map(m))
             })
@@ -394,9 +436,18 @@ impl RLeague {
 
 fn blackout_map(b: &crate::model::Blackout) -> Dynamic {
     let mut m = Map::new();
-    m.insert("from".into(), Dynamic::from(ImmutableString::from(b.from.to_string())));
-    m.insert("to".into(), Dynamic::from(ImmutableString::from(b.to.to_string())));
-    m.insert("reason".into(), Dynamic::from(ImmutableString::from(b.reason.as_str())));
+    m.insert(
+        "from".into(),
+        Dynamic::from(ImmutableString::from(b.from.to_string())),
+    );
+    m.insert(
+        "to".into(),
+        Dynamic::from(ImmutableString::from(b.to.to_string())),
+    );
+    m.insert(
+        "reason".into(),
+        Dynamic::from(ImmutableString::from(b.reason.as_str())),
+    );
     Dynamic::from_map(m)
 }
 
@@ -442,21 +493,30 @@ fn build_query_module() -> Module {
     m.set_custom_type::<RTime>("Time");
     m.set_custom_type::<RSchedule>("Schedule");
     m.set_custom_type::<RLeague>("League");
-    m.set_custom_type::<RParams>("Params");
     m.set_custom_type::<RViolation>("Violation");
     m.set_custom_type::<RVerdict>("Verdict");
 
     // Game
     m.set_getter_fn("id", |g: &mut RGame| Ok(ImmutableString::from(&*g.0.id)));
-    m.set_getter_fn("home", |g: &mut RGame| Ok(ImmutableString::from(&*g.0.home)));
-    m.set_getter_fn("away", |g: &mut RGame| Ok(ImmutableString::from(&*g.0.away)));
-    m.set_getter_fn("venue", |g: &mut RGame| Ok(ImmutableString::from(&*g.0.venue)));
+    m.set_getter_fn("home", |g: &mut RGame| {
+        Ok(ImmutableString::from(&*g.0.home))
+    });
+    m.set_getter_fn("away", |g: &mut RGame| {
+        Ok(ImmutableString::from(&*g.0.away))
+    });
+    m.set_getter_fn("venue", |g: &mut RGame| {
+        Ok(ImmutableString::from(&*g.0.venue))
+    });
     m.set_getter_fn("round", |g: &mut RGame| {
-        Ok(g.0.round.map_or(Dynamic::UNIT, |r| Dynamic::from(i64::from(r))))
+        Ok(g.0
+            .round
+            .map_or(Dynamic::UNIT, |r| Dynamic::from(i64::from(r))))
     });
     m.set_getter_fn("start", |g: &mut RGame| Ok(RTime(g.0.start.clone())));
     m.set_getter_fn("end", |g: &mut RGame| Ok(RTime(g.0.end.clone())));
-    m.set_getter_fn("date", |g: &mut RGame| Ok(ImmutableString::from(g.0.date().to_string())));
+    m.set_getter_fn("date", |g: &mut RGame| {
+        Ok(ImmutableString::from(g.0.date().to_string()))
+    });
     m.set_getter_fn("tv", |g: &mut RGame| {
         Ok(g.0.tv.as_deref().map_or(Dynamic::UNIT, string))
     });
@@ -465,7 +525,9 @@ fn build_query_module() -> Module {
     });
     m.set_native_fn("==", |a: &mut RGame, b: RGame| Ok(a.0.id == b.0.id));
     m.set_native_fn("!=", |a: &mut RGame, b: RGame| Ok(a.0.id != b.0.id));
-    m.set_native_fn("to_string", |g: &mut RGame| Ok(ImmutableString::from(&*g.0.id)));
+    m.set_native_fn("to_string", |g: &mut RGame| {
+        Ok(ImmutableString::from(&*g.0.id))
+    });
     m.set_native_fn("to_debug", |g: &mut RGame| {
         Ok(ImmutableString::from(format!(
             "Game({} {} vs {} at {} {})",
@@ -474,41 +536,71 @@ fn build_query_module() -> Module {
     });
 
     // Time
-    m.set_getter_fn("date", |t: &mut RTime| Ok(ImmutableString::from(t.0.date().to_string())));
-    m.set_getter_fn("clock", |t: &mut RTime| Ok(ImmutableString::from(query::clock(&t.0))));
+    m.set_getter_fn("date", |t: &mut RTime| {
+        Ok(ImmutableString::from(t.0.date().to_string()))
+    });
+    m.set_getter_fn("clock", |t: &mut RTime| {
+        Ok(ImmutableString::from(query::clock(&t.0)))
+    });
     m.set_getter_fn("hour", |t: &mut RTime| Ok(i64::from(t.0.hour())));
     m.set_getter_fn("minute", |t: &mut RTime| Ok(i64::from(t.0.minute())));
     m.set_getter_fn("weekday", |t: &mut RTime| {
         Ok(ImmutableString::from(query::weekday_short(t.0.weekday())))
     });
     m.set_getter_fn("timezone", |t: &mut RTime| {
-        Ok(ImmutableString::from(t.0.time_zone().iana_name().unwrap_or("UTC")))
+        Ok(ImmutableString::from(
+            t.0.time_zone().iana_name().unwrap_or("UTC"),
+        ))
     });
     m.set_native_fn("in_tz", |t: &mut RTime, tz: ImmutableString| {
-        let zone = TimeZone::get(&tz)
-            .map_err(|_| runtime_error(format!("unknown time zone \"{tz}\"")))?;
+        let zone =
+            TimeZone::get(&tz).map_err(|_| runtime_error(format!("unknown time zone \"{tz}\"")))?;
         Ok(RTime(t.0.with_time_zone(zone)))
     });
     m.set_native_fn("plus_days", |t: &mut RTime, n: i64| {
-        t.0.checked_add(jiff::Span::new().try_days(n).map_err(|e| runtime_error(e.to_string()))?)
-            .map(RTime)
-            .map_err(|e| runtime_error(e.to_string()))
+        t.0.checked_add(
+            jiff::Span::new()
+                .try_days(n)
+                .map_err(|e| runtime_error(e.to_string()))?,
+        )
+        .map(RTime)
+        .map_err(|e| runtime_error(e.to_string()))
     });
     m.set_native_fn("plus_hours", |t: &mut RTime, n: i64| {
         t.0.checked_add(jiff::SignedDuration::from_hours(n))
             .map(RTime)
             .map_err(|e| runtime_error(e.to_string()))
     });
-    m.set_native_fn("<", |a: &mut RTime, b: RTime| Ok(a.0.timestamp() < b.0.timestamp()));
-    m.set_native_fn("<=", |a: &mut RTime, b: RTime| Ok(a.0.timestamp() <= b.0.timestamp()));
-    m.set_native_fn(">", |a: &mut RTime, b: RTime| Ok(a.0.timestamp() > b.0.timestamp()));
-    m.set_native_fn(">=", |a: &mut RTime, b: RTime| Ok(a.0.timestamp() >= b.0.timestamp()));
-    m.set_native_fn("==", |a: &mut RTime, b: RTime| Ok(a.0.timestamp() == b.0.timestamp()));
-    m.set_native_fn("!=", |a: &mut RTime, b: RTime| Ok(a.0.timestamp() != b.0.timestamp()));
-    m.set_native_fn("to_string", |t: &mut RTime| Ok(ImmutableString::from(t.0.to_string())));
-    m.set_native_fn("to_debug", |t: &mut RTime| Ok(ImmutableString::from(t.0.to_string())));
-    m.set_native_fn("days_between", |a: RTime, b: RTime| Ok(query::days_between(&a.0, &b.0)));
-    m.set_native_fn("hours_between", |a: RTime, b: RTime| Ok(query::hours_between(&a.0, &b.0)));
+    m.set_native_fn("<", |a: &mut RTime, b: RTime| {
+        Ok(a.0.timestamp() < b.0.timestamp())
+    });
+    m.set_native_fn("<=", |a: &mut RTime, b: RTime| {
+        Ok(a.0.timestamp() <= b.0.timestamp())
+    });
+    m.set_native_fn(">", |a: &mut RTime, b: RTime| {
+        Ok(a.0.timestamp() > b.0.timestamp())
+    });
+    m.set_native_fn(">=", |a: &mut RTime, b: RTime| {
+        Ok(a.0.timestamp() >= b.0.timestamp())
+    });
+    m.set_native_fn("==", |a: &mut RTime, b: RTime| {
+        Ok(a.0.timestamp() == b.0.timestamp())
+    });
+    m.set_native_fn("!=", |a: &mut RTime, b: RTime| {
+        Ok(a.0.timestamp() != b.0.timestamp())
+    });
+    m.set_native_fn("to_string", |t: &mut RTime| {
+        Ok(ImmutableString::from(t.0.to_string()))
+    });
+    m.set_native_fn("to_debug", |t: &mut RTime| {
+        Ok(ImmutableString::from(t.0.to_string()))
+    });
+    m.set_native_fn("days_between", |a: &mut RTime, b: RTime| {
+        Ok(query::days_between(&a.0, &b.0))
+    });
+    m.set_native_fn("hours_between", |a: &mut RTime, b: RTime| {
+        Ok(query::hours_between(&a.0, &b.0))
+    });
 
     // Schedule
     m.set_native_fn("games_of", |s: &mut RSchedule, team: ImmutableString| {
@@ -517,61 +609,92 @@ fn build_query_module() -> Module {
     m.set_native_fn(
         "games_of",
         |s: &mut RSchedule, team: ImmutableString, from: RTime, to: RTime| {
-            Ok(games(s.0.games_of_between(&team, from.0.timestamp(), to.0.timestamp())))
+            Ok(games(s.0.games_of_between(
+                &team,
+                from.0.timestamp(),
+                to.0.timestamp(),
+            )))
         },
     );
-    m.set_native_fn("previous_game", |s: &mut RSchedule, team: ImmutableString, g: RGame| {
-        Ok(opt_game(s.0.previous_game(&team, &g.0)))
-    });
-    m.set_native_fn("next_game", |s: &mut RSchedule, team: ImmutableString, g: RGame| {
-        Ok(opt_game(s.0.next_game(&team, &g.0)))
-    });
-    m.set_native_fn("games_at", |s: &mut RSchedule, venue: ImmutableString, date: ImmutableString| {
-        Ok(games(s.0.games_at(&venue, date_arg(&date)?)))
-    });
+    m.set_native_fn(
+        "previous_game",
+        |s: &mut RSchedule, team: ImmutableString, g: RGame| {
+            Ok(opt_game(s.0.previous_game(&team, &g.0)))
+        },
+    );
+    m.set_native_fn(
+        "rest_days",
+        |s: &mut RSchedule, team: ImmutableString, g: RGame| {
+            Ok(s.0
+                .previous_game(&team, &g.0)
+                .map_or(Dynamic::UNIT, |prev| {
+                    Dynamic::from(query::days_between(&prev.start, &g.0.start))
+                }))
+        },
+    );
+    m.set_native_fn(
+        "next_game",
+        |s: &mut RSchedule, team: ImmutableString, g: RGame| {
+            Ok(opt_game(s.0.next_game(&team, &g.0)))
+        },
+    );
+    m.set_native_fn(
+        "games_at",
+        |s: &mut RSchedule, venue: ImmutableString, date: ImmutableString| {
+            Ok(games(s.0.games_at(&venue, date_arg(&date)?)))
+        },
+    );
     m.set_native_fn("games_on", |s: &mut RSchedule, date: ImmutableString| {
         Ok(games(s.0.games_on(date_arg(&date)?)))
     });
-    m.set_native_fn("game", |s: &mut RSchedule, id: ImmutableString| Ok(opt_game(s.0.game(&id))));
+    m.set_native_fn("game", |s: &mut RSchedule, id: ImmutableString| {
+        Ok(opt_game(s.0.game(&id)))
+    });
     m.set_getter_fn("games", |s: &mut RSchedule| Ok(games(s.0.games().iter())));
     m.set_getter_fn("len", |s: &mut RSchedule| Ok(s.0.len() as i64));
 
     // League
-    m.set_getter_fn("name", |l: &mut RLeague| Ok(ImmutableString::from(l.0.league.name.as_str())));
-    m.set_native_fn("team", |l: &mut RLeague, id: ImmutableString| Ok(get_or_unit(&l.0.teams, &id)));
-    m.set_native_fn("venue", |l: &mut RLeague, id: ImmutableString| Ok(get_or_unit(&l.0.venues, &id)));
+    m.set_getter_fn("name", |l: &mut RLeague| {
+        Ok(ImmutableString::from(l.0.league.name.as_str()))
+    });
+    m.set_native_fn("team", |l: &mut RLeague, id: ImmutableString| {
+        Ok(get_or_unit(&l.0.teams, &id))
+    });
+    m.set_native_fn("venue", |l: &mut RLeague, id: ImmutableString| {
+        Ok(get_or_unit(&l.0.venues, &id))
+    });
     m.set_native_fn("tv_window", |l: &mut RLeague, id: ImmutableString| {
         Ok(get_or_unit(&l.0.tv_windows, &id))
     });
-    m.set_getter_fn("teams", |l: &mut RLeague| Ok(l.0.teams.values().cloned().collect::<Array>()));
-    m.set_getter_fn("venues", |l: &mut RLeague| Ok(l.0.venues.values().cloned().collect::<Array>()));
+    m.set_getter_fn("teams", |l: &mut RLeague| {
+        Ok(l.0.teams.values().cloned().collect::<Array>())
+    });
+    m.set_getter_fn("venues", |l: &mut RLeague| {
+        Ok(l.0.venues.values().cloned().collect::<Array>())
+    });
     m.set_native_fn("reference", |l: &mut RLeague, key: ImmutableString| {
         Ok(get_or_unit(&l.0.reference, &key))
     });
-    m.set_native_fn("blackout", |l: &mut RLeague, venue: ImmutableString, date: ImmutableString| {
-        let date = date_arg(&date)?;
-        Ok(l.0
-            .league
-            .venue(&venue)
-            .and_then(|v| v.blackouts.iter().find(|b| b.covers(date)))
-            .map_or(Dynamic::UNIT, blackout_map))
-    });
+    m.set_native_fn(
+        "blackout",
+        |l: &mut RLeague, venue: ImmutableString, date: ImmutableString| {
+            let date = date_arg(&date)?;
+            Ok(l.0
+                .league
+                .venue(&venue)
+                .and_then(|v| v.blackouts.iter().find(|b| b.covers(date)))
+                .map_or(Dynamic::UNIT, blackout_map))
+        },
+    );
 
-    // Params: `params.min_days` and `params["min_days"]` both land here.
-    m.set_indexer_get_fn(|p: &mut RParams, key: ImmutableString| {
-        p.0.get(key.as_str()).cloned().ok_or_else(|| {
-            let known: Vec<&str> = p.0.keys().map(|k| k.as_str()).collect();
-            runtime_error(format!(
-                "params has no `{key}`; the manifest's [params] holds: {}",
-                if known.is_empty() { "nothing".to_owned() } else { known.join(", ") }
-            ))
-        })
-    });
-    m.set_native_fn("get", |p: &mut RParams, key: ImmutableString, default: Dynamic| {
-        Ok(p.0.get(key.as_str()).cloned().unwrap_or(default))
-    });
-    m.set_native_fn("contains", |p: &mut RParams, key: ImmutableString| {
-        Ok(p.0.contains_key(key.as_str()))
+    // Arrays: `["a", "b"].join(", ")` for readable messages.
+    m.set_native_fn("join", |a: &mut Array, sep: ImmutableString| {
+        Ok(ImmutableString::from(
+            a.iter()
+                .map(Dynamic::to_string)
+                .collect::<Vec<_>>()
+                .join(&sep),
+        ))
     });
 
     // Verdict builders
@@ -581,10 +704,13 @@ fn build_query_module() -> Module {
             score: None,
         })
     });
-    m.set_native_fn("violation", |severity: ImmutableString, message: ImmutableString| {
-        let severity = query::severity(&severity).map_err(runtime_error)?;
-        Ok(RViolation(Violation::new(severity, message.as_str())))
-    });
+    m.set_native_fn(
+        "violation",
+        |severity: ImmutableString, message: ImmutableString| {
+            let severity = query::severity(&severity).map_err(runtime_error)?;
+            Ok(RViolation(Violation::new(severity, message.as_str())))
+        },
+    );
     m.set_native_fn("verdict", |violations: Array, score: f64| {
         Ok(RVerdict {
             violations: violations_of(violations).map_err(runtime_error)?,
@@ -616,12 +742,18 @@ fn build_query_module() -> Module {
     m.set_native_fn("game", |v: &mut RViolation, id: ImmutableString| {
         Ok(entity(v, EntityKind::Game, id.to_string()))
     });
-    m.set_native_fn("entity", |v: &mut RViolation, kind: ImmutableString, id: Dynamic| {
-        let kind = EntityKind::parse(&kind).ok_or_else(|| {
-            runtime_error(format!("unknown entity kind \"{kind}\"; expected one of {}", EntityKind::NAMES))
-        })?;
-        Ok(entity(v, kind, id.to_string()))
-    });
+    m.set_native_fn(
+        "entity",
+        |v: &mut RViolation, kind: ImmutableString, id: Dynamic| {
+            let kind = EntityKind::parse(&kind).ok_or_else(|| {
+                runtime_error(format!(
+                    "unknown entity kind \"{kind}\"; expected one of {}",
+                    EntityKind::NAMES
+                ))
+            })?;
+            Ok(entity(v, kind, id.to_string()))
+        },
+    );
     m.set_native_fn("penalty", |v: &mut RViolation, p: f64| {
         v.0.penalty = p;
         Ok(v.clone())
@@ -635,7 +767,94 @@ fn build_query_module() -> Module {
         Ok(v.clone())
     });
     m.set_native_fn("to_debug", |v: &mut RViolation| {
-        Ok(ImmutableString::from(format!("violation({}: {})", v.0.severity.as_str(), v.0.message)))
+        Ok(ImmutableString::from(format!(
+            "violation({}: {})",
+            v.0.severity.as_str(),
+            v.0.message
+        )))
     });
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::constraint::Manifest;
+    use std::path::Path;
+    use std::time::Duration;
+
+    fn setup(script: &str) -> (RhaiHost, Script, Arc<Schedule>) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("r.rhai"), script).unwrap();
+        std::fs::write(
+            dir.path().join("r.toml"),
+            "id = 'r'\nname = 'r'\nkind = 'rhai'\nsource = 'r.rhai'\nscope = 'schedule'\nhardness = 'soft'\n[params]\nk = 2\nlist = [1]\n",
+        )
+        .unwrap();
+        let m = Manifest::load(&dir.path().join("r.toml")).unwrap();
+        let script = RhaiCompiler::new(&RhaiLimits::default())
+            .compile(&m)
+            .unwrap();
+        let league = Arc::new(League::from_toml_str(Path::new("l.toml"), "name = 'l'\n").unwrap());
+        let schedule = Arc::new(
+            Schedule::from_spec(Path::new("s.json"), Default::default(), &league).unwrap(),
+        );
+        (
+            RhaiHost::new(&RhaiLimits::default(), league),
+            script,
+            schedule,
+        )
+    }
+
+    fn run(host: &RhaiHost, script: &Script, schedule: &Arc<Schedule>) -> Result<usize, Failure> {
+        // Violations counted; errors compared by message.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        host.run(script, schedule, None, deadline)
+            .map(|o| o.violations.len())
+    }
+
+    /// Pins the isolation promise: nothing a script does to `params` (directly,
+    /// through an alias, or inside a nested value) is seen by the next call.
+    #[test]
+    fn params_cannot_be_changed_for_the_next_call() {
+        for attack in [
+            "params.k = 99; pass()",
+            "let x = params; x.k = 99; pass()",
+            "let x = params; x.list.push(5); pass()",
+            "params.list.push(5); pass()",
+            "params = #{k: 99}; pass()",
+        ] {
+            let src = format!(
+                "if params.k != 2 || params.list.len() != 1 {{ return violation(\"major\", \"leaked\"); }}\n{attack}"
+            );
+            let (host, script, schedule) = setup(&src);
+            let first = run(&host, &script, &schedule);
+            assert_ne!(
+                first,
+                Ok(1),
+                "`{attack}`: params were wrong before the attack"
+            );
+            // The check runs before the attack: a second call that reports
+            // the leak saw the first call's change.
+            let second = run(&host, &script, &schedule);
+            assert_ne!(second, Ok(1), "after `{attack}`: state leaked");
+            assert_eq!(first, second, "`{attack}`: two calls differ");
+        }
+    }
+
+    #[test]
+    fn script_variables_do_not_survive_the_call() {
+        let (host, script, schedule) =
+            setup("if counter_seen() { return violation(\"major\", \"x\"); } pass()");
+        // `counter_seen` does not exist: the call errors, and the next call
+        // starts from the same clean scope.
+        assert!(run(&host, &script, &schedule).is_err());
+        let (host, script, schedule) = setup("let seen = 1; pass()");
+        assert_eq!(run(&host, &script, &schedule).ok(), Some(0));
+        assert_eq!(
+            host.scope.borrow().len(),
+            1,
+            "only `league` stays in the scope"
+        );
+    }
 }

@@ -1,0 +1,353 @@
+//! The `umpire` binary's contract: exit codes (0 no hard violation, 1 hard
+//! violations, 2 usage or input error), where messages go, and the options
+//! of `eval`.
+
+use predicates::prelude::*;
+use serde_json::Value;
+
+use crate::support::{TempTree, TestResult, fixture, manifest, umpire};
+
+fn clean_league() -> String {
+    fixture("leagues/clean").display().to_string()
+}
+
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn eval_exits_0_on_a_season_without_violations() -> TestResult {
+    let out = umpire()
+        .args(["eval", "--league", &clean_league()])
+        .output()?;
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr_of(&out));
+    let text = String::from_utf8(out.stdout)?;
+    assert!(text.contains("valid: no hard violation"), "{text}");
+    assert!(text.contains("summary: 6 games · 8 constraints"), "{text}");
+    // Nothing to report: no diagnostics at all.
+    assert!(!text.contains("-->"), "{text}");
+    Ok(())
+}
+
+#[test]
+fn eval_json_on_a_clean_season_is_valid_with_every_rule_passing() -> TestResult {
+    let out = umpire()
+        .args(["eval", "--league", &clean_league(), "--format", "json"])
+        .output()?;
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr_of(&out));
+    let report: Value = serde_json::from_slice(&out.stdout)?;
+    let s = &report["summary"];
+    assert_eq!(s["valid"], true);
+    assert_eq!(s["games"], 6);
+    assert_eq!(s["hard_violations"], 0);
+    assert_eq!(s["soft_violations"], 0);
+    assert_eq!(s["preference_violations"], 0);
+    assert_eq!(s["errors"], 0);
+    assert_eq!(s["skipped"], 0);
+    assert_eq!(s["score"], 1.0);
+    for g in report["games"].as_array().ok_or("games")? {
+        assert_eq!(g["valid"], true);
+        for v in g["verdicts"].as_array().ok_or("verdicts")? {
+            assert_eq!(v["status"], "passed", "{v}");
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn soft_violations_alone_still_exit_0() -> TestResult {
+    let t = TempTree::new();
+    t.write(
+        "league.toml",
+        &crate::support::MINI_LEAGUE.replace("plugins = [\"plugins\"]", "plugins = [\"rules\"]"),
+    );
+    t.write(
+        "schedule.json",
+        r#"{"games": [{"id": "g1", "home": "NYR", "away": "LAS", "start": "2026-03-07T19:00"}]}"#,
+    );
+    t.write("rules/nag.rhai", "violation(\"minor\", \"always\")");
+    t.write(
+        "rules/nag.toml",
+        &manifest("nag", "nag.rhai", "game", "soft", ""),
+    );
+    let out = umpire()
+        .args(["eval", "--format", "json", "--league"])
+        .arg(t.path())
+        .output()?;
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr_of(&out));
+    let report: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(report["summary"]["soft_violations"], 1);
+    assert_eq!(report["summary"]["valid"], true);
+    Ok(())
+}
+
+#[test]
+fn schedule_option_overrides_the_leagues_schedule_and_exits_1_on_hard_violations() -> TestResult {
+    let league = fixture("leagues/clean");
+    let out = umpire()
+        .args(["eval", "--format", "json", "--league"])
+        .arg(&league)
+        .arg("--schedule")
+        .arg(league.join("schedule-faulty.json"))
+        .output()?;
+    assert_eq!(out.status.code(), Some(1), "stderr: {}", stderr_of(&out));
+    let report: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(report["summary"]["games"], 2);
+    // R1-NYR-LAS is on 2026-04-02, inside hudson's 04-01..04-03 blackout.
+    let g = &report["games"][0];
+    assert_eq!(g["game"], "R1-NYR-LAS");
+    assert_eq!(g["valid"], false);
+    Ok(())
+}
+
+#[test]
+fn plugins_option_adds_constraints_to_the_leagues_own() -> TestResult {
+    let t = TempTree::new();
+    t.write(
+        "extra/always.rhai",
+        "violation(\"critical\", `no ${game.id}`)",
+    );
+    t.write(
+        "extra/always.toml",
+        &manifest("always-fails", "always.rhai", "game", "hard", ""),
+    );
+    let out = umpire()
+        .args([
+            "eval",
+            "--format",
+            "json",
+            "--league",
+            &clean_league(),
+            "--plugins",
+        ])
+        .arg(t.path().join("extra"))
+        .output()?;
+    assert_eq!(out.status.code(), Some(1), "stderr: {}", stderr_of(&out));
+    let report: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(report["summary"]["constraints"], 9);
+    assert_eq!(report["summary"]["hard_violations"], 6);
+    assert_eq!(report["summary"]["invalid_games"], 6);
+    Ok(())
+}
+
+#[test]
+fn json_output_is_a_single_json_document() -> TestResult {
+    let out = umpire()
+        .args(["eval", "--league", &clean_league(), "--format", "json"])
+        .output()?;
+    let text = String::from_utf8(out.stdout)?;
+    assert_eq!(text.lines().count(), 1, "one line of JSON");
+    let value: Value = serde_json::from_str(&text)?;
+    for key in ["summary", "schedule", "games"] {
+        assert!(value.get(key).is_some(), "missing {key}");
+    }
+    Ok(())
+}
+
+#[test]
+fn unknown_flag_is_a_usage_error() {
+    umpire()
+        .args(["eval", "--league", "x", "--bogus"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("--bogus"));
+}
+
+#[test]
+fn missing_league_is_a_usage_error() {
+    umpire()
+        .arg("eval")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--league"));
+}
+
+#[test]
+fn missing_subcommand_is_a_usage_error() {
+    umpire()
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("Usage"));
+}
+
+#[test]
+fn unknown_format_is_a_usage_error() {
+    umpire()
+        .args(["eval", "--league", &clean_league(), "--format", "yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("yaml"));
+}
+
+#[test]
+fn missing_league_directory_is_an_input_error_naming_the_path() {
+    umpire()
+        .args(["eval", "--league", "no/such/league"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::starts_with("error: "))
+        .stderr(predicate::str::contains("no/such/league"));
+}
+
+#[test]
+fn missing_league_directory_states_the_os_error_once() -> TestResult {
+    let out = umpire()
+        .args(["eval", "--league", "no/such/league"])
+        .output()?;
+    let err = stderr_of(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(
+        err.matches("No such file or directory").count(),
+        1,
+        "the cause should be stated once: {err}"
+    );
+    Ok(())
+}
+
+#[test]
+fn malformed_league_toml_is_an_input_error_naming_file_and_line() -> TestResult {
+    let t = TempTree::new();
+    t.write("league.toml", "name = \"Broken\"\n[[teams]\nid = \"A\"\n");
+    let out = umpire().args(["eval", "--league"]).arg(t.path()).output()?;
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(err.contains("league.toml"), "{err}");
+    assert!(err.contains("line 2"), "{err}");
+    Ok(())
+}
+
+#[test]
+fn unknown_field_in_league_toml_is_an_input_error_naming_it() -> TestResult {
+    let t = TempTree::new();
+    t.write("league.toml", "name = \"L\"\nsesaon = \"2026\"\n");
+    let out = umpire().args(["eval", "--league"]).arg(t.path()).output()?;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("league.toml") && err.contains("sesaon"),
+        "{err}"
+    );
+    Ok(())
+}
+
+#[test]
+fn bad_game_is_an_input_error_naming_schedule_game_and_field() -> TestResult {
+    let t = TempTree::new();
+    t.write("league.toml", crate::support::MINI_LEAGUE);
+    t.write("plugins/ok.rhai", "pass()");
+    t.write(
+        "plugins/ok.toml",
+        &manifest("ok", "ok.rhai", "game", "hard", ""),
+    );
+    t.write(
+        "schedule.json",
+        r#"{"games": [{"id": "g1", "home": "NYR", "away": "BOS", "start": "2026-03-07T19:00"}]}"#,
+    );
+    let out = umpire().args(["eval", "--league"]).arg(t.path()).output()?;
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(err.contains("schedule.json"), "{err}");
+    assert!(
+        err.contains("games[0] (g1).away: unknown team `BOS`"),
+        "{err}"
+    );
+    Ok(())
+}
+
+#[test]
+fn league_without_schedule_needs_the_schedule_option() -> TestResult {
+    let t = TempTree::new();
+    t.write("league.toml", "name = \"No schedule\"\n");
+    let out = umpire().args(["eval", "--league"]).arg(t.path()).output()?;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("--schedule"),
+        "{}",
+        stderr_of(&out)
+    );
+    Ok(())
+}
+
+#[test]
+fn league_without_plugins_is_an_input_error() -> TestResult {
+    let t = TempTree::new();
+    t.write(
+        "league.toml",
+        "name = \"No plugins\"\nschedule = \"s.json\"\n[[venues]]\nid = \"v\"\nname = \"V\"\ntimezone = \"UTC\"\n[[teams]]\nid = \"A\"\nname = \"A\"\nvenue = \"v\"\n",
+    );
+    t.write("s.json", r#"{"games": []}"#);
+    let out = umpire().args(["eval", "--league"]).arg(t.path()).output()?;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("no plugin directories"),
+        "{}",
+        stderr_of(&out)
+    );
+    Ok(())
+}
+
+#[test]
+fn broken_plugin_is_an_input_error_naming_the_script_position() -> TestResult {
+    let t = TempTree::new();
+    t.write("league.toml", crate::support::MINI_LEAGUE);
+    t.write("schedule.json", r#"{"games": []}"#);
+    t.write("plugins/broken.rhai", "let x = 1;\nlet y = ;\n");
+    t.write(
+        "plugins/broken.toml",
+        &manifest("broken", "broken.rhai", "game", "hard", ""),
+    );
+    let out = umpire().args(["eval", "--league"]).arg(t.path()).output()?;
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(err.contains("broken.rhai:2:9:"), "{err}");
+    Ok(())
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    umpire()
+        .arg("--help")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("eval").and(predicate::str::contains("generate")));
+    umpire()
+        .arg("--version")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn a_rule_that_fails_is_reported_as_a_diagnostic_with_its_position() -> TestResult {
+    let t = TempTree::new();
+    t.write("league.toml", crate::support::MINI_LEAGUE);
+    t.write(
+        "schedule.json",
+        r#"{"games": [{"id": "g1", "home": "NYR", "away": "LAS", "start": "2026-03-07T19:00"}]}"#,
+    );
+    t.write("plugins/broken.rhai", "let x = 1;\nthrow \"boom\";\n");
+    t.write(
+        "plugins/broken.toml",
+        &manifest("broken", "broken.rhai", "game", "soft", ""),
+    );
+    let out = umpire().args(["eval", "--league"]).arg(t.path()).output()?;
+    // A rule that could not run is a failed check (exit 1), not an input
+    // error (2) and not a clean pass (0).
+    assert_eq!(out.status.code(), Some(1), "stderr: {}", stderr_of(&out));
+    let text = String::from_utf8(out.stdout)?;
+    assert!(text.contains("error[broken]: the rule failed"), "{text}");
+    assert!(
+        text.contains("incomplete: no hard violation found, but 1 rule call failed to run"),
+        "{text}"
+    );
+    assert!(text.contains("  --> g1 · NYR vs LAS"), "{text}");
+    assert!(
+        text.contains("broken.rhai:2:1:") && text.contains("boom"),
+        "{text}"
+    );
+    assert!(text.contains("errors 1 · timeouts 0 · skipped 0"), "{text}");
+    Ok(())
+}

@@ -1,0 +1,234 @@
+//! Helpers shared by the test modules: temp leagues and plugin directories
+//! written from strings, the library pipeline in one call, and the `umpire`
+//! binary.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use umpire::{Evaluator, GameReport, League, Registry, Report, RhaiLimits, Schedule, Verdict};
+
+/// What the tests return.
+pub(crate) type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// The workspace root (holding `examples/` and `plugins/`).
+pub(crate) fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("engine/ has a parent")
+        .to_owned()
+}
+
+/// The example Rhai plugins, absolute.
+pub(crate) fn example_plugins() -> PathBuf {
+    workspace_root().join("plugins/rhai")
+}
+
+/// A fixture under `engine/tests/fixtures`.
+pub(crate) fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(path)
+}
+
+/// The `umpire` binary, run from the workspace root with colour left to its
+/// own judgement (stdout is a pipe, so none).
+pub(crate) fn umpire() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("umpire").expect("the umpire binary is built");
+    cmd.current_dir(workspace_root())
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("CLICOLOR")
+        .env_remove("UMPIRE_LOG");
+    cmd
+}
+
+/// A temporary directory that holds files written from strings.
+pub(crate) struct TempTree {
+    pub(crate) dir: tempfile::TempDir,
+}
+
+impl TempTree {
+    pub(crate) fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("a temp dir"),
+        }
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `text` to `rel` (creating parent directories); returns the path.
+    pub(crate) fn write(&self, rel: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create parent dirs");
+        }
+        std::fs::write(&path, text).expect("write file");
+        path
+    }
+
+    /// Writes a Rhai rule into the plugin directory `plugins`: `<name>.toml`
+    /// and `<name>.rhai`. `extra` is appended to the manifest (e.g.
+    /// `timeout_ms = 30` or a `[params]` table). Returns the manifest path.
+    pub(crate) fn rule(
+        &self,
+        id: &str,
+        scope: &str,
+        hardness: &str,
+        extra: &str,
+        script: &str,
+    ) -> PathBuf {
+        self.rule_in("plugins", id, scope, hardness, extra, script)
+    }
+
+    /// As [`TempTree::rule`], in another plugin directory.
+    pub(crate) fn rule_in(
+        &self,
+        dir: &str,
+        id: &str,
+        scope: &str,
+        hardness: &str,
+        extra: &str,
+        script: &str,
+    ) -> PathBuf {
+        let file = id.replace('-', "_");
+        self.write(&format!("{dir}/{file}.rhai"), script);
+        self.write(
+            &format!("{dir}/{file}.toml"),
+            &manifest(id, &format!("{file}.rhai"), scope, hardness, extra),
+        )
+    }
+}
+
+/// Manifest text for a Rhai rule.
+pub(crate) fn manifest(id: &str, source: &str, scope: &str, hardness: &str, extra: &str) -> String {
+    format!(
+        "id = \"{id}\"\nname = \"{id}\"\nkind = \"rhai\"\nsource = \"{source}\"\nscope = \"{scope}\"\nhardness = \"{hardness}\"\n{extra}\n"
+    )
+}
+
+/// A small league: four teams, four venues in four time zones (one that keeps
+/// standard time all year), two TV windows and some reference data.
+pub(crate) const MINI_LEAGUE: &str = r#"
+name = "Mini League"
+season = "2026"
+schedule = "schedule.json"
+plugins = ["plugins"]
+
+[[teams]]
+id = "NYR"
+name = "New York Rovers"
+venue = "hudson"
+division = "east"
+
+[[teams]]
+id = "LAS"
+name = "Los Angeles Stars"
+venue = "palms"
+division = "west"
+
+[[teams]]
+id = "CHW"
+name = "Chicago Wind"
+venue = "lakefront"
+
+[[teams]]
+id = "PHX"
+name = "Phoenix Heat"
+venue = "desert"
+
+[[venues]]
+id = "hudson"
+name = "Hudson Field"
+timezone = "America/New_York"
+blackouts = [{ from = "2026-04-01", to = "2026-04-03", reason = "Circus" }]
+
+[[venues]]
+id = "palms"
+name = "Palms Stadium"
+timezone = "America/Los_Angeles"
+
+[[venues]]
+id = "lakefront"
+name = "Lakefront Park"
+timezone = "America/Chicago"
+
+[[venues]]
+id = "desert"
+name = "Desert Dome"
+timezone = "America/Phoenix"
+
+[[tv_windows]]
+id = "sat-prime"
+network = "National Sports Network"
+days = ["sat"]
+start = "19:00"
+end = "23:00"
+timezone = "America/New_York"
+
+[[tv_windows]]
+id = "weekend"
+network = "Weekend Channel"
+days = ["sat", "sun"]
+start = "12:00"
+end = "18:00"
+timezone = "America/Chicago"
+
+[reference]
+rivalries = [["NYR", "LAS"]]
+founded = { NYR = 1901, LAS = 1950 }
+"#;
+
+/// Parses [`MINI_LEAGUE`] as if it were `dir/league.toml`.
+pub(crate) fn mini_league(dir: &Path) -> League {
+    League::from_toml_str(&dir.join("league.toml"), MINI_LEAGUE).expect("the mini league is valid")
+}
+
+/// Loads the registry from `dirs`, builds an evaluator and rules on the schedule.
+pub(crate) fn evaluate(
+    league: League,
+    schedule_file: &Path,
+    dirs: &[PathBuf],
+) -> Result<Report, umpire::Error> {
+    evaluate_with(league, schedule_file, dirs, &RhaiLimits::default())
+}
+
+/// As [`evaluate`], with script limits.
+pub(crate) fn evaluate_with(
+    league: League,
+    schedule_file: &Path,
+    dirs: &[PathBuf],
+    limits: &RhaiLimits,
+) -> Result<Report, umpire::Error> {
+    let schedule = Schedule::load(schedule_file, &league)?;
+    let registry = Registry::load_with(dirs, limits)?;
+    let evaluator = Evaluator::with_limits(Arc::new(league), Arc::new(registry), limits);
+    Ok(evaluator.evaluate(&Arc::new(schedule)))
+}
+
+/// The verdict of `constraint` in a game report.
+pub(crate) fn verdict<'a>(game: &'a GameReport, constraint: &str) -> &'a Verdict {
+    game.verdicts
+        .iter()
+        .find(|v| &*v.constraint == constraint)
+        .unwrap_or_else(|| panic!("no verdict of `{constraint}` for {}", game.game))
+}
+
+/// The report of one game.
+pub(crate) fn game<'a>(report: &'a Report, id: &str) -> &'a GameReport {
+    report
+        .games
+        .iter()
+        .find(|g| &*g.game == id)
+        .unwrap_or_else(|| panic!("no game `{id}` in the report"))
+}
+
+/// The schedule-scoped verdict of `constraint`.
+pub(crate) fn schedule_verdict<'a>(report: &'a Report, constraint: &str) -> &'a Verdict {
+    report
+        .schedule
+        .verdicts
+        .iter()
+        .find(|v| &*v.constraint == constraint)
+        .unwrap_or_else(|| panic!("no schedule verdict of `{constraint}`"))
+}
