@@ -120,10 +120,12 @@ pub fn generate(options: &GenerateOptions, out: &Path) -> Result<PathBuf> {
     );
 
     let mut games = Vec::with_capacity(options.games);
+    let mut sides = Sides::new(n);
     'rounds: for r in 0..rounds {
         let day = round_date(start, r);
         let midweek = r % 2 == 1;
-        for (home, away) in round_pairs(n, r) {
+        for (a, b) in round_pairs(n, r) {
+            let (home, away) = sides.orient(a, b);
             if games.len() == options.games {
                 break 'rounds;
             }
@@ -207,12 +209,42 @@ fn round_date(start: Date, round: usize) -> Date {
     start + jiff::Span::new().days(days as i64)
 }
 
-/// The circle method: round `r` of a single round robin, repeated, with home
-/// and away swapped on every other pass and alternated by round.
+/// Who hosts: the team that was away last time, else the one with fewer
+/// home games, so every team alternates and stays balanced.
+struct Sides {
+    was_home: Vec<Option<bool>>,
+    balance: Vec<i64>,
+}
+
+impl Sides {
+    fn new(n: usize) -> Self {
+        Self {
+            was_home: vec![None; n],
+            balance: vec![0; n],
+        }
+    }
+
+    fn orient(&mut self, a: usize, b: usize) -> (usize, usize) {
+        let a_hosts = match (self.was_home[a], self.was_home[b]) {
+            (Some(true), Some(false)) | (Some(true), None) | (None, Some(false)) => false,
+            (Some(false), Some(true)) | (Some(false), None) | (None, Some(true)) => true,
+            _ => self.balance[a] <= self.balance[b],
+        };
+        let (home, away) = if a_hosts { (a, b) } else { (b, a) };
+        self.was_home[home] = Some(true);
+        self.was_home[away] = Some(false);
+        self.balance[home] += 1;
+        self.balance[away] -= 1;
+        (home, away)
+    }
+}
+
+/// The circle method: the pairings of round `r` of a single round robin,
+/// repeated; who hosts is decided by [`Sides`].
 fn round_pairs(n: usize, r: usize) -> Vec<(usize, usize)> {
     let m = if n % 2 == 0 { n } else { n + 1 };
     let per_pass = m - 1;
-    let (pass, k) = (r / per_pass, r % per_pass);
+    let k = r % per_pass;
     let slot = |i: usize| if i == 0 { 0 } else { (i - 1 + k) % (m - 1) + 1 };
     let mut pairs = Vec::with_capacity(m / 2);
     for i in 0..m / 2 {
@@ -220,8 +252,7 @@ fn round_pairs(n: usize, r: usize) -> Vec<(usize, usize)> {
         if a >= n || b >= n {
             continue; // bye
         }
-        let flip = (i == 0 && k % 2 == 1) ^ (pass % 2 == 1);
-        pairs.push(if flip { (b, a) } else { (a, b) });
+        pairs.push((a, b));
     }
     pairs
 }
@@ -251,6 +282,26 @@ mod tests {
             }
             assert_eq!(seen.len(), n * (n - 1) / 2);
         }
+    }
+
+    #[test]
+    fn hosting_alternates_and_stays_balanced() {
+        let n = 20;
+        let mut sides = Sides::new(n);
+        // Runs of the same side, per team: (home run, away run).
+        let mut runs = vec![(0usize, 0usize); n];
+        let mut longest = 0;
+        for r in 0..2 * (n - 1) {
+            for (a, b) in round_pairs(n, r) {
+                let (home, away) = sides.orient(a, b);
+                runs[home] = (runs[home].0 + 1, 0);
+                runs[away] = (0, runs[away].1 + 1);
+                longest = longest.max(runs[home].0).max(runs[away].1);
+            }
+        }
+        // The example rule allows three away games in a row.
+        assert!(longest <= 3, "a team played {longest} rounds in a row on one side");
+        assert!(sides.balance.iter().all(|b| b.abs() <= 2), "{:?}", sides.balance);
     }
 
     #[test]
