@@ -300,8 +300,15 @@ mod tests {
             }
         }
         // The example rule allows three away games in a row.
-        assert!(longest <= 3, "a team played {longest} rounds in a row on one side");
-        assert!(sides.balance.iter().all(|b| b.abs() <= 2), "{:?}", sides.balance);
+        assert!(
+            longest <= 3,
+            "a team played {longest} rounds in a row on one side"
+        );
+        assert!(
+            sides.balance.iter().all(|b| b.abs() <= 2),
+            "{:?}",
+            sides.balance
+        );
     }
 
     #[test]

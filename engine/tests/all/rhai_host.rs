@@ -114,19 +114,24 @@ fn check_good_rule(report: &Report) {
 
 // ---- load time ---------------------------------------------------------------
 
+/// The parts of an `Error::Script`, or a panic naming what came instead.
+fn script_error(err: &Error) -> (&PathBuf, &usize, &usize, &String) {
+    match err {
+        Error::Script {
+            path,
+            line,
+            column,
+            message,
+        } => (path, line, column, message),
+        other => panic!("expected Error::Script, got {other:?}"),
+    }
+}
+
 #[test]
 fn a_script_that_does_not_compile_is_a_load_error_with_path_line_and_column() {
     let sandbox = Sandbox::new("let x = 1;\nlet y = ;\npass()", "");
     let err = sandbox.load_error();
-    let Error::Script {
-        path,
-        line,
-        column,
-        message,
-    } = &err
-    else {
-        panic!("expected Error::Script, got {err:?}");
-    };
+    let (path, line, column, message) = script_error(&err);
     assert_eq!(path, &sandbox.bad);
     assert_eq!((*line, *column), (2, 9));
     assert_eq!(
@@ -139,15 +144,7 @@ fn a_script_that_does_not_compile_is_a_load_error_with_path_line_and_column() {
 fn a_misspelt_variable_is_a_compile_error_with_its_position() {
     let sandbox = Sandbox::new("let home = game.home;\nlet id = gmae.id;\npass()", "");
     let err = sandbox.load_error();
-    let Error::Script {
-        line,
-        column,
-        message,
-        ..
-    } = &err
-    else {
-        panic!("expected Error::Script, got {err:?}");
-    };
+    let (_, line, column, message) = script_error(&err);
     assert_eq!((*line, *column), (2, 10));
     assert!(message.contains("gmae"), "{message}");
 }
@@ -163,9 +160,7 @@ fn a_schedule_scoped_script_has_no_game_variable() {
         "if game.id == \"x\" { pass() } else { pass() }",
     );
     let err = Registry::load(&[t.path().join("plugins")]).unwrap_err();
-    let Error::Script { line, message, .. } = &err else {
-        panic!("expected Error::Script, got {err:?}");
-    };
+    let (_, line, _, message) = script_error(&err);
     assert_eq!(*line, 1);
     assert!(message.contains("game"), "{message}");
 }
@@ -174,9 +169,7 @@ fn a_schedule_scoped_script_has_no_game_variable() {
 fn eval_is_refused_at_compile_time() {
     let sandbox = Sandbox::new("let x = eval(\"1\");\npass()", "");
     let err = sandbox.load_error();
-    let Error::Script { line, message, .. } = &err else {
-        panic!("expected Error::Script, got {err:?}");
-    };
+    let (_, line, _, message) = script_error(&err);
     assert_eq!(*line, 1);
     assert!(message.contains("eval"), "{message}");
 }
@@ -187,15 +180,7 @@ fn import_is_refused_at_compile_time() {
     // the rule never loads (it is not an error verdict at run time).
     let sandbox = Sandbox::new("import \"x\" as y;\npass()", "");
     let err = sandbox.load_error();
-    let Error::Script {
-        path,
-        line,
-        column,
-        message,
-    } = &err
-    else {
-        panic!("expected Error::Script, got {err:?}");
-    };
+    let (path, line, column, message) = script_error(&err);
     assert_eq!(path, &sandbox.bad);
     assert_eq!((*line, *column), (1, 1));
     assert!(message.contains("import"), "{message}");
