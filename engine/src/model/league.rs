@@ -330,8 +330,8 @@ impl League {
         Ok(Self {
             name: spec.name,
             season: spec.season,
-            schedule_file: spec.schedule.map(|s| dir.join(s)),
-            plugin_dirs: spec.plugins.iter().map(|p| dir.join(p)).collect(),
+            schedule_file: spec.schedule.map(|s| join_clean(&dir, &s)),
+            plugin_dirs: spec.plugins.iter().map(|p| join_clean(&dir, p)).collect(),
             dir,
             default_game_minutes,
             teams,
@@ -365,6 +365,30 @@ impl League {
 
     pub(crate) fn venue_position(&self, id: &str) -> Option<usize> {
         self.venue_index.get(id).copied()
+    }
+}
+
+/// `base` joined with `rel`, with `a/..` pairs folded away lexically, so
+/// diagnostics print `plugins/rhai/x.rhai` rather than
+/// `examples/leagues/l/../../../plugins/rhai/x.rhai`. A `..` that cannot be
+/// folded (leading, or after another `..`) is kept.
+pub(crate) fn join_clean(base: &Path, rel: &Path) -> PathBuf {
+    use std::path::Component;
+    let joined = base.join(rel);
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in joined.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.is_empty() {
+        PathBuf::from(".")
+    } else {
+        out.iter().collect()
     }
 }
 
@@ -512,6 +536,18 @@ timezone = "America/New_York"
             .to_string();
         assert!(msg.contains("teams[0] (A).venue"), "{msg}");
         assert!(msg.contains("did you mean `park`?"), "{msg}");
+    }
+
+    #[test]
+    fn relative_paths_fold_parent_steps() {
+        let p = |b: &str, r: &str| join_clean(Path::new(b), Path::new(r));
+        assert_eq!(
+            p("examples/leagues/x", "../../../plugins/rhai"),
+            Path::new("plugins/rhai")
+        );
+        assert_eq!(p(".", "schedule.json"), Path::new("schedule.json"));
+        assert_eq!(p("a", "../../b"), Path::new("../b"));
+        assert_eq!(p("/srv/l", "../p"), Path::new("/srv/p"));
     }
 
     #[test]

@@ -351,3 +351,38 @@ fn a_rule_that_fails_is_reported_as_a_diagnostic_with_its_position() -> TestResu
     assert!(text.contains("errors 1 · timeouts 0 · skipped 0"), "{text}");
     Ok(())
 }
+
+/// Regression: `umpire eval ... | head` printed "error: Broken pipe" and
+/// exited 2 once the reader closed its end.
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() -> TestResult {
+    use std::io::Read;
+    let t = TempTree::new();
+    umpire()
+        .args([
+            "generate", "--teams", "20", "--games", "3000", "--seed", "5", "--out",
+        ])
+        .arg(t.path())
+        .arg("--plugins")
+        .arg(crate::support::example_plugins())
+        .assert()
+        .success();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("umpire"))
+        .args(["eval", "--format", "json", "--league"])
+        .arg(t.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let mut first = [0u8; 16];
+    child
+        .stdout
+        .take()
+        .ok_or("no stdout")?
+        .read_exact(&mut first)?;
+    // The pipe's read end is dropped here, long before ~1 MB of JSON is written.
+    let out = child.wait_with_output()?;
+    let stderr = String::from_utf8(out.stderr)?;
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    Ok(())
+}
