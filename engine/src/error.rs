@@ -66,6 +66,24 @@ pub enum Error {
         /// The constraint ids along the cycle, the first repeated at the end.
         cycle: Vec<String>,
     },
+    /// A WebAssembly plugin cannot be loaded: it does not compile, was built
+    /// against another contract version, imports what the host does not
+    /// give, or describes itself as another constraint.
+    #[error("{}: {message}", path.display())]
+    Plugin {
+        /// The component file.
+        path: PathBuf,
+        /// What is wrong, and how to fix it.
+        message: String,
+    },
+    /// A plugin's `[build]` command failed.
+    #[error("{}: building the plugin failed: {message}", path.display())]
+    Build {
+        /// The manifest.
+        path: PathBuf,
+        /// The command, its exit status and the end of its output.
+        message: String,
+    },
     /// A constraint script does not compile.
     #[error("{}:{line}:{column}: {message}", path.display())]
     Script {

@@ -43,8 +43,9 @@ mod runtime;
 pub mod cli;
 
 pub use constraint::{
-    Bottleneck, Constraint, DEFAULT_TIMEOUT_MS, DEFAULT_WEIGHT, DependencyGraph, Fallback, Kind,
-    MAX_TIMEOUT_MS, Manifest, Registry, Scope,
+    Bottleneck, BuildObserver, BuildPolicy, BuildSpec, Constraint, DEFAULT_MEMORY_MB,
+    DEFAULT_TIMEOUT_MS, DEFAULT_WEIGHT, DependencyGraph, Fallback, Isolation, Kind, LoadOptions,
+    MAX_MEMORY_MB, MAX_TIMEOUT_MS, Manifest, Registry, Scope, WasmSettings,
 };
 pub use error::{Error, Result};
 pub use exec::Evaluator;
@@ -54,4 +55,4 @@ pub use model::{
     LEAGUE_FILE, League, Penalties, Report, Schedule, ScheduleReport, ScheduleSpec, Severity,
     Status, Summary, Team, TvWindow, Venue, Verdict, Violation,
 };
-pub use runtime::{RhaiLimits, Runtime};
+pub use runtime::{CACHE_ENV, CONTRACT, Compiled, RhaiLimits, Runtime};

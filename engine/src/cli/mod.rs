@@ -51,6 +51,9 @@ struct EvalArgs {
     /// More plugin directories, added to the league's own (repeatable).
     #[arg(long = "plugins", value_name = "DIR")]
     plugins: Vec<PathBuf>,
+    /// Never run a plugin's `[build]` command; use what is built.
+    #[arg(long)]
+    no_build: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -64,6 +67,9 @@ struct ConstraintsArgs {
     /// More plugin directories (repeatable).
     #[arg(long = "plugins", value_name = "DIR")]
     plugins: Vec<PathBuf>,
+    /// Never run a plugin's `[build]` command; use what is built.
+    #[arg(long)]
+    no_build: bool,
     /// Print the dependency graph instead, in this format.
     #[arg(long, value_enum)]
     graph: Option<GraphFormat>,
@@ -164,7 +170,7 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
             "no plugin directories: the league lists no `plugins` and none were given with --plugins DIR"
         );
     }
-    let registry = Registry::load(&dirs)?;
+    let registry = load_registry(&dirs, args.no_build)?;
     let evaluator = Evaluator::new(Arc::new(league), Arc::new(registry));
     let schedule = Arc::new(schedule);
 
@@ -218,15 +224,30 @@ fn constraints(args: ConstraintsArgs) -> Result<ExitCode> {
     if dirs.is_empty() {
         bail!("no plugin directories: pass --league DIR or --plugins DIR");
     }
-    let registry = Registry::load(&dirs)?;
+    let registry = load_registry(&dirs, args.no_build)?;
     let mut out = anstream::stdout().lock();
     if args.graph == Some(GraphFormat::Dot) {
         write!(out, "{}", registry.graph().to_dot(registry.manifests()))?;
     } else if args.format == Format::Json {
         let graph = registry.graph();
+        let constraints = registry
+            .constraints()
+            .iter()
+            .map(|c| {
+                let mut v = serde_json::to_value(&c.manifest)?;
+                if let Some((sha256, compiled, version)) = c.wasm_info() {
+                    v["component"] = serde_json::json!({
+                        "sha256": sha256,
+                        "compiled": compiled,
+                        "version": version,
+                    });
+                }
+                Ok(v)
+            })
+            .collect::<serde_json::Result<Vec<_>>>()?;
         let value = serde_json::json!({
             "plugin_dirs": dirs,
-            "constraints": registry.manifests(),
+            "constraints": constraints,
             "levels": graph.levels(),
             "max_depth": graph.max_depth(),
             "bottlenecks": graph.bottlenecks(),
@@ -237,6 +258,31 @@ fn constraints(args: ConstraintsArgs) -> Result<ExitCode> {
         render::constraints(&mut out, &registry, &dirs)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Loads the constraints, building out-of-date plugins first unless told
+/// not to (and saying so on stderr, since a first build takes a while).
+fn load_registry(dirs: &[PathBuf], no_build: bool) -> Result<Registry> {
+    let announce = |dir: &std::path::Path, command: &[String]| {
+        let mut err = anstream::stderr();
+        let _ = writeln!(
+            err,
+            "{} plugins in {}: {}",
+            render::building_label(),
+            dir.display(),
+            command.join(" ")
+        );
+    };
+    let options = crate::LoadOptions {
+        build: if no_build {
+            crate::BuildPolicy::Never
+        } else {
+            crate::BuildPolicy::IfStale
+        },
+        on_build: Some(&announce),
+        ..Default::default()
+    };
+    Ok(Registry::load_opts(dirs, &options)?)
 }
 
 fn generate(args: GenerateArgs) -> Result<ExitCode> {

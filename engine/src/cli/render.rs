@@ -22,6 +22,11 @@ pub(super) fn error_label() -> String {
     format!("{RED}error{RED:#}")
 }
 
+/// `    Building`, cargo-style, for status lines on stderr.
+pub(super) fn building_label() -> String {
+    format!("{GREEN}{:>12}{GREEN:#}", "Building")
+}
+
 fn label(hardness: Hardness) -> (Style, &'static str) {
     match hardness {
         Hardness::Hard => (RED, "error"),

@@ -258,6 +258,8 @@ mod tests {
             timeout: std::time::Duration::from_millis(10),
             fallback: Fallback::Skip,
             cacheable: true,
+            wasm: None,
+            build: None,
         }
     }
 

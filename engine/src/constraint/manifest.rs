@@ -16,6 +16,10 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 100;
 pub const MAX_TIMEOUT_MS: u64 = 60_000;
 /// Default weight.
 pub const DEFAULT_WEIGHT: u8 = 50;
+/// Default memory cap of a WebAssembly instance, in MiB.
+pub const DEFAULT_MEMORY_MB: u32 = 64;
+/// Largest memory cap a manifest may ask for, in MiB.
+pub const MAX_MEMORY_MB: u32 = 1024;
 
 /// How a rule is implemented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +52,67 @@ pub enum Fallback {
     /// Answer skipped.
     #[default]
     Skip,
+}
+
+/// Whether a WebAssembly plugin's state may carry over between calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Isolation {
+    /// A new instance for every call: nothing a call leaves behind is seen by
+    /// the next (a few microseconds per call with the pooling allocator).
+    #[default]
+    Fresh,
+    /// One instance per worker, reused until it traps: the fastest, but
+    /// globals and heap carry over from one call to the next.
+    Reuse,
+}
+
+impl Isolation {
+    /// The mode's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fresh => "fresh",
+            Self::Reuse => "reuse",
+        }
+    }
+}
+
+/// How a WebAssembly plugin runs: the `[wasm]` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct WasmSettings {
+    /// Fresh instance per call, or one reused per worker.
+    pub isolation: Isolation,
+    /// Memory cap per instance, in MiB.
+    pub memory_mb: u32,
+    /// Instruction budget per call, if any (runs the plugin on a
+    /// fuel-metered engine, about a quarter slower).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fuel: Option<u64>,
+}
+
+impl Default for WasmSettings {
+    fn default() -> Self {
+        Self {
+            isolation: Isolation::Fresh,
+            memory_mb: DEFAULT_MEMORY_MB,
+            fuel: None,
+        }
+    }
+}
+
+/// How to build a plugin's `source` when it is missing or out of date: the
+/// `[build]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BuildSpec {
+    /// Program and arguments (no shell).
+    pub command: Vec<String>,
+    /// Where it runs; every file under it (but `target/` and hidden ones) is
+    /// an input whose change calls for a rebuild.
+    pub dir: PathBuf,
+    /// More inputs outside `dir` (files or directories), such as the SDK
+    /// and the WIT contract the plugin is built against.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub watch: Vec<PathBuf>,
 }
 
 /// A validated manifest.
@@ -83,6 +148,12 @@ pub struct Manifest {
     pub fallback: Fallback,
     /// Whether verdicts may be cached.
     pub cacheable: bool,
+    /// How a `wasm` plugin runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wasm: Option<WasmSettings>,
+    /// How to build `source`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build: Option<BuildSpec>,
 }
 
 fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -108,6 +179,26 @@ struct ManifestFile {
     #[serde(default)]
     fallback: Fallback,
     cacheable: Option<bool>,
+    wasm: Option<WasmFile>,
+    build: Option<BuildFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WasmFile {
+    #[serde(default)]
+    isolation: Isolation,
+    memory_mb: Option<u32>,
+    fuel: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BuildFile {
+    command: Vec<String>,
+    dir: Option<PathBuf>,
+    #[serde(default)]
+    watch: Vec<PathBuf>,
 }
 
 impl Manifest {
@@ -161,8 +252,85 @@ impl Manifest {
             depends_on.push(dep.into());
         }
         let dir = path.parent().unwrap_or(Path::new("."));
-        let source = dir.join(&m.source);
-        if !source.is_file() {
+        let source = crate::model::join_clean(dir, &m.source);
+        let wasm = match (m.kind, m.wasm) {
+            (Kind::Rhai, Some(_)) => {
+                return Err(invalid(
+                    "wasm",
+                    "a `[wasm]` table only applies to kind = \"wasm\"".into(),
+                ));
+            }
+            (Kind::Rhai, None) => None,
+            (Kind::Wasm, file) => {
+                let file = file.unwrap_or(WasmFile {
+                    isolation: Isolation::default(),
+                    memory_mb: None,
+                    fuel: None,
+                });
+                let memory_mb = file.memory_mb.unwrap_or(DEFAULT_MEMORY_MB);
+                if !(1..=MAX_MEMORY_MB).contains(&memory_mb) {
+                    return Err(invalid(
+                        "wasm.memory_mb",
+                        format!("{memory_mb} is out of range 1..={MAX_MEMORY_MB}"),
+                    ));
+                }
+                if file.fuel == Some(0) {
+                    return Err(invalid(
+                        "wasm.fuel",
+                        "0 leaves no fuel to run on; give a budget or leave it out".into(),
+                    ));
+                }
+                Some(WasmSettings {
+                    isolation: file.isolation,
+                    memory_mb,
+                    fuel: file.fuel,
+                })
+            }
+        };
+        let build = match m.build {
+            None => None,
+            Some(b) => {
+                if b.command.first().is_none_or(|p| p.trim().is_empty()) {
+                    return Err(invalid(
+                        "build.command",
+                        "give the program and its arguments, e.g. [\"cargo\", \"build\", \"--release\"]".into(),
+                    ));
+                }
+                let build_dir = match &b.dir {
+                    Some(d) => crate::model::join_clean(dir, d),
+                    None => dir.to_owned(),
+                };
+                if !build_dir.is_dir() {
+                    return Err(invalid(
+                        "build.dir",
+                        format!(
+                            "{} is not a directory (the path is relative to the manifest)",
+                            build_dir.display()
+                        ),
+                    ));
+                }
+                let mut watch = Vec::with_capacity(b.watch.len());
+                for (i, w) in b.watch.iter().enumerate() {
+                    let p = crate::model::join_clean(dir, w);
+                    if !p.exists() {
+                        return Err(invalid(
+                            &format!("build.watch[{i}]"),
+                            format!(
+                                "{} does not exist (the path is relative to the manifest)",
+                                p.display()
+                            ),
+                        ));
+                    }
+                    watch.push(p);
+                }
+                Some(BuildSpec {
+                    command: b.command,
+                    dir: build_dir,
+                    watch,
+                })
+            }
+        };
+        if !source.is_file() && build.is_none() {
             return Err(invalid(
                 "source",
                 format!(
@@ -186,6 +354,8 @@ impl Manifest {
             timeout: Duration::from_millis(timeout_ms),
             fallback: m.fallback,
             cacheable: m.cacheable.unwrap_or(true),
+            wasm,
+            build,
         })
     }
 }
@@ -222,6 +392,70 @@ min_days = 2
         assert!(m.cacheable);
         assert_eq!(m.params["min_days"], 2);
         assert_eq!(m.source, dir.path().join("rule.rhai"));
+    }
+
+    #[test]
+    fn wasm_settings_default_and_build_paths_resolve() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("crate")).unwrap();
+        let text = GOOD
+            .replace("kind = \"rhai\"", "kind = \"wasm\"")
+            .replace("source = \"rule.rhai\"", "source = \"target/rule.wasm\"")
+            + "[build]\ncommand = [\"cargo\", \"build\"]\ndir = \"crate\"\nwatch = [\"rule.rhai\"]\n";
+        let m = Manifest::load(&write(dir.path(), &text)).unwrap();
+        assert_eq!(m.wasm, Some(WasmSettings::default()));
+        assert_eq!(m.wasm.unwrap().isolation, Isolation::Fresh);
+        assert_eq!(m.wasm.unwrap().memory_mb, DEFAULT_MEMORY_MB);
+        // A source that a build will produce need not exist yet.
+        assert!(!m.source.exists());
+        let build = m.build.unwrap();
+        assert_eq!(build.dir, dir.path().join("crate"));
+        assert_eq!(build.watch, [dir.path().join("rule.rhai")]);
+    }
+
+    #[test]
+    fn bad_wasm_and_build_tables_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let wasm = GOOD.replace("kind = \"rhai\"", "kind = \"wasm\"");
+        let cases = [
+            (
+                format!("{GOOD}[wasm]\nmemory_mb = 8\n"),
+                "wasm: a `[wasm]` table only applies to kind = \"wasm\"",
+            ),
+            (
+                format!("{wasm}[wasm]\nmemory_mb = 0\n"),
+                "wasm.memory_mb: 0 is out of range 1..=1024",
+            ),
+            (
+                format!("{wasm}[wasm]\nmemory_mb = 4096\n"),
+                "wasm.memory_mb: 4096 is out of range",
+            ),
+            (
+                format!("{wasm}[wasm]\nfuel = 0\n"),
+                "wasm.fuel: 0 leaves no fuel",
+            ),
+            (format!("{wasm}[wasm]\nisolation = \"shared\"\n"), "shared"),
+            (format!("{wasm}[wasm]\nmemory = 8\n"), "memory"),
+            (
+                format!("{wasm}[build]\ncommand = []\n"),
+                "build.command: give the program",
+            ),
+            (
+                format!("{wasm}[build]\ncommand = [\"make\"]\ndir = \"nowhere\"\n"),
+                "build.dir: ",
+            ),
+            (
+                format!("{wasm}[build]\ncommand = [\"make\"]\nwatch = [\"nowhere\"]\n"),
+                "build.watch[0]: ",
+            ),
+            (format!("{wasm}[build]\ncmd = [\"make\"]\n"), "cmd"),
+        ];
+        for (text, expected) in cases {
+            let path = write(dir.path(), &text);
+            let msg = Manifest::load(&path).unwrap_err().to_string();
+            assert!(msg.contains(expected), "{expected:?} not in {msg}");
+            assert!(msg.starts_with(&path.display().to_string()), "{msg}");
+        }
     }
 
     #[test]

@@ -2,10 +2,14 @@
 //! the dependency graph that orders them.
 //!
 //! A plugin directory holds any number of manifests (`*.toml`, top level
-//! only, so fixtures in subdirectories are never mistaken for rules). Every
-//! manifest is validated and its code compiled when the registry is built: a
-//! registry that exists is one that can run.
+//! only, so fixtures in subdirectories are never mistaken for rules; and
+//! never `Cargo.toml` or other tool files, so a cargo workspace of
+//! WebAssembly plugins is a plugin directory too). Every manifest is
+//! validated, its plugin built if its `[build]` says how and it is out of
+//! date, and its code compiled when the registry is built: a registry that
+//! exists is one that can run.
 
+mod build;
 mod graph;
 mod manifest;
 
@@ -13,13 +17,35 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use build::{BuildObserver, BuildPolicy};
 pub use graph::{Bottleneck, DependencyGraph};
 pub use manifest::{
-    DEFAULT_TIMEOUT_MS, DEFAULT_WEIGHT, Fallback, Kind, MAX_TIMEOUT_MS, Manifest, Scope,
+    BuildSpec, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_MS, DEFAULT_WEIGHT, Fallback, Isolation, Kind,
+    MAX_MEMORY_MB, MAX_TIMEOUT_MS, Manifest, Scope, WasmSettings,
 };
 
 use crate::error::{Error, Result};
-use crate::runtime::{Program, RhaiLimits};
+use crate::runtime::{Compiled, Program, RhaiLimits};
+
+/// Files in a plugin directory that belong to tools, not to umpire.
+const NOT_MANIFESTS: &[&str] = &[
+    "Cargo.toml",
+    "rust-toolchain.toml",
+    "rustfmt.toml",
+    ".rustfmt.toml",
+    "clippy.toml",
+];
+
+/// How a registry loads.
+#[derive(Default)]
+pub struct LoadOptions<'a> {
+    /// Limits for Rhai scripts (and for what any plugin may return).
+    pub limits: RhaiLimits,
+    /// Whether to run `[build]` commands.
+    pub build: BuildPolicy,
+    /// Told before each build command runs.
+    pub on_build: Option<&'a BuildObserver<'a>>,
+}
 
 /// A loaded constraint: its manifest and its compiled code.
 #[derive(Debug, Clone)]
@@ -33,6 +59,12 @@ impl Constraint {
     /// The constraint's id.
     pub fn id(&self) -> &Arc<str> {
         &self.manifest.id
+    }
+
+    /// For a WebAssembly plugin: the SHA-256 of its component (hex), where
+    /// its machine code came from, and the version it describes itself with.
+    pub fn wasm_info(&self) -> Option<(&str, Compiled, &str)> {
+        self.program.wasm_info()
     }
 }
 
@@ -53,6 +85,17 @@ impl Registry {
 
     /// As [`Registry::load`], compiling under the given limits.
     pub fn load_with(dirs: &[PathBuf], limits: &RhaiLimits) -> Result<Self> {
+        Self::load_opts(
+            dirs,
+            &LoadOptions {
+                limits: limits.clone(),
+                ..LoadOptions::default()
+            },
+        )
+    }
+
+    /// As [`Registry::load`], with every option.
+    pub fn load_opts(dirs: &[PathBuf], options: &LoadOptions<'_>) -> Result<Self> {
         let mut manifests = Vec::new();
         let mut seen: HashMap<Arc<str>, PathBuf> = HashMap::new();
         for dir in dirs {
@@ -69,7 +112,8 @@ impl Registry {
                 manifests.push(m);
             }
         }
-        Self::from_manifests(manifests, limits)
+        build::ensure_built(&manifests, options.build, options.on_build)?;
+        Self::from_manifests(manifests, &options.limits)
     }
 
     /// Compiles already-validated manifests and builds the graph.
@@ -137,8 +181,9 @@ fn manifest_files(dir: &Path) -> Result<Vec<PathBuf>> {
         })?;
         let path = entry.path();
         let name = entry.file_name();
-        let hidden = name.to_string_lossy().starts_with('.');
-        if !hidden && path.is_file() && path.extension().is_some_and(|e| e == "toml") {
+        let name = name.to_string_lossy();
+        let skipped = name.starts_with('.') || NOT_MANIFESTS.contains(&&*name);
+        if !skipped && path.is_file() && path.extension().is_some_and(|e| e == "toml") {
             files.push(path);
         }
     }

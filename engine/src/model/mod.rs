@@ -10,6 +10,7 @@ mod report;
 mod schedule;
 mod verdict;
 
+pub(crate) use league::join_clean;
 pub use league::{Blackout, DEFAULT_GAME_MINUTES, LEAGUE_FILE, League, Team, TvWindow, Venue};
 pub(crate) use league::{suggest, weekday_name};
 pub use report::{GameReport, Penalties, Report, ScheduleReport, Summary};

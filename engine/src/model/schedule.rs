@@ -209,6 +209,11 @@ impl Schedule {
         self.by_id.get(id).map(|&i| &self.games[i])
     }
 
+    /// The position in [`Schedule::games`] of the game with this id.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
     /// A team's games, by start time.
     pub fn games_of(&self, team: &str) -> impl ExactSizeIterator<Item = &Arc<Game>> + '_ {
         self.team_list(team).iter().map(|&i| &self.games[i])

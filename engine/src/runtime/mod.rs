@@ -8,14 +8,16 @@
 
 mod query;
 mod rhai_host;
+mod wasm;
 
 use std::sync::Arc;
 use std::time::Instant;
 
 pub use rhai_host::RhaiLimits;
+pub use wasm::{CACHE_ENV, CONTRACT, Compiled};
 
 use crate::constraint::{Constraint, Kind, Manifest};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::{Game, League, Schedule, Status, Verdict};
 use rhai_host::{Failure, RhaiCompiler, RhaiHost, Script};
 
@@ -23,6 +25,18 @@ use rhai_host::{Failure, RhaiCompiler, RhaiHost, Script};
 #[derive(Debug, Clone)]
 pub(crate) enum Program {
     Rhai(Script),
+    Wasm(Arc<wasm::WasmPlugin>),
+}
+
+impl Program {
+    /// For a WebAssembly plugin: the SHA-256 of its component, where its
+    /// machine code came from, and the version it describes itself with.
+    pub(crate) fn wasm_info(&self) -> Option<(&str, Compiled, &str)> {
+        match self {
+            Program::Wasm(p) => Some((p.hash(), p.compiled(), p.version())),
+            Program::Rhai(_) => None,
+        }
+    }
 }
 
 /// Compiles manifests' code.
@@ -40,11 +54,7 @@ impl Compiler {
     pub(crate) fn compile(&self, m: &Manifest) -> Result<Program> {
         match m.kind {
             Kind::Rhai => Ok(Program::Rhai(self.rhai.compile(m)?)),
-            Kind::Wasm => Err(Error::invalid(
-                &m.path,
-                "kind",
-                "`wasm` constraints need the WebAssembly host, which this build does not have yet; use kind = \"rhai\"",
-            )),
+            Kind::Wasm => Ok(Program::Wasm(Arc::new(wasm::load(m)?))),
         }
     }
 }
@@ -52,13 +62,15 @@ impl Compiler {
 /// The hosts a worker owns, prepared for one league.
 pub struct Runtime {
     rhai: RhaiHost,
+    wasm: wasm::WasmHost,
 }
 
 impl Runtime {
     /// A runtime for one league under the given script limits.
     pub fn new(league: Arc<League>, limits: &RhaiLimits) -> Self {
         Self {
-            rhai: RhaiHost::new(limits, league),
+            rhai: RhaiHost::new(limits, league.clone()),
+            wasm: wasm::WasmHost::new(league, limits),
         }
     }
 
@@ -76,6 +88,7 @@ impl Runtime {
         let run =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &constraint.program {
                 Program::Rhai(script) => self.rhai.run(script, schedule, game, deadline),
+                Program::Wasm(plugin) => self.wasm.run(plugin, schedule, game, deadline),
             }));
         let elapsed_us = started.elapsed().as_micros() as u64;
         let mut verdict = Verdict {

@@ -299,7 +299,7 @@ fn constraints_lists_ids_levels_depth_and_bottlenecks() -> TestResult {
         .output()?;
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout)?;
-    assert!(text.starts_with("8 constraints from "), "{text}");
+    assert!(text.starts_with("9 constraints from "), "{text}");
     for id in [
         "home-away-balance",
         "local-kickoff-window",
@@ -307,8 +307,9 @@ fn constraints_lists_ids_levels_depth_and_bottlenecks() -> TestResult {
         "min-rest-days",
         "rivalry-on-weekend",
         "tv-window-fit",
-        "venue-blackout",
+        "venue-availability",
         "venue-double-booking",
+        "broadcast-share",
     ] {
         assert!(
             text.lines().any(|l| l.trim_start().starts_with(id)),
@@ -328,21 +329,16 @@ fn constraints_lists_ids_levels_depth_and_bottlenecks() -> TestResult {
     assert_eq!(
         level(1),
         set(&[
+            "broadcast-share",
             "home-away-balance",
+            "local-kickoff-window",
             "min-rest-days",
             "rivalry-on-weekend",
-            "venue-blackout",
+            "venue-availability",
             "venue-double-booking"
         ])
     );
-    assert_eq!(
-        level(2),
-        set(&[
-            "tv-window-fit",
-            "local-kickoff-window",
-            "max-consecutive-away"
-        ])
-    );
+    assert_eq!(level(2), set(&["tv-window-fit", "max-consecutive-away"]));
     assert!(!text.contains("\n  3: "), "only two levels:\n{text}");
     assert!(text.contains("max depth: 2"), "{text}");
     let after = text
@@ -355,13 +351,14 @@ fn constraints_lists_ids_levels_depth_and_bottlenecks() -> TestResult {
         .filter(|l| !l.trim().is_empty())
         .collect();
     assert_eq!(rows.len(), 2, "{after}");
+    // Ties in order of id.
     assert!(
-        rows[0].trim_start().starts_with("venue-blackout")
-            && rows[0].contains("2 transitive dependents"),
+        rows[0].trim_start().starts_with("min-rest-days")
+            && rows[0].contains("1 transitive dependent"),
         "{after}"
     );
     assert!(
-        rows[1].trim_start().starts_with("min-rest-days")
+        rows[1].trim_start().starts_with("venue-availability")
             && rows[1].contains("1 transitive dependent"),
         "{after}"
     );
@@ -385,15 +382,14 @@ fn constraints_graph_dot_has_an_edge_from_dependency_to_dependent() -> TestResul
     assert_eq!(
         edges,
         BTreeSet::from([
-            "\"venue-blackout\" -> \"tv-window-fit\";",
-            "\"venue-blackout\" -> \"local-kickoff-window\";",
+            "\"venue-availability\" -> \"tv-window-fit\";",
             "\"min-rest-days\" -> \"max-consecutive-away\";",
         ])
     );
     // One node line per constraint.
     assert_eq!(
         dot.lines().filter(|l| l.contains("[shape=")).count(),
-        8,
+        9,
         "{dot}"
     );
     Ok(())
@@ -406,17 +402,17 @@ fn constraints_json_parses_with_levels_and_bottlenecks() -> TestResult {
         .output()?;
     assert_eq!(out.status.code(), Some(0));
     let value: Value = serde_json::from_slice(&out.stdout)?;
-    assert_eq!(value["constraints"].as_array().map(Vec::len), Some(8));
+    assert_eq!(value["constraints"].as_array().map(Vec::len), Some(9));
     assert_eq!(value["max_depth"], 2);
     assert_eq!(value["levels"].as_array().map(Vec::len), Some(2));
-    assert_eq!(value["levels"][1].as_array().map(Vec::len), Some(3));
-    assert_eq!(value["bottlenecks"][0]["id"], "venue-blackout");
-    assert_eq!(value["bottlenecks"][0]["transitive_dependents"], 2);
+    assert_eq!(value["levels"][1].as_array().map(Vec::len), Some(2));
+    assert_eq!(value["bottlenecks"][1]["id"], "venue-availability");
+    assert_eq!(value["bottlenecks"][1]["transitive_dependents"], 1);
     let tv = value["constraints"]
         .as_array()
         .and_then(|cs| cs.iter().find(|c| c["id"] == "tv-window-fit"))
         .ok_or("tv-window-fit")?;
-    assert_eq!(tv["depends_on"], serde_json::json!(["venue-blackout"]));
+    assert_eq!(tv["depends_on"], serde_json::json!(["venue-availability"]));
     assert_eq!(tv["hardness"], "hard");
     assert_eq!(tv["timeout"], 50);
     Ok(())

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::Value;
 use umpire::{GenerateOptions, League, Schedule};
 
-use crate::support::{TempTree, TestResult, example_plugins, umpire};
+use crate::support::{TempTree, TestResult, example_plugins, rhai_plugins, umpire, wasm_plugins};
 
 fn generate(out: &Path, seed: u64, teams: u32, games: u32) {
     umpire()
@@ -20,7 +20,9 @@ fn generate(out: &Path, seed: u64, teams: u32, games: u32) {
         .args(["--seed", &seed.to_string(), "--out"])
         .arg(out)
         .arg("--plugins")
-        .arg(example_plugins())
+        .arg(rhai_plugins())
+        .arg("--plugins")
+        .arg(wasm_plugins())
         .assert()
         .code(0)
         .stdout(predicates::str::contains("wrote "));
@@ -43,7 +45,7 @@ fn a_generated_league_evaluates_with_the_example_plugins() -> TestResult {
     let report: Value = serde_json::from_slice(&out.stdout)?;
     let s = &report["summary"];
     assert_eq!(s["games"], 500);
-    assert_eq!(s["constraints"], 8);
+    assert_eq!(s["constraints"], 9);
     assert_eq!(s["errors"], 0, "every example rule runs on generated data");
     // The exit code follows validity.
     assert_eq!(code == Some(0), s["valid"] == true);
@@ -56,7 +58,7 @@ fn the_generated_files_hold_the_requested_teams_and_games() -> TestResult {
     generate(t.path(), 5, 7, 40);
     let league = League::load(t.path())?;
     assert_eq!(league.teams.len(), 7);
-    assert_eq!(league.plugin_dirs, vec![example_plugins()]);
+    assert_eq!(league.plugin_dirs, example_plugins());
     let schedule = Schedule::load(
         league.schedule_file.as_deref().ok_or("a schedule")?,
         &league,

@@ -18,7 +18,7 @@ const VENUES: [&str; 4] = ["hudson", "palms", "lakefront", "desert"];
 fn evaluator() -> Evaluator {
     let league =
         League::from_toml_str(std::path::Path::new("mini/league.toml"), MINI_LEAGUE).unwrap();
-    let registry = Registry::load(&[example_plugins()]).unwrap();
+    let registry = Registry::load(&example_plugins()).unwrap();
     Evaluator::new(Arc::new(league), Arc::new(registry))
 }
 
@@ -98,16 +98,13 @@ fn check(report: &Report) -> Result<(), TestCaseError> {
                 .find(|v| &*v.constraint == id)
                 .map(|v| v.status)
         };
-        let blackout_failed = status("venue-blackout") != Some(Status::Passed);
+        let blackout_failed = status("venue-availability") != Some(Status::Passed);
         let rest_failed = status("min-rest-days") != Some(Status::Passed);
         prop_assert_eq!(
             status("tv-window-fit") == Some(Status::Skipped),
             blackout_failed
         );
-        prop_assert_eq!(
-            status("local-kickoff-window") == Some(Status::Skipped),
-            blackout_failed
-        );
+        prop_assert_ne!(status("local-kickoff-window"), Some(Status::Skipped));
         prop_assert_eq!(
             status("max-consecutive-away") == Some(Status::Skipped),
             rest_failed

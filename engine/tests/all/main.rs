@@ -10,3 +10,4 @@ mod manifests;
 mod query_api;
 mod rhai_host;
 mod support;
+mod wasm;

@@ -19,8 +19,19 @@ pub(crate) fn workspace_root() -> PathBuf {
 }
 
 /// The example Rhai plugins, absolute.
-pub(crate) fn example_plugins() -> PathBuf {
+pub(crate) fn rhai_plugins() -> PathBuf {
     workspace_root().join("plugins/rhai")
+}
+
+/// The example WebAssembly plugins (a cargo workspace that builds them),
+/// absolute.
+pub(crate) fn wasm_plugins() -> PathBuf {
+    workspace_root().join("plugins/wasm")
+}
+
+/// Every example plugin directory: the example league's set.
+pub(crate) fn example_plugins() -> Vec<PathBuf> {
+    vec![rhai_plugins(), wasm_plugins()]
 }
 
 /// A fixture under `engine/tests/fixtures`.

@@ -1,0 +1,557 @@
+//! The WebAssembly host: plugins are components of the world
+//! `umpire:plugin/constraint` (`plugins/wit`), run by wasmtime.
+//!
+//! - One shared [`Engine`] per process (two when a plugin asks for fuel:
+//!   metering changes the compiled code), with the pooling allocator and
+//!   epoch interruption; a ticker thread advances the epoch every
+//!   millisecond, and each call's deadline is set in ticks.
+//! - Components are compiled once and kept by the SHA-256 of their bytes,
+//!   in memory, and on disk through wasmtime's cache, so a restart loads
+//!   machine code instead of compiling.
+//! - Each plugin has an `InstancePre`: imports resolved once, so an
+//!   instantiation is a copy-on-write memory map and a few allocations.
+//! - A store carries WASI without authority (no preopened directories, no
+//!   environment, no arguments, no network), a memory cap (`StoreLimits`),
+//!   and optionally a fuel budget.
+//! - Isolation: `fresh` (the default) instantiates per call, so nothing
+//!   carries over; `reuse` keeps one instance per worker and plugin, dropped
+//!   after a trap or a timeout.
+
+mod host;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+
+use super::rhai_host::{Failure, Outcome};
+use crate::constraint::{Isolation, Manifest, Scope, WasmSettings};
+use crate::error::{Error, Result};
+use crate::model::{Game, League, Schedule};
+use host::{Bindings, BindingsPre, Call, GameRecord, HostState, OUTSIDE_SCHEDULE, Params};
+
+/// The contract version this host implements.
+pub const CONTRACT: &str = "umpire:plugin@0.1.0";
+const PACKAGE: &str = "umpire:plugin";
+/// Versions that link: within 0.x, the same minor version.
+const COMPATIBLE: &str = "0.1.";
+
+/// How often the epoch advances: the granularity of deadlines.
+const TICK: Duration = Duration::from_millis(1);
+/// Room for a guest's stdout and stderr per instance.
+const STDIO_CAPACITY: usize = 64 * 1024;
+/// A reused instance that has written this much is replaced.
+const STDIO_RECYCLE: usize = 32 * 1024;
+/// Instances the pool holds at once, across all workers.
+const POOL_INSTANCES: u32 = 1_000;
+
+/// Where compiled components go on disk: `UMPIRE_WASM_CACHE` (a directory,
+/// or `off`), else the user's cache directory.
+pub const CACHE_ENV: &str = "UMPIRE_WASM_CACHE";
+
+/// How a component was obtained when its plugin loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Compiled {
+    /// Already in this process's memory.
+    Memory,
+    /// Machine code from the disk cache.
+    DiskCache,
+    /// Compiled from the component's bytes.
+    Fresh,
+}
+
+/// One engine with what hangs off it.
+struct Kit {
+    engine: Engine,
+    linker: Linker<HostState>,
+    cache: Option<wasmtime::Cache>,
+    components: Mutex<HashMap<[u8; 32], Component>>,
+}
+
+static PLAIN: OnceLock<std::result::Result<Arc<Kit>, String>> = OnceLock::new();
+static METERED: OnceLock<std::result::Result<Arc<Kit>, String>> = OnceLock::new();
+
+fn kit(fuel: bool) -> std::result::Result<Arc<Kit>, String> {
+    let cell = if fuel { &METERED } else { &PLAIN };
+    cell.get_or_init(|| Kit::new(fuel).map(Arc::new)).clone()
+}
+
+impl Kit {
+    fn new(fuel: bool) -> std::result::Result<Self, String> {
+        let mut config = Config::new();
+        config.epoch_interruption(true).consume_fuel(fuel);
+        let cache = disk_cache();
+        config.cache(cache.clone());
+        let mut pool = PoolingAllocationConfig::new();
+        pool.total_component_instances(POOL_INSTANCES)
+            .total_core_instances(POOL_INSTANCES * 4)
+            .total_memories(POOL_INSTANCES)
+            .total_tables(POOL_INSTANCES * 2)
+            .max_memory_size(crate::constraint::MAX_MEMORY_MB as usize * 1024 * 1024);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = match Engine::new(&config) {
+            Ok(engine) => engine,
+            Err(e) => {
+                // A machine that will not reserve the pool's address space
+                // (a low `ulimit -v`) still runs plugins, only slower.
+                tracing::warn!(
+                    "the pooling allocator is unavailable ({e}); allocating instances on demand"
+                );
+                config.allocation_strategy(InstanceAllocationStrategy::OnDemand);
+                Engine::new(&config).map_err(|e| format!("cannot start wasmtime: {e}"))?
+            }
+        };
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .and_then(|()| {
+                Bindings::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(
+                    &mut linker,
+                    |s| s,
+                )
+            })
+            .map_err(|e| format!("cannot link the host interfaces: {e}"))?;
+        let ticker = engine.weak();
+        std::thread::Builder::new()
+            .name("umpire-wasm-epoch".into())
+            .spawn(move || {
+                while let Some(engine) = ticker.upgrade() {
+                    engine.increment_epoch();
+                    std::thread::sleep(TICK);
+                }
+            })
+            .map_err(|e| format!("cannot start the epoch ticker: {e}"))?;
+        Ok(Self {
+            engine,
+            linker,
+            cache,
+            components: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The component with these bytes, compiled at most once.
+    fn component(&self, hash: [u8; 32], bytes: &[u8]) -> wasmtime::Result<(Component, Compiled)> {
+        if let Some(c) = self
+            .components
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&hash)
+        {
+            return Ok((c.clone(), Compiled::Memory));
+        }
+        let hits = self.cache.as_ref().map_or(0, |c| c.cache_hits());
+        let component = Component::new(&self.engine, bytes)?;
+        let from = if self.cache.as_ref().is_some_and(|c| c.cache_hits() > hits) {
+            Compiled::DiskCache
+        } else {
+            Compiled::Fresh
+        };
+        self.components
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(hash, component.clone());
+        Ok((component, from))
+    }
+}
+
+/// The disk cache, unless turned off or impossible.
+fn disk_cache() -> Option<wasmtime::Cache> {
+    let dir = match std::env::var_os(CACHE_ENV) {
+        Some(v) if v == "off" => return None,
+        Some(v) => PathBuf::from(v),
+        None => {
+            let base = std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+            base.join("umpire").join("wasmtime")
+        }
+    };
+    let mut config = wasmtime::CacheConfig::new();
+    config.with_directory(&dir);
+    match wasmtime::Cache::new(config) {
+        Ok(cache) => Some(cache),
+        Err(e) => {
+            tracing::warn!(dir = %dir.display(), "no disk cache for compiled plugins: {e}");
+            None
+        }
+    }
+}
+
+/// A loaded plugin: its component, prepared for instantiation.
+pub(crate) struct WasmPlugin {
+    id: Arc<str>,
+    source: PathBuf,
+    scope: Scope,
+    settings: WasmSettings,
+    pre: BindingsPre<HostState>,
+    engine: Engine,
+    params: Arc<Params>,
+    hash: String,
+    compiled: Compiled,
+    version: String,
+}
+
+impl std::fmt::Debug for WasmPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasmPlugin")
+            .field("id", &self.id)
+            .field("source", &self.source)
+            .field("hash", &self.hash)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WasmPlugin {
+    /// SHA-256 of the component, hex.
+    pub(crate) fn hash(&self) -> &str {
+        &self.hash
+    }
+
+    /// Where its machine code came from.
+    pub(crate) fn compiled(&self) -> Compiled {
+        self.compiled
+    }
+
+    /// The version the plugin gave in `describe`.
+    pub(crate) fn version(&self) -> &str {
+        &self.version
+    }
+
+    fn store(&self, league: Option<Arc<League>>) -> Store<HostState> {
+        let state = HostState::new(
+            league,
+            self.params.clone(),
+            self.id.clone(),
+            self.settings.memory_mb as usize * 1024 * 1024,
+            STDIO_CAPACITY,
+        );
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limits);
+        store
+    }
+}
+
+/// Loads and checks a `wasm` manifest's component.
+pub(crate) fn load(m: &Manifest) -> Result<WasmPlugin> {
+    let fail = |message: String| Error::Plugin {
+        path: m.source.clone(),
+        message,
+    };
+    let settings = m.wasm.unwrap_or_default();
+    let kit = kit(settings.fuel.is_some()).map_err(fail)?;
+    let bytes = std::fs::read(&m.source).map_err(|cause| Error::Read {
+        path: m.source.clone(),
+        cause,
+    })?;
+    let hash: [u8; 32] = Sha256::digest(&bytes).into();
+    let (component, compiled) = kit.component(hash, &bytes).map_err(|e| {
+        fail(format!(
+            "not a WebAssembly component this host can compile: {e:#}; build it for wasm32-wasip2 with the umpire-plugin SDK"
+        ))
+    })?;
+    check_contract(&component, &kit.engine).map_err(fail)?;
+    let pre = kit.linker.instantiate_pre(&component).map_err(|e| {
+        fail(format!(
+            "cannot link: {e:#}; a plugin gets the {PACKAGE} interfaces and WASI without files, network, environment or arguments"
+        ))
+    })?;
+    let pre = BindingsPre::new(pre)
+        .map_err(|e| fail(format!("its exports do not match {CONTRACT}: {e:#}")))?;
+    let mut plugin = WasmPlugin {
+        id: m.id.clone(),
+        source: m.source.clone(),
+        scope: m.scope,
+        settings,
+        pre,
+        engine: kit.engine.clone(),
+        params: Arc::new(Params::new(&m.params)),
+        hash: hash.iter().map(|b| format!("{b:02x}")).collect(),
+        compiled,
+        version: String::new(),
+    };
+    let description = describe(&plugin, m).map_err(fail)?;
+    if description.id != *m.id {
+        return Err(fail(format!(
+            "the plugin describes itself as `{}`, but its manifest {} says `{}`; make the ids agree",
+            description.id,
+            m.path.display(),
+            m.id
+        )));
+    }
+    plugin.version = description.version;
+    Ok(plugin)
+}
+
+/// Refuses a component built against another version of the contract, or
+/// one that does not export the rule.
+fn check_contract(component: &Component, engine: &Engine) -> std::result::Result<(), String> {
+    let ty = component.component_type();
+    let mut names: Vec<(&str, bool)> = ty.imports(engine).map(|(n, _)| (n, true)).collect();
+    let exports: Vec<&str> = ty.exports(engine).map(|(n, _)| n).collect();
+    names.extend(exports.iter().map(|n| (*n, false)));
+    for (name, imported) in &names {
+        let Some(rest) = name.strip_prefix(PACKAGE).and_then(|r| r.strip_prefix('/')) else {
+            continue;
+        };
+        let version = rest.split_once('@').map(|(_, v)| v);
+        match version {
+            Some(v) if v.starts_with(COMPATIBLE) => {}
+            Some(v) => {
+                return Err(format!(
+                    "built against {PACKAGE}@{v} (it {} `{name}`), but this umpire implements {CONTRACT}; rebuild it with a matching umpire-plugin SDK",
+                    if *imported { "imports" } else { "exports" }
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "`{name}` carries no version; this umpire implements {CONTRACT}"
+                ));
+            }
+        }
+    }
+    if !exports
+        .iter()
+        .any(|n| n.starts_with(&format!("{PACKAGE}/rule@")))
+    {
+        let found = &exports;
+        return Err(format!(
+            "it does not export `{PACKAGE}/rule` (it exports: {}); a plugin implements the world `constraint` of {CONTRACT}, e.g. with `umpire_plugin::export_rule!`",
+            if found.is_empty() {
+                "nothing".to_owned()
+            } else {
+                found.join(", ")
+            }
+        ));
+    }
+    Ok(())
+}
+
+fn describe(
+    plugin: &WasmPlugin,
+    m: &Manifest,
+) -> std::result::Result<host::bindings::exports::umpire::plugin::rule::Description, String> {
+    let mut store = plugin.store(None);
+    store.set_epoch_deadline(ticks(m.timeout));
+    if let Some(fuel) = plugin.settings.fuel {
+        store
+            .set_fuel(fuel)
+            .map_err(|e| format!("cannot set fuel: {e}"))?;
+    }
+    let instance = plugin
+        .pre
+        .instantiate(&mut store)
+        .map_err(|e| format!("cannot instantiate: {}", failure_text(&e, &store, plugin)))?;
+    instance
+        .umpire_plugin_rule()
+        .call_describe(&mut store)
+        .map_err(|e| format!("`describe` failed: {}", failure_text(&e, &store, plugin)))
+}
+
+/// Epoch ticks for a wall-clock budget, rounded up, plus one for the tick
+/// in progress.
+fn ticks(budget: Duration) -> u64 {
+    (budget.as_micros().div_ceil(TICK.as_micros()) as u64).max(1) + 1
+}
+
+/// A reused instance and its store.
+struct Slot {
+    plugin: Arc<WasmPlugin>,
+    store: Store<HostState>,
+    bindings: Bindings,
+}
+
+/// The records of the schedule last seen, so a call does not rebuild them.
+struct Records {
+    schedule: Weak<Schedule>,
+    records: Arc<[GameRecord]>,
+}
+
+/// What a worker keeps for WebAssembly plugins: its reused instances and
+/// the schedule's game records.
+pub(crate) struct WasmHost {
+    league: Arc<League>,
+    slots: RefCell<HashMap<usize, Slot>>,
+    records: RefCell<Option<Records>>,
+    limits: host::OutputLimits,
+}
+
+impl WasmHost {
+    pub(crate) fn new(league: Arc<League>, limits: &super::RhaiLimits) -> Self {
+        Self {
+            league,
+            slots: RefCell::new(HashMap::new()),
+            records: RefCell::new(None),
+            limits: host::OutputLimits {
+                max_violations: limits.max_array_size,
+                max_entities: limits.max_array_size,
+                max_string_bytes: limits.max_string_size,
+            },
+        }
+    }
+
+    fn records(&self, schedule: &Arc<Schedule>) -> Arc<[GameRecord]> {
+        let mut cached = self.records.borrow_mut();
+        if let Some(r) = cached.as_ref()
+            && Weak::ptr_eq(&r.schedule, &Arc::downgrade(schedule))
+        {
+            return r.records.clone();
+        }
+        let records = host::game_records(schedule);
+        *cached = Some(Records {
+            schedule: Arc::downgrade(schedule),
+            records: records.clone(),
+        });
+        records
+    }
+
+    /// Runs one call under the plugin's isolation mode.
+    pub(crate) fn run(
+        &self,
+        plugin: &Arc<WasmPlugin>,
+        schedule: &Arc<Schedule>,
+        game: Option<&Arc<Game>>,
+        deadline: Instant,
+    ) -> std::result::Result<Outcome, Failure> {
+        let records = self.records(schedule);
+        let record;
+        let game_record = match game {
+            Some(g) => Some(match schedule.position(&g.id) {
+                Some(i) if Arc::ptr_eq(&schedule.games()[i], g) => &records[i],
+                _ => {
+                    record = host::game_record(g, OUTSIDE_SCHEDULE);
+                    &record
+                }
+            }),
+            None => None,
+        };
+        let call = Call {
+            schedule: schedule.clone(),
+            records: records.clone(),
+            game: game.cloned(),
+        };
+        let key = Arc::as_ptr(plugin) as usize;
+        let mut slot = match plugin.settings.isolation {
+            Isolation::Reuse => self.slots.borrow_mut().remove(&key),
+            Isolation::Fresh => None,
+        };
+        let slot = match slot.take() {
+            Some(slot) => slot,
+            None => {
+                let mut store = plugin.store(Some(self.league.clone()));
+                store.set_epoch_deadline(ticks(deadline.saturating_duration_since(Instant::now())));
+                let bindings = plugin
+                    .pre
+                    .instantiate(&mut store)
+                    .map_err(|e| self.failure(&e, &store, plugin, deadline))?;
+                Slot {
+                    plugin: plugin.clone(),
+                    store,
+                    bindings,
+                }
+            }
+        };
+        let Slot {
+            plugin: kept,
+            mut store,
+            bindings,
+        } = slot;
+        store.data_mut().begin(call);
+        store.set_epoch_deadline(ticks(deadline.saturating_duration_since(Instant::now())));
+        if let Some(fuel) = plugin.settings.fuel
+            && let Err(e) = store.set_fuel(fuel)
+        {
+            return Err(Failure::Error(format!("cannot set fuel: {e}")));
+        }
+        let rule = bindings.umpire_plugin_rule();
+        let result = match (plugin.scope, game_record) {
+            (Scope::Game, Some(g)) => rule.call_evaluate_game(&mut store, g),
+            _ => rule.call_evaluate_schedule(&mut store),
+        };
+        store.data_mut().call = None;
+        let trapped = result.is_err();
+        let answer = match result {
+            Err(e) => Err(self.failure(&e, &store, plugin, deadline)),
+            Ok(Err(message)) => Err(Failure::Error(format!(
+                "{}: the plugin reported an error: {message}",
+                file_name(&plugin.source)
+            ))),
+            Ok(Ok(record)) => host::outcome(record, &self.limits)
+                .map(|(violations, score)| Outcome { violations, score })
+                .map_err(|m| Failure::Error(format!("{}: {m}", file_name(&plugin.source)))),
+        };
+        // A trapped instance is never entered again; a healthy reused one
+        // goes back unless it has filled its output buffer.
+        if plugin.settings.isolation == Isolation::Reuse
+            && !trapped
+            && store.data().stdio.contents().len() < STDIO_RECYCLE
+        {
+            self.slots.borrow_mut().insert(
+                key,
+                Slot {
+                    plugin: kept,
+                    store,
+                    bindings,
+                },
+            );
+        }
+        answer
+    }
+
+    fn failure(
+        &self,
+        e: &wasmtime::Error,
+        store: &Store<HostState>,
+        plugin: &WasmPlugin,
+        deadline: Instant,
+    ) -> Failure {
+        let text = failure_text(e, store, plugin);
+        let file = file_name(&plugin.source);
+        if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) || Instant::now() > deadline {
+            Failure::Timeout(format!("{file}: the plugin ran past its deadline"))
+        } else {
+            Failure::Error(format!("{file}: {text}"))
+        }
+    }
+}
+
+/// A trap or host error in words, with what the guest last printed (a
+/// Rust panic message).
+fn failure_text(e: &wasmtime::Error, store: &Store<HostState>, plugin: &WasmPlugin) -> String {
+    let printed = String::from_utf8_lossy(&store.data().stdio.contents()).into_owned();
+    let last = printed
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty() && !l.contains("note: run with `RUST_BACKTRACE"))
+        .map(|l| l.trim().to_owned());
+    let chain = format!("{e:#}");
+    match e.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => format!(
+            "the plugin used up its fuel budget of {} instructions",
+            plugin.settings.fuel.unwrap_or(0)
+        ),
+        Some(Trap::StackOverflow) => {
+            "the plugin overflowed its stack (unbounded recursion?)".to_owned()
+        }
+        Some(Trap::UnreachableCodeReached) => match &last {
+            Some(line) => format!("the plugin trapped: {line}"),
+            None => "the plugin trapped (a Rust panic or abort)".to_owned(),
+        },
+        Some(trap) => format!("the plugin trapped: {trap}"),
+        None if chain.contains("forcing trap when growing memory") => format!(
+            "the plugin went over its memory cap of {} MiB",
+            plugin.settings.memory_mb
+        ),
+        None => chain.lines().next().unwrap_or("unknown error").to_owned(),
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}

@@ -1,0 +1,482 @@
+//! The WebAssembly host: real components built from `plugins/wasm` (the
+//! hostile ones from `plugins/wasm/hostile`), run by wasmtime. After every
+//! hostile call, the same runtime must still rule correctly with a good
+//! plugin.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use umpire::{
+    BuildPolicy, Constraint, Error, Isolation, LoadOptions, Manifest, Registry, RhaiLimits,
+    Runtime, Schedule, ScheduleSpec, Status, Verdict,
+};
+
+use crate::support::{TempTree, TestResult, mini_league, umpire, wasm_plugins};
+
+/// Builds the plugin workspace once for the whole test binary (the first
+/// registry load runs `cargo build` if anything is out of date).
+fn built() -> &'static Registry {
+    static EXAMPLES: OnceLock<Registry> = OnceLock::new();
+    EXAMPLES.get_or_init(|| {
+        Registry::load(&[wasm_plugins()]).expect("the example WebAssembly plugins load")
+    })
+}
+
+/// A hostile plugin's manifest, tweaked.
+fn hostile(name: &str, tweak: impl FnOnce(&mut Manifest)) -> Constraint {
+    built();
+    let path = wasm_plugins()
+        .join("hostile")
+        .join(name)
+        .join(format!("{}.toml", name.replace('-', "_")));
+    let mut m = Manifest::load(&path).expect("the hostile manifest is valid");
+    tweak(&mut m);
+    let id = m.id.clone();
+    let registry = Registry::from_manifests(vec![m], &RhaiLimits::default())
+        .unwrap_or_else(|e| panic!("{name} loads: {e}"));
+    registry.get(&id).expect("loaded").clone()
+}
+
+fn good() -> Constraint {
+    built()
+        .get("venue-availability")
+        .expect("venue-availability is an example plugin")
+        .clone()
+}
+
+/// G1 is in hudson's blackout (04-01..04-03); G2 is clean.
+const TWO_GAMES: &str = r#"{"games": [
+    { "id": "G1", "home": "NYR", "away": "LAS", "start": "2026-04-02T19:00" },
+    { "id": "G2", "home": "LAS", "away": "CHW", "start": "2026-04-11T19:00" }
+]}"#;
+
+/// The mini league, with one game in hudson's blackout (04-01..04-03) and
+/// one clean game.
+struct Fixture {
+    runtime: Runtime,
+    schedule: Arc<Schedule>,
+    _dir: TempTree,
+}
+
+fn fixture() -> Fixture {
+    let dir = TempTree::new();
+    let league = mini_league(dir.path());
+    let spec: ScheduleSpec = serde_json::from_str(TWO_GAMES).expect("a schedule spec");
+    let schedule = Schedule::from_spec(&dir.path().join("schedule.json"), spec, &league)
+        .expect("a valid schedule");
+    Fixture {
+        runtime: Runtime::new(Arc::new(league), &RhaiLimits::default()),
+        schedule: Arc::new(schedule),
+        _dir: dir,
+    }
+}
+
+impl Fixture {
+    fn eval(&self, c: &Constraint, game: &str) -> Verdict {
+        let g = self.schedule.game(game).expect("game").clone();
+        self.runtime.evaluate(c, &self.schedule, Some(&g))
+    }
+
+    /// The good plugin still rules right on both games.
+    fn still_sound(&self) {
+        let good = good();
+        let v = self.eval(&good, "G1");
+        assert_eq!(v.status, Status::Violated, "{v:?}");
+        assert_eq!(
+            v.violations[0].message,
+            "Hudson Field is unavailable on 2026-04-02: Circus"
+        );
+        let v = self.eval(&good, "G2");
+        assert_eq!(v.status, Status::Passed, "{v:?}");
+    }
+}
+
+fn message(v: &Verdict) -> &str {
+    v.message.as_deref().unwrap_or("")
+}
+
+#[test]
+fn an_infinite_loop_times_out_within_twice_its_deadline() {
+    let f = fixture();
+    for isolation in [Isolation::Fresh, Isolation::Reuse] {
+        let c = hostile("infinite-loop", |m| {
+            m.timeout = Duration::from_millis(200);
+            m.wasm.as_mut().expect("wasm settings").isolation = isolation;
+        });
+        for _ in 0..2 {
+            let v = f.eval(&c, "G1");
+            assert_eq!(v.status, Status::Timeout, "{v:?}");
+            assert!(message(&v).contains("ran past its deadline"), "{v:?}");
+            assert!(v.elapsed_us < 400_000, "stopped after {} us", v.elapsed_us);
+        }
+        f.still_sound();
+    }
+}
+
+#[test]
+fn a_fuel_budget_stops_a_loop_deterministically() {
+    let f = fixture();
+    let c = hostile("infinite-loop", |m| {
+        m.timeout = Duration::from_secs(30);
+        m.wasm.as_mut().expect("wasm settings").fuel = Some(2_000_000);
+    });
+    let v = f.eval(&c, "G1");
+    assert_eq!(v.status, Status::Error, "{v:?}");
+    assert!(
+        message(&v).contains("used up its fuel budget of 2000000 instructions"),
+        "{v:?}"
+    );
+    f.still_sound();
+}
+
+#[test]
+fn a_memory_bomb_is_stopped_at_its_cap() {
+    let f = fixture();
+    // Touching 16 MiB page by page takes milliseconds; the deadline must not
+    // be what stops it.
+    let c = hostile("memory-bomb", |m| m.timeout = Duration::from_secs(5));
+    assert_eq!(c.manifest.wasm.map(|w| w.memory_mb), Some(16));
+    let v = f.eval(&c, "G1");
+    assert_eq!(v.status, Status::Error, "{v:?}");
+    assert!(
+        message(&v).contains("went over its memory cap of 16 MiB"),
+        "{v:?}"
+    );
+    f.still_sound();
+}
+
+#[test]
+fn deep_recursion_overflows_the_guest_stack_not_the_host() {
+    let f = fixture();
+    let v = f.eval(&hostile("deep-recursion", |_| {}), "G1");
+    assert_eq!(v.status, Status::Error, "{v:?}");
+    assert!(message(&v).contains("overflowed its stack"), "{v:?}");
+    f.still_sound();
+}
+
+#[test]
+fn a_panic_is_an_error_verdict_quoting_the_panic_message() {
+    let f = fixture();
+    let v = f.eval(&hostile("panic", |_| {}), "G1");
+    assert_eq!(v.status, Status::Error, "{v:?}");
+    assert!(
+        message(&v).contains("hostile plugin panicked on purpose"),
+        "{v:?}"
+    );
+    f.still_sound();
+}
+
+#[test]
+fn files_environment_arguments_and_network_are_out_of_reach() {
+    let f = fixture();
+    let v = f.eval(&hostile("escape", |_| {}), "G1");
+    assert_eq!(v.status, Status::Violated, "{v:?}");
+    let got = &v.violations[0].message;
+    for expected in [
+        "file: denied",
+        "write: denied",
+        "env: 0 vars",
+        "args: 0",
+        "net: denied",
+    ] {
+        assert!(got.contains(expected), "{expected:?} not in {got:?}");
+    }
+    for escaped in ["READ", "WROTE", "CONNECTED"] {
+        assert!(!got.contains(escaped), "{got}");
+    }
+    f.still_sound();
+}
+
+#[test]
+fn a_huge_output_is_refused_not_reported() {
+    let f = fixture();
+    for (mode, expected) in [
+        (
+            "many",
+            "it returned 1000000 violations; at most 10000 are accepted",
+        ),
+        ("long", "violation 0's message is 10485760 bytes long"),
+    ] {
+        let c = hostile("huge-output", |m| {
+            m.params.insert("mode".into(), mode.into());
+            m.timeout = Duration::from_secs(10);
+        });
+        let v = f.eval(&c, "G1");
+        assert_eq!(v.status, Status::Error, "{mode}: {v:?}");
+        assert!(message(&v).contains(expected), "{mode}: {v:?}");
+        assert!(v.violations.is_empty());
+    }
+    f.still_sound();
+}
+
+#[test]
+fn nan_out_of_range_scores_and_negative_penalties_are_errors() {
+    let f = fixture();
+    for (mode, expected) in [
+        ("nan", "the verdict's score is NaN"),
+        ("range", "the verdict's score is 1.5"),
+        ("penalty", "violation 0 has penalty -"),
+    ] {
+        let c = hostile("bad-score", |m| {
+            m.params.insert("mode".into(), mode.into());
+        });
+        let v = f.eval(&c, "G1");
+        assert_eq!(v.status, Status::Error, "{mode}: {v:?}");
+        assert!(message(&v).contains(expected), "{mode}: {v:?}");
+    }
+    f.still_sound();
+}
+
+#[test]
+fn a_plugin_error_is_an_error_verdict_with_its_message() {
+    let f = fixture();
+    let c = hostile("bad-score", |m| {
+        m.params.insert("mode".into(), "sideways".into());
+    });
+    let v = f.eval(&c, "G1");
+    assert_eq!(v.status, Status::Error, "{v:?}");
+    assert!(
+        message(&v).contains("the plugin reported an error: parameter `mode`: unknown mode"),
+        "{v:?}"
+    );
+}
+
+#[test]
+fn fresh_instances_share_nothing_and_reused_ones_keep_their_state() {
+    let f = fixture();
+    let calls = |c: &Constraint| -> Vec<String> {
+        (0..3)
+            .map(|_| f.eval(c, "G2").violations[0].message.clone())
+            .collect()
+    };
+    let fresh = hostile("stateful", |_| {});
+    assert_eq!(calls(&fresh), ["call 1", "call 1", "call 1"]);
+    let reused = hostile("stateful", |m| {
+        m.wasm.as_mut().expect("wasm settings").isolation = Isolation::Reuse;
+    });
+    assert_eq!(calls(&reused), ["call 1", "call 2", "call 3"]);
+    // Another worker's runtime has its own instance.
+    let other = fixture();
+    assert_eq!(other.eval(&reused, "G2").violations[0].message, "call 1");
+}
+
+#[test]
+fn a_plugin_built_against_another_contract_version_is_refused() {
+    built();
+    let dir = wasm_plugins().join("hostile/wrong-version");
+    let err = Registry::load(&[dir]).expect_err("refused");
+    let msg = err.to_string();
+    assert!(matches!(err, Error::Plugin { .. }), "{err:?}");
+    assert!(msg.contains("wrong_version.wasm: "), "{msg}");
+    assert!(msg.contains("built against umpire:plugin@0.2.0"), "{msg}");
+    assert!(msg.contains(umpire::CONTRACT), "{msg}");
+}
+
+#[test]
+fn a_plugin_that_describes_itself_as_another_constraint_is_refused() {
+    built();
+    let path = wasm_plugins().join("venue_availability.toml");
+    let mut m = Manifest::load(&path).expect("valid");
+    m.id = "venue-free".into();
+    let err = Registry::from_manifests(vec![m], &RhaiLimits::default()).expect_err("refused");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("the plugin describes itself as `venue-availability`")
+            && msg.contains("says `venue-free`"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_core_module_is_not_a_component() {
+    let t = TempTree::new();
+    // The smallest valid core module: magic and version, no sections.
+    std::fs::create_dir_all(t.path().join("plugins")).expect("dir");
+    std::fs::write(
+        t.path().join("plugins/core.wasm"),
+        b"\0asm\x01\0\0\0".as_slice(),
+    )
+    .expect("write");
+    t.write(
+        "plugins/core.toml",
+        &crate::support::manifest("core", "core.wasm", "game", "hard", "")
+            .replace("kind = \"rhai\"", "kind = \"wasm\""),
+    );
+    let msg = Registry::load(&[t.path().join("plugins")])
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        msg.contains("core.wasm: not a WebAssembly component"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_rhai_rule_may_depend_on_a_wasm_rule() -> TestResult {
+    let t = TempTree::new();
+    t.rule(
+        "after-venue",
+        "game",
+        "soft",
+        "depends_on = [\"venue-availability\"]",
+        "pass()",
+    );
+    let dir = TempTree::new();
+    let league = mini_league(dir.path());
+    let path = dir.write("schedule.json", TWO_GAMES);
+    let report =
+        crate::support::evaluate(league, &path, &[wasm_plugins(), t.path().join("plugins")])?;
+    let status = |game: &str| {
+        crate::support::verdict(crate::support::game(&report, game), "after-venue").status
+    };
+    assert_eq!(status("G1"), Status::Skipped);
+    assert_eq!(status("G2"), Status::Passed);
+    Ok(())
+}
+
+/// A plugin directory whose manifest builds its component by copying a
+/// built one: a stand-in for `cargo build` that is quick and observable.
+fn copying_plugin(t: &TempTree) -> PathBuf {
+    built();
+    let component = wasm_plugins().join("target/wasm32-wasip2/release/venue_availability.wasm");
+    t.write("plugin/input.txt", "v1");
+    t.write(
+        "plugin/venue.toml",
+        &format!(
+            "id = \"venue-availability\"\nname = \"copy\"\nkind = \"wasm\"\nsource = \"out/venue.wasm\"\nscope = \"game\"\nhardness = \"hard\"\n\n[build]\ncommand = [\"cp\", \"{}\", \"out/venue.wasm\"]\n",
+            component.display()
+        ),
+    );
+    std::fs::create_dir_all(t.path().join("plugin/out")).expect("out dir");
+    t.path().join("plugin")
+}
+
+fn load_counting(dir: &Path, policy: BuildPolicy) -> (Result<Registry, Error>, usize) {
+    let builds = AtomicUsize::new(0);
+    let observe = |_: &Path, _: &[String]| {
+        builds.fetch_add(1, Ordering::SeqCst);
+    };
+    let options = LoadOptions {
+        build: policy,
+        on_build: Some(&observe),
+        ..LoadOptions::default()
+    };
+    let result = Registry::load_opts(&[dir.to_owned()], &options);
+    (result, builds.load(Ordering::SeqCst))
+}
+
+#[test]
+fn a_plugin_builds_when_missing_or_stale_and_not_otherwise() -> TestResult {
+    let t = TempTree::new();
+    let dir = copying_plugin(&t);
+
+    let (none, builds) = load_counting(&dir, BuildPolicy::Never);
+    let msg = none.expect_err("nothing built yet").to_string();
+    assert_eq!(builds, 0);
+    assert!(
+        msg.contains("does not exist and building is turned off") && msg.contains("cp "),
+        "{msg}"
+    );
+
+    let (first, builds) = load_counting(&dir, BuildPolicy::IfStale);
+    first?;
+    assert_eq!(builds, 1, "missing: built");
+    let (second, builds) = load_counting(&dir, BuildPolicy::IfStale);
+    second?;
+    assert_eq!(builds, 0, "fresh: not built again");
+
+    // An input newer than the component calls for a rebuild.
+    let input = dir.join("input.txt");
+    let later = std::time::SystemTime::now() + Duration::from_secs(5);
+    std::fs::File::options()
+        .write(true)
+        .open(&input)?
+        .set_modified(later)?;
+    let (third, builds) = load_counting(&dir, BuildPolicy::IfStale);
+    third?;
+    assert_eq!(builds, 1, "stale: built");
+    Ok(())
+}
+
+#[test]
+fn a_failing_build_names_the_manifest_the_command_and_its_output() {
+    let t = TempTree::new();
+    let dir = copying_plugin(&t);
+    let manifest = dir.join("venue.toml");
+    let text = std::fs::read_to_string(&manifest).expect("read");
+    let cases = [
+        (
+            "[\"cp\", \"/nonexistent/umpire/nothing.wasm\", \"out/venue.wasm\"]",
+            "exited with",
+        ),
+        (
+            "[\"umpire-no-such-program\"]",
+            "cannot run `umpire-no-such-program`",
+        ),
+        ("[\"true\"]", "succeeded but did not produce"),
+    ];
+    for (command, expected) in cases {
+        let start = text.find("command = ").expect("command line");
+        let end = start + text[start..].find('\n').expect("end of line");
+        let edited = format!("{}command = {command}{}", &text[..start], &text[end..]);
+        std::fs::write(&manifest, edited).expect("write");
+        let (result, _) = load_counting(&dir, BuildPolicy::IfStale);
+        let err = result.expect_err("the build fails");
+        let msg = err.to_string();
+        assert!(matches!(err, Error::Build { .. }), "{err:?}");
+        assert!(
+            msg.starts_with(&format!(
+                "{}: building the plugin failed: ",
+                manifest.display()
+            )),
+            "{msg}"
+        );
+        assert!(msg.contains(expected), "{expected:?} not in {msg}");
+    }
+}
+
+#[test]
+fn a_restart_loads_compiled_components_from_the_disk_cache() -> TestResult {
+    built();
+    let cache = TempTree::new();
+    let compiled = || -> Result<Vec<String>, Box<dyn std::error::Error>> {
+        let out = umpire()
+            .env(umpire::CACHE_ENV, cache.path())
+            .args(["constraints", "--format", "json", "--plugins"])
+            .arg(wasm_plugins())
+            .output()?;
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let value: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+        Ok(value["constraints"]
+            .as_array()
+            .ok_or("constraints")?
+            .iter()
+            .map(|c| c["component"]["compiled"].as_str().unwrap_or("").to_owned())
+            .collect())
+    };
+    assert_eq!(compiled()?, ["fresh"; 3]);
+    assert_eq!(compiled()?, ["disk-cache"; 3]);
+    Ok(())
+}
+
+#[test]
+fn the_component_hash_is_the_sha256_of_its_bytes() -> TestResult {
+    use sha2::Digest;
+    let c = good();
+    let (hash, _, version) = c.wasm_info().ok_or("a wasm plugin")?;
+    let bytes = std::fs::read(&c.manifest.source)?;
+    let expected: String = sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(hash, expected);
+    assert_eq!(version, "0.1.0");
+    Ok(())
+}
