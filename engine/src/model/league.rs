@@ -366,6 +366,10 @@ impl League {
     pub(crate) fn venue_position(&self, id: &str) -> Option<usize> {
         self.venue_index.get(id).copied()
     }
+
+    pub(crate) fn tv_position(&self, id: &str) -> Option<usize> {
+        self.tv_index.get(id).copied()
+    }
 }
 
 /// `base` joined with `rel`, with `a/..` pairs folded away lexically, so

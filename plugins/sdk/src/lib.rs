@@ -19,6 +19,29 @@
 //! The builders mirror the Rhai host's (`pass()`, `violation(..).team(..)`),
 //! so a rule reads the same in either language.
 //!
+//! # Teams, venues and TV windows are refs
+//!
+//! A [`Game`] names its teams, venue and TV window by position in the
+//! league's lists ([`league::ids`]), not by id, so the host sends it with no
+//! strings but its id and tags. Read them through the accessors, which wrap the numbers
+//! in [`TeamRef`], [`VenueRef`] and [`TvWindowRef`]:
+//!
+//! - `game.home()`, `game.away()`, `game.venue()`, `game.tv()`: refs. Passing
+//!   one to a query (`schedule::rest_days(game.home(), game)`) or comparing
+//!   two is free.
+//! - `team.id()`, `{team}` in a `format!`, `team == "CHI"` and the violation
+//!   builders (`.team(team)`) resolve the ref to its id: the first time in an
+//!   instance that fetches the league's ids from the host, later it is a
+//!   lookup.
+//! - The fields themselves (`game.home`, `game.venue`, `game.tv`) are the raw
+//!   numbers: `format!("{}", game.home)` prints `1`, not `CHI`.
+//! - Queries also take an id (`schedule::games_of("CHI")`), and
+//!   [`league::team_ref`] and its siblings look one up.
+//!
+//! Times come the same way: a [`Moment`] is the instant and its venue's UTC
+//! offset, and [`Moment::local`] works out the venue-local date, clock and
+//! weekday (no host call).
+//!
 //! # Example
 //!
 //! A game-scoped rule: no league games on a Monday, venue-local.
@@ -34,7 +57,7 @@
 //!     }
 //!
 //!     fn evaluate_game(game: &Game) -> Result<Outcome, String> {
-//!         let local = &game.start.local;
+//!         let local = game.start.local();
 //!         if local.weekday != Weekday::Mon {
 //!             return Ok(Outcome::pass());
 //!         }
@@ -43,11 +66,17 @@
 //!         let severity = if minor { Severity::Minor } else { Severity::Major };
 //!         let violation = Violation::new(
 //!             severity,
-//!             format!("{} kicks off on Monday {} at {}", game.id, game.date(), local.clock()),
+//!             format!(
+//!                 "{} kicks off at {} on Monday {} at {}",
+//!                 game.id,
+//!                 game.venue(),
+//!                 local.date,
+//!                 local.clock()
+//!             ),
 //!         )
 //!         .game(game)
-//!         .venue(&game.venue)
-//!         .date(&game.date())
+//!         .venue(game.venue())
+//!         .date(&local.date)
 //!         .suggest(format!("move {} to the weekend", game.id));
 //!         Ok(Outcome::from(violation))
 //!     }
@@ -84,6 +113,7 @@
 
 mod model;
 mod outcome;
+mod refs;
 mod rule;
 
 pub mod data;
@@ -113,9 +143,10 @@ pub mod bindings {
 }
 
 pub use bindings::umpire::plugin::types::{
-    Blackout, Civil, Date, Entity, EntityKind, Game, Moment, Outcome, Severity, Team, TvWindow,
-    Venue, Violation, Weekday,
+    Blackout, Civil, Date, Entity, EntityKind, Game, IdLists, Moment, Outcome, Severity, Team,
+    TvWindow, Venue, Violation, Weekday,
 };
+pub use refs::{IntoRef, Ref, TeamRef, TvWindowRef, VenueRef};
 pub use rule::{Description, Rule};
 pub use time::{days_between, hours_between};
 

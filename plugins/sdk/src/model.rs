@@ -7,7 +7,11 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 
-use crate::{Blackout, Civil, Date, Game, Moment, TvWindow, Weekday};
+use crate::{
+    Blackout, Civil, Date, Game, Moment, TeamRef, TvWindow, TvWindowRef, VenueRef, Weekday,
+};
+
+const SECONDS_PER_DAY: i64 = 86_400;
 
 impl Date {
     /// The date `year-month-day`. Not checked: the host validates dates.
@@ -32,8 +36,14 @@ impl Date {
     /// The date `days` days after this one (before, when negative).
     #[must_use]
     pub fn plus_days(&self, days: i64) -> Self {
-        // Inverse of `days_since_epoch` (Hinnant's `civil_from_days`).
-        let z = self.days_since_epoch() + days + 719_468;
+        Self::from_days_since_epoch(self.days_since_epoch() + days)
+    }
+
+    /// The date `days` days after 1970-01-01 (before, when negative): the
+    /// inverse of [`days_since_epoch`](Self::days_since_epoch).
+    pub fn from_days_since_epoch(days: i64) -> Self {
+        // Hinnant's `civil_from_days`.
+        let z = days + 719_468;
         let era = z.div_euclid(146_097);
         let doe = z - era * 146_097;
         let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
@@ -48,16 +58,21 @@ impl Date {
 
     /// The day of the week.
     pub fn weekday(&self) -> Weekday {
-        // 1970-01-01 was a Thursday.
-        match self.days_since_epoch().rem_euclid(7) {
-            0 => Weekday::Thu,
-            1 => Weekday::Fri,
-            2 => Weekday::Sat,
-            3 => Weekday::Sun,
-            4 => Weekday::Mon,
-            5 => Weekday::Tue,
-            _ => Weekday::Wed,
-        }
+        weekday_of(self.days_since_epoch())
+    }
+}
+
+/// The weekday of a day counted from 1970-01-01.
+fn weekday_of(days_since_epoch: i64) -> Weekday {
+    // 1970-01-01 was a Thursday.
+    match days_since_epoch.rem_euclid(7) {
+        0 => Weekday::Thu,
+        1 => Weekday::Fri,
+        2 => Weekday::Sat,
+        3 => Weekday::Sun,
+        4 => Weekday::Mon,
+        5 => Weekday::Tue,
+        _ => Weekday::Wed,
     }
 }
 
@@ -165,9 +180,35 @@ impl Civil {
 }
 
 impl Moment {
+    /// Seconds since 1970-01-01T00:00 on the venue-local wall clock.
+    fn local_seconds(&self) -> i64 {
+        self.unix_seconds + i64::from(self.offset_seconds)
+    }
+
+    /// Days since 1970-01-01 of the venue-local date: what
+    /// [`days_between`](crate::days_between) subtracts.
+    pub fn local_days_since_epoch(&self) -> i64 {
+        self.local_seconds().div_euclid(SECONDS_PER_DAY)
+    }
+
+    /// The venue-local wall clock: date, hour, minute, weekday and the offset
+    /// from UTC. Arithmetic on the instant and its offset, no host call.
+    pub fn local(&self) -> Civil {
+        let days = self.local_days_since_epoch();
+        let seconds = self.local_seconds().rem_euclid(SECONDS_PER_DAY);
+        Civil {
+            date: Date::from_days_since_epoch(days),
+            // Both below 60 and 24: in range.
+            hour: (seconds / 3600) as u8,
+            minute: (seconds % 3600 / 60) as u8,
+            weekday: weekday_of(days),
+            offset_seconds: self.offset_seconds,
+        }
+    }
+
     /// The venue-local date.
     pub fn date(&self) -> Date {
-        self.local.date
+        Date::from_days_since_epoch(self.local_days_since_epoch())
     }
 
     /// The civil time of this instant in another IANA time zone.
@@ -177,14 +218,43 @@ impl Moment {
 }
 
 impl Game {
-    /// The venue-local date the game starts on.
-    pub fn date(&self) -> Date {
-        self.start.local.date
+    /// The home team. (The field `home` is the raw ref, a number: print or
+    /// compare this instead.)
+    #[inline]
+    pub fn home(&self) -> TeamRef {
+        TeamRef::new(self.home)
     }
 
-    /// Whether `team` plays in it, home or away.
-    pub fn involves(&self, team: &str) -> bool {
-        self.home == team || self.away == team
+    /// The away team.
+    #[inline]
+    pub fn away(&self) -> TeamRef {
+        TeamRef::new(self.away)
+    }
+
+    /// The venue.
+    #[inline]
+    pub fn venue(&self) -> VenueRef {
+        VenueRef::new(self.venue)
+    }
+
+    /// The TV window, for a broadcast game.
+    #[inline]
+    pub fn tv(&self) -> Option<TvWindowRef> {
+        self.tv.map(TvWindowRef::new)
+    }
+
+    /// The venue-local date the game starts on.
+    pub fn date(&self) -> Date {
+        self.start.date()
+    }
+
+    /// Whether `team` plays in it, home or away: a ref (`&other.home()`,
+    /// compared as a number) or an id (`"CHI"`, `team.id.as_str()`).
+    pub fn involves<T: ?Sized>(&self, team: &T) -> bool
+    where
+        TeamRef: PartialEq<T>,
+    {
+        self.home() == *team || self.away() == *team
     }
 
     /// Whether it carries `tag`.
@@ -232,6 +302,71 @@ mod tests {
         assert_eq!(d.weekday(), Weekday::Sat);
         assert_eq!(d.plus_days(18), Date::new(2026, 4, 1));
         assert_eq!(Date::new(2024, 3, 1).plus_days(-1), Date::new(2024, 2, 29));
+        assert_eq!(Date::from_days_since_epoch(-1), Date::new(1969, 12, 31));
+    }
+
+    #[test]
+    fn moments_read_the_venue_clock() {
+        // 2026-03-15T05:00Z is 22:00 on Saturday the 14th in Los Angeles.
+        let m = Moment {
+            unix_seconds: 1_773_550_800,
+            offset_seconds: -7 * 3600,
+        };
+        let local = m.local();
+        assert_eq!(local.date, Date::new(2026, 3, 14));
+        assert_eq!(
+            (local.hour, local.minute, local.clock()),
+            (22, 0, "22:00".to_owned())
+        );
+        assert_eq!(local.weekday, Weekday::Sat);
+        assert_eq!(local.offset_seconds, -7 * 3600);
+        assert_eq!(m.date(), local.date);
+        // Before 1970, and a half-hour zone.
+        let m = Moment {
+            unix_seconds: -1,
+            offset_seconds: 5 * 3600 + 1800,
+        };
+        let local = m.local();
+        assert_eq!(
+            (local.date, local.clock()),
+            (Date::new(1970, 1, 1), "05:29".to_owned())
+        );
+        let m = Moment {
+            unix_seconds: -1,
+            offset_seconds: 0,
+        };
+        assert_eq!(
+            (m.date(), m.local().clock()),
+            (Date::new(1969, 12, 31), "23:59".to_owned())
+        );
+        assert_eq!(m.local().weekday, Weekday::Wed);
+    }
+
+    #[test]
+    fn games_name_their_teams() {
+        let game = Game {
+            slot: 0,
+            id: "g1".to_owned(),
+            round: None,
+            home: 1,
+            away: 2,
+            venue: 1,
+            start: Moment {
+                unix_seconds: 0,
+                offset_seconds: 0,
+            },
+            end: Moment {
+                unix_seconds: 7200,
+                offset_seconds: 0,
+            },
+            tv: Some(0),
+            tags: Vec::new(),
+        };
+        assert_eq!((game.home().id(), game.away().id()), ("CHI", "LA"));
+        assert_eq!(game.venue().to_string(), "chi-field");
+        assert_eq!(game.tv().map(TvWindowRef::id), Some("sat-night"));
+        assert!(game.involves("LA") && !game.involves("BOS"));
+        assert!(game.involves(&TeamRef::new(1)) && game.involves(&"CHI".to_owned()));
     }
 
     #[test]

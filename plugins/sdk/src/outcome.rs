@@ -84,13 +84,14 @@ impl Violation {
         self
     }
 
-    /// Adds a team.
+    /// Adds a team: a [`TeamRef`](crate::TeamRef) (`game.home()`) or an id.
     #[must_use]
     pub fn team(self, id: impl AsRef<str>) -> Self {
         self.entity(EntityKind::Team, id)
     }
 
-    /// Adds a venue.
+    /// Adds a venue: a [`VenueRef`](crate::VenueRef) (`game.venue()`) or an
+    /// id.
     #[must_use]
     pub fn venue(self, id: impl AsRef<str>) -> Self {
         self.entity(EntityKind::Venue, id)
@@ -108,7 +109,7 @@ impl Violation {
         self.entity(EntityKind::Date, date.to_string())
     }
 
-    /// Adds a TV window.
+    /// Adds a TV window: a [`TvWindowRef`](crate::TvWindowRef) or an id.
     #[must_use]
     pub fn tv_window(self, id: impl AsRef<str>) -> Self {
         self.entity(EntityKind::TvWindow, id)
@@ -169,6 +170,17 @@ mod tests {
         let kinds: Vec<_> = v.entities.iter().map(|e| e.kind.as_str()).collect();
         assert_eq!(kinds, ["team", "venue"]);
         assert_eq!(v.penalty, 3.0);
+    }
+
+    #[test]
+    fn refs_are_written_as_their_ids() {
+        let v = Violation::new(Severity::Major, "m")
+            .team(crate::TeamRef::new(1))
+            .team("CHI")
+            .venue(crate::VenueRef::new(0))
+            .tv_window(crate::TvWindowRef::new(0));
+        let ids: Vec<_> = v.entities.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["CHI", "bos-garden", "sat-night"]);
     }
 
     #[test]

@@ -4,9 +4,15 @@
 //! Queries that return numbers ([`rest_days`], [`len`]) cost a call and no
 //! allocation; queries that return games copy them into the plugin's memory,
 //! so a rule on its hot path should prefer the former.
+//!
+//! A team or venue argument is a ref (`game.home()`, or the raw field
+//! `game.home`), which costs nothing, or an id (`"CHI"`), which is looked up
+//! in the league's ids first; see [`IntoRef`]. An id the league does not have
+//! has no games.
 
 use crate::bindings::umpire::plugin::schedule as host;
-use crate::{Date, Game};
+use crate::refs::IntoRef;
+use crate::{Date, Game, TeamRef, VenueRef};
 
 /// How many games.
 pub fn len() -> u32 {
@@ -29,35 +35,46 @@ pub fn game_by_id(id: &str) -> Option<Game> {
 }
 
 /// A team's games, in start order.
-pub fn games_of(team: &str) -> Vec<Game> {
-    host::games_of(team)
+pub fn games_of(team: impl IntoRef<TeamRef>) -> Vec<Game> {
+    team.into_ref()
+        .map_or_else(Vec::new, |team| host::games_of(team.get()))
 }
 
 /// A team's games starting in `[from, to)`, in Unix seconds.
-pub fn games_of_between(team: &str, from: i64, to: i64) -> Vec<Game> {
-    host::games_of_between(team, from, to)
+pub fn games_of_between(team: impl IntoRef<TeamRef>, from: i64, to: i64) -> Vec<Game> {
+    team.into_ref().map_or_else(Vec::new, |team| {
+        host::games_of_between(team.get(), from, to)
+    })
 }
 
 /// The team's game before `game`.
-pub fn previous_game(team: &str, game: &Game) -> Option<Game> {
-    host::previous_game(team, game.slot)
+#[inline]
+pub fn previous_game(team: impl IntoRef<TeamRef>, game: &Game) -> Option<Game> {
+    host::previous_game(team.into_ref()?.get(), game.slot)
 }
 
 /// The team's game after `game`.
-pub fn next_game(team: &str, game: &Game) -> Option<Game> {
-    host::next_game(team, game.slot)
+#[inline]
+pub fn next_game(team: impl IntoRef<TeamRef>, game: &Game) -> Option<Game> {
+    host::next_game(team.into_ref()?.get(), game.slot)
 }
 
 /// Calendar days from the team's previous game to `game`, each date taken at
 /// its own venue (see [`days_between`](crate::days_between)); `None` when
 /// `game` is the team's first.
-pub fn rest_days(team: &str, game: &Game) -> Option<i32> {
-    host::rest_days(team, game.slot)
+///
+/// With a ref, one host call that returns a number: the query for a hot
+/// path.
+#[inline]
+pub fn rest_days(team: impl IntoRef<TeamRef>, game: &Game) -> Option<i32> {
+    host::rest_days(team.into_ref()?.get(), game.slot)
 }
 
 /// The games at a venue on a venue-local date.
-pub fn games_at(venue: &str, date: &Date) -> Vec<Game> {
-    host::games_at(venue, *date)
+pub fn games_at(venue: impl IntoRef<VenueRef>, date: &Date) -> Vec<Game> {
+    venue
+        .into_ref()
+        .map_or_else(Vec::new, |venue| host::games_at(venue.get(), *date))
 }
 
 /// The games on a date, each at its venue's local date.

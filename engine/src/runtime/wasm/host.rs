@@ -160,12 +160,43 @@ impl HostState {
         games: impl Iterator<Item = &'a Arc<Game>>,
     ) -> WasmResult<Vec<GameRecord>> {
         let call = self.call()?;
+        let league = self.league()?;
         Ok(games
             .map(|g| match call.schedule.position(&g.id) {
                 Some(i) => call.records[i].clone(),
-                None => game_record(g, OUTSIDE_SCHEDULE),
+                None => game_record(g, OUTSIDE_SCHEDULE, league),
             })
             .collect())
+    }
+
+    /// The id of the team a ref names.
+    fn team(&self, team: types::TeamRef) -> WasmResult<Arc<str>> {
+        let league = self.league()?;
+        league
+            .teams
+            .get(team as usize)
+            .map(|t| t.id.clone())
+            .ok_or_else(|| {
+                wasmtime::format_err!(
+                    "team ref {team} is out of range: the league has {} teams",
+                    league.teams.len()
+                )
+            })
+    }
+
+    /// The id of the venue a ref names.
+    fn venue(&self, venue: types::VenueRef) -> WasmResult<Arc<str>> {
+        let league = self.league()?;
+        league
+            .venues
+            .get(venue as usize)
+            .map(|v| v.id.clone())
+            .ok_or_else(|| {
+                wasmtime::format_err!(
+                    "venue ref {venue} is out of range: the league has {} venues",
+                    league.venues.len()
+                )
+            })
     }
 }
 
@@ -198,37 +229,42 @@ impl schedule::Host for HostState {
         Ok(call.schedule.position(&id).map(|i| call.records[i].clone()))
     }
 
-    fn games_of(&mut self, team: String) -> WasmResult<Vec<GameRecord>> {
+    fn games_of(&mut self, team: types::TeamRef) -> WasmResult<Vec<GameRecord>> {
+        let team = self.team(team)?;
         let schedule = self.call()?.schedule.clone();
         self.records(schedule.games_of(&team))
     }
 
     fn games_of_between(
         &mut self,
-        team: String,
+        team: types::TeamRef,
         from: i64,
         to: i64,
     ) -> WasmResult<Vec<GameRecord>> {
+        let team = self.team(team)?;
         let schedule = self.call()?.schedule.clone();
         let (from, to) = (timestamp(from)?, timestamp(to)?);
         self.records(schedule.games_of_between(&team, from, to))
     }
 
-    fn previous_game(&mut self, team: String, slot: u32) -> WasmResult<Option<GameRecord>> {
+    fn previous_game(&mut self, team: types::TeamRef, slot: u32) -> WasmResult<Option<GameRecord>> {
+        let team = self.team(team)?;
         let game = self.game_in(slot)?;
         let schedule = self.call()?.schedule.clone();
         self.records(schedule.previous_game(&team, &game).into_iter())
             .map(|mut v| v.pop())
     }
 
-    fn next_game(&mut self, team: String, slot: u32) -> WasmResult<Option<GameRecord>> {
+    fn next_game(&mut self, team: types::TeamRef, slot: u32) -> WasmResult<Option<GameRecord>> {
+        let team = self.team(team)?;
         let game = self.game_in(slot)?;
         let schedule = self.call()?.schedule.clone();
         self.records(schedule.next_game(&team, &game).into_iter())
             .map(|mut v| v.pop())
     }
 
-    fn rest_days(&mut self, team: String, slot: u32) -> WasmResult<Option<i32>> {
+    fn rest_days(&mut self, team: types::TeamRef, slot: u32) -> WasmResult<Option<i32>> {
+        let team = self.team(team)?;
         let game = self.game_in(slot)?;
         let schedule = &self.call()?.schedule;
         Ok(schedule
@@ -236,7 +272,12 @@ impl schedule::Host for HostState {
             .map(|prev| crate::runtime::query::days_between(&prev.start, &game.start) as i32))
     }
 
-    fn games_at(&mut self, venue: String, date: types::Date) -> WasmResult<Vec<GameRecord>> {
+    fn games_at(
+        &mut self,
+        venue: types::VenueRef,
+        date: types::Date,
+    ) -> WasmResult<Vec<GameRecord>> {
+        let venue = self.venue(venue)?;
         let schedule = self.call()?.schedule.clone();
         self.records(schedule.games_at(&venue, civil_date(date)?))
     }
@@ -248,6 +289,15 @@ impl schedule::Host for HostState {
 }
 
 impl league::Host for HostState {
+    fn ids(&mut self) -> WasmResult<types::IdLists> {
+        let league = self.league()?;
+        Ok(types::IdLists {
+            teams: league.teams.iter().map(|t| t.id.to_string()).collect(),
+            venues: league.venues.iter().map(|v| v.id.to_string()).collect(),
+            tv_windows: league.tv_windows.iter().map(|w| w.id.to_string()).collect(),
+        })
+    }
+
     fn team_by_id(&mut self, id: String) -> WasmResult<Option<types::Team>> {
         Ok(self.league()?.team(&id).map(team_record))
     }
@@ -277,9 +327,10 @@ impl league::Host for HostState {
 
     fn blackout_on(
         &mut self,
-        venue: String,
+        venue: types::VenueRef,
         date: types::Date,
     ) -> WasmResult<Option<types::Blackout>> {
+        let venue = self.venue(venue)?;
         let date = civil_date(date)?;
         Ok(self
             .league()?
@@ -404,33 +455,35 @@ fn civil(z: &Zoned) -> types::Civil {
 fn moment(z: &Zoned) -> types::Moment {
     types::Moment {
         unix_seconds: z.timestamp().as_second(),
-        local: civil(z),
+        offset_seconds: z.offset().seconds(),
     }
 }
 
-/// A game as the contract's record.
-pub(crate) fn game_record(g: &Game, slot: u32) -> GameRecord {
+/// A game as the contract's record. Its teams, venue and TV window are
+/// known to the league: the schedule was checked against it.
+pub(crate) fn game_record(g: &Game, slot: u32, league: &League) -> GameRecord {
+    let position = |p: Option<usize>| p.unwrap_or(usize::MAX) as u32;
     GameRecord {
         slot,
         id: g.id.to_string(),
         round: g.round,
-        home: g.home.to_string(),
-        away: g.away.to_string(),
-        venue: g.venue.to_string(),
+        home: position(league.team_position(&g.home)),
+        away: position(league.team_position(&g.away)),
+        venue: position(league.venue_position(&g.venue)),
         start: moment(&g.start),
         end: moment(&g.end),
-        tv: g.tv.as_deref().map(str::to_owned),
+        tv: g.tv.as_deref().map(|tv| position(league.tv_position(tv))),
         tags: g.tags.iter().map(|t| t.to_string()).collect(),
     }
 }
 
 /// Every game of a schedule as records, indexed by slot.
-pub(crate) fn game_records(schedule: &Schedule) -> Arc<[GameRecord]> {
+pub(crate) fn game_records(schedule: &Schedule, league: &League) -> Arc<[GameRecord]> {
     schedule
         .games()
         .iter()
         .enumerate()
-        .map(|(i, g)| game_record(g, i as u32))
+        .map(|(i, g)| game_record(g, i as u32, league))
         .collect()
 }
 

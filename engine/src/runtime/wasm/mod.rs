@@ -47,6 +47,13 @@ const TICK: Duration = Duration::from_millis(1);
 const STDIO_CAPACITY: usize = 64 * 1024;
 /// A reused instance that has written this much is replaced.
 const STDIO_RECYCLE: usize = 32 * 1024;
+/// Bytes of a freed memory slot kept resident and reset in place (a Rust
+/// guest's 1 MiB stack, its data and its first heap pages).
+const KEEP_RESIDENT: usize = 2 << 20;
+/// Bytes of a freed table slot kept resident.
+const KEEP_RESIDENT_TABLE: usize = 64 << 10;
+/// Freed instance slots handed back to the kernel together.
+const DECOMMIT_BATCH: usize = 32;
 /// Instances the pool holds at once, across all workers.
 const POOL_INSTANCES: u32 = 1_000;
 
@@ -93,7 +100,17 @@ impl Kit {
             .total_core_instances(POOL_INSTANCES * 4)
             .total_memories(POOL_INSTANCES)
             .total_tables(POOL_INSTANCES * 2)
-            .max_memory_size(crate::constraint::MAX_MEMORY_MB as usize * 1024 * 1024);
+            .max_memory_size(crate::constraint::MAX_MEMORY_MB as usize * 1024 * 1024)
+            // A freed slot keeps its pages: the kernel's PAGEMAP_SCAN finds
+            // the few a call dirtied and only those are reset, so the next
+            // instance takes no page faults there (Linux 6.7+; elsewhere
+            // the low bytes are reset with memset, or pages are returned).
+            .pagemap_scan(wasmtime::Enabled::Auto)
+            .linear_memory_keep_resident(KEEP_RESIDENT)
+            .table_keep_resident(KEEP_RESIDENT_TABLE)
+            // What is handed back goes in batches: one `madvise` pass and
+            // one TLB shootdown per batch instead of per instance.
+            .decommit_batch_size(DECOMMIT_BATCH);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = match Engine::new(&config) {
             Ok(engine) => engine,
@@ -369,13 +386,16 @@ struct Slot {
 struct Records {
     schedule: Weak<Schedule>,
     records: Arc<[GameRecord]>,
+    /// The slot last asked about: games usually come in order.
+    last: usize,
 }
 
 /// What a worker keeps for WebAssembly plugins: its reused instances and
 /// the schedule's game records.
 pub(crate) struct WasmHost {
     league: Arc<League>,
-    slots: RefCell<HashMap<usize, Slot>>,
+    /// Reused instances by plugin (a handful: a linear scan beats hashing).
+    slots: RefCell<Vec<(usize, Slot)>>,
     records: RefCell<Option<Records>>,
     limits: host::OutputLimits,
 }
@@ -384,7 +404,7 @@ impl WasmHost {
     pub(crate) fn new(league: Arc<League>, limits: &super::RhaiLimits) -> Self {
         Self {
             league,
-            slots: RefCell::new(HashMap::new()),
+            slots: RefCell::new(Vec::new()),
             records: RefCell::new(None),
             limits: host::OutputLimits {
                 max_violations: limits.max_array_size,
@@ -394,6 +414,27 @@ impl WasmHost {
         }
     }
 
+    /// Where `game` sits in the schedule, if it is that schedule's own game
+    /// (not an edited or inline one). Tries the slot after the last one
+    /// asked about before looking the id up.
+    fn slot_of(&self, schedule: &Schedule, game: &Arc<Game>) -> Option<usize> {
+        let games = schedule.games();
+        let mut cached = self.records.borrow_mut();
+        let last = cached.as_ref().map_or(0, |r| r.last);
+        let found = [last, last + 1]
+            .into_iter()
+            .find(|&i| games.get(i).is_some_and(|g| Arc::ptr_eq(g, game)))
+            .or_else(|| {
+                schedule
+                    .position(&game.id)
+                    .filter(|&i| Arc::ptr_eq(&games[i], game))
+            });
+        if let (Some(i), Some(r)) = (found, cached.as_mut()) {
+            r.last = i;
+        }
+        found
+    }
+
     fn records(&self, schedule: &Arc<Schedule>) -> Arc<[GameRecord]> {
         let mut cached = self.records.borrow_mut();
         if let Some(r) = cached.as_ref()
@@ -401,10 +442,11 @@ impl WasmHost {
         {
             return r.records.clone();
         }
-        let records = host::game_records(schedule);
+        let records = host::game_records(schedule, &self.league);
         *cached = Some(Records {
             schedule: Arc::downgrade(schedule),
             records: records.clone(),
+            last: 0,
         });
         records
     }
@@ -420,10 +462,10 @@ impl WasmHost {
         let records = self.records(schedule);
         let record;
         let game_record = match game {
-            Some(g) => Some(match schedule.position(&g.id) {
-                Some(i) if Arc::ptr_eq(&schedule.games()[i], g) => &records[i],
-                _ => {
-                    record = host::game_record(g, OUTSIDE_SCHEDULE);
+            Some(g) => Some(match self.slot_of(schedule, g) {
+                Some(i) => &records[i],
+                None => {
+                    record = host::game_record(g, OUTSIDE_SCHEDULE, &self.league);
                     &record
                 }
             }),
@@ -435,15 +477,22 @@ impl WasmHost {
             game: game.cloned(),
         };
         let key = Arc::as_ptr(plugin) as usize;
+        // One clock read per call: the deadline in epoch ticks from here
+        // (instantiating takes microseconds, far below a tick).
+        let now = Instant::now();
         let mut slot = match plugin.settings.isolation {
-            Isolation::Reuse => self.slots.borrow_mut().remove(&key),
+            Isolation::Reuse => {
+                let mut slots = self.slots.borrow_mut();
+                let found = slots.iter().position(|(k, _)| *k == key);
+                found.map(|i| slots.swap_remove(i).1)
+            }
             Isolation::Fresh => None,
         };
         let slot = match slot.take() {
             Some(slot) => slot,
             None => {
                 let mut store = plugin.store(Some(self.league.clone()));
-                store.set_epoch_deadline(ticks(deadline.saturating_duration_since(Instant::now())));
+                store.set_epoch_deadline(ticks(deadline.saturating_duration_since(now)));
                 let bindings = plugin
                     .pre
                     .instantiate(&mut store)
@@ -461,7 +510,7 @@ impl WasmHost {
             bindings,
         } = slot;
         store.data_mut().begin(call);
-        store.set_epoch_deadline(ticks(deadline.saturating_duration_since(Instant::now())));
+        store.set_epoch_deadline(ticks(deadline.saturating_duration_since(now)));
         if let Some(fuel) = plugin.settings.fuel
             && let Err(e) = store.set_fuel(fuel)
         {
@@ -490,14 +539,14 @@ impl WasmHost {
             && !trapped
             && store.data().stdio.contents().len() < STDIO_RECYCLE
         {
-            self.slots.borrow_mut().insert(
+            self.slots.borrow_mut().push((
                 key,
                 Slot {
                     plugin: kept,
                     store,
                     bindings,
                 },
-            );
+            ));
         }
         answer
     }

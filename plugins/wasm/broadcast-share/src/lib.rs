@@ -23,18 +23,28 @@ impl Rule for BroadcastShare {
             ));
         }
 
-        let teams = league::teams();
-        let mut counts = vec![0u32; teams.len()];
+        // Broadcast games per team ref: one pass, no string compared.
+        let mut counts = vec![0u32; league::ids().teams.len()];
         for game in schedule::games().iter().filter(|g| g.tv.is_some()) {
-            for (team, count) in teams.iter().zip(counts.iter_mut()) {
-                if game.involves(&team.id) {
+            let (home, away) = (game.home(), game.away());
+            // A team in the game counts once, even against itself.
+            let teams = if home == away {
+                &[home][..]
+            } else {
+                &[home, away][..]
+            };
+            for team in teams {
+                if let Some(count) = counts.get_mut(team.index()) {
                     *count += 1;
                 }
             }
         }
 
+        // Reported in the order of `league.teams`, each looked up by id.
+        let teams = league::teams();
         let mut outcome = Outcome::pass();
-        for (team, &n) in teams.iter().zip(&counts) {
+        for team in &teams {
+            let n = league::team_ref(&team.id).map_or(0, |r| counts[r.index()]);
             let (off, suggestion) = if n < min {
                 (
                     min - n,

@@ -3,9 +3,13 @@
 //!
 //! The same rule as the Rhai `min-rest-days`, written for the Rhai / WASM /
 //! native benchmark. Its fast path mirrors the script's: two `rest_days`
-//! queries that return numbers, and a pass that allocates nothing.
+//! queries that take and return numbers, and a pass that allocates nothing.
+//! The parameter is asked for once per instance (`isolation = "reuse"`), and
+//! the league's ids only when there is a violation to write.
 
-use umpire_plugin::{Description, Game, Outcome, Rule, Severity, Violation, params, schedule};
+use umpire_plugin::{
+    Description, Game, Outcome, Rule, Severity, TeamRef, Violation, params, schedule,
+};
 
 struct MinRestDays;
 
@@ -16,18 +20,18 @@ impl Rule for MinRestDays {
 
     fn evaluate_game(game: &Game) -> Result<Outcome, String> {
         let min: i64 = params::get("min_days")?;
-        let short = |team: &str| {
+        let short = |team: TeamRef| {
             schedule::rest_days(team, game)
                 .map(i64::from)
                 .filter(|&gap| gap < min)
         };
-        let (home, away) = (short(&game.home), short(&game.away));
+        let (home, away) = (short(game.home()), short(game.away()));
         if home.is_none() && away.is_none() {
             return Ok(Outcome::pass());
         }
 
         let mut found = Vec::new();
-        for (team, gap) in [(&game.home, home), (&game.away, away)] {
+        for (team, gap) in [(game.home(), home), (game.away(), away)] {
             let Some(gap) = gap else { continue };
             let prev = schedule::previous_game(team, game).ok_or_else(|| {
                 format!(

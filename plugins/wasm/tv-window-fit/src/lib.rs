@@ -4,7 +4,7 @@
 //!
 //! The same rule and wording as the Rhai `tv-window-fit` it replaces.
 
-use umpire_plugin::{Description, Game, Outcome, Rule, Severity, Violation, Weekday, league};
+use umpire_plugin::{Description, Game, Outcome, Rule, Severity, Violation, Weekday};
 
 struct TvWindowFit;
 
@@ -14,10 +14,11 @@ impl Rule for TvWindowFit {
     }
 
     fn evaluate_game(game: &Game) -> Result<Outcome, String> {
-        let Some(tv) = &game.tv else {
+        let Some(tv) = game.tv() else {
             return Ok(Outcome::pass());
         };
-        let w = league::tv_window(tv)
+        let w = tv
+            .window()
             .ok_or_else(|| format!("{} names unknown TV window `{tv}`", game.id))?;
         let start = game.start.in_zone(&w.timezone)?;
         let end = game.end.in_zone(&w.timezone)?;
@@ -49,9 +50,11 @@ impl Rule for TvWindowFit {
                 end.date
             ));
         }
-        let venue = league::venue(&game.venue)
-            .ok_or_else(|| format!("{} is at unknown venue `{}`", game.id, game.venue))?;
-        let local = format!("{} {}", game.start.local.clock(), venue.timezone);
+        let venue = game
+            .venue()
+            .venue()
+            .ok_or_else(|| format!("{} is at unknown venue `{}`", game.id, game.venue()))?;
+        let local = format!("{} {}", game.start.local().clock(), venue.timezone);
         let violation = Violation::new(
             Severity::Major,
             format!(

@@ -16,11 +16,13 @@ impl Rule for VenueAvailability {
 
     fn evaluate_game(game: &Game) -> Result<Outcome, String> {
         let date = game.date();
-        let Some(blackout) = league::blackout(&game.venue, &date) else {
+        let Some(blackout) = league::blackout(game.venue(), &date) else {
             return Ok(Outcome::pass());
         };
-        let venue = league::venue(&game.venue)
-            .ok_or_else(|| format!("{} is at unknown venue `{}`", game.id, game.venue))?;
+        let venue = game
+            .venue()
+            .venue()
+            .ok_or_else(|| format!("{} is at unknown venue `{}`", game.id, game.venue()))?;
         let violation = Violation::new(
             Severity::Critical,
             format!(
@@ -29,7 +31,7 @@ impl Rule for VenueAvailability {
             ),
         )
         .game(game)
-        .venue(&game.venue)
+        .venue(game.venue())
         .date(&date)
         .suggest(format!(
             "move {} off {}..{}, or to another venue",
