@@ -106,8 +106,9 @@
 //!
 //! A rule that cannot rule (a bad parameter, a missing venue) returns
 //! `Err(message)`: the host records the verdict as an error with that message.
-//! A panic traps the instance, which the host records the same way; with
-//! `panic = "abort"` the message is lost, so prefer `Err`.
+//! A panic traps the instance, which the host records the same way, quoting
+//! the panic message (Rust prints it to stderr, which the host captures);
+//! still, prefer `Err`: it leaves a reused instance standing.
 //!
 //! [umpire]: https://example.invalid/umpire
 
