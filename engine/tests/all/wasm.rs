@@ -480,3 +480,30 @@ fn the_component_hash_is_the_sha256_of_its_bytes() -> TestResult {
     assert_eq!(version, "0.1.0");
     Ok(())
 }
+
+#[test]
+fn no_build_on_the_command_line_refuses_to_build_and_names_the_command() -> TestResult {
+    let t = TempTree::new();
+    let dir = copying_plugin(&t);
+    let out = umpire()
+        .args(["constraints", "--no-build", "--plugins"])
+        .arg(&dir)
+        .output()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("does not exist and building is turned off; build it with `cp "),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Building"), "{stderr}");
+    // Without the flag the same command builds it, and says so on stderr.
+    let out = umpire()
+        .args(["constraints", "--plugins"])
+        .arg(&dir)
+        .output()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("Building plugins in "), "{stderr}");
+    assert!(dir.join("out/venue.wasm").is_file());
+    Ok(())
+}
