@@ -32,6 +32,7 @@
 //! # }
 //! ```
 
+mod breaker;
 mod constraint;
 mod error;
 mod exec;
@@ -42,6 +43,7 @@ mod runtime;
 #[doc(hidden)]
 pub mod cli;
 
+pub use breaker::{Admit, Breaker, BreakerConfig, BreakerState};
 pub use constraint::{
     Bottleneck, BuildObserver, BuildPolicy, BuildSpec, Constraint, DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT_MS, DEFAULT_WEIGHT, DependencyGraph, Fallback, Isolation, Kind, LoadOptions,

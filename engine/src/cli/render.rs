@@ -157,8 +157,15 @@ fn summary(out: &mut impl Write, r: &Report) -> io::Result<()> {
     )?;
     writeln!(
         out,
-        "  {DIM}errors {} · timeouts {} · skipped {}{DIM:#}",
-        s.errors, s.timeouts, s.skipped
+        "  {DIM}errors {} · timeouts {} · skipped {}{}{DIM:#}",
+        s.errors,
+        s.timeouts,
+        s.skipped,
+        if s.fallbacks > 0 {
+            format!(" · fallbacks {} (circuit open)", s.fallbacks)
+        } else {
+            String::new()
+        }
     )?;
     writeln!(
         out,

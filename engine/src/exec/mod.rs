@@ -9,8 +9,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::constraint::{Registry, Scope};
+use crate::breaker::{Admit, Breaker, BreakerConfig};
+use crate::constraint::{Fallback, Registry, Scope};
 use crate::model::{Game, GameReport, League, Report, Schedule, ScheduleReport, Status, Verdict};
+use crate::model::{Severity, Violation};
 use crate::runtime::{RhaiLimits, Runtime};
 
 /// Rules on schedules of one league with one set of constraints.
@@ -19,6 +21,7 @@ pub struct Evaluator {
     registry: Arc<Registry>,
     runtime: Runtime,
     plan: Plan,
+    breakers: Arc<[Breaker]>,
 }
 
 /// The evaluation order, split by scope, as positions in the registry.
@@ -47,12 +50,26 @@ impl Evaluator {
             schedule: of_scope(Scope::Schedule),
             game: of_scope(Scope::Game),
         };
+        let breakers = breakers(&registry, BreakerConfig::default());
         Self {
             runtime: Runtime::new(league.clone(), limits),
             league,
             registry,
             plan,
+            breakers,
         }
+    }
+
+    /// This evaluator with circuit breakers configured so (one per
+    /// constraint, starting closed).
+    pub fn with_breakers(mut self, config: BreakerConfig) -> Self {
+        self.breakers = breakers(&self.registry, config);
+        self
+    }
+
+    /// The breakers, in registry order.
+    pub fn breakers(&self) -> &[Breaker] {
+        &self.breakers
     }
 
     /// The league.
@@ -158,7 +175,7 @@ impl Evaluator {
                     .find_map(|&d| blocked[d].as_ref().map(|r| (d, r.clone())));
                 let verdict = match reason {
                     Some((d, why)) => skipped(c, &constraints[d].manifest.id, &why),
-                    None => self.runtime.evaluate(c, schedule, game),
+                    None => self.call(i, schedule, game),
                 };
                 if verdict.blocks_dependents() {
                     blocked[i] = Some(block_reason(&verdict));
@@ -166,6 +183,65 @@ impl Evaluator {
                 verdict
             })
             .collect()
+    }
+}
+
+impl Evaluator {
+    /// One call through the constraint's breaker.
+    fn call(&self, i: usize, schedule: &Arc<Schedule>, game: Option<&Arc<Game>>) -> Verdict {
+        let c = &self.registry.constraints()[i];
+        let breaker = &self.breakers[i];
+        let admitted = breaker.admit(Instant::now());
+        if admitted == Admit::Fallback {
+            return fallback(c, &breaker.reason());
+        }
+        let verdict = self.runtime.evaluate(c, schedule, game);
+        let failed = matches!(verdict.status, Status::Error | Status::Timeout);
+        breaker.record(Instant::now(), admitted, failed);
+        verdict
+    }
+}
+
+fn breakers(registry: &Registry, config: BreakerConfig) -> Arc<[Breaker]> {
+    registry
+        .constraints()
+        .iter()
+        .map(|c| Breaker::new(c.manifest.id.clone(), config))
+        .collect()
+}
+
+/// What the manifest's `fallback` answers while the breaker is open.
+fn fallback(c: &crate::constraint::Constraint, reason: &str) -> Verdict {
+    let m = &c.manifest;
+    let answer = match m.fallback {
+        Fallback::Pass => "pass",
+        Fallback::Fail => "fail",
+        Fallback::Skip => "skip",
+    };
+    let message = format!("{reason}; not run, its fallback answers `{answer}`");
+    let violations = match m.fallback {
+        Fallback::Fail => vec![Violation::new(
+            Severity::Major,
+            format!(
+                "`{}` could not run ({reason}) and its fallback is `fail`",
+                m.id
+            ),
+        )],
+        Fallback::Pass | Fallback::Skip => Vec::new(),
+    };
+    Verdict {
+        constraint: m.id.clone(),
+        hardness: m.hardness,
+        weight: m.weight,
+        status: Status::Fallback,
+        score: if m.fallback == Fallback::Pass {
+            1.0
+        } else {
+            0.0
+        },
+        violations,
+        message: Some(message),
+        elapsed_us: 0,
     }
 }
 

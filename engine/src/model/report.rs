@@ -131,7 +131,10 @@ pub struct Summary {
     pub timeouts: usize,
     /// Verdicts with status `skipped`.
     pub skipped: usize,
-    /// Weighted mean score over every verdict, 0..=1.
+    /// Verdicts answered by an open circuit breaker's fallback.
+    pub fallbacks: usize,
+    /// Weighted mean score over every verdict that judged (not skipped, not
+    /// a fallback), 0..=1.
     pub score: f64,
     /// Penalty totals.
     pub penalties: Penalties,
@@ -186,6 +189,7 @@ impl Report {
             errors: count_status(Status::Error),
             timeouts: count_status(Status::Timeout),
             skipped: count_status(Status::Skipped),
+            fallbacks: count_status(Status::Fallback),
             score: weighted_score(all()),
             penalties,
             elapsed_ms: elapsed.as_secs_f64() * 1e3,
@@ -201,7 +205,9 @@ impl Report {
 fn weighted_score<'a>(verdicts: impl IntoIterator<Item = &'a Verdict>) -> f64 {
     let (mut num, mut den) = (0.0, 0.0);
     for v in verdicts {
-        if v.status == Status::Skipped {
+        // Neither a skip nor a breaker's fallback is a judgement of the
+        // schedule (a `fail` fallback still counts as a violation).
+        if matches!(v.status, Status::Skipped | Status::Fallback) {
             continue;
         }
         num += f64::from(v.weight) * v.score;

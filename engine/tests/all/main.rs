@@ -1,5 +1,6 @@
 //! Integration tests for umpire: one binary, a module per feature.
 
+mod breaker;
 mod cli;
 mod dependencies;
 mod example_league;
