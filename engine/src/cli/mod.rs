@@ -54,6 +54,9 @@ struct EvalArgs {
     /// Never run a plugin's `[build]` command; use what is built.
     #[arg(long)]
     no_build: bool,
+    /// Worker threads for the games (default: the number of cores).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    workers: Option<u16>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -171,7 +174,11 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
         );
     }
     let registry = load_registry(&dirs, args.no_build)?;
-    let evaluator = Evaluator::new(Arc::new(league), Arc::new(registry));
+    let workers = match args.workers {
+        Some(n) => usize::from(n),
+        None => std::thread::available_parallelism().map_or(1, usize::from),
+    };
+    let evaluator = Evaluator::new(Arc::new(league), Arc::new(registry)).with_workers(workers);
     let schedule = Arc::new(schedule);
 
     let bar = progress_bar(schedule.len() as u64, args.format);

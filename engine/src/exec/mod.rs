@@ -7,6 +7,7 @@
 //! registry's [`DependencyGraph`](crate::constraint::DependencyGraph).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use crate::breaker::{Admit, Breaker, BreakerConfig};
@@ -17,12 +18,25 @@ use crate::runtime::{RhaiLimits, Runtime};
 
 /// Rules on schedules of one league with one set of constraints.
 pub struct Evaluator {
+    rules: Rules,
+    /// The runtime of the calling thread (and of the only worker, with one).
+    runtime: Runtime,
+    limits: RhaiLimits,
+    workers: usize,
+}
+
+/// What every worker shares: the league, the constraints, the order to run
+/// them in, and their breakers.
+struct Rules {
     league: Arc<League>,
     registry: Arc<Registry>,
-    runtime: Runtime,
     plan: Plan,
     breakers: Arc<[Breaker]>,
 }
+
+/// Games per chunk a worker takes at a time, at most; fewer when that would
+/// leave a worker idle.
+const MAX_CHUNK: usize = 64;
 
 /// The evaluation order, split by scope, as positions in the registry.
 struct Plan {
@@ -53,33 +67,51 @@ impl Evaluator {
         let breakers = breakers(&registry, BreakerConfig::default());
         Self {
             runtime: Runtime::new(league.clone(), limits),
-            league,
-            registry,
-            plan,
-            breakers,
+            rules: Rules {
+                league,
+                registry,
+                plan,
+                breakers,
+            },
+            limits: limits.clone(),
+            workers: 1,
         }
     }
 
     /// This evaluator with circuit breakers configured so (one per
     /// constraint, starting closed).
     pub fn with_breakers(mut self, config: BreakerConfig) -> Self {
-        self.breakers = breakers(&self.registry, config);
+        self.rules.breakers = breakers(&self.rules.registry, config);
         self
+    }
+
+    /// This evaluator with `n` worker threads for a schedule's games (at
+    /// least 1). Each worker has its own runtime; the report is the same
+    /// whatever `n` (timings aside), unless a breaker opens mid-run, which
+    /// depends on timing anyway.
+    pub fn with_workers(mut self, n: usize) -> Self {
+        self.workers = n.max(1);
+        self
+    }
+
+    /// How many workers rule on a schedule's games.
+    pub fn workers(&self) -> usize {
+        self.workers
     }
 
     /// The breakers, in registry order.
     pub fn breakers(&self) -> &[Breaker] {
-        &self.breakers
+        &self.rules.breakers
     }
 
     /// The league.
     pub fn league(&self) -> &Arc<League> {
-        &self.league
+        &self.rules.league
     }
 
     /// The constraints.
     pub fn registry(&self) -> &Arc<Registry> {
-        &self.registry
+        &self.rules.registry
     }
 
     /// Rules on a whole schedule.
@@ -96,29 +128,90 @@ impl Evaluator {
     ) -> Report {
         let started = Instant::now();
         let schedule_verdicts = self.evaluate_schedule_scope(schedule);
-        let blocked = self.blocked_by_schedule(&schedule_verdicts);
-        let games = schedule
-            .games()
-            .iter()
-            .enumerate()
-            .map(|(done, game)| {
-                let report = self.evaluate_game_with(schedule, game, &blocked);
-                progress(done + 1);
-                report
-            })
-            .collect();
+        let blocked = self.rules.blocked_by_schedule(&schedule_verdicts);
+        let games = if self.workers == 1 || schedule.len() < 2 {
+            schedule
+                .games()
+                .iter()
+                .enumerate()
+                .map(|(done, game)| {
+                    let report = self
+                        .rules
+                        .evaluate_game(&self.runtime, schedule, game, &blocked);
+                    progress(done + 1);
+                    report
+                })
+                .collect()
+        } else {
+            self.evaluate_games_in_parallel(schedule, &blocked, progress)
+        };
         Report::new(
-            self.registry.len(),
+            self.rules.registry.len(),
             ScheduleReport::new(schedule_verdicts),
             games,
             started.elapsed(),
         )
     }
 
+    /// The games on `self.workers` threads: each takes the next chunk of
+    /// games as it finishes one, so a slow chunk does not hold the others.
+    fn evaluate_games_in_parallel(
+        &self,
+        schedule: &Arc<Schedule>,
+        blocked: &[Option<Arc<str>>],
+        progress: &mut dyn FnMut(usize),
+    ) -> Vec<GameReport> {
+        let games = schedule.games();
+        let chunk = games.len().div_ceil(self.workers * 4).clamp(1, MAX_CHUNK);
+        let chunks = games.len().div_ceil(chunk);
+        let next = AtomicUsize::new(0);
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<(usize, Vec<GameReport>)>();
+        let mut parts: Vec<Option<Vec<GameReport>>> = (0..chunks).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..self.workers.min(chunks) {
+                let done_tx = done_tx.clone();
+                let (rules, next, limits) = (&self.rules, &next, &self.limits);
+                scope.spawn(move || {
+                    let runtime = Runtime::new(rules.league.clone(), limits);
+                    loop {
+                        let c = next.fetch_add(1, Ordering::Relaxed);
+                        if c >= chunks {
+                            break;
+                        }
+                        let range = c * chunk..((c + 1) * chunk).min(games.len());
+                        let reports = games[range]
+                            .iter()
+                            .map(|g| rules.evaluate_game(&runtime, schedule, g, blocked))
+                            .collect();
+                        if done_tx.send((c, reports)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(done_tx);
+            let mut done = 0;
+            for (c, reports) in done_rx {
+                done += reports.len();
+                parts[c] = Some(reports);
+                progress(done);
+            }
+        });
+        // Every chunk was sent unless a worker panicked, and a panic in a
+        // scoped thread is re-raised when the scope ends.
+        parts.into_iter().flatten().flatten().collect()
+    }
+
     /// Runs the schedule-scoped constraints.
     pub fn evaluate_schedule_scope(&self, schedule: &Arc<Schedule>) -> Vec<Verdict> {
-        let mut blocked = vec![None; self.registry.len()];
-        self.run_in_order(&self.plan.schedule, schedule, None, &mut blocked)
+        let mut blocked = vec![None; self.rules.registry.len()];
+        self.rules.run_in_order(
+            &self.runtime,
+            &self.rules.plan.schedule,
+            schedule,
+            None,
+            &mut blocked,
+        )
     }
 
     /// Rules on one game of a schedule, given the schedule-scoped verdicts
@@ -129,18 +222,23 @@ impl Evaluator {
         game: &Arc<Game>,
         schedule_verdicts: &[Verdict],
     ) -> GameReport {
-        let blocked = self.blocked_by_schedule(schedule_verdicts);
-        self.evaluate_game_with(schedule, game, &blocked)
+        let blocked = self.rules.blocked_by_schedule(schedule_verdicts);
+        self.rules
+            .evaluate_game(&self.runtime, schedule, game, &blocked)
     }
+}
 
-    fn evaluate_game_with(
+impl Rules {
+    fn evaluate_game(
         &self,
+        runtime: &Runtime,
         schedule: &Arc<Schedule>,
         game: &Arc<Game>,
         blocked_by_schedule: &[Option<Arc<str>>],
     ) -> GameReport {
         let mut blocked = blocked_by_schedule.to_vec();
-        let verdicts = self.run_in_order(&self.plan.game, schedule, Some(game), &mut blocked);
+        let verdicts =
+            self.run_in_order(runtime, &self.plan.game, schedule, Some(game), &mut blocked);
         GameReport::new(game, verdicts)
     }
 
@@ -158,6 +256,7 @@ impl Evaluator {
 
     fn run_in_order(
         &self,
+        runtime: &Runtime,
         order: &[usize],
         schedule: &Arc<Schedule>,
         game: Option<&Arc<Game>>,
@@ -175,7 +274,7 @@ impl Evaluator {
                     .find_map(|&d| blocked[d].as_ref().map(|r| (d, r.clone())));
                 let verdict = match reason {
                     Some((d, why)) => skipped(c, &constraints[d].manifest.id, &why),
-                    None => self.call(i, schedule, game),
+                    None => self.call(runtime, i, schedule, game),
                 };
                 if verdict.blocks_dependents() {
                     blocked[i] = Some(block_reason(&verdict));
@@ -186,16 +285,22 @@ impl Evaluator {
     }
 }
 
-impl Evaluator {
+impl Rules {
     /// One call through the constraint's breaker.
-    fn call(&self, i: usize, schedule: &Arc<Schedule>, game: Option<&Arc<Game>>) -> Verdict {
+    fn call(
+        &self,
+        runtime: &Runtime,
+        i: usize,
+        schedule: &Arc<Schedule>,
+        game: Option<&Arc<Game>>,
+    ) -> Verdict {
         let c = &self.registry.constraints()[i];
         let breaker = &self.breakers[i];
         let admitted = breaker.admit(Instant::now());
         if admitted == Admit::Fallback {
             return fallback(c, &breaker.reason());
         }
-        let verdict = self.runtime.evaluate(c, schedule, game);
+        let verdict = runtime.evaluate(c, schedule, game);
         let failed = matches!(verdict.status, Status::Error | Status::Timeout);
         breaker.record(Instant::now(), admitted, failed);
         verdict

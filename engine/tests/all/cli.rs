@@ -391,3 +391,67 @@ fn a_reader_that_stops_early_is_not_an_error() -> TestResult {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     Ok(())
 }
+
+/// Strips what depends on timing: `elapsed_ms` and `elapsed_us` anywhere.
+fn without_timings(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            map.remove("elapsed_ms");
+            map.remove("elapsed_us");
+            map.values_mut().for_each(without_timings);
+        }
+        Value::Array(items) => items.iter_mut().for_each(without_timings),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_report_is_the_same_with_one_worker_and_with_several() -> TestResult {
+    let t = TempTree::new();
+    umpire()
+        .args([
+            "generate", "--teams", "12", "--games", "700", "--seed", "3", "--out",
+        ])
+        .arg(t.path())
+        .arg("--plugins")
+        .arg(crate::support::rhai_plugins())
+        .arg("--plugins")
+        .arg(crate::support::wasm_plugins())
+        .assert()
+        .success();
+    let report = |workers: &str| -> Result<(Vec<u8>, Value), Box<dyn std::error::Error>> {
+        let out = umpire()
+            .args(["eval", "--format", "json", "--workers", workers, "--league"])
+            .arg(t.path())
+            .output()?;
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}",
+            stderr_of(&out)
+        );
+        let mut value: Value = serde_json::from_slice(&out.stdout)?;
+        without_timings(&mut value);
+        Ok((serde_json::to_vec(&value)?, value))
+    };
+    let (one, value) = report("1")?;
+    assert_eq!(value["summary"]["games"], 700);
+    assert_eq!(value["summary"]["errors"], 0);
+    for workers in ["2", "3", "8"] {
+        let (many, _) = report(workers)?;
+        assert!(
+            one == many,
+            "the report with {workers} workers differs from one worker's"
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn zero_workers_is_a_usage_error() -> TestResult {
+    let out = umpire()
+        .args(["eval", "--workers", "0", "--league", &clean_league()])
+        .output()?;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("--workers"), "{}", stderr_of(&out));
+    Ok(())
+}
