@@ -224,6 +224,14 @@ impl Breaker {
         }
     }
 
+    /// Forgets an admitted call that says nothing about the rule (it was
+    /// cut short by a deadline not its own).
+    pub fn abandon(&self, admitted: Admit) {
+        if let (Inner::HalfOpen { in_flight, .. }, Admit::Probe) = (&mut *self.lock(), admitted) {
+            *in_flight = in_flight.saturating_sub(1);
+        }
+    }
+
     /// Why the fallback answers, for the verdict's message.
     pub fn reason(&self) -> String {
         match &*self.lock() {

@@ -50,7 +50,7 @@ pub use constraint::{
     MAX_MEMORY_MB, MAX_TIMEOUT_MS, Manifest, Registry, Scope, WasmSettings,
 };
 pub use error::{Error, Result};
-pub use exec::Evaluator;
+pub use exec::{Deadlines, Evaluator};
 pub use generate::{GenerateOptions, generate};
 pub use model::{
     Blackout, DEFAULT_GAME_MINUTES, Entity, EntityKind, Game, GameReport, GameSpec, Hardness,

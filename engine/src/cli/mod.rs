@@ -54,6 +54,17 @@ struct EvalArgs {
     /// Never run a plugin's `[build]` command; use what is built.
     #[arg(long)]
     no_build: bool,
+    /// Wall-clock budget for the whole evaluation, in milliseconds: what has
+    /// not run by then gets a `timeout` verdict saying so.
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    deadline_ms: Option<u64>,
+    /// Wall-clock budget for each game's constraints, in milliseconds.
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    game_deadline_ms: Option<u64>,
+    /// Stop each game's evaluation at its first hard violation (the rest of
+    /// its constraints are skipped).
+    #[arg(long)]
+    fail_fast: bool,
     /// Worker threads for the games (default: the number of cores).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     workers: Option<u16>,
@@ -178,7 +189,14 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
         Some(n) => usize::from(n),
         None => std::thread::available_parallelism().map_or(1, usize::from),
     };
-    let evaluator = Evaluator::new(Arc::new(league), Arc::new(registry)).with_workers(workers);
+    let deadlines = crate::Deadlines {
+        request: args.deadline_ms.map(std::time::Duration::from_millis),
+        game: args.game_deadline_ms.map(std::time::Duration::from_millis),
+        fail_fast: args.fail_fast,
+    };
+    let evaluator = Evaluator::new(Arc::new(league), Arc::new(registry))
+        .with_workers(workers)
+        .with_deadlines(deadlines);
     let schedule = Arc::new(schedule);
 
     let bar = progress_bar(schedule.len() as u64, args.format);

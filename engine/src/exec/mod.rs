@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::breaker::{Admit, Breaker, BreakerConfig};
 use crate::constraint::{Fallback, Registry, Scope};
@@ -26,12 +26,34 @@ pub struct Evaluator {
 }
 
 /// What every worker shares: the league, the constraints, the order to run
-/// them in, and their breakers.
+/// them in, their breakers, and the deadlines.
 struct Rules {
     league: Arc<League>,
     registry: Arc<Registry>,
     plan: Plan,
     breakers: Arc<[Breaker]>,
+    deadlines: Deadlines,
+}
+
+/// Budgets beyond each constraint's own `timeout_ms`, and fail-fast.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Deadlines {
+    /// Wall-clock budget for a whole evaluation: what has not run when it
+    /// passes is not run (a `timeout` verdict saying so).
+    pub request: Option<Duration>,
+    /// Wall-clock budget for one game's constraints.
+    pub game: Option<Duration>,
+    /// Stop a game's evaluation at its first hard violation: the rest of
+    /// its constraints are `skipped`.
+    pub fail_fast: bool,
+}
+
+/// The instants one evaluation must keep to.
+#[derive(Clone, Copy)]
+struct Budget {
+    request: Option<Instant>,
+    game: Option<Duration>,
+    fail_fast: bool,
 }
 
 /// Games per chunk a worker takes at a time, at most; fewer when that would
@@ -72,6 +94,7 @@ impl Evaluator {
                 registry,
                 plan,
                 breakers,
+                deadlines: Deadlines::default(),
             },
             limits: limits.clone(),
             workers: 1,
@@ -91,6 +114,12 @@ impl Evaluator {
     /// depends on timing anyway.
     pub fn with_workers(mut self, n: usize) -> Self {
         self.workers = n.max(1);
+        self
+    }
+
+    /// This evaluator with request and game deadlines, and fail-fast.
+    pub fn with_deadlines(mut self, deadlines: Deadlines) -> Self {
+        self.rules.deadlines = deadlines;
         self
     }
 
@@ -127,7 +156,16 @@ impl Evaluator {
         progress: &mut dyn FnMut(usize),
     ) -> Report {
         let started = Instant::now();
-        let schedule_verdicts = self.evaluate_schedule_scope(schedule);
+        let budget = self.rules.budget(started);
+        let mut blocked = vec![None; self.rules.registry.len()];
+        let schedule_verdicts = self.rules.run_in_order(
+            &self.runtime,
+            &self.rules.plan.schedule,
+            schedule,
+            None,
+            &mut blocked,
+            budget,
+        );
         let blocked = self.rules.blocked_by_schedule(&schedule_verdicts);
         let games = if self.workers == 1 || schedule.len() < 2 {
             schedule
@@ -135,15 +173,15 @@ impl Evaluator {
                 .iter()
                 .enumerate()
                 .map(|(done, game)| {
-                    let report = self
-                        .rules
-                        .evaluate_game(&self.runtime, schedule, game, &blocked);
+                    let report =
+                        self.rules
+                            .evaluate_game(&self.runtime, schedule, game, &blocked, budget);
                     progress(done + 1);
                     report
                 })
                 .collect()
         } else {
-            self.evaluate_games_in_parallel(schedule, &blocked, progress)
+            self.evaluate_games_in_parallel(schedule, &blocked, progress, budget)
         };
         Report::new(
             self.rules.registry.len(),
@@ -160,6 +198,7 @@ impl Evaluator {
         schedule: &Arc<Schedule>,
         blocked: &[Option<Arc<str>>],
         progress: &mut dyn FnMut(usize),
+        budget: Budget,
     ) -> Vec<GameReport> {
         let games = schedule.games();
         let chunk = games.len().div_ceil(self.workers * 4).clamp(1, MAX_CHUNK);
@@ -181,7 +220,7 @@ impl Evaluator {
                         let range = c * chunk..((c + 1) * chunk).min(games.len());
                         let reports = games[range]
                             .iter()
-                            .map(|g| rules.evaluate_game(&runtime, schedule, g, blocked))
+                            .map(|g| rules.evaluate_game(&runtime, schedule, g, blocked, budget))
                             .collect();
                         if done_tx.send((c, reports)).is_err() {
                             break;
@@ -205,12 +244,14 @@ impl Evaluator {
     /// Runs the schedule-scoped constraints.
     pub fn evaluate_schedule_scope(&self, schedule: &Arc<Schedule>) -> Vec<Verdict> {
         let mut blocked = vec![None; self.rules.registry.len()];
+        let budget = self.rules.budget(Instant::now());
         self.rules.run_in_order(
             &self.runtime,
             &self.rules.plan.schedule,
             schedule,
             None,
             &mut blocked,
+            budget,
         )
     }
 
@@ -223,8 +264,9 @@ impl Evaluator {
         schedule_verdicts: &[Verdict],
     ) -> GameReport {
         let blocked = self.rules.blocked_by_schedule(schedule_verdicts);
+        let budget = self.rules.budget(Instant::now());
         self.rules
-            .evaluate_game(&self.runtime, schedule, game, &blocked)
+            .evaluate_game(&self.runtime, schedule, game, &blocked, budget)
     }
 }
 
@@ -235,11 +277,26 @@ impl Rules {
         schedule: &Arc<Schedule>,
         game: &Arc<Game>,
         blocked_by_schedule: &[Option<Arc<str>>],
+        budget: Budget,
     ) -> GameReport {
         let mut blocked = blocked_by_schedule.to_vec();
-        let verdicts =
-            self.run_in_order(runtime, &self.plan.game, schedule, Some(game), &mut blocked);
+        let verdicts = self.run_in_order(
+            runtime,
+            &self.plan.game,
+            schedule,
+            Some(game),
+            &mut blocked,
+            budget,
+        );
         GameReport::new(game, verdicts)
+    }
+
+    fn budget(&self, started: Instant) -> Budget {
+        Budget {
+            request: self.deadlines.request.map(|d| started + d),
+            game: self.deadlines.game,
+            fail_fast: self.deadlines.fail_fast,
+        }
     }
 
     /// For each registry position, why a dependent must skip (the failed
@@ -261,9 +318,16 @@ impl Rules {
         schedule: &Arc<Schedule>,
         game: Option<&Arc<Game>>,
         blocked: &mut [Option<Arc<str>>],
+        budget: Budget,
     ) -> Vec<Verdict> {
         let constraints = self.registry.constraints();
         let graph = self.registry.graph();
+        let game_deadline = budget.game.map(|d| Instant::now() + d);
+        let cap = match (budget.request, game_deadline) {
+            (Some(r), Some(g)) => Some(r.min(g)),
+            (r, g) => r.or(g),
+        };
+        let mut failed_hard: Option<Arc<str>> = None;
         order
             .iter()
             .map(|&i| {
@@ -272,10 +336,24 @@ impl Rules {
                     .dependencies(i)
                     .iter()
                     .find_map(|&d| blocked[d].as_ref().map(|r| (d, r.clone())));
-                let verdict = match reason {
-                    Some((d, why)) => skipped(c, &constraints[d].manifest.id, &why),
-                    None => self.call(runtime, i, schedule, game),
+                let verdict = if let Some(first) = &failed_hard {
+                    fail_fast_skip(c, first)
+                } else if let Some(cap) = cap.filter(|&cap| Instant::now() >= cap) {
+                    not_run(c, budget.request == Some(cap))
+                } else {
+                    match reason {
+                        Some((d, why)) => skipped(c, &constraints[d].manifest.id, &why),
+                        None => self.call(runtime, i, schedule, game, cap),
+                    }
                 };
+                // Fail-fast stops a game, never the schedule-scoped rules.
+                if budget.fail_fast
+                    && game.is_some()
+                    && failed_hard.is_none()
+                    && verdict.is_hard_violation()
+                {
+                    failed_hard = Some(c.manifest.id.clone());
+                }
                 if verdict.blocks_dependents() {
                     blocked[i] = Some(block_reason(&verdict));
                 }
@@ -293,16 +371,25 @@ impl Rules {
         i: usize,
         schedule: &Arc<Schedule>,
         game: Option<&Arc<Game>>,
+        cap: Option<Instant>,
     ) -> Verdict {
         let c = &self.registry.constraints()[i];
         let breaker = &self.breakers[i];
-        let admitted = breaker.admit(Instant::now());
+        let started = Instant::now();
+        let admitted = breaker.admit(started);
         if admitted == Admit::Fallback {
             return fallback(c, &breaker.reason());
         }
-        let verdict = runtime.evaluate(c, schedule, game);
-        let failed = matches!(verdict.status, Status::Error | Status::Timeout);
-        breaker.record(Instant::now(), admitted, failed);
+        let verdict = runtime.evaluate_by(c, schedule, game, cap);
+        // A call cut short by a deadline not its own says nothing about the
+        // rule's health.
+        let cut = cap.is_some_and(|cap| cap < started + c.manifest.timeout);
+        if verdict.status == Status::Timeout && cut {
+            breaker.abandon(admitted);
+        } else {
+            let failed = matches!(verdict.status, Status::Error | Status::Timeout);
+            breaker.record(Instant::now(), admitted, failed);
+        }
         verdict
     }
 }
@@ -346,6 +433,42 @@ fn fallback(c: &crate::constraint::Constraint, reason: &str) -> Verdict {
         },
         violations,
         message: Some(message),
+        elapsed_us: 0,
+    }
+}
+
+/// A constraint not run because the request's or the game's deadline passed.
+fn not_run(c: &crate::constraint::Constraint, request: bool) -> Verdict {
+    let m = &c.manifest;
+    Verdict {
+        constraint: m.id.clone(),
+        hardness: m.hardness,
+        weight: m.weight,
+        status: Status::Timeout,
+        score: 0.0,
+        violations: Vec::new(),
+        message: Some(format!(
+            "not run: the {} deadline had passed",
+            if request { "request's" } else { "game's" }
+        )),
+        elapsed_us: 0,
+    }
+}
+
+/// A constraint not run because fail-fast stopped the game at a hard
+/// violation.
+fn fail_fast_skip(c: &crate::constraint::Constraint, first: &str) -> Verdict {
+    let m = &c.manifest;
+    Verdict {
+        constraint: m.id.clone(),
+        hardness: m.hardness,
+        weight: m.weight,
+        status: Status::Skipped,
+        score: 0.0,
+        violations: Vec::new(),
+        message: Some(format!(
+            "skipped: fail-fast stopped this game at the hard violation of `{first}`"
+        )),
         elapsed_us: 0,
     }
 }

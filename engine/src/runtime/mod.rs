@@ -82,9 +82,22 @@ impl Runtime {
         schedule: &Arc<Schedule>,
         game: Option<&Arc<Game>>,
     ) -> Verdict {
+        self.evaluate_by(constraint, schedule, game, None)
+    }
+
+    /// As [`Runtime::evaluate`], stopping at `cap` if that comes before the
+    /// constraint's own deadline (a game's or a request's deadline).
+    pub fn evaluate_by(
+        &self,
+        constraint: &Constraint,
+        schedule: &Arc<Schedule>,
+        game: Option<&Arc<Game>>,
+        cap: Option<Instant>,
+    ) -> Verdict {
         let m = &constraint.manifest;
         let started = Instant::now();
-        let deadline = started + m.timeout;
+        let own = started + m.timeout;
+        let deadline = cap.map_or(own, |cap| cap.min(own));
         let run =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &constraint.program {
                 Program::Rhai(script) => self.rhai.run(script, schedule, game, deadline),
@@ -134,7 +147,14 @@ impl Runtime {
             Err(Failure::Timeout(message)) => {
                 verdict.status = Status::Timeout;
                 verdict.score = 0.0;
-                verdict.message = Some(format!("{message} ({} ms)", m.timeout.as_millis()));
+                verdict.message = Some(if deadline < own {
+                    format!(
+                        "{message} (cut short after {} ms by the game's or the request's deadline)",
+                        (deadline - started).as_millis()
+                    )
+                } else {
+                    format!("{message} ({} ms)", m.timeout.as_millis())
+                });
             }
         }
         verdict

@@ -2,6 +2,7 @@
 
 mod breaker;
 mod cli;
+mod deadlines;
 mod dependencies;
 mod example_league;
 mod generate;
