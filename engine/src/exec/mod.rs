@@ -388,7 +388,8 @@ impl Rules {
             breaker.abandon(admitted);
         } else {
             let failed = matches!(verdict.status, Status::Error | Status::Timeout);
-            breaker.record(Instant::now(), admitted, failed);
+            // The call's start stamps the outcome: buckets are a second wide.
+            breaker.record(started, admitted, failed);
         }
         verdict
     }
