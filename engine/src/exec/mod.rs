@@ -157,15 +157,7 @@ impl Evaluator {
     ) -> Report {
         let started = Instant::now();
         let budget = self.rules.budget(started);
-        let mut blocked = vec![None; self.rules.registry.len()];
-        let schedule_verdicts = self.rules.run_in_order(
-            &self.runtime,
-            &self.rules.plan.schedule,
-            schedule,
-            None,
-            &mut blocked,
-            budget,
-        );
+        let schedule_verdicts = self.schedule_scope(schedule, budget);
         let blocked = self.rules.blocked_by_schedule(&schedule_verdicts);
         let games = if self.workers == 1 || schedule.len() < 2 {
             schedule
@@ -243,8 +235,11 @@ impl Evaluator {
 
     /// Runs the schedule-scoped constraints.
     pub fn evaluate_schedule_scope(&self, schedule: &Arc<Schedule>) -> Vec<Verdict> {
+        self.schedule_scope(schedule, self.rules.budget(Instant::now()))
+    }
+
+    fn schedule_scope(&self, schedule: &Arc<Schedule>, budget: Budget) -> Vec<Verdict> {
         let mut blocked = vec![None; self.rules.registry.len()];
-        let budget = self.rules.budget(Instant::now());
         self.rules.run_in_order(
             &self.runtime,
             &self.rules.plan.schedule,
@@ -423,53 +418,47 @@ fn fallback(c: &crate::constraint::Constraint, reason: &str) -> Verdict {
         Fallback::Pass | Fallback::Skip => Vec::new(),
     };
     Verdict {
-        constraint: m.id.clone(),
-        hardness: m.hardness,
-        weight: m.weight,
-        status: Status::Fallback,
         score: if m.fallback == Fallback::Pass {
             1.0
         } else {
             0.0
         },
         violations,
-        message: Some(message),
-        elapsed_us: 0,
+        ..unrun(c, Status::Fallback, message)
     }
 }
 
 /// A constraint not run because the request's or the game's deadline passed.
 fn not_run(c: &crate::constraint::Constraint, request: bool) -> Verdict {
-    let m = &c.manifest;
-    Verdict {
-        constraint: m.id.clone(),
-        hardness: m.hardness,
-        weight: m.weight,
-        status: Status::Timeout,
-        score: 0.0,
-        violations: Vec::new(),
-        message: Some(format!(
-            "not run: the {} deadline had passed",
-            if request { "request's" } else { "game's" }
-        )),
-        elapsed_us: 0,
-    }
+    let whose = if request { "request's" } else { "game's" };
+    unrun(
+        c,
+        Status::Timeout,
+        format!("not run: the {whose} deadline had passed"),
+    )
 }
 
 /// A constraint not run because fail-fast stopped the game at a hard
 /// violation.
 fn fail_fast_skip(c: &crate::constraint::Constraint, first: &str) -> Verdict {
+    unrun(
+        c,
+        Status::Skipped,
+        format!("skipped: fail-fast stopped this game at the hard violation of `{first}`"),
+    )
+}
+
+/// The verdict of a constraint that was not called: score 0, no violations.
+fn unrun(c: &crate::constraint::Constraint, status: Status, message: String) -> Verdict {
     let m = &c.manifest;
     Verdict {
         constraint: m.id.clone(),
         hardness: m.hardness,
         weight: m.weight,
-        status: Status::Skipped,
+        status,
         score: 0.0,
         violations: Vec::new(),
-        message: Some(format!(
-            "skipped: fail-fast stopped this game at the hard violation of `{first}`"
-        )),
+        message: Some(message),
         elapsed_us: 0,
     }
 }
@@ -479,17 +468,9 @@ fn block_reason(v: &Verdict) -> Arc<str> {
 }
 
 fn skipped(c: &crate::constraint::Constraint, dep: &str, why: &str) -> Verdict {
-    let m = &c.manifest;
-    Verdict {
-        constraint: m.id.clone(),
-        hardness: m.hardness,
-        weight: m.weight,
-        status: Status::Skipped,
-        score: 0.0,
-        violations: Vec::new(),
-        message: Some(format!(
-            "skipped: depends on hard constraint `{dep}`, which was {why}"
-        )),
-        elapsed_us: 0,
-    }
+    unrun(
+        c,
+        Status::Skipped,
+        format!("skipped: depends on hard constraint `{dep}`, which was {why}"),
+    )
 }

@@ -172,31 +172,13 @@ impl HostState {
     /// The id of the team a ref names.
     fn team(&self, team: types::TeamRef) -> WasmResult<Arc<str>> {
         let league = self.league()?;
-        league
-            .teams
-            .get(team as usize)
-            .map(|t| t.id.clone())
-            .ok_or_else(|| {
-                wasmtime::format_err!(
-                    "team ref {team} is out of range: the league has {} teams",
-                    league.teams.len()
-                )
-            })
+        id_at(&league.teams, team, "team", |t| &t.id)
     }
 
     /// The id of the venue a ref names.
     fn venue(&self, venue: types::VenueRef) -> WasmResult<Arc<str>> {
         let league = self.league()?;
-        league
-            .venues
-            .get(venue as usize)
-            .map(|v| v.id.clone())
-            .ok_or_else(|| {
-                wasmtime::format_err!(
-                    "venue ref {venue} is out of range: the league has {} venues",
-                    league.venues.len()
-                )
-            })
+        id_at(&league.venues, venue, "venue", |v| &v.id)
     }
 }
 
@@ -409,6 +391,16 @@ impl data::Host for HostState {
             "no data source named `{source}` is configured on this host"
         )))
     }
+}
+
+/// The id of the item a ref (a position in the league's list) names.
+fn id_at<T>(items: &[T], r: u32, what: &str, id: impl Fn(&T) -> &Arc<str>) -> WasmResult<Arc<str>> {
+    items.get(r as usize).map(|t| id(t).clone()).ok_or_else(|| {
+        wasmtime::format_err!(
+            "{what} ref {r} is out of range: the league has {} {what}s",
+            items.len()
+        )
+    })
 }
 
 fn timestamp(unix_seconds: i64) -> WasmResult<jiff::Timestamp> {
