@@ -104,6 +104,14 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A config file is wrong: an unknown key, a wrong type, a bad value.
+    #[error("{}: {message}", path.display())]
+    Config {
+        /// The file (or `<defaults>`).
+        path: PathBuf,
+        /// What is wrong, naming the key.
+        message: String,
+    },
 }
 
 /// The library's result type.

@@ -33,7 +33,9 @@
 //! ```
 
 mod breaker;
+mod config;
 mod constraint;
+mod data;
 mod error;
 mod exec;
 mod generate;
@@ -44,13 +46,15 @@ mod runtime;
 pub mod cli;
 
 pub use breaker::{Admit, Breaker, BreakerConfig, BreakerState};
+pub use config::{BreakerSettings, Config, DataConfig, ExecutorConfig, Order, SourceConfig};
 pub use constraint::{
     Bottleneck, BuildObserver, BuildPolicy, BuildSpec, Constraint, DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT_MS, DEFAULT_WEIGHT, DependencyGraph, Fallback, Isolation, Kind, LoadOptions,
     MAX_MEMORY_MB, MAX_TIMEOUT_MS, Manifest, Registry, Scope, WasmSettings,
 };
+pub use data::{DataError, DataSources};
 pub use error::{Error, Result};
-pub use exec::{Deadlines, Evaluator};
+pub use exec::{Deadlines, Evaluator, Overloaded, PoolStats};
 pub use generate::{GenerateOptions, generate};
 pub use model::{
     Blackout, DEFAULT_GAME_MINUTES, Entity, EntityKind, Game, GameReport, GameSpec, Hardness,

@@ -54,6 +54,13 @@ struct EvalArgs {
     /// Never run a plugin's `[build]` command; use what is built.
     #[arg(long)]
     no_build: bool,
+    /// Config file (TOML): executor, breakers, data sources. Flags win.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Order of a game's independent constraints: `dependency`, or `cost`
+    /// (cheap, often failing checks first; pays off with --fail-fast).
+    #[arg(long, value_enum)]
+    order: Option<OrderArg>,
     /// Wall-clock budget for the whole evaluation, in milliseconds: what has
     /// not run by then gets a `timeout` verdict saying so.
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
@@ -73,6 +80,12 @@ struct EvalArgs {
     format: Format,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OrderArg {
+    Dependency,
+    Cost,
+}
+
 #[derive(Debug, Args)]
 struct ConstraintsArgs {
     /// League directory whose plugin directories to load.
@@ -84,6 +97,9 @@ struct ConstraintsArgs {
     /// Never run a plugin's `[build]` command; use what is built.
     #[arg(long)]
     no_build: bool,
+    /// Config file (TOML) whose breaker settings to show.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Print the dependency graph instead, in this format.
     #[arg(long, value_enum)]
     graph: Option<GraphFormat>,
@@ -184,19 +200,24 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
             "no plugin directories: the league lists no `plugins` and none were given with --plugins DIR"
         );
     }
+    let config = crate::Config::load(args.config.as_deref())?;
     let registry = load_registry(&dirs, args.no_build)?;
-    let workers = match args.workers {
-        Some(n) => usize::from(n),
-        None => std::thread::available_parallelism().map_or(1, usize::from),
-    };
-    let deadlines = crate::Deadlines {
-        request: args.deadline_ms.map(std::time::Duration::from_millis),
-        game: args.game_deadline_ms.map(std::time::Duration::from_millis),
-        fail_fast: args.fail_fast,
-    };
+    let mut executor = config.executor.clone();
+    if let Some(n) = args.workers {
+        executor.workers = usize::from(n);
+    }
+    executor.deadline_ms = args.deadline_ms.or(executor.deadline_ms);
+    executor.game_deadline_ms = args.game_deadline_ms.or(executor.game_deadline_ms);
+    executor.fail_fast |= args.fail_fast;
+    match args.order {
+        Some(OrderArg::Dependency) => executor.order = crate::Order::Dependency,
+        Some(OrderArg::Cost) => executor.order = crate::Order::Cost,
+        None => {}
+    }
     let evaluator = Evaluator::new(Arc::new(league), Arc::new(registry))
-        .with_workers(workers)
-        .with_deadlines(deadlines);
+        .with_executor(&executor)
+        .with_breakers(config.breaker_config())
+        .with_data(Arc::new(crate::DataSources::new(&config.data)));
     let schedule = Arc::new(schedule);
 
     let bar = progress_bar(schedule.len() as u64, args.format);
@@ -249,7 +270,10 @@ fn constraints(args: ConstraintsArgs) -> Result<ExitCode> {
     if dirs.is_empty() {
         bail!("no plugin directories: pass --league DIR or --plugins DIR");
     }
+    let config = crate::Config::load(args.config.as_deref())?;
     let registry = load_registry(&dirs, args.no_build)?;
+    // A breaker starts closed; a long-running server shows live states.
+    let state = crate::BreakerState::Closed;
     let mut out = anstream::stdout().lock();
     if args.graph == Some(GraphFormat::Dot) {
         write!(out, "{}", registry.graph().to_dot(registry.manifests()))?;
@@ -260,6 +284,14 @@ fn constraints(args: ConstraintsArgs) -> Result<ExitCode> {
             .iter()
             .map(|c| {
                 let mut v = serde_json::to_value(&c.manifest)?;
+                v["breaker"] = serde_json::json!({
+                    "state": state,
+                    "window_s": config.breaker.window_s,
+                    "min_calls": config.breaker.min_calls,
+                    "failure_rate": config.breaker.failure_rate,
+                    "open_s": config.breaker.open_s,
+                    "probes": config.breaker.probes,
+                });
                 if let Some((sha256, compiled, version)) = c.wasm_info() {
                     v["component"] = serde_json::json!({
                         "sha256": sha256,
@@ -280,7 +312,7 @@ fn constraints(args: ConstraintsArgs) -> Result<ExitCode> {
         serde_json::to_writer(&mut out, &value)?;
         writeln!(out)?;
     } else {
-        render::constraints(&mut out, &registry, &dirs)?;
+        render::constraints(&mut out, &registry, &dirs, &config.breaker, state)?;
     }
     Ok(ExitCode::SUCCESS)
 }

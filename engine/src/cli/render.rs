@@ -196,6 +196,8 @@ pub(super) fn constraints(
     out: &mut impl Write,
     registry: &Registry,
     dirs: &[std::path::PathBuf],
+    breaker: &crate::BreakerSettings,
+    state: crate::BreakerState,
 ) -> io::Result<()> {
     let dirs: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
     writeln!(
@@ -213,14 +215,14 @@ pub(super) fn constraints(
         .max(2);
     writeln!(
         out,
-        "  {BOLD}{:width$}  {:4}  {:8}  {:10}  {:>6}  {:>7}  depends on{BOLD:#}",
-        "id", "kind", "scope", "hardness", "weight", "timeout"
+        "  {BOLD}{:width$}  {:4}  {:8}  {:10}  {:>6}  {:>7}  {:9}  {:8}  depends on{BOLD:#}",
+        "id", "kind", "scope", "hardness", "weight", "timeout", "breaker", "fallback"
     )?;
     for m in registry.manifests() {
         let deps: Vec<&str> = m.depends_on.iter().map(|d| &**d).collect();
         writeln!(
             out,
-            "  {:width$}  {:4}  {:8}  {:10}  {:>6}  {:>4} ms  {}",
+            "  {:width$}  {:4}  {:8}  {:10}  {:>6}  {:>4} ms  {:9}  {:8}  {}",
             m.id,
             match m.kind {
                 crate::Kind::Rhai => "rhai",
@@ -233,6 +235,12 @@ pub(super) fn constraints(
             m.hardness.as_str(),
             m.weight,
             m.timeout.as_millis(),
+            state.as_str(),
+            match m.fallback {
+                crate::Fallback::Pass => "pass",
+                crate::Fallback::Fail => "fail",
+                crate::Fallback::Skip => "skip",
+            },
             if deps.is_empty() {
                 "-".to_owned()
             } else {
@@ -240,6 +248,15 @@ pub(super) fn constraints(
             }
         )?;
     }
+    writeln!(
+        out,
+        "\n{BOLD}breakers{BOLD:#}: open at {}% failed calls over {} s (at least {} calls), stay open {} s, close after {} good probes",
+        breaker.failure_rate * 100.0,
+        breaker.window_s,
+        breaker.min_calls,
+        breaker.open_s,
+        breaker.probes
+    )?;
     let graph = registry.graph();
     writeln!(
         out,

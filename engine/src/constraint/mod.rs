@@ -25,6 +25,7 @@ pub use manifest::{
 };
 
 use crate::error::{Error, Result};
+use crate::model::{Severity, Status, Verdict, Violation};
 use crate::runtime::{Compiled, Program, RhaiLimits};
 
 /// Files in a plugin directory that belong to tools, not to umpire.
@@ -65,6 +66,53 @@ impl Constraint {
     /// its machine code came from, and the version it describes itself with.
     pub fn wasm_info(&self) -> Option<(&str, Compiled, &str)> {
         self.program.wasm_info()
+    }
+
+    /// The verdict of this constraint when it was not called: score 0, no
+    /// violations, `message` saying why.
+    pub(crate) fn unrun(&self, status: Status, message: String) -> Verdict {
+        let m = &self.manifest;
+        Verdict {
+            constraint: m.id.clone(),
+            hardness: m.hardness,
+            weight: m.weight,
+            status,
+            score: 0.0,
+            violations: Vec::new(),
+            message: Some(message),
+            elapsed_us: 0,
+        }
+    }
+
+    /// What the manifest's `fallback` answers when the constraint cannot run
+    /// (its breaker is open, or a data source it asked is down).
+    pub(crate) fn fallback(&self, reason: &str) -> Verdict {
+        let m = &self.manifest;
+        let answer = match m.fallback {
+            Fallback::Pass => "pass",
+            Fallback::Fail => "fail",
+            Fallback::Skip => "skip",
+        };
+        let message = format!("{reason}; not run, its fallback answers `{answer}`");
+        let violations = match m.fallback {
+            Fallback::Fail => vec![Violation::new(
+                Severity::Major,
+                format!(
+                    "`{}` could not run ({reason}) and its fallback is `fail`",
+                    m.id
+                ),
+            )],
+            Fallback::Pass | Fallback::Skip => Vec::new(),
+        };
+        Verdict {
+            score: if m.fallback == Fallback::Pass {
+                1.0
+            } else {
+                0.0
+            },
+            violations,
+            ..self.unrun(Status::Fallback, message)
+        }
     }
 }
 

@@ -5,34 +5,51 @@
 //! game (or for every game, when the dependency is schedule-scoped). The
 //! order and the skip rule are computed once per evaluation from the
 //! registry's [`DependencyGraph`](crate::constraint::DependencyGraph).
+//!
+//! The work runs on a [pool](pool) of workers that own their runtimes: the
+//! schedule scope as one task, then the games in chunks. Reports come back
+//! in schedule order, so they are the same whatever the number of workers.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod cost;
+mod pool;
+
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::breaker::{Admit, Breaker, BreakerConfig};
-use crate::constraint::{Fallback, Registry, Scope};
-use crate::model::{Game, GameReport, League, Report, Schedule, ScheduleReport, Status, Verdict};
-use crate::model::{Severity, Violation};
-use crate::runtime::{RhaiLimits, Runtime};
+use crossbeam_channel::Receiver;
 
-/// Rules on schedules of one league with one set of constraints.
+pub use pool::{Overloaded, PoolStats};
+
+use crate::breaker::{Admit, Breaker, BreakerConfig};
+use crate::config::{ExecutorConfig, Order};
+use crate::constraint::{Constraint, Registry, Scope};
+use crate::data::DataSources;
+use crate::model::{Game, GameReport, League, Report, Schedule, ScheduleReport, Status, Verdict};
+use crate::runtime::{RhaiLimits, Runtime};
+use cost::Costs;
+use pool::{Pool, Task};
+
+/// Rules on schedules of one league with one set of constraints, on a pool
+/// of workers started at the first evaluation.
 pub struct Evaluator {
-    rules: Rules,
-    /// The runtime of the calling thread (and of the only worker, with one).
-    runtime: Runtime,
+    rules: Arc<Rules>,
     limits: RhaiLimits,
-    workers: usize,
+    data: Arc<DataSources>,
+    executor: ExecutorConfig,
+    pool: OnceLock<Pool>,
 }
 
 /// What every worker shares: the league, the constraints, the order to run
-/// them in, their breakers, and the deadlines.
+/// them in, their breakers, the deadlines, and the measured costs.
+#[derive(Clone)]
 struct Rules {
     league: Arc<League>,
     registry: Arc<Registry>,
     plan: Plan,
     breakers: Arc<[Breaker]>,
     deadlines: Deadlines,
+    order: Order,
+    costs: Costs,
 }
 
 /// Budgets beyond each constraint's own `timeout_ms`, and fail-fast.
@@ -61,9 +78,15 @@ struct Budget {
 const MAX_CHUNK: usize = 64;
 
 /// The evaluation order, split by scope, as positions in the registry.
+#[derive(Clone)]
 struct Plan {
     schedule: Vec<usize>,
     game: Vec<usize>,
+}
+
+/// A batch of games waiting for their reports, chunk by chunk.
+struct Pending {
+    rx: Receiver<(usize, Vec<GameReport>)>,
 }
 
 impl Evaluator {
@@ -87,45 +110,78 @@ impl Evaluator {
             game: of_scope(Scope::Game),
         };
         let breakers = breakers(&registry, BreakerConfig::default());
+        let executor = ExecutorConfig {
+            workers: 1,
+            ..ExecutorConfig::default()
+        };
         Self {
-            runtime: Runtime::new(league.clone(), limits),
-            rules: Rules {
+            rules: Arc::new(Rules {
+                costs: Costs::new(registry.len()),
                 league,
                 registry,
                 plan,
                 breakers,
                 deadlines: Deadlines::default(),
-            },
+                order: Order::Dependency,
+            }),
             limits: limits.clone(),
-            workers: 1,
+            data: Arc::default(),
+            executor,
+            pool: OnceLock::new(),
         }
+    }
+
+    fn rules_mut(&mut self) -> &mut Rules {
+        Arc::make_mut(&mut self.rules)
     }
 
     /// This evaluator with circuit breakers configured so (one per
     /// constraint, starting closed).
     pub fn with_breakers(mut self, config: BreakerConfig) -> Self {
-        self.rules.breakers = breakers(&self.rules.registry, config);
+        let breakers = breakers(&self.rules.registry, config);
+        self.rules_mut().breakers = breakers;
         self
     }
 
-    /// This evaluator with `n` worker threads for a schedule's games (at
-    /// least 1). Each worker has its own runtime; the report is the same
-    /// whatever `n` (timings aside), unless a breaker opens mid-run, which
-    /// depends on timing anyway.
+    /// This evaluator with `n` worker threads (at least 1). Each worker has
+    /// its own runtime; the report is the same whatever `n` (timings
+    /// aside), unless a breaker opens mid-run, which depends on timing
+    /// anyway.
     pub fn with_workers(mut self, n: usize) -> Self {
-        self.workers = n.max(1);
+        self.executor.workers = n.max(1);
         self
     }
 
     /// This evaluator with request and game deadlines, and fail-fast.
     pub fn with_deadlines(mut self, deadlines: Deadlines) -> Self {
-        self.rules.deadlines = deadlines;
+        self.rules_mut().deadlines = deadlines;
+        self
+    }
+
+    /// This evaluator set up as `config` says: workers (0: one per core),
+    /// queue, recycling, order, fail-fast and deadlines.
+    pub fn with_executor(mut self, config: &ExecutorConfig) -> Self {
+        self.executor = config.clone();
+        self.executor.workers = config.worker_count();
+        let rules = self.rules_mut();
+        rules.order = config.order;
+        rules.deadlines = Deadlines {
+            request: config.deadline_ms.map(Duration::from_millis),
+            game: config.game_deadline_ms.map(Duration::from_millis),
+            fail_fast: config.fail_fast,
+        };
+        self
+    }
+
+    /// This evaluator's plugins may ask these data sources.
+    pub fn with_data(mut self, data: Arc<DataSources>) -> Self {
+        self.data = data;
         self
     }
 
     /// How many workers rule on a schedule's games.
     pub fn workers(&self) -> usize {
-        self.workers
+        self.executor.workers
     }
 
     /// The breakers, in registry order.
@@ -143,129 +199,284 @@ impl Evaluator {
         &self.rules.registry
     }
 
-    /// Rules on a whole schedule.
+    /// What the worker pool has done so far.
+    pub fn pool_stats(&self) -> PoolStats {
+        self.pool.get().map(Pool::stats).unwrap_or(PoolStats {
+            workers: 0,
+            capacity: self.executor.queue_chunks,
+            ..PoolStats::default()
+        })
+    }
+
+    /// Each game-scoped constraint's measured cost and rejection rate, in
+    /// registry order: `(id, calls, mean ns, hard violation share)`.
+    pub fn costs(&self) -> Vec<(Arc<str>, u64, f64, f64)> {
+        self.rules
+            .registry
+            .constraints()
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let (calls, mean, rate) = self.rules.costs.of(i);
+                (c.manifest.id.clone(), calls, mean, rate)
+            })
+            .collect()
+    }
+
+    fn pool(&self) -> &Pool {
+        self.pool.get_or_init(|| {
+            let (league, limits, data) = (
+                self.rules.league.clone(),
+                self.limits.clone(),
+                self.data.clone(),
+            );
+            Pool::new(
+                self.executor.workers,
+                self.executor.queue_chunks,
+                self.executor.recycle_after,
+                Arc::new(move || Runtime::with_data(league.clone(), &limits, data.clone())),
+            )
+        })
+    }
+
+    /// Rules on a whole schedule, waiting for room if the queue is full.
     pub fn evaluate(&self, schedule: &Arc<Schedule>) -> Report {
         self.evaluate_with_progress(schedule, &mut |_| {})
     }
 
     /// Rules on a whole schedule, calling `progress` with the number of games
-    /// done after each game.
+    /// done as chunks finish; waits for room if the queue is full.
     pub fn evaluate_with_progress(
         &self,
         schedule: &Arc<Schedule>,
         progress: &mut dyn FnMut(usize),
     ) -> Report {
+        self.run(schedule, progress, false)
+            .unwrap_or_else(|_| unreachable!("a waiting submission is never refused"))
+    }
+
+    /// Rules on a whole schedule, or answers [`Overloaded`] at once when the
+    /// executor's queue has no room for it.
+    pub fn try_evaluate(&self, schedule: &Arc<Schedule>) -> Result<Report, Overloaded> {
+        self.run(schedule, &mut |_| {}, true)
+    }
+
+    fn run(
+        &self,
+        schedule: &Arc<Schedule>,
+        progress: &mut dyn FnMut(usize),
+        refuse_when_full: bool,
+    ) -> Result<Report, Overloaded> {
         let started = Instant::now();
         let budget = self.rules.budget(started);
-        let schedule_verdicts = self.schedule_scope(schedule, budget);
-        let blocked = self.rules.blocked_by_schedule(&schedule_verdicts);
-        let games = if self.workers == 1 || schedule.len() < 2 {
-            schedule
-                .games()
-                .iter()
-                .enumerate()
-                .map(|(done, game)| {
-                    let report =
-                        self.rules
-                            .evaluate_game(&self.runtime, schedule, game, &blocked, budget);
-                    progress(done + 1);
-                    report
+        let schedule_verdicts = self.schedule_scope(schedule, budget, refuse_when_full)?;
+        let blocked: Arc<[_]> = self.rules.blocked_by_schedule(&schedule_verdicts).into();
+        let games = schedule.games();
+        let chunk = self.chunk_size(games.len());
+        let pending = self.submit_games(
+            schedule,
+            (0..games.len()).collect(),
+            chunk,
+            blocked,
+            budget,
+            refuse_when_full,
+        )?;
+        let mut parts: Vec<Option<Vec<GameReport>>> =
+            (0..games.len().div_ceil(chunk)).map(|_| None).collect();
+        let mut done = 0;
+        for (c, reports) in pending.rx.iter() {
+            done += reports.len();
+            parts[c] = Some(reports);
+            progress(done);
+        }
+        // A chunk is missing only if its task panicked outside a game.
+        let reports = parts
+            .into_iter()
+            .enumerate()
+            .flat_map(|(c, part)| {
+                part.unwrap_or_else(|| {
+                    games[c * chunk..((c + 1) * chunk).min(games.len())]
+                        .iter()
+                        .map(|g| self.rules.panicked(g))
+                        .collect()
                 })
-                .collect()
-        } else {
-            self.evaluate_games_in_parallel(schedule, &blocked, progress, budget)
-        };
-        Report::new(
+            })
+            .collect();
+        Ok(Report::new(
             self.rules.registry.len(),
             ScheduleReport::new(schedule_verdicts),
-            games,
+            reports,
             started.elapsed(),
-        )
+        ))
     }
 
-    /// The games on `self.workers` threads: each takes the next chunk of
-    /// games as it finishes one, so a slow chunk does not hold the others.
-    fn evaluate_games_in_parallel(
+    /// Rules on `games` (of `schedule`, or not yet in it) and hands each
+    /// game's report to `deliver` as it completes, with at most the
+    /// configured number of games in flight. The schedule-scoped
+    /// constraints run first; their verdicts are returned.
+    pub fn stream(
         &self,
         schedule: &Arc<Schedule>,
-        blocked: &[Option<Arc<str>>],
-        progress: &mut dyn FnMut(usize),
-        budget: Budget,
-    ) -> Vec<GameReport> {
-        let games = schedule.games();
-        let chunk = games.len().div_ceil(self.workers * 4).clamp(1, MAX_CHUNK);
-        let chunks = games.len().div_ceil(chunk);
-        let next = AtomicUsize::new(0);
-        let (done_tx, done_rx) = std::sync::mpsc::channel::<(usize, Vec<GameReport>)>();
-        let mut parts: Vec<Option<Vec<GameReport>>> = (0..chunks).map(|_| None).collect();
-        std::thread::scope(|scope| {
-            for _ in 0..self.workers.min(chunks) {
-                let done_tx = done_tx.clone();
-                let (rules, next, limits) = (&self.rules, &next, &self.limits);
-                scope.spawn(move || {
-                    let runtime = Runtime::new(rules.league.clone(), limits);
-                    loop {
-                        let c = next.fetch_add(1, Ordering::Relaxed);
-                        if c >= chunks {
-                            break;
-                        }
-                        let range = c * chunk..((c + 1) * chunk).min(games.len());
-                        let reports = games[range]
-                            .iter()
-                            .map(|g| rules.evaluate_game(&runtime, schedule, g, blocked, budget))
-                            .collect();
-                        if done_tx.send((c, reports)).is_err() {
-                            break;
-                        }
-                    }
-                });
-            }
-            drop(done_tx);
-            let mut done = 0;
-            for (c, reports) in done_rx {
-                done += reports.len();
-                parts[c] = Some(reports);
-                progress(done);
-            }
-        });
-        // Every chunk was sent unless a worker panicked, and a panic in a
-        // scoped thread is re-raised when the scope ends.
-        parts.into_iter().flatten().flatten().collect()
-    }
-
-    /// Runs the schedule-scoped constraints.
-    pub fn evaluate_schedule_scope(&self, schedule: &Arc<Schedule>) -> Vec<Verdict> {
-        self.schedule_scope(schedule, self.rules.budget(Instant::now()))
-    }
-
-    fn schedule_scope(&self, schedule: &Arc<Schedule>, budget: Budget) -> Vec<Verdict> {
-        let mut blocked = vec![None; self.rules.registry.len()];
-        self.rules.run_in_order(
-            &self.runtime,
-            &self.rules.plan.schedule,
-            schedule,
-            None,
-            &mut blocked,
-            budget,
-        )
-    }
-
-    /// Rules on one game of a schedule, given the schedule-scoped verdicts
-    /// (so a game-scoped rule that depends on one can be skipped).
-    pub fn evaluate_game(
-        &self,
-        schedule: &Arc<Schedule>,
-        game: &Arc<Game>,
-        schedule_verdicts: &[Verdict],
-    ) -> GameReport {
-        let blocked = self.rules.blocked_by_schedule(schedule_verdicts);
+        games: impl IntoIterator<Item = Arc<Game>>,
+        deliver: &mut dyn FnMut(GameReport),
+    ) -> Result<Vec<Verdict>, Overloaded> {
         let budget = self.rules.budget(Instant::now());
-        self.rules
-            .evaluate_game(&self.runtime, schedule, game, &blocked, budget)
+        let schedule_verdicts = self.schedule_scope(schedule, budget, true)?;
+        let blocked: Arc<[_]> = self.rules.blocked_by_schedule(&schedule_verdicts).into();
+        let most = self.executor.stream_in_flight.max(1);
+        let chunk = (most / (2 * self.executor.workers)).clamp(1, MAX_CHUNK);
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let mut games = games.into_iter();
+        // A chunk the queue had no room for, to offer again.
+        let mut refused: Option<Vec<Arc<Game>>> = None;
+        let mut in_flight = 0;
+        loop {
+            while in_flight < most {
+                let part = match refused.take() {
+                    Some(part) => part,
+                    None => games.by_ref().take(chunk.min(most - in_flight)).collect(),
+                };
+                if part.is_empty() {
+                    break;
+                }
+                let n = part.len();
+                let task = self.games_task(
+                    schedule,
+                    part.clone(),
+                    0,
+                    blocked.clone(),
+                    budget,
+                    tx.clone(),
+                );
+                match self.pool().try_submit(vec![task]) {
+                    Ok(()) => in_flight += n,
+                    Err(full) if in_flight == 0 => return Err(full),
+                    Err(_) => {
+                        refused = Some(part);
+                        break;
+                    }
+                }
+            }
+            if in_flight == 0 {
+                return Ok(schedule_verdicts);
+            }
+            // Our tasks hold a sender each, so this ends only with them.
+            let Ok((_, reports)) = rx.recv() else {
+                return Ok(schedule_verdicts);
+            };
+            in_flight -= reports.len();
+            reports.into_iter().for_each(&mut *deliver);
+        }
+    }
+
+    fn chunk_size(&self, games: usize) -> usize {
+        let fair = games
+            .div_ceil(self.executor.workers * 4)
+            .clamp(1, MAX_CHUNK);
+        // Large batches take larger chunks rather than more than the queue.
+        fair.max(games.div_ceil(self.pool().capacity()))
+    }
+
+    /// Runs the schedule-scoped constraints as one task.
+    fn schedule_scope(
+        &self,
+        schedule: &Arc<Schedule>,
+        budget: Budget,
+        refuse_when_full: bool,
+    ) -> Result<Vec<Verdict>, Overloaded> {
+        if self.rules.plan.schedule.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let (rules, schedule) = (self.rules.clone(), schedule.clone());
+        let task: Task = Box::new(move |runtime| {
+            let mut blocked = vec![None; rules.registry.len()];
+            let order = &rules.plan.schedule;
+            let verdicts =
+                rules.run_in_order(runtime, order, &schedule, None, &mut blocked, budget);
+            let _ = tx.send(verdicts);
+        });
+        self.submit(vec![task], refuse_when_full)?;
+        Ok(rx.recv().unwrap_or_else(|_| {
+            // The task panicked: every schedule-scoped verdict is an error.
+            self.rules
+                .plan
+                .schedule
+                .iter()
+                .map(|&i| {
+                    self.rules.registry.constraints()[i].unrun(Status::Error, PANICKED.into())
+                })
+                .collect()
+        }))
+    }
+
+    fn submit(&self, tasks: Vec<Task>, refuse_when_full: bool) -> Result<(), Overloaded> {
+        if refuse_when_full {
+            self.pool().try_submit(tasks)
+        } else {
+            self.pool().submit(tasks);
+            Ok(())
+        }
+    }
+
+    /// Submits the games at `positions` of `schedule` in chunks.
+    fn submit_games(
+        &self,
+        schedule: &Arc<Schedule>,
+        positions: Vec<usize>,
+        chunk: usize,
+        blocked: Arc<[Option<Arc<str>>]>,
+        budget: Budget,
+        refuse_when_full: bool,
+    ) -> Result<Pending, Overloaded> {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let games = schedule.games();
+        let tasks = positions
+            .chunks(chunk)
+            .enumerate()
+            .map(|(c, part)| {
+                let part = part.iter().map(|&i| games[i].clone()).collect();
+                self.games_task(schedule, part, c, blocked.clone(), budget, tx.clone())
+            })
+            .collect();
+        self.submit(tasks, refuse_when_full)?;
+        Ok(Pending { rx })
+    }
+
+    /// A task that rules on `games` and sends their reports, tagged `c`.
+    /// A game whose evaluation panics gets error verdicts; the others are
+    /// not affected.
+    fn games_task(
+        &self,
+        schedule: &Arc<Schedule>,
+        games: Vec<Arc<Game>>,
+        c: usize,
+        blocked: Arc<[Option<Arc<str>>]>,
+        budget: Budget,
+        tx: crossbeam_channel::Sender<(usize, Vec<GameReport>)>,
+    ) -> Task {
+        let (rules, schedule) = (self.rules.clone(), schedule.clone());
+        Box::new(move |runtime| {
+            let order = rules.game_order(budget);
+            let reports = games
+                .iter()
+                .map(|g| {
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        rules.evaluate_game(runtime, &schedule, g, &blocked, budget, &order)
+                    }))
+                    .unwrap_or_else(|_| rules.panicked(g))
+                })
+                .collect();
+            let _ = tx.send((c, reports));
+        })
     }
 }
 
+const PANICKED: &str = "the executor panicked while ruling on this; the worker carried on";
+
 impl Rules {
+    /// Rules on one game with the constraints in `order` (a permutation of
+    /// the plan's); the verdicts come out in plan order whatever `order`.
     fn evaluate_game(
         &self,
         runtime: &Runtime,
@@ -273,16 +484,45 @@ impl Rules {
         game: &Arc<Game>,
         blocked_by_schedule: &[Option<Arc<str>>],
         budget: Budget,
+        order: &[usize],
     ) -> GameReport {
         let mut blocked = blocked_by_schedule.to_vec();
-        let verdicts = self.run_in_order(
-            runtime,
-            &self.plan.game,
-            schedule,
-            Some(game),
-            &mut blocked,
-            budget,
-        );
+        let verdicts =
+            self.run_in_order(runtime, order, schedule, Some(game), &mut blocked, budget);
+        let verdicts = if order == self.plan.game.as_slice() {
+            verdicts
+        } else {
+            let mut at: Vec<Option<Verdict>> = vec![None; self.registry.len()];
+            for (&i, v) in order.iter().zip(verdicts) {
+                at[i] = Some(v);
+            }
+            self.plan
+                .game
+                .iter()
+                .filter_map(|&i| at[i].take())
+                .collect()
+        };
+        GameReport::new(game, verdicts)
+    }
+
+    /// The order to run a game's constraints in: the plan's, or by cost when
+    /// configured and fail-fast can make use of it.
+    fn game_order(&self, budget: Budget) -> Vec<usize> {
+        if self.order == Order::Cost && budget.fail_fast {
+            self.costs.order(&self.plan.game, self.registry.graph())
+        } else {
+            self.plan.game.clone()
+        }
+    }
+
+    /// The report of a game whose evaluation panicked.
+    fn panicked(&self, game: &Arc<Game>) -> GameReport {
+        let verdicts = self
+            .plan
+            .game
+            .iter()
+            .map(|&i| self.registry.constraints()[i].unrun(Status::Error, PANICKED.into()))
+            .collect();
         GameReport::new(game, verdicts)
     }
 
@@ -373,9 +613,13 @@ impl Rules {
         let started = Instant::now();
         let admitted = breaker.admit(started);
         if admitted == Admit::Fallback {
-            return fallback(c, &breaker.reason());
+            return c.fallback(&breaker.reason());
         }
         let verdict = runtime.evaluate_by(c, schedule, game, cap);
+        if self.order == Order::Cost && game.is_some() {
+            self.costs
+                .record(i, started.elapsed(), verdict.is_hard_violation());
+        }
         // A call cut short by a deadline not its own says nothing about the
         // rule's health.
         let cut = cap.is_some_and(|cap| cap < started + c.manifest.timeout);
@@ -398,41 +642,10 @@ fn breakers(registry: &Registry, config: BreakerConfig) -> Arc<[Breaker]> {
         .collect()
 }
 
-/// What the manifest's `fallback` answers while the breaker is open.
-fn fallback(c: &crate::constraint::Constraint, reason: &str) -> Verdict {
-    let m = &c.manifest;
-    let answer = match m.fallback {
-        Fallback::Pass => "pass",
-        Fallback::Fail => "fail",
-        Fallback::Skip => "skip",
-    };
-    let message = format!("{reason}; not run, its fallback answers `{answer}`");
-    let violations = match m.fallback {
-        Fallback::Fail => vec![Violation::new(
-            Severity::Major,
-            format!(
-                "`{}` could not run ({reason}) and its fallback is `fail`",
-                m.id
-            ),
-        )],
-        Fallback::Pass | Fallback::Skip => Vec::new(),
-    };
-    Verdict {
-        score: if m.fallback == Fallback::Pass {
-            1.0
-        } else {
-            0.0
-        },
-        violations,
-        ..unrun(c, Status::Fallback, message)
-    }
-}
-
 /// A constraint not run because the request's or the game's deadline passed.
-fn not_run(c: &crate::constraint::Constraint, request: bool) -> Verdict {
+fn not_run(c: &Constraint, request: bool) -> Verdict {
     let whose = if request { "request's" } else { "game's" };
-    unrun(
-        c,
+    c.unrun(
         Status::Timeout,
         format!("not run: the {whose} deadline had passed"),
     )
@@ -440,36 +653,19 @@ fn not_run(c: &crate::constraint::Constraint, request: bool) -> Verdict {
 
 /// A constraint not run because fail-fast stopped the game at a hard
 /// violation.
-fn fail_fast_skip(c: &crate::constraint::Constraint, first: &str) -> Verdict {
-    unrun(
-        c,
+fn fail_fast_skip(c: &Constraint, first: &str) -> Verdict {
+    c.unrun(
         Status::Skipped,
         format!("skipped: fail-fast stopped this game at the hard violation of `{first}`"),
     )
-}
-
-/// The verdict of a constraint that was not called: score 0, no violations.
-fn unrun(c: &crate::constraint::Constraint, status: Status, message: String) -> Verdict {
-    let m = &c.manifest;
-    Verdict {
-        constraint: m.id.clone(),
-        hardness: m.hardness,
-        weight: m.weight,
-        status,
-        score: 0.0,
-        violations: Vec::new(),
-        message: Some(message),
-        elapsed_us: 0,
-    }
 }
 
 fn block_reason(v: &Verdict) -> Arc<str> {
     v.status.as_str().into()
 }
 
-fn skipped(c: &crate::constraint::Constraint, dep: &str, why: &str) -> Verdict {
-    unrun(
-        c,
+fn skipped(c: &Constraint, dep: &str, why: &str) -> Verdict {
+    c.unrun(
         Status::Skipped,
         format!("skipped: depends on hard constraint `{dep}`, which was {why}"),
     )

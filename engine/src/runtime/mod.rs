@@ -6,17 +6,20 @@
 //! returns nonsense or panics gets an `error` or `timeout` verdict and the
 //! runtime carries on.
 
+mod call;
 mod query;
 mod rhai_host;
 mod wasm;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 pub use rhai_host::RhaiLimits;
 pub use wasm::{CACHE_ENV, CONTRACT, Compiled};
 
 use crate::constraint::{Constraint, Kind, Manifest};
+use crate::data::DataSources;
 use crate::error::Result;
 use crate::model::{Game, League, Schedule, Status, Verdict};
 use rhai_host::{Failure, RhaiCompiler, RhaiHost, Script};
@@ -63,15 +66,38 @@ impl Compiler {
 pub struct Runtime {
     rhai: RhaiHost,
     wasm: wasm::WasmHost,
+    data: Arc<DataSources>,
+    calls: AtomicU64,
+    tainted: AtomicBool,
 }
 
 impl Runtime {
-    /// A runtime for one league under the given script limits.
+    /// A runtime for one league under the given script limits, with no data
+    /// sources.
     pub fn new(league: Arc<League>, limits: &RhaiLimits) -> Self {
+        Self::with_data(league, limits, Arc::default())
+    }
+
+    /// A runtime whose plugins may ask these data sources.
+    pub fn with_data(league: Arc<League>, limits: &RhaiLimits, data: Arc<DataSources>) -> Self {
         Self {
             rhai: RhaiHost::new(limits, league.clone()),
             wasm: wasm::WasmHost::new(league, limits),
+            data,
+            calls: AtomicU64::new(0),
+            tainted: AtomicBool::new(false),
         }
+    }
+
+    /// Constraint calls this runtime has made.
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// Whether a call trapped, timed out inside a plugin, or panicked: the
+    /// runtime still works, but a careful owner replaces it.
+    pub fn tainted(&self) -> bool {
+        self.tainted.load(Ordering::Relaxed)
     }
 
     /// Asks one constraint about one game, or about the schedule when `game`
@@ -98,12 +124,22 @@ impl Runtime {
         let started = Instant::now();
         let own = started + m.timeout;
         let deadline = cap.map_or(own, |cap| cap.min(own));
-        let run =
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let (run, data_failure) = call::within(&self.data, deadline, || {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &constraint.program {
                 Program::Rhai(script) => self.rhai.run(script, schedule, game, deadline),
                 Program::Wasm(plugin) => self.wasm.run(plugin, schedule, game, deadline),
-            }));
+            }))
+        });
         let elapsed_us = started.elapsed().as_micros() as u64;
+        let trapped = match &run {
+            Err(_) => true,
+            Ok(Err(_)) => matches!(constraint.program, Program::Wasm(_)),
+            Ok(Ok(_)) => false,
+        };
+        if trapped {
+            self.tainted.store(true, Ordering::Relaxed);
+        }
         let mut verdict = Verdict {
             constraint: m.id.clone(),
             hardness: m.hardness,
@@ -122,6 +158,14 @@ impl Runtime {
                 panic_message(&panic)
             ))),
         };
+        // A rule that failed because a data source it asked is down is not
+        // at fault: its fallback answers.
+        if let (Err(_), Some(why)) = (&outcome, data_failure) {
+            return Verdict {
+                elapsed_us,
+                ..constraint.fallback(&why)
+            };
+        }
         match outcome {
             Ok(outcome) => match query::check_outcome(&outcome.violations, outcome.score) {
                 Ok(score) => {

@@ -496,6 +496,19 @@ fn build_query_module() -> Module {
     m.set_custom_type::<RViolation>("Violation");
     m.set_custom_type::<RVerdict>("Verdict");
 
+    // Data sources: the answer, parsed; a failure throws (and the
+    // constraint's fallback answers for it).
+    m.set_native_fn("data", |source: &str, query: Map| {
+        let query: Vec<(String, String)> = query
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let body = super::call::fetch(source, &query).map_err(runtime_error)?;
+        let value: serde_json::Value = serde_json::from_str(&body)
+            .map_err(|e| runtime_error(format!("data source `{source}`: {e}")))?;
+        rhai::serde::to_dynamic(value)
+    });
+
     // Game
     m.set_getter_fn("id", |g: &mut RGame| Ok(ImmutableString::from(&*g.0.id)));
     m.set_getter_fn("home", |g: &mut RGame| {

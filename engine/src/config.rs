@@ -1,0 +1,332 @@
+//! What an operator sets in TOML: the executor, the circuit breakers and the
+//! data sources.
+//!
+//! Built-in defaults, then the file given with `--config FILE`; flags on the
+//! command line win over both. Every table refuses keys it does not know, and
+//! an error names the key and the file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Format as _, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+use crate::breaker::BreakerConfig;
+use crate::error::{Error, Result};
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The worker pool and how it orders and cuts work.
+    pub executor: ExecutorConfig,
+    /// The circuit breaker every constraint gets.
+    pub breaker: BreakerSettings,
+    /// Named data sources plugins may ask.
+    pub data: DataConfig,
+}
+
+/// The worker pool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExecutorConfig {
+    /// Worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Chunks of games the submission queue holds; a batch that finds it
+    /// full is refused as overloaded at once.
+    pub queue_chunks: usize,
+    /// Games in flight at most while streaming.
+    pub stream_in_flight: usize,
+    /// A worker rebuilds its runtimes after this many constraint calls
+    /// (0: never on count; always after a trap or a panic).
+    pub recycle_after: u64,
+    /// The order in which a game's independent constraints run.
+    pub order: Order,
+    /// Stop a game's evaluation at its first hard violation.
+    pub fail_fast: bool,
+    /// Budget for a whole evaluation, in milliseconds.
+    pub deadline_ms: Option<u64>,
+    /// Budget for one game's constraints, in milliseconds.
+    pub game_deadline_ms: Option<u64>,
+}
+
+impl Default for ExecutorConfig {
+    fn default() -> Self {
+        Self {
+            workers: 0,
+            queue_chunks: 4096,
+            stream_in_flight: 1024,
+            recycle_after: 1_000_000,
+            order: Order::Dependency,
+            fail_fast: false,
+            deadline_ms: None,
+            game_deadline_ms: None,
+        }
+    }
+}
+
+impl ExecutorConfig {
+    /// The number of workers, with 0 read as one per core.
+    pub fn worker_count(&self) -> usize {
+        match self.workers {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        }
+    }
+}
+
+/// The order in which a game's independent constraints run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Order {
+    /// Dependency order, ties by id: the same order every run.
+    #[default]
+    Dependency,
+    /// Dependencies first, then the cheapest, most often failing checks, by
+    /// measured cost and rejection rate (pays off with fail-fast).
+    Cost,
+}
+
+/// A circuit breaker as written in TOML (seconds and counts).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BreakerSettings {
+    /// How far back the failure rate looks, in seconds.
+    pub window_s: f64,
+    /// Calls the window must hold before the rate counts.
+    pub min_calls: u32,
+    /// Failed share that opens the breaker, in (0, 1].
+    pub failure_rate: f64,
+    /// How long it stays open before probing, in seconds.
+    pub open_s: f64,
+    /// Successful probes that close it again.
+    pub probes: u32,
+}
+
+impl Default for BreakerSettings {
+    fn default() -> Self {
+        let d = BreakerConfig::default();
+        Self {
+            window_s: d.window.as_secs_f64(),
+            min_calls: d.min_calls,
+            failure_rate: d.failure_rate,
+            open_s: d.open_for.as_secs_f64(),
+            probes: d.probes,
+        }
+    }
+}
+
+impl BreakerSettings {
+    /// The breaker these settings describe, or what is wrong with them
+    /// (`at` names the table, for the message).
+    pub fn to_config(&self, at: &str) -> std::result::Result<BreakerConfig, String> {
+        let seconds = |v: f64, key: &str| {
+            Duration::try_from_secs_f64(v)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| format!("{at}.{key} must be a positive number of seconds, not {v}"))
+        };
+        if !(self.failure_rate > 0.0 && self.failure_rate <= 1.0) {
+            return Err(format!(
+                "{at}.failure_rate must be in (0, 1], not {}",
+                self.failure_rate
+            ));
+        }
+        if self.min_calls == 0 || self.probes == 0 {
+            return Err(format!("{at}.min_calls and {at}.probes must be at least 1"));
+        }
+        Ok(BreakerConfig {
+            window: seconds(self.window_s, "window_s")?,
+            min_calls: self.min_calls,
+            failure_rate: self.failure_rate,
+            open_for: seconds(self.open_s, "open_s")?,
+            probes: self.probes,
+        })
+    }
+}
+
+/// Named data sources.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DataConfig {
+    /// By name, the name plugins ask for.
+    pub sources: BTreeMap<String, SourceConfig>,
+}
+
+/// One HTTP JSON data source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SourceConfig {
+    /// URL template: `{name}` is filled from the query (percent-encoded);
+    /// query entries the template does not name become query parameters.
+    pub url: String,
+    /// Timeout of one attempt, in milliseconds.
+    pub timeout_ms: u64,
+    /// Retries after a transient failure (connection, timeout, 429, 5xx).
+    pub retries: u32,
+    /// First backoff between attempts, in milliseconds (doubling, jittered).
+    pub backoff_ms: u64,
+    /// Longest backoff, in milliseconds.
+    pub max_backoff_ms: u64,
+    /// How long an answer is reused, in seconds (0: not cached).
+    pub ttl_s: u64,
+    /// Answers cached at most.
+    pub cache_entries: u64,
+    /// Largest answer accepted, in bytes.
+    pub max_bytes: u64,
+    /// The source's own circuit breaker.
+    pub breaker: BreakerSettings,
+}
+
+impl Default for SourceConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            timeout_ms: 1000,
+            retries: 2,
+            backoff_ms: 50,
+            max_backoff_ms: 1000,
+            ttl_s: 300,
+            cache_entries: 10_000,
+            max_bytes: 1 << 20,
+            breaker: BreakerSettings {
+                min_calls: 5,
+                open_s: 10.0,
+                ..BreakerSettings::default()
+            },
+        }
+    }
+}
+
+impl Config {
+    /// The defaults, overlaid with `file` when given.
+    pub fn load(file: Option<&Path>) -> Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.is_file() {
+                return Err(Error::Config {
+                    path: file.to_path_buf(),
+                    message: "no such file".into(),
+                });
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        let config: Config = figment.extract().map_err(|e| Error::Config {
+            path: file.map_or_else(|| PathBuf::from("<defaults>"), Path::to_path_buf),
+            message: figment_message(e),
+        })?;
+        config.check().map_err(|message| Error::Config {
+            path: file.map_or_else(|| PathBuf::from("<defaults>"), Path::to_path_buf),
+            message,
+        })?;
+        Ok(config)
+    }
+
+    /// The breaker every constraint gets.
+    pub fn breaker_config(&self) -> BreakerConfig {
+        // Checked at load.
+        self.breaker.to_config("breaker").unwrap_or_default()
+    }
+
+    fn check(&self) -> std::result::Result<(), String> {
+        self.breaker.to_config("breaker")?;
+        let e = &self.executor;
+        if e.queue_chunks == 0 || e.stream_in_flight == 0 {
+            return Err(
+                "executor.queue_chunks and executor.stream_in_flight must be at least 1".into(),
+            );
+        }
+        if e.deadline_ms == Some(0) || e.game_deadline_ms == Some(0) {
+            return Err(
+                "executor.deadline_ms and executor.game_deadline_ms must be at least 1".into(),
+            );
+        }
+        for (name, source) in &self.data.sources {
+            let at = format!("data.sources.{name}");
+            crate::data::Template::parse(&source.url).map_err(|m| format!("{at}.url: {m}"))?;
+            source.breaker.to_config(&format!("{at}.breaker"))?;
+            if source.timeout_ms == 0 {
+                return Err(format!("{at}.timeout_ms must be at least 1"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One line per error figment found, each naming the key (and figment
+/// already names the file).
+fn figment_message(e: figment::Error) -> String {
+    e.into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            let kind = e.kind.to_string();
+            if key.is_empty() {
+                kind
+            } else {
+                format!("`{key}`: {kind}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Config> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("umpire.toml");
+        std::fs::write(&path, text).unwrap();
+        Config::load(Some(&path))
+    }
+
+    #[test]
+    fn defaults_need_no_file() {
+        let c = Config::load(None).unwrap();
+        assert_eq!(c, Config::default());
+        assert_eq!(c.breaker_config(), BreakerConfig::default());
+    }
+
+    #[test]
+    fn a_file_overrides_what_it_names_only() {
+        let c = load("[executor]\nworkers = 3\n[breaker]\nmin_calls = 7\n").unwrap();
+        assert_eq!(c.executor.workers, 3);
+        assert_eq!(c.executor.queue_chunks, 4096);
+        assert_eq!(c.breaker_config().min_calls, 7);
+        assert_eq!(c.breaker_config().probes, 3);
+    }
+
+    #[test]
+    fn a_wrong_key_or_type_names_the_key_and_the_file() {
+        let err = load("[executor]\nworker = 3\n").unwrap_err().to_string();
+        assert!(err.contains("umpire.toml"), "{err}");
+        assert!(err.contains("worker"), "{err}");
+        let err = load("[breaker]\nmin_calls = \"many\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("breaker.min_calls"), "{err}");
+        let err = load("[breaker]\nfailure_rate = 1.5\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("breaker.failure_rate must be in (0, 1]"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_data_source_url_is_checked_at_load() {
+        let err = load("[data.sources.weather]\nurl = \"ftp://x/{venue\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("data.sources.weather.url"), "{err}");
+        let c =
+            load("[data.sources.weather]\nurl = \"http://127.0.0.1:1/w/{venue}\"\nretries = 0\n")
+                .unwrap();
+        assert_eq!(c.data.sources["weather"].retries, 0);
+        assert_eq!(c.data.sources["weather"].timeout_ms, 1000);
+    }
+}

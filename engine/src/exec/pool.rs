@@ -1,0 +1,217 @@
+//! The worker pool: threads that each own their runtimes (a Rhai engine, the
+//! WebAssembly stores) and take tasks from one shared queue, so an idle
+//! worker picks up the next chunk of whatever batch is waiting.
+//!
+//! The queue is bounded in tasks. A submission is admitted whole or not at
+//! all: [`Pool::try_submit`] answers [`Overloaded`] at once when the queue
+//! has no room, [`Pool::submit`] waits for room. Workers rebuild their
+//! runtimes after a configured number of constraint calls, or after a call
+//! trapped or panicked; a panic inside a task never takes a worker down.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{Receiver, Sender};
+use serde::Serialize;
+
+use crate::runtime::Runtime;
+
+/// The queue is full: the work was not accepted; try again later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("overloaded: the executor's queue is full ({queued} of {capacity} chunks waiting)")]
+pub struct Overloaded {
+    /// Tasks waiting when the work was refused.
+    pub queued: usize,
+    /// The queue's capacity.
+    pub capacity: usize,
+}
+
+/// A unit of work: it gets the worker's runtime.
+pub(crate) type Task = Box<dyn FnOnce(&Runtime) + Send>;
+
+/// Makes a fresh runtime for a worker.
+pub(crate) type MakeRuntime = Arc<dyn Fn() -> Runtime + Send + Sync>;
+
+/// What the pool has done so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PoolStats {
+    /// Worker threads.
+    pub workers: usize,
+    /// Tasks the queue holds at most.
+    pub capacity: usize,
+    /// Tasks waiting or running now.
+    pub queued: usize,
+    /// Tasks run.
+    pub completed: u64,
+    /// Submissions refused as overloaded.
+    pub overloaded: u64,
+    /// Runtimes rebuilt (after the call budget, a trap or a panic).
+    pub recycled: u64,
+    /// Tasks that panicked (each contained to its task).
+    pub panics: u64,
+}
+
+struct Shared {
+    capacity: usize,
+    /// Tasks admitted and not yet finished; guarded so that a waiting
+    /// submitter can sleep until there is room.
+    queued: Mutex<usize>,
+    room: Condvar,
+    completed: AtomicU64,
+    overloaded: AtomicU64,
+    recycled: AtomicU64,
+    panics: AtomicU64,
+}
+
+/// Worker threads and the bounded queue in front of them.
+pub(crate) struct Pool {
+    tx: Option<Sender<Task>>,
+    threads: Vec<JoinHandle<()>>,
+    shared: Arc<Shared>,
+}
+
+impl Pool {
+    /// Starts `workers` threads, each with a runtime from `make`, rebuilt
+    /// after `recycle_after` calls (0: only after a trap or a panic).
+    pub(crate) fn new(
+        workers: usize,
+        capacity: usize,
+        recycle_after: u64,
+        make: MakeRuntime,
+    ) -> Self {
+        let (tx, rx) = crossbeam_channel::unbounded::<Task>();
+        let shared = Arc::new(Shared {
+            capacity: capacity.max(1),
+            queued: Mutex::new(0),
+            room: Condvar::new(),
+            completed: AtomicU64::new(0),
+            overloaded: AtomicU64::new(0),
+            recycled: AtomicU64::new(0),
+            panics: AtomicU64::new(0),
+        });
+        let threads = (0..workers.max(1))
+            .map(|n| {
+                let (rx, shared, make) = (rx.clone(), shared.clone(), make.clone());
+                std::thread::Builder::new()
+                    .name(format!("umpire-worker-{n}"))
+                    .spawn(move || work(&rx, &shared, &make, recycle_after))
+                    .expect("the OS refused to start a worker thread")
+            })
+            .collect();
+        Self {
+            tx: Some(tx),
+            threads,
+            shared,
+        }
+    }
+
+    /// The queue's capacity in tasks.
+    pub(crate) fn capacity(&self) -> usize {
+        self.shared.capacity
+    }
+
+    /// Admits all of `tasks`, or none and says the queue is full.
+    pub(crate) fn try_submit(&self, tasks: Vec<Task>) -> Result<(), Overloaded> {
+        {
+            let mut queued = self.lock();
+            if !fits(*queued, tasks.len(), self.shared.capacity) {
+                self.shared.overloaded.fetch_add(1, Ordering::Relaxed);
+                return Err(Overloaded {
+                    queued: *queued,
+                    capacity: self.shared.capacity,
+                });
+            }
+            *queued += tasks.len();
+        }
+        self.send(tasks);
+        Ok(())
+    }
+
+    /// Admits all of `tasks`, waiting for room if the queue is full.
+    pub(crate) fn submit(&self, tasks: Vec<Task>) {
+        {
+            let mut queued = self.lock();
+            while !fits(*queued, tasks.len(), self.shared.capacity) {
+                queued = self
+                    .shared
+                    .room
+                    .wait(queued)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+            *queued += tasks.len();
+        }
+        self.send(tasks);
+    }
+
+    fn send(&self, tasks: Vec<Task>) {
+        if let Some(tx) = &self.tx {
+            for task in tasks {
+                // The workers hold the receiver until the pool is dropped.
+                let _ = tx.send(task);
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, usize> {
+        self.shared
+            .queued
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// What the pool has done so far.
+    pub(crate) fn stats(&self) -> PoolStats {
+        let s = &self.shared;
+        PoolStats {
+            workers: self.threads.len(),
+            capacity: s.capacity,
+            queued: *self.lock(),
+            completed: s.completed.load(Ordering::Relaxed),
+            overloaded: s.overloaded.load(Ordering::Relaxed),
+            recycled: s.recycled.load(Ordering::Relaxed),
+            panics: s.panics.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Whether `n` more tasks fit. A submission larger than the whole queue is
+/// admitted when the queue is empty, so that no batch is refused forever.
+fn fits(queued: usize, n: usize, capacity: usize) -> bool {
+    queued + n <= capacity || queued == 0
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        // Closing the channel ends each worker's loop once the queue drains.
+        self.tx = None;
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+fn work(rx: &Receiver<Task>, shared: &Shared, make: &MakeRuntime, recycle_after: u64) {
+    let mut runtime = make();
+    for task in rx {
+        let panicked =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task(&runtime))).is_err();
+        if panicked {
+            shared.panics.fetch_add(1, Ordering::Relaxed);
+            tracing::error!("a task panicked; its worker carries on with a new runtime");
+        }
+        let spent = recycle_after > 0 && runtime.calls() >= recycle_after;
+        if panicked || spent || runtime.tainted() {
+            runtime = make();
+            shared.recycled.fetch_add(1, Ordering::Relaxed);
+        }
+        shared.completed.fetch_add(1, Ordering::Relaxed);
+        let mut queued = shared
+            .queued
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *queued -= 1;
+        drop(queued);
+        shared.room.notify_all();
+    }
+}
