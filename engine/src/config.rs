@@ -318,6 +318,16 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_configs_load_and_default_toml_is_the_defaults() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
+        let default = Config::load(Some(&root.join("default.toml"))).unwrap();
+        assert_eq!(default, Config::default());
+        let weather = Config::load(Some(&root.join("weather.toml"))).unwrap();
+        assert_eq!(weather.data.sources["weather"].timeout_ms, 500);
+        assert_eq!(weather.data.sources["weather"].breaker.probes, 1);
+    }
+
+    #[test]
     fn a_data_source_url_is_checked_at_load() {
         let err = load("[data.sources.weather]\nurl = \"ftp://x/{venue\"\n")
             .unwrap_err()

@@ -54,6 +54,8 @@ impl std::fmt::Display for DataError {
     }
 }
 
+impl std::error::Error for DataError {}
+
 /// One failed attempt, and whether another may do better.
 struct Attempt {
     message: String,
@@ -150,7 +152,11 @@ impl Source {
         let now = Instant::now();
         let admitted = self.breaker.admit(now);
         if admitted == Admit::Fallback {
-            return Err(DataError(self.breaker.reason()));
+            return Err(DataError(format!(
+                "data source `{}`: {}",
+                self.name,
+                self.breaker.reason()
+            )));
         }
         let backoff = ExponentialBuilder::default()
             .with_min_delay(Duration::from_millis(self.config.backoff_ms))

@@ -8,6 +8,9 @@ use std::time::Duration;
 
 use crate::constraint::DependencyGraph;
 
+/// Calls a constraint needs before its figures are trusted for a chunk.
+const WARM_CALLS: u64 = 8;
+
 /// Running totals per registry position, shared by the workers.
 pub(super) struct Costs {
     calls: Box<[AtomicU64]>,
@@ -60,6 +63,13 @@ impl Costs {
             self.nanos[i].load(Ordering::Relaxed) as f64 / n,
             self.rejections[i].load(Ordering::Relaxed) as f64 / n,
         )
+    }
+
+    /// Whether some constraint of `plan` has too few measured calls for its
+    /// figures to mean much.
+    pub(super) fn warming(&self, plan: &[usize]) -> bool {
+        plan.iter()
+            .any(|&i| self.calls[i].load(Ordering::Relaxed) < WARM_CALLS)
     }
 
     /// Rejections per nanosecond; an unmeasured constraint ranks first so

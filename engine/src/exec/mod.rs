@@ -457,10 +457,15 @@ impl Evaluator {
     ) -> Task {
         let (rules, schedule) = (self.rules.clone(), schedule.clone());
         Box::new(move |runtime| {
-            let order = rules.game_order(budget);
+            let mut order = rules.game_order(budget);
             let reports = games
                 .iter()
                 .map(|g| {
+                    // Until every constraint has a few measured calls, the
+                    // order is worth revising game by game.
+                    if rules.order == Order::Cost && rules.costs.warming(&rules.plan.game) {
+                        order = rules.game_order(budget);
+                    }
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         rules.evaluate_game(runtime, &schedule, g, &blocked, budget, &order)
                     }))

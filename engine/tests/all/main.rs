@@ -2,9 +2,11 @@
 
 mod breaker;
 mod cli;
+mod data_sources;
 mod deadlines;
 mod dependencies;
 mod example_league;
+mod executor;
 mod generate;
 mod invariants;
 mod league_files;

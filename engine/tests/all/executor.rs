@@ -1,0 +1,271 @@
+//! The worker pool: a full queue refuses at once, streams keep a bounded
+//! number of games in flight, workers recycle their runtimes, and ordering
+//! by cost lets fail-fast skip the expensive checks.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use umpire::{Evaluator, ExecutorConfig, Order, Registry, Schedule, Status};
+
+use crate::support::{TempTree, TestResult, mini_league, umpire, verdict, wasm_plugins};
+
+/// `n` games on consecutive days.
+fn schedule_json(n: u32) -> String {
+    let games: Vec<String> = (1..=n)
+        .map(|i| {
+            let (home, away) = if i % 2 == 0 {
+                ("NYR", "LAS")
+            } else {
+                ("CHW", "PHX")
+            };
+            let day = jiff::civil::date(2026, 1, 1)
+                .checked_add(jiff::Span::new().days(i64::from(i)))
+                .expect("a date");
+            format!(
+                r#"{{"id": "G{i:03}", "home": "{home}", "away": "{away}", "start": "{day}T19:00"}}"#
+            )
+        })
+        .collect();
+    format!(r#"{{"games": [{}]}}"#, games.join(","))
+}
+
+fn pool(
+    t: &TempTree,
+    games: u32,
+    config: &ExecutorConfig,
+) -> Result<(Evaluator, Arc<Schedule>), umpire::Error> {
+    let league = mini_league(t.path());
+    let path = t.write("schedule.json", &schedule_json(games));
+    let schedule = Schedule::load(&path, &league)?;
+    let registry = Registry::load(&[t.path().join("plugins")])?;
+    let evaluator = Evaluator::new(Arc::new(league), Arc::new(registry)).with_executor(config);
+    Ok((evaluator, Arc::new(schedule)))
+}
+
+/// The hostile WebAssembly loop as a soft rule with a deadline of `ms`.
+fn stuck_rule(t: &TempTree, ms: u32) -> Result<(), umpire::Error> {
+    Registry::load(&[wasm_plugins()])?;
+    let component = wasm_plugins().join("target/wasm32-wasip2/release/infinite_loop.wasm");
+    t.write(
+        "plugins/stuck.toml",
+        &format!(
+            "id = \"infinite-loop\"\nname = \"stuck\"\nkind = \"wasm\"\nsource = \"{}\"\nscope = \"game\"\nhardness = \"soft\"\ntimeout_ms = {ms}\n",
+            component.display()
+        ),
+    );
+    Ok(())
+}
+
+#[test]
+fn a_full_queue_answers_overloaded_at_once_and_the_accepted_work_completes() -> TestResult {
+    let t = TempTree::new();
+    stuck_rule(&t, 400)?;
+    let config = ExecutorConfig {
+        workers: 1,
+        queue_chunks: 1,
+        ..ExecutorConfig::default()
+    };
+    let (evaluator, schedule) = pool(&t, 3, &config)?;
+    std::thread::scope(|s| -> TestResult {
+        let busy = s.spawn(|| evaluator.evaluate(&schedule));
+        // Wait until the first batch holds the queue.
+        let until = Instant::now() + Duration::from_secs(10);
+        while evaluator.pool_stats().queued == 0 {
+            assert!(Instant::now() < until, "the first batch never started");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let asked = Instant::now();
+        let refused = evaluator
+            .try_evaluate(&schedule)
+            .expect_err("the queue is full");
+        assert!(
+            asked.elapsed() < Duration::from_millis(200),
+            "{:?}",
+            asked.elapsed()
+        );
+        assert_eq!(refused.capacity, 1);
+        assert!(
+            refused
+                .to_string()
+                .starts_with("overloaded: the executor's queue is full")
+        );
+        assert_eq!(evaluator.pool_stats().overloaded, 1);
+
+        // The accepted batch is not lost: every game is ruled on.
+        let report = busy.join().map_err(|_| "the busy evaluation panicked")?;
+        assert_eq!(report.games.len(), 3);
+        for g in &report.games {
+            assert_eq!(verdict(g, "infinite-loop").status, Status::Timeout);
+        }
+        // With room again, the same request goes through.
+        assert_eq!(evaluator.try_evaluate(&schedule)?.games.len(), 3);
+        Ok(())
+    })
+}
+
+#[test]
+fn a_stream_delivers_every_game_once_with_a_bounded_number_in_flight() -> TestResult {
+    let t = TempTree::new();
+    t.rule(
+        "busy",
+        "game",
+        "soft",
+        "",
+        "let n = 0; for i in 0..2000 { n += i; } if game.home == \"NYR\" { violation(\"minor\", game.id) } else { pass() }",
+    );
+    let config = ExecutorConfig {
+        workers: 2,
+        stream_in_flight: 4,
+        ..ExecutorConfig::default()
+    };
+    let (evaluator, schedule) = pool(&t, 60, &config)?;
+    let mut seen = Vec::new();
+    let mut most_queued = 0;
+    evaluator.stream(&schedule, schedule.games().iter().cloned(), &mut |report| {
+        most_queued = most_queued.max(evaluator.pool_stats().queued);
+        seen.push(report);
+    })?;
+    assert!(most_queued <= 4, "{most_queued} chunks in flight");
+    let ids: BTreeSet<_> = seen.iter().map(|r| r.game.to_string()).collect();
+    assert_eq!((seen.len(), ids.len()), (60, 60));
+    // The same reports as a whole evaluation, in whatever order they came.
+    let whole = evaluator.evaluate(&schedule);
+    seen.sort_by(|a, b| a.game.cmp(&b.game));
+    let strip = |r: &umpire::GameReport| {
+        let mut r = r.clone();
+        r.verdicts.iter_mut().for_each(|v| v.elapsed_us = 0);
+        r
+    };
+    let streamed: Vec<_> = seen.iter().map(strip).collect();
+    let evaluated: Vec<_> = whole.games.iter().map(strip).collect();
+    assert_eq!(streamed, evaluated);
+    Ok(())
+}
+
+#[test]
+fn workers_recycle_their_runtimes_after_a_budget_of_calls_and_after_a_trap() -> TestResult {
+    let t = TempTree::new();
+    t.rule("ok", "game", "soft", "", "pass()");
+    let config = ExecutorConfig {
+        workers: 1,
+        recycle_after: 10,
+        ..ExecutorConfig::default()
+    };
+    let (evaluator, schedule) = pool(&t, 40, &config)?;
+    let report = evaluator.evaluate(&schedule);
+    assert_eq!(report.summary.errors, 0);
+    // Chunks of 10 games, one call each: a new runtime after every chunk.
+    let stats = evaluator.pool_stats();
+    assert_eq!((stats.completed, stats.recycled), (4, 4), "{stats:?}");
+
+    let t = TempTree::new();
+    stuck_rule(&t, 20)?;
+    let config = ExecutorConfig {
+        workers: 1,
+        recycle_after: 0,
+        ..ExecutorConfig::default()
+    };
+    let (evaluator, schedule) = pool(&t, 4, &config)?;
+    evaluator.evaluate(&schedule);
+    let stats = evaluator.pool_stats();
+    assert_eq!(
+        stats.recycled, stats.completed,
+        "a trap in every chunk: {stats:?}"
+    );
+    assert!(stats.recycled >= 1);
+    Ok(())
+}
+
+#[test]
+fn ordering_by_cost_lets_fail_fast_skip_the_expensive_check() -> TestResult {
+    let t = TempTree::new();
+    // By id, the expensive rule comes first; it passes every game.
+    t.rule(
+        "a-expensive",
+        "game",
+        "hard",
+        "",
+        "let n = 0; for i in 0..20000 { n += i; } pass()",
+    );
+    // The cheap one rejects every game.
+    t.rule(
+        "b-cheap",
+        "game",
+        "hard",
+        "",
+        "violation(\"critical\", `${game.id} is rejected`)",
+    );
+    let run = |order: Order| -> Result<umpire::Report, umpire::Error> {
+        let config = ExecutorConfig {
+            workers: 1,
+            fail_fast: true,
+            order,
+            ..ExecutorConfig::default()
+        };
+        let (evaluator, schedule) = pool(&t, 40, &config)?;
+        Ok(evaluator.evaluate(&schedule))
+    };
+    let skipped = |r: &umpire::Report| {
+        r.games
+            .iter()
+            .filter(|g| verdict(g, "a-expensive").status == Status::Skipped)
+            .count()
+    };
+    let by_dependency = run(Order::Dependency)?;
+    assert_eq!(skipped(&by_dependency), 0);
+    let by_cost = run(Order::Cost)?;
+    // The first game measures both; the rest start with the cheap check.
+    assert!(skipped(&by_cost) >= 38, "{} skipped", skipped(&by_cost));
+    let g = &by_cost.games[39];
+    assert_eq!(
+        verdict(g, "a-expensive").message.as_deref(),
+        Some("skipped: fail-fast stopped this game at the hard violation of `b-cheap`")
+    );
+    // Verdicts stay in plan order whatever order they ran in.
+    let ids: Vec<&str> = g.verdicts.iter().map(|v| &*v.constraint).collect();
+    assert_eq!(ids, ["a-expensive", "b-cheap"]);
+    // Either way every game is invalid.
+    assert_eq!(by_cost.summary.valid, by_dependency.summary.valid);
+    Ok(())
+}
+
+#[test]
+fn eval_takes_the_order_from_the_command_line() -> TestResult {
+    let t = TempTree::new();
+    t.write("league.toml", crate::support::MINI_LEAGUE);
+    t.write("schedule.json", &schedule_json(8));
+    t.rule(
+        "a-expensive",
+        "game",
+        "hard",
+        "",
+        "let n = 0; for i in 0..20000 { n += i; } pass()",
+    );
+    t.rule(
+        "b-cheap",
+        "game",
+        "hard",
+        "",
+        "violation(\"critical\", game.id)",
+    );
+    let out = umpire()
+        .args([
+            "eval",
+            "--format",
+            "json",
+            "--workers",
+            "1",
+            "--fail-fast",
+            "--order",
+            "cost",
+            "--league",
+        ])
+        .arg(t.path())
+        .output()?;
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let last = &report["games"][7]["verdicts"][0];
+    assert_eq!(last["constraint"], "a-expensive");
+    assert_eq!(last["status"], "skipped", "{last}");
+    Ok(())
+}
