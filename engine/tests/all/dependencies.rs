@@ -299,13 +299,14 @@ fn constraints_lists_ids_levels_depth_and_bottlenecks() -> TestResult {
         .output()?;
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout)?;
-    assert!(text.starts_with("9 constraints from "), "{text}");
+    assert!(text.starts_with("10 constraints from "), "{text}");
     for id in [
         "home-away-balance",
         "local-kickoff-window",
         "max-consecutive-away",
         "min-rest-days",
         "rivalry-on-weekend",
+        "home-venue",
         "tv-window-fit",
         "venue-availability",
         "venue-double-booking",
@@ -331,6 +332,7 @@ fn constraints_lists_ids_levels_depth_and_bottlenecks() -> TestResult {
         set(&[
             "broadcast-share",
             "home-away-balance",
+            "home-venue",
             "local-kickoff-window",
             "min-rest-days",
             "rivalry-on-weekend",
@@ -389,7 +391,7 @@ fn constraints_graph_dot_has_an_edge_from_dependency_to_dependent() -> TestResul
     // One node line per constraint.
     assert_eq!(
         dot.lines().filter(|l| l.contains("[shape=")).count(),
-        9,
+        10,
         "{dot}"
     );
     Ok(())
@@ -402,7 +404,7 @@ fn constraints_json_parses_with_levels_and_bottlenecks() -> TestResult {
         .output()?;
     assert_eq!(out.status.code(), Some(0));
     let value: Value = serde_json::from_slice(&out.stdout)?;
-    assert_eq!(value["constraints"].as_array().map(Vec::len), Some(9));
+    assert_eq!(value["constraints"].as_array().map(Vec::len), Some(10));
     assert_eq!(value["max_depth"], 2);
     assert_eq!(value["levels"].as_array().map(Vec::len), Some(2));
     assert_eq!(value["levels"][1].as_array().map(Vec::len), Some(2));

@@ -35,7 +35,7 @@ fn eval_exits_1_and_totals_match_the_planted_faults() -> TestResult {
     let s = &report["summary"];
     assert_eq!(s["valid"], false);
     assert_eq!(s["games"], 240);
-    assert_eq!(s["constraints"], 9);
+    assert_eq!(s["constraints"], 10);
     assert_eq!(s["hard_violations"], 5);
     assert_eq!(s["soft_violations"], 3);
     assert_eq!(s["preference_violations"], 2);
@@ -47,7 +47,7 @@ fn eval_exits_1_and_totals_match_the_planted_faults() -> TestResult {
     assert_eq!(s["skipped"], 2);
     // One call per game per game-scoped rule (5 Rhai, 2 WebAssembly) and
     // one per schedule-scoped rule (one of each).
-    assert_eq!(s["evaluations"], 240 * 7 + 2);
+    assert_eq!(s["evaluations"], 240 * 8 + 2);
     assert!(s["elapsed_ms"].as_f64().is_some_and(|ms| ms >= 0.0), "{s}");
     let score = s["score"].as_f64().ok_or("score is a number")?;
     assert!(score > 0.0 && score < 1.0, "score {score}");
@@ -272,7 +272,7 @@ fn text_report_reads_like_compiler_diagnostics() -> TestResult {
         "note[rivalry-on-weekend]: ",
         "  --> R08-CHI-PHI",
         "   = help: ",
-        "summary: 240 games · 9 constraints",
+        "summary: 240 games · 10 constraints",
         "invalid: 5 hard violations",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");

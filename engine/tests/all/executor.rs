@@ -143,6 +143,19 @@ fn a_stream_delivers_every_game_once_with_a_bounded_number_in_flight() -> TestRe
     Ok(())
 }
 
+/// The pool's figures once the worker has booked its last task (it does so
+/// just after delivering the reports).
+fn settled(evaluator: &Evaluator) -> umpire::PoolStats {
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        let stats = evaluator.pool_stats();
+        if stats.queued == 0 || Instant::now() > until {
+            return stats;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 #[test]
 fn workers_recycle_their_runtimes_after_a_budget_of_calls_and_after_a_trap() -> TestResult {
     let t = TempTree::new();
@@ -156,7 +169,7 @@ fn workers_recycle_their_runtimes_after_a_budget_of_calls_and_after_a_trap() -> 
     let report = evaluator.evaluate(&schedule);
     assert_eq!(report.summary.errors, 0);
     // Chunks of 10 games, one call each: a new runtime after every chunk.
-    let stats = evaluator.pool_stats();
+    let stats = settled(&evaluator);
     assert_eq!((stats.completed, stats.recycled), (4, 4), "{stats:?}");
 
     let t = TempTree::new();
@@ -168,7 +181,7 @@ fn workers_recycle_their_runtimes_after_a_budget_of_calls_and_after_a_trap() -> 
     };
     let (evaluator, schedule) = pool(&t, 4, &config)?;
     evaluator.evaluate(&schedule);
-    let stats = evaluator.pool_stats();
+    let stats = settled(&evaluator);
     assert_eq!(
         stats.recycled, stats.completed,
         "a trap in every chunk: {stats:?}"

@@ -45,7 +45,7 @@ fn a_generated_league_evaluates_with_the_example_plugins() -> TestResult {
     let report: Value = serde_json::from_slice(&out.stdout)?;
     let s = &report["summary"];
     assert_eq!(s["games"], 500);
-    assert_eq!(s["constraints"], 9);
+    assert_eq!(s["constraints"], 10);
     assert_eq!(s["errors"], 0, "every example rule runs on generated data");
     // The exit code follows validity.
     assert_eq!(code == Some(0), s["valid"] == true);

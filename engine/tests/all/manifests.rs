@@ -267,6 +267,7 @@ fn example_plugins_load_in_directory_then_file_name_order() -> TestResult {
             "rivalry-on-weekend",
             "venue-double-booking",
             "broadcast-share",
+            "home-venue",
             "tv-window-fit",
             "venue-availability",
         ]

@@ -461,8 +461,8 @@ fn a_restart_loads_compiled_components_from_the_disk_cache() -> TestResult {
             .map(|c| c["component"]["compiled"].as_str().unwrap_or("").to_owned())
             .collect())
     };
-    assert_eq!(compiled()?, ["fresh"; 3]);
-    assert_eq!(compiled()?, ["disk-cache"; 3]);
+    assert_eq!(compiled()?, ["fresh"; 4]);
+    assert_eq!(compiled()?, ["disk-cache"; 4]);
     Ok(())
 }
 
