@@ -56,7 +56,7 @@ fn schedule_rule_home_away_balance(bencher: Bencher<'_, '_>) {
     bencher.bench_local(|| runtime.evaluate(&registry.constraints()[0], &schedule, None));
 }
 
-/// The example league's nine rules (six Rhai, three WebAssembly) over
+/// The example league's ten rules (six Rhai, four WebAssembly) over
 /// its 240-game season, report included.
 #[divan::bench(sample_count = 30)]
 fn example_season(bencher: Bencher<'_, '_>) {

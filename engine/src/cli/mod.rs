@@ -228,15 +228,21 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
     });
     bar.finish_and_clear();
 
-    let mut out = anstream::stdout().lock();
     match args.format {
         Format::Json => {
+            // JSON carries no colour: skip anstream's scan for escapes, and
+            // buffer (a 10,000-game report is tens of megabytes).
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             serde_json::to_writer(&mut out, &report).context("writing the report")?;
             writeln!(out)?;
+            out.flush()?;
         }
-        Format::Text => render::report(&mut out, &report, &schedule, evaluator.league())?,
+        Format::Text => {
+            let mut out = anstream::stdout().lock();
+            render::report(&mut out, &report, &schedule, evaluator.league())?;
+            out.flush()?;
+        }
     }
-    out.flush()?;
     // A rule that failed to run is a failed check: the season was not fully
     // ruled on, so it must not read as a clean pass.
     let s = &report.summary;

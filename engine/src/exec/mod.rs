@@ -71,6 +71,8 @@ struct Budget {
     request: Option<Instant>,
     game: Option<Duration>,
     fail_fast: bool,
+    /// Record the calls' cost and outcome (for ordering by cost).
+    measure: bool,
 }
 
 /// Games per chunk a worker takes at a time, at most; fewer when that would
@@ -458,14 +460,22 @@ impl Evaluator {
         let (rules, schedule) = (self.rules.clone(), schedule.clone());
         Box::new(move |runtime| {
             let mut order = rules.game_order(budget);
+            let by_cost = rules.order == Order::Cost && budget.fail_fast;
             let reports = games
                 .iter()
-                .map(|g| {
+                .enumerate()
+                .map(|(k, g)| {
                     // Until every constraint has a few measured calls, the
-                    // order is worth revising game by game.
-                    if rules.order == Order::Cost && rules.costs.warming(&rules.plan.game) {
+                    // order is worth revising game by game; after that, a
+                    // sample of the games keeps the figures current.
+                    let warming = by_cost && rules.costs.warming(&rules.plan.game);
+                    if warming {
                         order = rules.game_order(budget);
                     }
+                    let budget = Budget {
+                        measure: by_cost && (warming || k % MEASURE_EVERY == 0),
+                        ..budget
+                    };
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         rules.evaluate_game(runtime, &schedule, g, &blocked, budget, &order)
                     }))
@@ -476,6 +486,9 @@ impl Evaluator {
         })
     }
 }
+
+/// With ordering by cost, one game in this many has its calls measured.
+const MEASURE_EVERY: usize = 8;
 
 const PANICKED: &str = "the executor panicked while ruling on this; the worker carried on";
 
@@ -536,6 +549,7 @@ impl Rules {
             request: self.deadlines.request.map(|d| started + d),
             game: self.deadlines.game,
             fail_fast: self.deadlines.fail_fast,
+            measure: false,
         }
     }
 
@@ -583,7 +597,7 @@ impl Rules {
                 } else {
                     match reason {
                         Some((d, why)) => skipped(c, &constraints[d].manifest.id, &why),
-                        None => self.call(runtime, i, schedule, game, cap),
+                        None => self.call(runtime, i, schedule, game, cap, budget.measure),
                     }
                 };
                 // Fail-fast stops a game, never the schedule-scoped rules.
@@ -612,6 +626,7 @@ impl Rules {
         schedule: &Arc<Schedule>,
         game: Option<&Arc<Game>>,
         cap: Option<Instant>,
+        measure: bool,
     ) -> Verdict {
         let c = &self.registry.constraints()[i];
         let breaker = &self.breakers[i];
@@ -621,7 +636,7 @@ impl Rules {
             return c.fallback(&breaker.reason());
         }
         let verdict = runtime.evaluate_by(c, schedule, game, cap);
-        if self.order == Order::Cost && game.is_some() {
+        if measure {
             self.costs
                 .record(i, started.elapsed(), verdict.is_hard_violation());
         }
