@@ -215,3 +215,66 @@ fn work(rx: &Receiver<Task>, shared: &Shared, make: &MakeRuntime, recycle_after:
         shared.room.notify_all();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::model::League;
+    use crate::runtime::RhaiLimits;
+
+    fn make() -> MakeRuntime {
+        let league = League::from_toml_str(
+            Path::new("league.toml"),
+            "name = \"L\"\n[[teams]]\nid = \"A\"\nname = \"A\"\nvenue = \"v\"\n[[venues]]\nid = \"v\"\nname = \"V\"\ntimezone = \"UTC\"\n",
+        )
+        .unwrap();
+        let league = Arc::new(league);
+        Arc::new(move || Runtime::new(league.clone(), &RhaiLimits::default()))
+    }
+
+    #[test]
+    fn a_panicking_task_is_contained_and_its_worker_goes_on_with_a_new_runtime() {
+        let pool = Pool::new(1, 8, 0, make());
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let boom: Task = Box::new(|_| panic!("a bug in a task"));
+        let fine: Task = Box::new(move |_| tx.send(42).unwrap());
+        pool.try_submit(vec![boom, fine]).unwrap();
+        assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok(42));
+        // Booked just after the task ran.
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        while pool.stats().queued > 0 && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let stats = pool.stats();
+        assert_eq!((stats.panics, stats.recycled, stats.completed), (1, 1, 2));
+    }
+
+    #[test]
+    fn admission_is_all_or_nothing_and_an_empty_queue_takes_any_batch() {
+        assert!(fits(0, 100, 8), "a batch larger than the queue, alone");
+        assert!(fits(3, 5, 8));
+        assert!(!fits(3, 6, 8));
+        let pool = Pool::new(1, 2, 0, make());
+        let (hold_tx, hold_rx) = crossbeam_channel::bounded::<()>(0);
+        let blocker: Task = Box::new(move |_| {
+            let _ = hold_rx.recv();
+        });
+        let noop = || -> Task { Box::new(|_| {}) };
+        pool.try_submit(vec![blocker, noop()]).unwrap();
+        let refused = pool.try_submit(vec![noop()]).unwrap_err();
+        assert_eq!(
+            refused,
+            Overloaded {
+                queued: 2,
+                capacity: 2
+            }
+        );
+        hold_tx.send(()).unwrap();
+        // `submit` waits for room instead.
+        pool.submit(vec![noop(), noop()]);
+        assert_eq!(pool.stats().overloaded, 1);
+    }
+}

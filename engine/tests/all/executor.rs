@@ -282,3 +282,9 @@ fn eval_takes_the_order_from_the_command_line() -> TestResult {
     assert_eq!(last["status"], "skipped", "{last}");
     Ok(())
 }
+
+#[test]
+fn an_evaluator_can_be_shared_across_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Evaluator>();
+}
