@@ -8,7 +8,7 @@
 //! runtimes after a configured number of constraint calls, or after a call
 //! trapped or panicked; a panic inside a task never takes a worker down.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
@@ -40,8 +40,10 @@ pub struct PoolStats {
     pub workers: usize,
     /// Tasks the queue holds at most.
     pub capacity: usize,
-    /// Tasks waiting or running now.
+    /// Tasks waiting for a worker now.
     pub queued: usize,
+    /// Tasks running now.
+    pub running: usize,
     /// Tasks run.
     pub completed: u64,
     /// Submissions refused as overloaded.
@@ -54,10 +56,11 @@ pub struct PoolStats {
 
 struct Shared {
     capacity: usize,
-    /// Tasks admitted and not yet finished; guarded so that a waiting
-    /// submitter can sleep until there is room.
+    /// Tasks admitted and not yet taken by a worker; guarded so that a
+    /// waiting submitter can sleep until there is room.
     queued: Mutex<usize>,
     room: Condvar,
+    running: AtomicUsize,
     completed: AtomicU64,
     overloaded: AtomicU64,
     recycled: AtomicU64,
@@ -85,6 +88,7 @@ impl Pool {
             capacity: capacity.max(1),
             queued: Mutex::new(0),
             room: Condvar::new(),
+            running: AtomicUsize::new(0),
             completed: AtomicU64::new(0),
             overloaded: AtomicU64::new(0),
             recycled: AtomicU64::new(0),
@@ -167,6 +171,7 @@ impl Pool {
             workers: self.threads.len(),
             capacity: s.capacity,
             queued: *self.lock(),
+            running: s.running.load(Ordering::Relaxed),
             completed: s.completed.load(Ordering::Relaxed),
             overloaded: s.overloaded.load(Ordering::Relaxed),
             recycled: s.recycled.load(Ordering::Relaxed),
@@ -194,6 +199,17 @@ impl Drop for Pool {
 fn work(rx: &Receiver<Task>, shared: &Shared, make: &MakeRuntime, recycle_after: u64) {
     let mut runtime = make();
     for task in rx {
+        // Taken off the queue: that makes room for the next submission
+        // before this one runs.
+        shared.running.fetch_add(1, Ordering::Relaxed);
+        let mut queued = shared
+            .queued
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *queued -= 1;
+        drop(queued);
+        shared.room.notify_all();
+
         let panicked =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task(&runtime))).is_err();
         if panicked {
@@ -206,13 +222,7 @@ fn work(rx: &Receiver<Task>, shared: &Shared, make: &MakeRuntime, recycle_after:
             shared.recycled.fetch_add(1, Ordering::Relaxed);
         }
         shared.completed.fetch_add(1, Ordering::Relaxed);
-        let mut queued = shared
-            .queued
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *queued -= 1;
-        drop(queued);
-        shared.room.notify_all();
+        shared.running.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -245,7 +255,7 @@ mod tests {
         assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok(42));
         // Booked just after the task ran.
         let until = std::time::Instant::now() + Duration::from_secs(10);
-        while pool.stats().queued > 0 && std::time::Instant::now() < until {
+        while pool.stats().running + pool.stats().queued > 0 && std::time::Instant::now() < until {
             std::thread::sleep(Duration::from_millis(1));
         }
         let stats = pool.stats();
@@ -263,7 +273,13 @@ mod tests {
             let _ = hold_rx.recv();
         });
         let noop = || -> Task { Box::new(|_| {}) };
-        pool.try_submit(vec![blocker, noop()]).unwrap();
+        pool.try_submit(vec![blocker]).unwrap();
+        // Once the worker holds the blocker, the queue has room for two.
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        while pool.stats().running == 0 && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        pool.try_submit(vec![noop(), noop()]).unwrap();
         let refused = pool.try_submit(vec![noop()]).unwrap_err();
         assert_eq!(
             refused,

@@ -60,20 +60,25 @@ fn stuck_rule(t: &TempTree, ms: u32) -> Result<(), umpire::Error> {
 #[test]
 fn a_full_queue_answers_overloaded_at_once_and_the_accepted_work_completes() -> TestResult {
     let t = TempTree::new();
-    stuck_rule(&t, 400)?;
+    stuck_rule(&t, 300)?;
     let config = ExecutorConfig {
         workers: 1,
         queue_chunks: 1,
         ..ExecutorConfig::default()
     };
-    let (evaluator, schedule) = pool(&t, 3, &config)?;
+    let (evaluator, schedule) = pool(&t, 2, &config)?;
     std::thread::scope(|s| -> TestResult {
-        let busy = s.spawn(|| evaluator.evaluate(&schedule));
-        // Wait until the first batch holds the queue.
+        // One batch runs on the only worker, a second waits in the queue.
+        let running = s.spawn(|| evaluator.evaluate(&schedule));
         let until = Instant::now() + Duration::from_secs(10);
-        while evaluator.pool_stats().queued == 0 {
+        while evaluator.pool_stats().running == 0 {
             assert!(Instant::now() < until, "the first batch never started");
-            std::thread::sleep(Duration::from_millis(5));
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let waiting = s.spawn(|| evaluator.evaluate(&schedule));
+        while evaluator.pool_stats().queued == 0 {
+            assert!(Instant::now() < until, "the second batch never queued");
+            std::thread::sleep(Duration::from_millis(2));
         }
         let asked = Instant::now();
         let refused = evaluator
@@ -84,7 +89,7 @@ fn a_full_queue_answers_overloaded_at_once_and_the_accepted_work_completes() -> 
             "{:?}",
             asked.elapsed()
         );
-        assert_eq!(refused.capacity, 1);
+        assert_eq!((refused.queued, refused.capacity), (1, 1));
         assert!(
             refused
                 .to_string()
@@ -92,14 +97,18 @@ fn a_full_queue_answers_overloaded_at_once_and_the_accepted_work_completes() -> 
         );
         assert_eq!(evaluator.pool_stats().overloaded, 1);
 
-        // The accepted batch is not lost: every game is ruled on.
-        let report = busy.join().map_err(|_| "the busy evaluation panicked")?;
-        assert_eq!(report.games.len(), 3);
-        for g in &report.games {
-            assert_eq!(verdict(g, "infinite-loop").status, Status::Timeout);
+        // Both accepted batches are ruled on in full.
+        for batch in [running, waiting] {
+            let report = batch
+                .join()
+                .map_err(|_| "an accepted evaluation panicked")?;
+            assert_eq!(report.games.len(), 2);
+            for g in &report.games {
+                assert_eq!(verdict(g, "infinite-loop").status, Status::Timeout);
+            }
         }
         // With room again, the same request goes through.
-        assert_eq!(evaluator.try_evaluate(&schedule)?.games.len(), 3);
+        assert_eq!(evaluator.try_evaluate(&schedule)?.games.len(), 2);
         Ok(())
     })
 }
@@ -149,7 +158,7 @@ fn settled(evaluator: &Evaluator) -> umpire::PoolStats {
     let until = Instant::now() + Duration::from_secs(10);
     loop {
         let stats = evaluator.pool_stats();
-        if stats.queued == 0 || Instant::now() > until {
+        if stats.queued + stats.running == 0 || Instant::now() > until {
             return stats;
         }
         std::thread::sleep(Duration::from_millis(2));
