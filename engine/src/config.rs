@@ -26,6 +26,33 @@ pub struct Config {
     pub breaker: BreakerSettings,
     /// Named data sources plugins may ask.
     pub data: DataConfig,
+    /// The verdict cache.
+    pub cache: CacheConfig,
+}
+
+/// The verdict cache.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Whether verdicts are cached at all.
+    pub enabled: bool,
+    /// The in-process layer's size, in MiB (entries weighed by their bytes).
+    pub max_mb: u64,
+    /// An entry's longest life, in seconds (0: no limit).
+    pub ttl_s: u64,
+    /// How long an unread entry is kept, in seconds (0: no limit).
+    pub tti_s: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            max_mb: 64,
+            ttl_s: 3600,
+            tti_s: 600,
+        }
+    }
 }
 
 /// The worker pool.

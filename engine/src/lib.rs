@@ -33,6 +33,7 @@
 //! ```
 
 mod breaker;
+mod cache;
 mod config;
 mod constraint;
 mod data;
@@ -46,7 +47,10 @@ mod runtime;
 pub mod cli;
 
 pub use breaker::{Admit, Breaker, BreakerConfig, BreakerState};
-pub use config::{BreakerSettings, Config, DataConfig, ExecutorConfig, Order, SourceConfig};
+pub use cache::VerdictCache;
+pub use config::{
+    BreakerSettings, CacheConfig, Config, DataConfig, ExecutorConfig, Order, SourceConfig,
+};
 pub use constraint::{
     Bottleneck, BuildObserver, BuildPolicy, BuildSpec, Constraint, DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT_MS, DEFAULT_WEIGHT, DependencyGraph, Fallback, Isolation, Kind, LoadOptions,
@@ -57,8 +61,8 @@ pub use error::{Error, Result};
 pub use exec::{Deadlines, Evaluator, Overloaded, PoolStats};
 pub use generate::{GenerateOptions, generate};
 pub use model::{
-    Blackout, DEFAULT_GAME_MINUTES, Entity, EntityKind, Game, GameReport, GameSpec, Hardness,
-    LEAGUE_FILE, League, Penalties, Report, Schedule, ScheduleReport, ScheduleSpec, Severity,
-    Status, Summary, Team, TvWindow, Venue, Verdict, Violation,
+    Blackout, CacheStats, DEFAULT_GAME_MINUTES, Entity, EntityKind, Game, GameReport, GameSpec,
+    Hardness, LEAGUE_FILE, LayerStats, League, Penalties, Report, Schedule, ScheduleReport,
+    ScheduleSpec, Severity, Status, Summary, Team, TvWindow, Venue, Verdict, Violation,
 };
 pub use runtime::{CACHE_ENV, CONTRACT, Compiled, RhaiLimits, Runtime};

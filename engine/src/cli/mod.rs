@@ -218,6 +218,11 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
         .with_executor(&executor)
         .with_breakers(config.breaker_config())
         .with_data(Arc::new(crate::DataSources::new(&config.data)));
+    let evaluator = if config.cache.enabled {
+        evaluator.with_cache(Arc::new(crate::VerdictCache::new(&config.cache)))
+    } else {
+        evaluator
+    };
     let schedule = Arc::new(schedule);
 
     let bar = progress_bar(schedule.len() as u64, args.format);

@@ -54,6 +54,9 @@ pub struct Constraint {
     /// What it is.
     pub manifest: Manifest,
     pub(crate) program: Program,
+    /// A hash of the manifest (params included) and the code: a cached
+    /// verdict is only ever served to the same content.
+    pub(crate) content: u64,
 }
 
 impl Constraint {
@@ -173,6 +176,7 @@ impl Registry {
             .map(|m| {
                 Ok(Constraint {
                     program: compiler.compile(m)?,
+                    content: content_hash(m),
                     manifest: m.clone(),
                 })
             })
@@ -243,4 +247,14 @@ fn manifest_files(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     files.sort();
     Ok(files)
+}
+
+/// A hash of a manifest and the bytes of its code (unreadable code hashes
+/// as empty: it did compile, so this does not happen in practice).
+fn content_hash(m: &Manifest) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    serde_json::to_string(m).unwrap_or_default().hash(&mut h);
+    std::fs::read(&m.source).unwrap_or_default().hash(&mut h);
+    h.finish()
 }

@@ -21,10 +21,13 @@ use crossbeam_channel::Receiver;
 pub use pool::{Overloaded, PoolStats};
 
 use crate::breaker::{Admit, Breaker, BreakerConfig};
+use crate::cache::{Key, VerdictCache};
 use crate::config::{ExecutorConfig, Order};
 use crate::constraint::{Constraint, Registry, Scope};
 use crate::data::DataSources;
-use crate::model::{Game, GameReport, League, Report, Schedule, ScheduleReport, Status, Verdict};
+use crate::model::{
+    CacheStats, Game, GameReport, League, Report, Schedule, ScheduleReport, Status, Verdict,
+};
 use crate::runtime::{RhaiLimits, Runtime};
 use cost::Costs;
 use pool::{Pool, Task};
@@ -50,6 +53,7 @@ struct Rules {
     deadlines: Deadlines,
     order: Order,
     costs: Costs,
+    cache: Option<Arc<VerdictCache>>,
 }
 
 /// Budgets beyond each constraint's own `timeout_ms`, and fail-fast.
@@ -125,6 +129,7 @@ impl Evaluator {
                 breakers,
                 deadlines: Deadlines::default(),
                 order: Order::Dependency,
+                cache: None,
             }),
             limits: limits.clone(),
             data: Arc::default(),
@@ -173,6 +178,19 @@ impl Evaluator {
             fail_fast: config.fail_fast,
         };
         self
+    }
+
+    /// This evaluator keeps verdicts in `cache` and serves them from it when
+    /// nothing they were read from has changed. Several evaluators may share
+    /// one cache.
+    pub fn with_cache(mut self, cache: Arc<VerdictCache>) -> Self {
+        self.rules_mut().cache = Some(cache);
+        self
+    }
+
+    /// The verdict cache's counters, if there is one.
+    pub fn cache_stats(&self) -> Option<CacheStats> {
+        self.rules.cache.as_ref().map(|c| c.stats())
     }
 
     /// This evaluator's plugins may ask these data sources.
@@ -304,12 +322,14 @@ impl Evaluator {
                 })
             })
             .collect();
-        Ok(Report::new(
+        let mut report = Report::new(
             self.rules.registry.len(),
             ScheduleReport::new(schedule_verdicts),
             reports,
             started.elapsed(),
-        ))
+        );
+        report.cache = self.cache_stats();
+        Ok(report)
     }
 
     /// Rules on `games` (of `schedule`, or not yet in it) and hands each
@@ -629,13 +649,29 @@ impl Rules {
         measure: bool,
     ) -> Verdict {
         let c = &self.registry.constraints()[i];
+        let cache = self.cache.as_ref().filter(|_| c.manifest.cacheable);
+        let key = cache.map(|_| Key {
+            constraint: c.content,
+            league: self.league.fingerprint(),
+            game: game.map_or(0, |g| schedule.fingerprint_of(g)),
+        });
+        if let (Some(cache), Some(key)) = (cache, &key) {
+            if let Some(hit) = cache.get(key, schedule, game) {
+                return hit;
+            }
+        }
         let breaker = &self.breakers[i];
         let started = Instant::now();
         let admitted = breaker.admit(started);
         if admitted == Admit::Fallback {
             return c.fallback(&breaker.reason());
         }
-        let verdict = runtime.evaluate_by(c, schedule, game, cap);
+        let (verdict, reads) = runtime.evaluate_noting(c, schedule, game, cap, cache.is_some());
+        if let (Some(cache), Some(key), Some(reads)) = (cache, key, reads) {
+            if matches!(verdict.status, Status::Passed | Status::Violated) {
+                cache.put(key, &verdict, reads, schedule, game);
+            }
+        }
         if measure {
             self.costs
                 .record(i, started.elapsed(), verdict.is_hard_violation());

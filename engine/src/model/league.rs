@@ -43,6 +43,7 @@ pub struct League {
     team_index: HashMap<Arc<str>, usize>,
     venue_index: HashMap<Arc<str>, usize>,
     tv_index: HashMap<Arc<str>, usize>,
+    fingerprint: u64,
 }
 
 /// A team.
@@ -169,6 +170,12 @@ struct TvWindowSpec {
 }
 
 impl League {
+    /// A hash of the league file's text: two leagues with the same
+    /// fingerprint read the same to every rule.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
     /// Loads `league.toml` from a league directory (or the file itself).
     pub fn load(path: &Path) -> Result<Self> {
         let file = if path.is_dir() {
@@ -341,6 +348,12 @@ impl League {
             team_index,
             venue_index,
             tv_index,
+            fingerprint: {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::hash::DefaultHasher::new();
+                text.hash(&mut h);
+                h.finish()
+            },
         })
     }
 

@@ -151,6 +151,9 @@ pub struct Report {
     pub schedule: ScheduleReport,
     /// Per game, in schedule order.
     pub games: Vec<GameReport>,
+    /// The verdict cache's counters after the evaluation, when one is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CacheStats>,
 }
 
 impl Report {
@@ -198,6 +201,7 @@ impl Report {
             summary,
             schedule,
             games,
+            cache: None,
         }
     }
 }
@@ -257,4 +261,32 @@ mod tests {
         assert_eq!(weighted_score(&vs), 1.0);
         assert_eq!(weighted_score(&[]), 1.0);
     }
+}
+
+/// Counters of one cache layer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct LayerStats {
+    /// Lookups that served a verdict.
+    pub hits: u64,
+    /// Lookups that found nothing, or an entry whose reads had changed.
+    pub misses: u64,
+    /// Of the misses, entries found but no longer valid for this schedule.
+    pub stale: u64,
+    /// hits / (hits + misses), 0 when there was no lookup.
+    pub hit_rate: f64,
+    /// Verdicts stored.
+    pub inserts: u64,
+    /// Entries dropped for room or age.
+    pub evictions: u64,
+    /// Entries held now.
+    pub entries: u64,
+    /// Approximate bytes held now.
+    pub bytes: u64,
+}
+
+/// Counters of every layer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct CacheStats {
+    /// In process.
+    pub l1: LayerStats,
 }

@@ -40,6 +40,25 @@ pub struct Game {
 }
 
 impl Game {
+    /// A hash of everything in the game (id, round, teams, venue, start and
+    /// end, TV window, tags): two games with the same fingerprint read the
+    /// same to every rule. Stable across processes running the same build,
+    /// so caches may share it.
+    pub fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        self.id.hash(&mut h);
+        self.round.hash(&mut h);
+        self.home.hash(&mut h);
+        self.away.hash(&mut h);
+        self.venue.hash(&mut h);
+        self.start.timestamp().hash(&mut h);
+        self.end.timestamp().hash(&mut h);
+        self.tv.hash(&mut h);
+        self.tags.hash(&mut h);
+        h.finish()
+    }
+
     /// The venue-local date of the kickoff.
     pub fn date(&self) -> Date {
         self.start.date()
@@ -101,6 +120,10 @@ pub struct Schedule {
     by_day: BTreeMap<Date, Vec<usize>>,
     team_positions: HashMap<Arc<str>, usize>,
     venue_positions: HashMap<Arc<str>, usize>,
+    /// Per game, a hash of everything in it (see [`Game::fingerprint`]).
+    fingerprints: Vec<u64>,
+    /// A hash of every game's fingerprint, in order.
+    fingerprint: u64,
 }
 
 impl Schedule {
@@ -167,7 +190,16 @@ impl Schedule {
                 team_slot[i][side] = slot;
             }
         }
+        let fingerprints: Vec<u64> = games.iter().map(|g| g.fingerprint()).collect();
+        let fingerprint = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::hash::DefaultHasher::new();
+            fingerprints.hash(&mut h);
+            h.finish()
+        };
         Self {
+            fingerprints,
+            fingerprint,
             team_positions: league
                 .teams
                 .iter()
@@ -187,6 +219,25 @@ impl Schedule {
             by_venue_day,
             by_day,
         }
+    }
+
+    /// A hash of the whole schedule: every game, in order.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
+    /// The fingerprint of `game`: looked up when it is this schedule's
+    /// (the same `Arc`), computed otherwise.
+    pub fn fingerprint_of(&self, game: &Arc<Game>) -> u64 {
+        match self.by_id.get(&game.id) {
+            Some(&i) if Arc::ptr_eq(&self.games[i], game) => self.fingerprints[i],
+            _ => game.fingerprint(),
+        }
+    }
+
+    /// The fingerprint of the game at `position`.
+    pub fn fingerprint_at(&self, position: usize) -> Option<u64> {
+        self.fingerprints.get(position).copied()
     }
 
     /// Every game, in file order.

@@ -1,5 +1,7 @@
 //! What a host function needs to know about the constraint call it serves:
-//! the data sources and the call's deadline, and what went wrong with them.
+//! the data sources, the call's deadline and the game under evaluation; and
+//! what the call did with them: the schedule queries it made (for the verdict
+//! cache) and whether a data source failed it.
 //!
 //! Both hosts run a call on the calling thread from start to end, so the
 //! context lives in a thread-local set by [`Runtime`](super::Runtime) around
@@ -9,51 +11,104 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::cache::{Read, Subject};
 use crate::data::DataSources;
+use crate::model::{Game, Schedule};
 
 struct Call {
     data: Arc<DataSources>,
     deadline: Instant,
-    data_failure: Option<String>,
+    this: Option<Arc<Game>>,
+    notes: Notes,
+}
+
+/// What a call did beyond its answer.
+#[derive(Debug, Default)]
+pub(crate) struct Notes {
+    /// The first data source failure it met.
+    pub(crate) data_failure: Option<String>,
+    /// Whether it asked a data source at all (its verdict then depends on
+    /// more than the schedule and the league).
+    pub(crate) used_data: bool,
+    /// The schedule queries it made, when asked to record them.
+    pub(crate) reads: Option<Vec<Read>>,
 }
 
 thread_local! {
     static CALL: RefCell<Option<Call>> = const { RefCell::new(None) };
 }
 
-/// Runs `f` as one constraint call with these data sources and deadline;
-/// returns its result and the first data source failure it met, if any.
+/// Runs `f` as one constraint call about `this` (`None`: the schedule) with
+/// these data sources and deadline, recording its schedule queries when
+/// `record`; returns its result and what it did.
 pub(crate) fn within<T>(
     data: &Arc<DataSources>,
     deadline: Instant,
+    this: Option<&Arc<Game>>,
+    record: bool,
     f: impl FnOnce() -> T,
-) -> (T, Option<String>) {
+) -> (T, Notes) {
     CALL.with(|c| {
         *c.borrow_mut() = Some(Call {
             data: data.clone(),
             deadline,
-            data_failure: None,
+            this: this.cloned(),
+            notes: Notes {
+                reads: record.then(Vec::new),
+                ..Notes::default()
+            },
         })
     });
     let out = f();
-    let failure = CALL.with(|c| c.borrow_mut().take().and_then(|c| c.data_failure));
-    (out, failure)
+    let notes = CALL.with(|c| c.borrow_mut().take().map(|c| c.notes).unwrap_or_default());
+    (out, notes)
+}
+
+/// Notes a schedule query of the running call, if it records them.
+pub(crate) fn record(read: impl FnOnce() -> Read) {
+    CALL.with(|c| {
+        if let Some(reads) = c.borrow_mut().as_mut().and_then(|c| c.notes.reads.as_mut()) {
+            reads.push(read());
+        }
+    });
+}
+
+/// Notes a query for a team's game before (`previous`) or after a game.
+pub(crate) fn record_neighbour(schedule: &Schedule, team: &str, game: &Arc<Game>, previous: bool) {
+    CALL.with(|c| {
+        let mut c = c.borrow_mut();
+        let Some(call) = c.as_mut() else { return };
+        let this = call.this.as_ref();
+        if let Some(reads) = call.notes.reads.as_mut() {
+            let subject: Subject = Read::subject(schedule, game, this);
+            let team: Arc<str> = team.into();
+            reads.push(if previous {
+                Read::Previous(team, subject)
+            } else {
+                Read::Next(team, subject)
+            });
+        }
+    });
 }
 
 /// Asks a data source on behalf of the running call; the failure is kept so
 /// that the call can be answered by its constraint's fallback.
 pub(crate) fn fetch(source: &str, query: &[(String, String)]) -> Result<Arc<str>, String> {
     let (data, deadline) = CALL.with(|c| {
-        c.borrow()
-            .as_ref()
-            .map(|c| (c.data.clone(), c.deadline))
-            .ok_or_else(|| "data sources can only be asked during a constraint call".to_owned())
+        let mut c = c.borrow_mut();
+        let call = c
+            .as_mut()
+            .ok_or_else(|| "data sources can only be asked during a constraint call".to_owned())?;
+        call.notes.used_data = true;
+        Ok::<_, String>((call.data.clone(), call.deadline))
     })?;
     let answer = data.fetch(source, query, deadline).map_err(|e| e.0);
     if let Err(message) = &answer {
         CALL.with(|c| {
             if let Some(call) = c.borrow_mut().as_mut() {
-                call.data_failure.get_or_insert_with(|| message.clone());
+                call.notes
+                    .data_failure
+                    .get_or_insert_with(|| message.clone());
             }
         });
     }

@@ -120,12 +120,27 @@ impl Runtime {
         game: Option<&Arc<Game>>,
         cap: Option<Instant>,
     ) -> Verdict {
+        self.evaluate_noting(constraint, schedule, game, cap, false)
+            .0
+    }
+
+    /// As [`Runtime::evaluate_by`], also returning the schedule queries the
+    /// call made (when `record`), for the verdict cache; `None` when its
+    /// verdict must not be cached (it asked a data source).
+    pub(crate) fn evaluate_noting(
+        &self,
+        constraint: &Constraint,
+        schedule: &Arc<Schedule>,
+        game: Option<&Arc<Game>>,
+        cap: Option<Instant>,
+        record: bool,
+    ) -> (Verdict, Option<Vec<crate::cache::Read>>) {
         let m = &constraint.manifest;
         let started = Instant::now();
         let own = started + m.timeout;
         let deadline = cap.map_or(own, |cap| cap.min(own));
         self.calls.fetch_add(1, Ordering::Relaxed);
-        let (run, data_failure) = call::within(&self.data, deadline, || {
+        let (run, notes) = call::within(&self.data, deadline, game, record, || {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &constraint.program {
                 Program::Rhai(script) => self.rhai.run(script, schedule, game, deadline),
                 Program::Wasm(plugin) => self.wasm.run(plugin, schedule, game, deadline),
@@ -160,12 +175,14 @@ impl Runtime {
         };
         // A rule that failed because a data source it asked is down is not
         // at fault: its fallback answers.
-        if let (Err(_), Some(why)) = (&outcome, data_failure) {
-            return Verdict {
+        if let (Err(_), Some(why)) = (&outcome, notes.data_failure) {
+            let verdict = Verdict {
                 elapsed_us,
                 ..constraint.fallback(&why)
             };
+            return (verdict, None);
         }
+        let reads = if notes.used_data { None } else { notes.reads };
         match outcome {
             Ok(outcome) => match query::check_outcome(&outcome.violations, outcome.score) {
                 Ok(score) => {
@@ -201,7 +218,7 @@ impl Runtime {
                 });
             }
         }
-        verdict
+        (verdict, reads)
     }
 }
 

@@ -8,6 +8,8 @@
 //! wall-clock limit of its own, so the deadline lives in a thread-local that
 //! the progress callback reads every few hundred operations.
 
+use super::call::{record, record_neighbour};
+use crate::cache::Read;
 use std::cell::{Cell, RefCell};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -617,11 +619,15 @@ fn build_query_module() -> Module {
 
     // Schedule
     m.set_native_fn("games_of", |s: &mut RSchedule, team: ImmutableString| {
+        record(|| Read::GamesOf(team.as_str().into()));
         Ok(games(s.0.games_of(&team)))
     });
     m.set_native_fn(
         "games_of",
         |s: &mut RSchedule, team: ImmutableString, from: RTime, to: RTime| {
+            record(|| {
+                Read::GamesOfBetween(team.as_str().into(), from.0.timestamp(), to.0.timestamp())
+            });
             Ok(games(s.0.games_of_between(
                 &team,
                 from.0.timestamp(),
@@ -632,12 +638,14 @@ fn build_query_module() -> Module {
     m.set_native_fn(
         "previous_game",
         |s: &mut RSchedule, team: ImmutableString, g: RGame| {
+            record_neighbour(&s.0, &team, &g.0, true);
             Ok(opt_game(s.0.previous_game(&team, &g.0)))
         },
     );
     m.set_native_fn(
         "rest_days",
         |s: &mut RSchedule, team: ImmutableString, g: RGame| {
+            record_neighbour(&s.0, &team, &g.0, true);
             Ok(s.0
                 .previous_game(&team, &g.0)
                 .map_or(Dynamic::UNIT, |prev| {
@@ -648,23 +656,35 @@ fn build_query_module() -> Module {
     m.set_native_fn(
         "next_game",
         |s: &mut RSchedule, team: ImmutableString, g: RGame| {
+            record_neighbour(&s.0, &team, &g.0, false);
             Ok(opt_game(s.0.next_game(&team, &g.0)))
         },
     );
     m.set_native_fn(
         "games_at",
         |s: &mut RSchedule, venue: ImmutableString, date: ImmutableString| {
-            Ok(games(s.0.games_at(&venue, date_arg(&date)?)))
+            let date = date_arg(&date)?;
+            record(|| Read::GamesAt(venue.as_str().into(), date));
+            Ok(games(s.0.games_at(&venue, date)))
         },
     );
     m.set_native_fn("games_on", |s: &mut RSchedule, date: ImmutableString| {
-        Ok(games(s.0.games_on(date_arg(&date)?)))
+        let date = date_arg(&date)?;
+        record(|| Read::GamesOn(date));
+        Ok(games(s.0.games_on(date)))
     });
     m.set_native_fn("game", |s: &mut RSchedule, id: ImmutableString| {
+        record(|| Read::ById(id.as_str().into()));
         Ok(opt_game(s.0.game(&id)))
     });
-    m.set_getter_fn("games", |s: &mut RSchedule| Ok(games(s.0.games().iter())));
-    m.set_getter_fn("len", |s: &mut RSchedule| Ok(s.0.len() as i64));
+    m.set_getter_fn("games", |s: &mut RSchedule| {
+        record(|| Read::All);
+        Ok(games(s.0.games().iter()))
+    });
+    m.set_getter_fn("len", |s: &mut RSchedule| {
+        record(|| Read::Len);
+        Ok(s.0.len() as i64)
+    });
 
     // League
     m.set_getter_fn("name", |l: &mut RLeague| {

@@ -1,6 +1,7 @@
 //! Integration tests for umpire: one binary, a module per feature.
 
 mod breaker;
+mod cache;
 mod cli;
 mod data_sources;
 mod deadlines;

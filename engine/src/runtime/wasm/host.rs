@@ -2,6 +2,8 @@
 //! carries, the query API a plugin imports, and the conversions between the
 //! model and the contract's records.
 
+use crate::cache::Read;
+use crate::runtime::call::{record, record_neighbour};
 use std::sync::Arc;
 
 use jiff::Zoned;
@@ -195,24 +197,29 @@ impl types::Host for HostState {}
 
 impl schedule::Host for HostState {
     fn len(&mut self) -> WasmResult<u32> {
+        record(|| Read::Len);
         Ok(self.call()?.schedule.len() as u32)
     }
 
     fn games(&mut self) -> WasmResult<Vec<GameRecord>> {
+        record(|| Read::All);
         Ok(self.call()?.records.to_vec())
     }
 
     fn game_at(&mut self, slot: u32) -> WasmResult<Option<GameRecord>> {
+        record(|| Read::At(slot));
         Ok(self.call()?.records.get(slot as usize).cloned())
     }
 
     fn game_by_id(&mut self, id: String) -> WasmResult<Option<GameRecord>> {
+        record(|| Read::ById(id.as_str().into()));
         let call = self.call()?;
         Ok(call.schedule.position(&id).map(|i| call.records[i].clone()))
     }
 
     fn games_of(&mut self, team: types::TeamRef) -> WasmResult<Vec<GameRecord>> {
         let team = self.team(team)?;
+        record(|| Read::GamesOf(team.clone()));
         let schedule = self.call()?.schedule.clone();
         self.records(schedule.games_of(&team))
     }
@@ -226,6 +233,7 @@ impl schedule::Host for HostState {
         let team = self.team(team)?;
         let schedule = self.call()?.schedule.clone();
         let (from, to) = (timestamp(from)?, timestamp(to)?);
+        record(|| Read::GamesOfBetween(team.clone(), from, to));
         self.records(schedule.games_of_between(&team, from, to))
     }
 
@@ -233,6 +241,7 @@ impl schedule::Host for HostState {
         let team = self.team(team)?;
         let game = self.game_in(slot)?;
         let schedule = self.call()?.schedule.clone();
+        record_neighbour(&schedule, &team, &game, true);
         self.records(schedule.previous_game(&team, &game).into_iter())
             .map(|mut v| v.pop())
     }
@@ -241,6 +250,7 @@ impl schedule::Host for HostState {
         let team = self.team(team)?;
         let game = self.game_in(slot)?;
         let schedule = self.call()?.schedule.clone();
+        record_neighbour(&schedule, &team, &game, false);
         self.records(schedule.next_game(&team, &game).into_iter())
             .map(|mut v| v.pop())
     }
@@ -249,6 +259,7 @@ impl schedule::Host for HostState {
         let team = self.team(team)?;
         let game = self.game_in(slot)?;
         let schedule = &self.call()?.schedule;
+        record_neighbour(schedule, &team, &game, true);
         Ok(schedule
             .previous_game(&team, &game)
             .map(|prev| crate::runtime::query::days_between(&prev.start, &game.start) as i32))
@@ -261,12 +272,16 @@ impl schedule::Host for HostState {
     ) -> WasmResult<Vec<GameRecord>> {
         let venue = self.venue(venue)?;
         let schedule = self.call()?.schedule.clone();
-        self.records(schedule.games_at(&venue, civil_date(date)?))
+        let date = civil_date(date)?;
+        record(|| Read::GamesAt(venue.clone(), date));
+        self.records(schedule.games_at(&venue, date))
     }
 
     fn games_on(&mut self, date: types::Date) -> WasmResult<Vec<GameRecord>> {
         let schedule = self.call()?.schedule.clone();
-        self.records(schedule.games_on(civil_date(date)?))
+        let date = civil_date(date)?;
+        record(|| Read::GamesOn(date));
+        self.records(schedule.games_on(date))
     }
 }
 

@@ -1,0 +1,203 @@
+//! The verdict cache: L1 in process (moka), bounded by weight in bytes, with
+//! time-to-live and time-to-idle.
+//!
+//! A key names the constraint's content (its manifest with params, and its
+//! code), the league, and the game (by fingerprint; the schedule's for a
+//! schedule-scoped rule). The entry holds the verdict and the schedule
+//! queries the evaluation made, each with the fingerprint of its answer. A
+//! lookup re-asks those queries of the schedule at hand and serves the
+//! verdict only if every answer is the same, so a cached verdict is never one
+//! a fresh evaluation would not give: moving a game leaves the verdicts of
+//! games whose queries it does not touch in place, and re-evaluates the rest.
+
+mod reads;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+pub(crate) use reads::{Read, Subject};
+
+use crate::config::CacheConfig;
+use crate::model::{CacheStats, Game, LayerStats, Schedule, Verdict};
+
+/// What a cached verdict answers for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Key {
+    /// The constraint's content: manifest, params and code.
+    pub(crate) constraint: u64,
+    /// The league's fingerprint.
+    pub(crate) league: u64,
+    /// The game's fingerprint, or 0 for the schedule scope.
+    pub(crate) game: u64,
+}
+
+/// A verdict and what it was read from.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    verdict: Verdict,
+    reads: Vec<(Read, u64)>,
+}
+
+impl Entry {
+    /// Approximate bytes held, for the weigher.
+    fn weight(&self) -> u32 {
+        let v = &self.verdict;
+        let text: usize = v.message.as_deref().map_or(0, str::len)
+            + v.violations
+                .iter()
+                .map(|x| {
+                    x.message.len()
+                        + x.suggestion.as_deref().map_or(0, str::len)
+                        + x.entities.len() * 32
+                        + 64
+                })
+                .sum::<usize>();
+        let size = std::mem::size_of::<Self>() + text + self.reads.len() * 48 + 64;
+        u32::try_from(size).unwrap_or(u32::MAX)
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    hits: AtomicU64,
+    misses: AtomicU64,
+    stale: AtomicU64,
+    inserts: AtomicU64,
+    evictions: Arc<AtomicU64>,
+}
+
+/// The layered verdict cache, shared by every worker.
+pub struct VerdictCache {
+    l1: moka::sync::Cache<Key, Arc<Entry>>,
+    counters: Counters,
+}
+
+impl std::fmt::Debug for VerdictCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerdictCache")
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl VerdictCache {
+    /// A cache as `config` says.
+    pub fn new(config: &CacheConfig) -> Self {
+        let counters = Counters::default();
+        let evictions = counters.evictions.clone();
+        let mut l1 = moka::sync::Cache::builder()
+            .max_capacity(config.max_mb.saturating_mul(1 << 20))
+            .weigher(|_: &Key, e: &Arc<Entry>| e.weight())
+            .eviction_listener(move |_, _, cause| {
+                if cause.was_evicted() {
+                    evictions.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        if config.ttl_s > 0 {
+            l1 = l1.time_to_live(Duration::from_secs(config.ttl_s));
+        }
+        if config.tti_s > 0 {
+            l1 = l1.time_to_idle(Duration::from_secs(config.tti_s));
+        }
+        Self {
+            l1: l1.build(),
+            counters,
+        }
+    }
+
+    /// The verdict stored for `key`, if every query it was read from answers
+    /// the same in `schedule` (with `game` the game under evaluation).
+    pub(crate) fn get(
+        &self,
+        key: &Key,
+        schedule: &Schedule,
+        game: Option<&Arc<Game>>,
+    ) -> Option<Verdict> {
+        let c = &self.counters;
+        let Some(entry) = self.l1.get(key) else {
+            c.misses.fetch_add(1, Ordering::Relaxed);
+            return None;
+        };
+        let valid = entry
+            .reads
+            .iter()
+            .all(|(read, fp)| read.answer(schedule, game) == Some(*fp));
+        if valid {
+            c.hits.fetch_add(1, Ordering::Relaxed);
+            let mut verdict = entry.verdict.clone();
+            verdict.elapsed_us = 0;
+            Some(verdict)
+        } else {
+            c.misses.fetch_add(1, Ordering::Relaxed);
+            c.stale.fetch_add(1, Ordering::Relaxed);
+            None
+        }
+    }
+
+    /// Stores `verdict` under `key` with the queries it was read from,
+    /// fingerprinted against `schedule`.
+    pub(crate) fn put(
+        &self,
+        key: Key,
+        verdict: &Verdict,
+        reads: Vec<Read>,
+        schedule: &Schedule,
+        game: Option<&Arc<Game>>,
+    ) {
+        let mut seen = std::collections::HashSet::with_capacity(reads.len());
+        let mut fingerprinted = Vec::with_capacity(reads.len());
+        for read in reads {
+            if !seen.insert(read.clone()) {
+                continue;
+            }
+            // Recorded against this very schedule, so every question makes
+            // sense; skip storing if one somehow does not.
+            let Some(fp) = read.answer(schedule, game) else {
+                return;
+            };
+            fingerprinted.push((read, fp));
+        }
+        self.counters.inserts.fetch_add(1, Ordering::Relaxed);
+        self.l1.insert(
+            key,
+            Arc::new(Entry {
+                verdict: verdict.clone(),
+                reads: fingerprinted,
+            }),
+        );
+    }
+
+    /// Drops every entry (after a plugin reload, say; keys name the
+    /// constraint's content, so stale entries could not be served anyway,
+    /// but they take room).
+    pub fn clear(&self) {
+        self.l1.invalidate_all();
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> CacheStats {
+        let c = &self.counters;
+        self.l1.run_pending_tasks();
+        let (hits, misses) = (
+            c.hits.load(Ordering::Relaxed),
+            c.misses.load(Ordering::Relaxed),
+        );
+        CacheStats {
+            l1: LayerStats {
+                hits,
+                misses,
+                stale: c.stale.load(Ordering::Relaxed),
+                hit_rate: if hits + misses == 0 {
+                    0.0
+                } else {
+                    hits as f64 / (hits + misses) as f64
+                },
+                inserts: c.inserts.load(Ordering::Relaxed),
+                evictions: c.evictions.load(Ordering::Relaxed),
+                entries: self.l1.entry_count(),
+                bytes: self.l1.weighted_size(),
+            },
+        }
+    }
+}

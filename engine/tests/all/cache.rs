@@ -1,0 +1,222 @@
+//! The verdict cache never serves a verdict that a fresh evaluation would not
+//! give: after any edit of the schedule, the cached evaluation equals the
+//! uncached one; and after moving one game, most verdicts come from the
+//! cache.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use proptest::prelude::*;
+use umpire::{
+    CacheConfig, Evaluator, League, Registry, Report, Schedule, ScheduleSpec, VerdictCache,
+};
+
+use crate::support::{TempTree, TestResult, example_plugins, mini_league, workspace_root};
+
+fn example() -> (Arc<League>, ScheduleSpec, Arc<Registry>) {
+    let dir = workspace_root().join("examples/leagues/pacific-atlantic");
+    let league = League::load(&dir).expect("the example league");
+    let text = std::fs::read_to_string(dir.join("schedule.json")).expect("its schedule");
+    let spec: ScheduleSpec = serde_json::from_str(&text).expect("a schedule");
+    let registry = Registry::load(&example_plugins()).expect("the example plugins");
+    (Arc::new(league), spec, Arc::new(registry))
+}
+
+fn schedule(league: &League, spec: &ScheduleSpec) -> Arc<Schedule> {
+    Arc::new(
+        Schedule::from_spec(&PathBuf::from("edited.json"), spec.clone(), league)
+            .expect("an edited schedule stays valid"),
+    )
+}
+
+/// The report without what may differ between equal evaluations: timings
+/// and the cache's own counters.
+fn comparable(mut report: Report) -> Report {
+    report.summary.elapsed_ms = 0.0;
+    report.cache = None;
+    for v in report
+        .schedule
+        .verdicts
+        .iter_mut()
+        .chain(report.games.iter_mut().flat_map(|g| g.verdicts.iter_mut()))
+    {
+        v.elapsed_us = 0;
+    }
+    report
+}
+
+/// Moves game `i` by `days` (keeping its clock time).
+fn move_game(spec: &mut ScheduleSpec, i: usize, days: i64) {
+    let g = &mut spec.games[i];
+    let start: jiff::civil::DateTime = g.start.parse().expect("a civil start");
+    let shift = jiff::Span::new().days(days);
+    g.start = start.checked_add(shift).expect("a date").to_string();
+    if let Some(end) = &g.end {
+        let end: jiff::civil::DateTime = end.parse().expect("a civil end");
+        g.end = Some(end.checked_add(shift).expect("a date").to_string());
+    }
+}
+
+#[test]
+fn moving_one_game_reuses_most_verdicts_and_changes_none_wrongly() -> TestResult {
+    let (league, mut spec, registry) = example();
+    let cache = Arc::new(VerdictCache::new(&CacheConfig::default()));
+    let cached = Evaluator::new(league.clone(), registry.clone()).with_cache(cache.clone());
+    let fresh = Evaluator::new(league.clone(), registry.clone());
+
+    let cold = cached.evaluate(&schedule(&league, &spec));
+    let after_cold = cache.stats().l1;
+    assert_eq!(after_cold.hits, 0);
+    // Every call is stored; the two skipped verdicts were never calls.
+    let calls = |r: &Report| (r.summary.evaluations - r.summary.skipped) as u64;
+    assert_eq!(after_cold.inserts, calls(&cold));
+
+    // R14-PHX-SLC, the short-rest fault, moves a day later: rested enough.
+    let i = spec
+        .games
+        .iter()
+        .position(|g| g.id == "R14-PHX-SLC")
+        .ok_or("no such game")?;
+    move_game(&mut spec, i, 1);
+    let edited = schedule(&league, &spec);
+    let warm = cached.evaluate(&edited);
+    assert_eq!(
+        comparable(warm.clone()),
+        comparable(fresh.evaluate(&edited))
+    );
+    assert_eq!(
+        warm.summary.hard_violations,
+        cold.summary.hard_violations - 1
+    );
+
+    let l1 = cache.stats().l1;
+    let (hits, misses) = (l1.hits - after_cold.hits, l1.misses - after_cold.misses);
+    assert_eq!(hits + misses, calls(&warm));
+    // The moved game, its neighbours in both teams' runs, the games on the
+    // two days, and the schedule-scoped rules: a few dozen calls of ~1,900.
+    assert!(misses < 60, "{misses} misses, {hits} hits");
+    assert!(
+        l1.stale > 0,
+        "entries of the touched games were found but not served"
+    );
+    let report = warm
+        .cache
+        .ok_or("the report carries the cache's counters")?;
+    assert_eq!(report.l1.hits, l1.hits);
+    Ok(())
+}
+
+#[test]
+fn a_changed_param_or_an_uncacheable_rule_is_never_served_from_the_cache() -> TestResult {
+    let t = TempTree::new();
+    let league = Arc::new(mini_league(t.path()));
+    let path = t.write(
+        "schedule.json",
+        r#"{"games": [{"id": "G1", "home": "NYR", "away": "LAS", "start": "2026-06-06T19:00"}]}"#,
+    );
+    let schedule = Arc::new(Schedule::load(&path, &league)?);
+    let cache = Arc::new(VerdictCache::new(&CacheConfig::default()));
+    let rule = |limit: u32, extra: &str| -> Result<Arc<Registry>, umpire::Error> {
+        t.rule(
+            "limit",
+            "game",
+            "soft",
+            &format!("{extra}\n[params]\nlimit = {limit}"),
+            "if params.limit > 1 { violation(\"minor\", `limit ${params.limit}`) } else { pass() }",
+        );
+        Ok(Arc::new(Registry::load(&[t.path().join("plugins")])?))
+    };
+    let verdict = |registry: Arc<Registry>| {
+        let e = Evaluator::new(league.clone(), registry).with_cache(cache.clone());
+        let r = e.evaluate(&schedule);
+        r.games[0].verdicts[0]
+            .violations
+            .first()
+            .map(|v| v.message.clone())
+    };
+    assert_eq!(verdict(rule(2, "")?), Some("limit 2".into()));
+    assert_eq!(verdict(rule(2, "")?), Some("limit 2".into()));
+    assert_eq!(cache.stats().l1.hits, 1);
+    // New params: a new key, not the old verdict.
+    assert_eq!(verdict(rule(3, "")?), Some("limit 3".into()));
+    assert_eq!(verdict(rule(1, "")?), None);
+    assert_eq!(cache.stats().l1.hits, 1);
+    // `cacheable = false`: never stored, never served.
+    let inserts = cache.stats().l1.inserts;
+    for _ in 0..2 {
+        assert_eq!(
+            verdict(rule(3, "cacheable = false")?),
+            Some("limit 3".into())
+        );
+    }
+    let l1 = cache.stats().l1;
+    assert_eq!((l1.hits, l1.inserts), (1, inserts));
+    Ok(())
+}
+
+/// One edit of a schedule.
+#[derive(Debug, Clone)]
+enum Edit {
+    Move { game: usize, days: i64 },
+    Hours { game: usize, hours: i64 },
+    Swap { game: usize },
+    Drop { game: usize },
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        (0..240usize, -3..=3i64).prop_map(|(game, days)| Edit::Move { game, days }),
+        (0..240usize, -4..=4i64).prop_map(|(game, hours)| Edit::Hours { game, hours }),
+        (0..240usize).prop_map(|game| Edit::Swap { game }),
+        (0..240usize).prop_map(|game| Edit::Drop { game }),
+    ]
+}
+
+fn apply(spec: &mut ScheduleSpec, e: &Edit) {
+    let n = spec.games.len();
+    match *e {
+        Edit::Move { game, days } => move_game(spec, game % n, days),
+        Edit::Hours { game, hours } => {
+            let g = &mut spec.games[game % n];
+            let shift = jiff::Span::new().hours(hours);
+            let start: jiff::civil::DateTime = g.start.parse().expect("a civil start");
+            g.start = start.checked_add(shift).expect("a time").to_string();
+            if let Some(end) = &g.end {
+                let end: jiff::civil::DateTime = end.parse().expect("a civil end");
+                g.end = Some(end.checked_add(shift).expect("a time").to_string());
+            }
+        }
+        Edit::Swap { game } => {
+            let g = &mut spec.games[game % n];
+            std::mem::swap(&mut g.home, &mut g.away);
+            g.venue = None;
+        }
+        Edit::Drop { game } => {
+            if n > 1 {
+                spec.games.remove(game % n);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    #[test]
+    fn cached_evaluation_always_equals_uncached_evaluation(
+        edits in proptest::collection::vec(proptest::collection::vec(edit(), 1..4), 1..4)
+    ) {
+        let (league, mut spec, registry) = example();
+        let cache = Arc::new(VerdictCache::new(&CacheConfig::default()));
+        let cached = Evaluator::new(league.clone(), registry.clone()).with_cache(cache);
+        let fresh = Evaluator::new(league.clone(), registry);
+        cached.evaluate(&schedule(&league, &spec));
+        for batch in &edits {
+            for e in batch {
+                apply(&mut spec, e);
+            }
+            let s = schedule(&league, &spec);
+            prop_assert_eq!(comparable(cached.evaluate(&s)), comparable(fresh.evaluate(&s)));
+        }
+    }
+}
