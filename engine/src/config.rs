@@ -42,6 +42,44 @@ pub struct CacheConfig {
     pub ttl_s: u64,
     /// How long an unread entry is kept, in seconds (0: no limit).
     pub tti_s: u64,
+    /// The shared layer (L2), if any.
+    pub redis: Option<RedisConfig>,
+}
+
+/// The shared verdict cache layer on Redis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://host:port/db`.
+    pub url: String,
+    /// Prefix of every key (processes with the same prefix share entries).
+    pub prefix: String,
+    /// Timeout of connecting and of each command, in milliseconds.
+    pub timeout_ms: u64,
+    /// An entry's life in Redis, in seconds (0: no expiry).
+    pub ttl_s: u64,
+    /// Writes waiting for the background writer at most; more are dropped.
+    pub write_queue: usize,
+    /// The breaker around Redis: while open, the cache works from L1 alone.
+    pub breaker: BreakerSettings,
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        Self {
+            url: "redis://127.0.0.1:6379/".into(),
+            prefix: "umpire:v1:".into(),
+            timeout_ms: 50,
+            ttl_s: 86_400,
+            write_queue: 10_000,
+            breaker: BreakerSettings {
+                min_calls: 5,
+                open_s: 5.0,
+                probes: 1,
+                ..BreakerSettings::default()
+            },
+        }
+    }
 }
 
 impl Default for CacheConfig {
@@ -51,6 +89,7 @@ impl Default for CacheConfig {
             max_mb: 64,
             ttl_s: 3600,
             tti_s: 600,
+            redis: None,
         }
     }
 }
@@ -269,6 +308,16 @@ impl Config {
             return Err(
                 "executor.deadline_ms and executor.game_deadline_ms must be at least 1".into(),
             );
+        }
+        if let Some(r) = &self.cache.redis {
+            redis::Client::open(r.url.as_str())
+                .map_err(|e| format!("cache.redis.url `{}`: {e}", r.url))?;
+            r.breaker.to_config("cache.redis.breaker")?;
+            if r.write_queue == 0 || r.timeout_ms == 0 {
+                return Err(
+                    "cache.redis.write_queue and cache.redis.timeout_ms must be at least 1".into(),
+                );
+            }
         }
         for (name, source) in &self.data.sources {
             let at = format!("data.sources.{name}");

@@ -47,9 +47,10 @@ mod runtime;
 pub mod cli;
 
 pub use breaker::{Admit, Breaker, BreakerConfig, BreakerState};
-pub use cache::VerdictCache;
+pub use cache::{Key as CacheKey, VerdictCache};
 pub use config::{
-    BreakerSettings, CacheConfig, Config, DataConfig, ExecutorConfig, Order, SourceConfig,
+    BreakerSettings, CacheConfig, Config, DataConfig, ExecutorConfig, Order, RedisConfig,
+    SourceConfig,
 };
 pub use constraint::{
     Bottleneck, BuildObserver, BuildPolicy, BuildSpec, Constraint, DEFAULT_MEMORY_MB,
@@ -62,7 +63,8 @@ pub use exec::{Deadlines, Evaluator, Overloaded, PoolStats};
 pub use generate::{GenerateOptions, generate};
 pub use model::{
     Blackout, CacheStats, DEFAULT_GAME_MINUTES, Entity, EntityKind, Game, GameReport, GameSpec,
-    Hardness, LEAGUE_FILE, LayerStats, League, Penalties, Report, Schedule, ScheduleReport,
-    ScheduleSpec, Severity, Status, Summary, Team, TvWindow, Venue, Verdict, Violation,
+    Hardness, L2Stats, LEAGUE_FILE, LayerStats, League, Penalties, Report, Schedule,
+    ScheduleReport, ScheduleSpec, Severity, Status, Summary, Team, TvWindow, Venue, Verdict,
+    Violation,
 };
 pub use runtime::{CACHE_ENV, CONTRACT, Compiled, RhaiLimits, Runtime};

@@ -10,6 +10,7 @@
 //! a fresh evaluation would not give: moving a game leaves the verdicts of
 //! games whose queries it does not touch in place, and re-evaluates the rest.
 
+mod l2;
 mod reads;
 
 use std::sync::Arc;
@@ -19,17 +20,21 @@ use std::time::Duration;
 pub(crate) use reads::{Read, Subject};
 
 use crate::config::CacheConfig;
-use crate::model::{CacheStats, Game, LayerStats, Schedule, Verdict};
+use crate::error::{Error, Result};
+use crate::model::{CacheStats, Game, L2Stats, LayerStats, Schedule, Verdict};
+use l2::{L2, Stored};
 
 /// What a cached verdict answers for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct Key {
-    /// The constraint's content: manifest, params and code.
-    pub(crate) constraint: u64,
-    /// The league's fingerprint.
-    pub(crate) league: u64,
-    /// The game's fingerprint, or 0 for the schedule scope.
-    pub(crate) game: u64,
+pub struct Key {
+    /// The constraint's content: manifest, params and code
+    /// ([`Constraint::content_hash`](crate::Constraint::content_hash)).
+    pub constraint: u64,
+    /// The league's fingerprint ([`League::fingerprint`](crate::League::fingerprint)).
+    pub league: u64,
+    /// The game's fingerprint ([`Schedule::fingerprint_of`]), or 0 for the
+    /// schedule scope.
+    pub game: u64,
 }
 
 /// A verdict and what it was read from.
@@ -71,6 +76,7 @@ struct Counters {
 pub struct VerdictCache {
     l1: moka::sync::Cache<Key, Arc<Entry>>,
     counters: Counters,
+    l2: Option<(L2, Counters)>,
 }
 
 impl std::fmt::Debug for VerdictCache {
@@ -82,8 +88,9 @@ impl std::fmt::Debug for VerdictCache {
 }
 
 impl VerdictCache {
-    /// A cache as `config` says.
-    pub fn new(config: &CacheConfig) -> Self {
+    /// A cache as `config` says: L1 always, L2 when `config.redis` is set
+    /// (connected lazily; a Redis that is down only costs L2's hits).
+    pub fn new(config: &CacheConfig) -> Result<Self> {
         let counters = Counters::default();
         let evictions = counters.evictions.clone();
         let mut l1 = moka::sync::Cache::builder()
@@ -100,38 +107,70 @@ impl VerdictCache {
         if config.tti_s > 0 {
             l1 = l1.time_to_idle(Duration::from_secs(config.tti_s));
         }
-        Self {
+        let l2 = match &config.redis {
+            Some(r) => Some((
+                L2::new(r).map_err(|message| Error::Config {
+                    path: "cache.redis".into(),
+                    message,
+                })?,
+                Counters::default(),
+            )),
+            None => None,
+        };
+        Ok(Self {
             l1: l1.build(),
             counters,
-        }
+            l2,
+        })
     }
 
     /// The verdict stored for `key`, if every query it was read from answers
     /// the same in `schedule` (with `game` the game under evaluation).
-    pub(crate) fn get(
-        &self,
-        key: &Key,
-        schedule: &Schedule,
-        game: Option<&Arc<Game>>,
-    ) -> Option<Verdict> {
-        let c = &self.counters;
-        let Some(entry) = self.l1.get(key) else {
-            c.misses.fetch_add(1, Ordering::Relaxed);
-            return None;
+    pub fn get(&self, key: &Key, schedule: &Schedule, game: Option<&Arc<Game>>) -> Option<Verdict> {
+        let valid = |reads: &[(Read, u64)]| {
+            reads
+                .iter()
+                .all(|(read, fp)| read.answer(schedule, game) == Some(*fp))
         };
-        let valid = entry
-            .reads
-            .iter()
-            .all(|(read, fp)| read.answer(schedule, game) == Some(*fp));
-        if valid {
-            c.hits.fetch_add(1, Ordering::Relaxed);
-            let mut verdict = entry.verdict.clone();
-            verdict.elapsed_us = 0;
-            Some(verdict)
-        } else {
-            c.misses.fetch_add(1, Ordering::Relaxed);
-            c.stale.fetch_add(1, Ordering::Relaxed);
-            None
+        let c = &self.counters;
+        match self.l1.get(key) {
+            Some(entry) if valid(&entry.reads) => {
+                c.hits.fetch_add(1, Ordering::Relaxed);
+                let mut verdict = entry.verdict.clone();
+                verdict.elapsed_us = 0;
+                return Some(verdict);
+            }
+            Some(_) => {
+                c.misses.fetch_add(1, Ordering::Relaxed);
+                c.stale.fetch_add(1, Ordering::Relaxed);
+            }
+            None => {
+                c.misses.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let (l2, c) = self.l2.as_ref()?;
+        match l2.get(key) {
+            Some(stored) if valid(&stored.reads) => {
+                c.hits.fetch_add(1, Ordering::Relaxed);
+                let verdict = stored.verdict.clone();
+                self.l1.insert(
+                    *key,
+                    Arc::new(Entry {
+                        verdict: stored.verdict,
+                        reads: stored.reads,
+                    }),
+                );
+                Some(verdict)
+            }
+            Some(_) => {
+                c.misses.fetch_add(1, Ordering::Relaxed);
+                c.stale.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+            None => {
+                c.misses.fetch_add(1, Ordering::Relaxed);
+                None
+            }
         }
     }
 
@@ -159,10 +198,22 @@ impl VerdictCache {
             fingerprinted.push((read, fp));
         }
         self.counters.inserts.fetch_add(1, Ordering::Relaxed);
+        let mut verdict = verdict.clone();
+        verdict.elapsed_us = 0;
+        if let Some((l2, c)) = &self.l2 {
+            c.inserts.fetch_add(1, Ordering::Relaxed);
+            l2.put(
+                &key,
+                &Stored {
+                    verdict: verdict.clone(),
+                    reads: fingerprinted.clone(),
+                },
+            );
+        }
         self.l1.insert(
             key,
             Arc::new(Entry {
-                verdict: verdict.clone(),
+                verdict,
                 reads: fingerprinted,
             }),
         );
@@ -173,31 +224,51 @@ impl VerdictCache {
     /// but they take room).
     pub fn clear(&self) {
         self.l1.invalidate_all();
+        if let Some((l2, _)) = &self.l2 {
+            l2.clear();
+        }
     }
 
     /// The counters so far.
     pub fn stats(&self) -> CacheStats {
-        let c = &self.counters;
         self.l1.run_pending_tasks();
-        let (hits, misses) = (
-            c.hits.load(Ordering::Relaxed),
-            c.misses.load(Ordering::Relaxed),
-        );
+        let mut l1 = layer(&self.counters);
+        l1.entries = self.l1.entry_count();
+        l1.bytes = self.l1.weighted_size();
         CacheStats {
-            l1: LayerStats {
-                hits,
-                misses,
-                stale: c.stale.load(Ordering::Relaxed),
-                hit_rate: if hits + misses == 0 {
-                    0.0
-                } else {
-                    hits as f64 / (hits + misses) as f64
-                },
-                inserts: c.inserts.load(Ordering::Relaxed),
-                evictions: c.evictions.load(Ordering::Relaxed),
-                entries: self.l1.entry_count(),
-                bytes: self.l1.weighted_size(),
-            },
+            l1,
+            l2: self.l2.as_ref().map(|(l2, c)| {
+                let own = l2.counters();
+                L2Stats {
+                    layer: layer(c),
+                    written: own.writes.load(Ordering::Relaxed),
+                    errors: own.errors.load(Ordering::Relaxed),
+                    dropped_writes: own.dropped_writes.load(Ordering::Relaxed),
+                    skipped: own.skipped.load(Ordering::Relaxed),
+                    breaker: l2.breaker().state().as_str().to_owned(),
+                }
+            }),
         }
+    }
+}
+
+fn layer(c: &Counters) -> LayerStats {
+    let (hits, misses) = (
+        c.hits.load(Ordering::Relaxed),
+        c.misses.load(Ordering::Relaxed),
+    );
+    LayerStats {
+        hits,
+        misses,
+        stale: c.stale.load(Ordering::Relaxed),
+        hit_rate: if hits + misses == 0 {
+            0.0
+        } else {
+            hits as f64 / (hits + misses) as f64
+        },
+        inserts: c.inserts.load(Ordering::Relaxed),
+        evictions: c.evictions.load(Ordering::Relaxed),
+        entries: 0,
+        bytes: 0,
     }
 }

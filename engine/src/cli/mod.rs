@@ -219,7 +219,7 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
         .with_breakers(config.breaker_config())
         .with_data(Arc::new(crate::DataSources::new(&config.data)));
     let evaluator = if config.cache.enabled {
-        evaluator.with_cache(Arc::new(crate::VerdictCache::new(&config.cache)))
+        evaluator.with_cache(Arc::new(crate::VerdictCache::new(&config.cache)?))
     } else {
         evaluator
     };

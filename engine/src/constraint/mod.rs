@@ -65,6 +65,12 @@ impl Constraint {
         &self.manifest.id
     }
 
+    /// A hash of the manifest (params included) and the code: what the
+    /// verdict cache keys on, so an edited rule never meets an old verdict.
+    pub fn content_hash(&self) -> u64 {
+        self.content
+    }
+
     /// For a WebAssembly plugin: the SHA-256 of its component (hex), where
     /// its machine code came from, and the version it describes itself with.
     pub fn wasm_info(&self) -> Option<(&str, Compiled, &str)> {

@@ -13,6 +13,8 @@ mod verdict;
 pub(crate) use league::join_clean;
 pub use league::{Blackout, DEFAULT_GAME_MINUTES, LEAGUE_FILE, League, Team, TvWindow, Venue};
 pub(crate) use league::{suggest, weekday_name};
-pub use report::{CacheStats, GameReport, LayerStats, Penalties, Report, ScheduleReport, Summary};
+pub use report::{
+    CacheStats, GameReport, L2Stats, LayerStats, Penalties, Report, ScheduleReport, Summary,
+};
 pub use schedule::{Game, GameSpec, Schedule, ScheduleSpec};
 pub use verdict::{Entity, EntityKind, Hardness, Severity, Status, Verdict, Violation};

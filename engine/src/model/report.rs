@@ -285,8 +285,30 @@ pub struct LayerStats {
 }
 
 /// Counters of every layer.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CacheStats {
     /// In process.
     pub l1: LayerStats,
+    /// Shared, on Redis, when configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub l2: Option<L2Stats>,
+}
+
+/// Counters of the shared layer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct L2Stats {
+    /// Lookups and writes, as for L1 (`entries`, `bytes` and `evictions`
+    /// are Redis's business and read 0).
+    #[serde(flatten)]
+    pub layer: LayerStats,
+    /// Writes Redis has taken.
+    pub written: u64,
+    /// Commands that failed or timed out.
+    pub errors: u64,
+    /// Writes dropped because the writer's queue was full.
+    pub dropped_writes: u64,
+    /// Lookups and writes not tried because the breaker was open.
+    pub skipped: u64,
+    /// The breaker around Redis: closed, open or half-open.
+    pub breaker: String,
 }

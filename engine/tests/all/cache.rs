@@ -60,7 +60,7 @@ fn move_game(spec: &mut ScheduleSpec, i: usize, days: i64) {
 #[test]
 fn moving_one_game_reuses_most_verdicts_and_changes_none_wrongly() -> TestResult {
     let (league, mut spec, registry) = example();
-    let cache = Arc::new(VerdictCache::new(&CacheConfig::default()));
+    let cache = Arc::new(VerdictCache::new(&CacheConfig::default())?);
     let cached = Evaluator::new(league.clone(), registry.clone()).with_cache(cache.clone());
     let fresh = Evaluator::new(league.clone(), registry.clone());
 
@@ -115,7 +115,7 @@ fn a_changed_param_or_an_uncacheable_rule_is_never_served_from_the_cache() -> Te
         r#"{"games": [{"id": "G1", "home": "NYR", "away": "LAS", "start": "2026-06-06T19:00"}]}"#,
     );
     let schedule = Arc::new(Schedule::load(&path, &league)?);
-    let cache = Arc::new(VerdictCache::new(&CacheConfig::default()));
+    let cache = Arc::new(VerdictCache::new(&CacheConfig::default())?);
     let rule = |limit: u32, extra: &str| -> Result<Arc<Registry>, umpire::Error> {
         t.rule(
             "limit",
@@ -207,7 +207,7 @@ proptest! {
         edits in proptest::collection::vec(proptest::collection::vec(edit(), 1..4), 1..4)
     ) {
         let (league, mut spec, registry) = example();
-        let cache = Arc::new(VerdictCache::new(&CacheConfig::default()));
+        let cache = Arc::new(VerdictCache::new(&CacheConfig::default())?);
         let cached = Evaluator::new(league.clone(), registry.clone()).with_cache(cache);
         let fresh = Evaluator::new(league.clone(), registry);
         cached.evaluate(&schedule(&league, &spec));

@@ -13,6 +13,7 @@ mod invariants;
 mod league_files;
 mod manifests;
 mod query_api;
+mod redis_cache;
 mod rhai_host;
 mod support;
 mod wasm;

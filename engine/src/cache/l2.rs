@@ -1,0 +1,207 @@
+//! L2: verdicts shared through Redis by every umpire process that points at
+//! it. Values are the entry (verdict and reads) as JSON, compressed with LZ4.
+//!
+//! Redis is an optimisation, never a dependency: every command has a
+//! timeout, failures go to a circuit breaker, and while it is open the cache
+//! works from L1 alone. Connections are pooled and dropped after an error;
+//! when the breaker lets a probe through, a new connection is made, so a
+//! Redis that comes back is used again. Writes go through a bounded queue to
+//! a background thread, so a slow Redis never holds an evaluation; when the
+//! queue is full the write is dropped (and counted).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use redis::Commands;
+use serde::{Deserialize, Serialize};
+
+use super::Key;
+use super::reads::Read;
+use crate::breaker::{Admit, Breaker, BreakerConfig};
+use crate::config::RedisConfig;
+use crate::model::Verdict;
+
+/// What L2 stores: the same as an L1 entry.
+#[derive(Serialize, Deserialize)]
+pub(super) struct Stored {
+    pub(super) verdict: Verdict,
+    pub(super) reads: Vec<(Read, u64)>,
+}
+
+/// L2's own counters (hits and misses are counted by the cache).
+#[derive(Default)]
+pub(super) struct Counters {
+    pub(super) errors: AtomicU64,
+    pub(super) writes: AtomicU64,
+    pub(super) dropped_writes: AtomicU64,
+    pub(super) skipped: AtomicU64,
+}
+
+pub(super) struct L2 {
+    shared: Arc<Shared>,
+    writes: crossbeam_channel::Sender<(String, Vec<u8>)>,
+}
+
+struct Shared {
+    client: redis::Client,
+    prefix: String,
+    timeout: Duration,
+    ttl_s: u64,
+    pool: Mutex<Vec<redis::Connection>>,
+    breaker: Breaker,
+    counters: Counters,
+}
+
+impl L2 {
+    /// An L2 on the Redis at `config.url` (connected lazily).
+    pub(super) fn new(config: &RedisConfig) -> Result<Self, String> {
+        let client = redis::Client::open(config.url.as_str())
+            .map_err(|e| format!("cache.redis.url `{}`: {e}", config.url))?;
+        let breaker = config
+            .breaker
+            .to_config("cache.redis.breaker")
+            .unwrap_or_else(|_| BreakerConfig::default());
+        let shared = Arc::new(Shared {
+            client,
+            prefix: config.prefix.clone(),
+            timeout: Duration::from_millis(config.timeout_ms.max(1)),
+            ttl_s: config.ttl_s,
+            pool: Mutex::new(Vec::new()),
+            breaker: Breaker::new("the Redis cache (L2)".into(), breaker),
+            counters: Counters::default(),
+        });
+        let (writes, queue) = crossbeam_channel::bounded::<(String, Vec<u8>)>(config.write_queue);
+        let writer = shared.clone();
+        std::thread::Builder::new()
+            .name("umpire-l2-writer".into())
+            .spawn(move || {
+                for (key, value) in queue {
+                    let written = writer.run(|c| {
+                        if writer.ttl_s > 0 {
+                            c.set_ex::<_, _, ()>(&key, value.as_slice(), writer.ttl_s)
+                        } else {
+                            c.set::<_, _, ()>(&key, value.as_slice())
+                        }
+                    });
+                    if written.is_some() {
+                        writer.counters.writes.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+            .map_err(|e| format!("cannot start the L2 writer thread: {e}"))?;
+        Ok(Self { shared, writes })
+    }
+
+    pub(super) fn counters(&self) -> &Counters {
+        &self.shared.counters
+    }
+
+    pub(super) fn breaker(&self) -> &Breaker {
+        &self.shared.breaker
+    }
+
+    fn key(&self, key: &Key) -> String {
+        format!(
+            "{}{:016x}{:016x}{:016x}",
+            self.shared.prefix, key.constraint, key.league, key.game
+        )
+    }
+
+    /// The stored entry, or `None` (a miss, or Redis is unavailable).
+    pub(super) fn get(&self, key: &Key) -> Option<Stored> {
+        let k = self.key(key);
+        let bytes: Vec<u8> = self
+            .shared
+            .run(|c| c.get::<_, Option<Vec<u8>>>(&k))
+            .flatten()?;
+        let decoded = lz4_flex::decompress_size_prepended(&bytes)
+            .ok()
+            .and_then(|raw| serde_json::from_slice::<Stored>(&raw).ok());
+        if decoded.is_none() {
+            // Written by another build, or damaged: treat as absent.
+            self.shared.counters.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        decoded
+    }
+
+    /// Queues a write; dropped if the queue is full or Redis is out.
+    pub(super) fn put(&self, key: &Key, stored: &Stored) {
+        if self.shared.breaker.state() != crate::breaker::BreakerState::Closed {
+            self.shared.counters.skipped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let Ok(json) = serde_json::to_vec(stored) else {
+            return;
+        };
+        let value = lz4_flex::compress_prepend_size(&json);
+        if self.writes.try_send((self.key(key), value)).is_err() {
+            self.shared
+                .counters
+                .dropped_writes
+                .fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Drops every entry under the prefix (`SCAN` + `DEL`).
+    pub(super) fn clear(&self) {
+        let pattern = format!("{}*", self.shared.prefix);
+        self.shared.run(|c| {
+            let keys = c
+                .scan_match::<_, String>(&pattern)?
+                .collect::<redis::RedisResult<Vec<String>>>()?;
+            if !keys.is_empty() {
+                c.del::<_, ()>(keys)?;
+            }
+            Ok(())
+        });
+    }
+}
+
+impl Shared {
+    /// Runs a command through the breaker on a pooled connection; `None`
+    /// when the breaker is open or the command failed.
+    fn run<T>(&self, f: impl FnOnce(&mut redis::Connection) -> redis::RedisResult<T>) -> Option<T> {
+        let now = Instant::now();
+        let admitted = self.breaker.admit(now);
+        if admitted == Admit::Fallback {
+            self.counters.skipped.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        let pooled = self
+            .pool
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
+        let conn = match pooled {
+            Some(c) => Ok(c),
+            None => self.connect(),
+        };
+        let result = conn.and_then(|mut c| f(&mut c).map(|v| (v, c)));
+        match result {
+            Ok((value, conn)) => {
+                self.breaker.record(now, admitted, false);
+                self.pool
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(conn);
+                Some(value)
+            }
+            Err(e) => {
+                // The connection, if any, is dropped: the next call makes a
+                // new one.
+                self.breaker.record(now, admitted, true);
+                self.counters.errors.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(error = %e, "the Redis cache (L2) failed a command");
+                None
+            }
+        }
+    }
+
+    fn connect(&self) -> redis::RedisResult<redis::Connection> {
+        let c = self.client.get_connection_with_timeout(self.timeout)?;
+        c.set_read_timeout(Some(self.timeout))?;
+        c.set_write_timeout(Some(self.timeout))?;
+        Ok(c)
+    }
+}

@@ -1,0 +1,254 @@
+//! The shared cache layer (L2) on a real redis-server, started by the tests
+//! on a free loopback port: two engines share verdicts through it, and when
+//! Redis dies mid-run evaluations go on from L1 and the cache uses Redis
+//! again once it is back.
+//!
+//! `.ci/run` installs redis-server; under CI a missing redis-server fails
+//! these tests. Elsewhere they say so on stderr and pass, so that the test
+//! command works on a machine with only Rust.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use umpire::{
+    BreakerSettings, CacheConfig, Evaluator, League, RedisConfig, Registry, Report, Schedule,
+    ScheduleSpec, VerdictCache,
+};
+
+use crate::support::{TestResult, example_plugins, workspace_root};
+
+/// A redis-server of our own, killed when dropped.
+struct RedisServer {
+    child: Child,
+    port: u16,
+}
+
+impl RedisServer {
+    /// Starts one on a free port, or `None` (outside CI) when redis-server
+    /// is not installed.
+    fn start() -> Option<Self> {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        Self::start_on(port)
+    }
+
+    fn start_on(port: u16) -> Option<Self> {
+        let spawned = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "yes",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        let child = match spawned {
+            Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                assert!(
+                    std::env::var_os("CI").is_none(),
+                    "redis-server is not installed, and CI must run the Redis tests \
+                     (.ci/run installs it with apt-get)"
+                );
+                eprintln!("redis-server is not installed: skipping this Redis test");
+                return None;
+            }
+            Err(e) => panic!("cannot start redis-server: {e}"),
+        };
+        let server = Self { child, port };
+        let until = Instant::now() + Duration::from_secs(10);
+        loop {
+            let client = redis::Client::open(server.url()).expect("a redis url");
+            let pong = client
+                .get_connection_with_timeout(Duration::from_millis(200))
+                .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c));
+            if pong.is_ok() {
+                return Some(server);
+            }
+            assert!(Instant::now() < until, "redis-server did not answer PING");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn config(url: String, prefix: &str) -> CacheConfig {
+    CacheConfig {
+        redis: Some(RedisConfig {
+            url,
+            prefix: prefix.into(),
+            timeout_ms: 200,
+            breaker: BreakerSettings {
+                window_s: 0.25,
+                min_calls: 3,
+                open_s: 0.3,
+                probes: 1,
+                ..BreakerSettings::default()
+            },
+            ..RedisConfig::default()
+        }),
+        ..CacheConfig::default()
+    }
+}
+
+fn example() -> (Arc<League>, ScheduleSpec, Arc<Registry>) {
+    let dir = workspace_root().join("examples/leagues/pacific-atlantic");
+    let league = League::load(&dir).expect("the example league");
+    let text = std::fs::read_to_string(dir.join("schedule.json")).expect("its schedule");
+    let spec: ScheduleSpec = serde_json::from_str(&text).expect("a schedule");
+    let registry = Registry::load(&example_plugins()).expect("the example plugins");
+    (Arc::new(league), spec, Arc::new(registry))
+}
+
+fn schedule(league: &League, spec: &ScheduleSpec) -> Arc<Schedule> {
+    Arc::new(
+        Schedule::from_spec(&PathBuf::from("edited.json"), spec.clone(), league).expect("valid"),
+    )
+}
+
+fn comparable(mut report: Report) -> Report {
+    report.summary.elapsed_ms = 0.0;
+    report.cache = None;
+    for v in report
+        .schedule
+        .verdicts
+        .iter_mut()
+        .chain(report.games.iter_mut().flat_map(|g| g.verdicts.iter_mut()))
+    {
+        v.elapsed_us = 0;
+    }
+    report
+}
+
+/// Waits until L2 has taken every queued write (bounded).
+fn flushed(cache: &VerdictCache) {
+    let until = Instant::now() + Duration::from_secs(20);
+    loop {
+        let l2 = cache.stats().l2.expect("an L2");
+        if l2.written + l2.dropped_writes + l2.errors + l2.skipped >= l2.layer.inserts {
+            return;
+        }
+        assert!(Instant::now() < until, "L2 writes never finished: {l2:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Moves game `i` a day later.
+fn move_game(spec: &mut ScheduleSpec, i: usize) {
+    let g = &mut spec.games[i];
+    let day = jiff::Span::new().days(1);
+    let start: jiff::civil::DateTime = g.start.parse().expect("a civil start");
+    g.start = start.checked_add(day).expect("a date").to_string();
+    if let Some(end) = &g.end {
+        let end: jiff::civil::DateTime = end.parse().expect("a civil end");
+        g.end = Some(end.checked_add(day).expect("a date").to_string());
+    }
+}
+
+#[test]
+fn two_engines_share_verdicts_through_redis() -> TestResult {
+    let Some(redis) = RedisServer::start() else {
+        return Ok(());
+    };
+    let (league, spec, registry) = example();
+    let s = schedule(&league, &spec);
+
+    let first = Arc::new(VerdictCache::new(&config(redis.url(), "share:"))?);
+    let a = Evaluator::new(league.clone(), registry.clone()).with_cache(first.clone());
+    let cold = a.evaluate(&s);
+    flushed(&first);
+    let calls = (cold.summary.evaluations - cold.summary.skipped) as u64;
+    assert_eq!(first.stats().l2.ok_or("l2")?.written, calls);
+
+    // A second engine, its own L1 empty, finds every verdict in Redis.
+    let second = Arc::new(VerdictCache::new(&config(redis.url(), "share:"))?);
+    let b = Evaluator::new(league.clone(), registry.clone()).with_cache(second.clone());
+    let warm = b.evaluate(&s);
+    assert_eq!(comparable(warm.clone()), comparable(cold));
+    let stats = warm.cache.ok_or("stats in the report")?;
+    let l2 = stats.l2.ok_or("l2 stats")?;
+    assert_eq!((stats.l1.hits, l2.layer.hits), (0, calls));
+    assert_eq!(l2.breaker, "closed");
+
+    // Another prefix shares nothing.
+    let other = Arc::new(VerdictCache::new(&config(redis.url(), "other:"))?);
+    let c = Evaluator::new(league, registry).with_cache(other.clone());
+    c.evaluate(&s);
+    assert_eq!(other.stats().l2.ok_or("l2")?.layer.hits, 0);
+    Ok(())
+}
+
+#[test]
+fn evaluations_go_on_when_redis_dies_and_use_it_again_when_it_is_back() -> TestResult {
+    let Some(redis) = RedisServer::start() else {
+        return Ok(());
+    };
+    let port = redis.port;
+    let (league, mut spec, registry) = example();
+    let cache = Arc::new(VerdictCache::new(&config(redis.url(), "outage:"))?);
+    let cached = Evaluator::new(league.clone(), registry.clone()).with_cache(cache.clone());
+    let fresh = Evaluator::new(league.clone(), registry.clone());
+    cached.evaluate(&schedule(&league, &spec));
+    flushed(&cache);
+
+    // Redis dies; moved games miss L1 and find no L2, and nothing fails.
+    drop(redis);
+    // Let the window forget the good calls before the outage.
+    std::thread::sleep(Duration::from_millis(300));
+    for i in [10, 20, 30] {
+        move_game(&mut spec, i);
+        let s = schedule(&league, &spec);
+        let started = Instant::now();
+        let report = cached.evaluate(&s);
+        assert_eq!(comparable(report.clone()), comparable(fresh.evaluate(&s)));
+        assert_eq!(report.summary.errors, 0);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+    let down = cache.stats().l2.ok_or("l2")?;
+    assert!(down.errors > 0, "{down:?}");
+    assert_ne!(down.breaker, "closed", "{down:?}");
+
+    // Redis comes back on the same port; after the breaker's open time a
+    // probe reconnects, and new verdicts reach it again.
+    let _back = RedisServer::start_on(port).ok_or("redis-server again")?;
+    std::thread::sleep(Duration::from_millis(400));
+    let until = Instant::now() + Duration::from_secs(20);
+    loop {
+        move_game(&mut spec, 40);
+        cached.evaluate(&schedule(&league, &spec));
+        flushed(&cache);
+        let l2 = cache.stats().l2.ok_or("l2")?;
+        if l2.breaker == "closed" && l2.written > down.written {
+            break;
+        }
+        assert!(
+            Instant::now() < until,
+            "the cache never used Redis again: {l2:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(())
+}
