@@ -65,7 +65,7 @@ fn move_game(spec: &mut ScheduleSpec, i: usize) {
     }
 }
 
-#[divan::bench(sample_count = 200)]
+#[divan::bench(sample_count = 200, sample_size = 1000)]
 fn l1_hit(bencher: Bencher<'_, '_>) {
     let s = season();
     let cache = Arc::new(VerdictCache::new(&CacheConfig::default()).unwrap());

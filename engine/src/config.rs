@@ -401,6 +401,9 @@ mod tests {
         let weather = Config::load(Some(&root.join("weather.toml"))).unwrap();
         assert_eq!(weather.data.sources["weather"].timeout_ms, 500);
         assert_eq!(weather.data.sources["weather"].breaker.probes, 1);
+        let redis = Config::load(Some(&root.join("redis.toml"))).unwrap();
+        let r = redis.cache.redis.unwrap();
+        assert_eq!((r.timeout_ms, r.breaker.min_calls), (50, 5));
     }
 
     #[test]

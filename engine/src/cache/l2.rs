@@ -36,6 +36,8 @@ pub(super) struct Counters {
     pub(super) writes: AtomicU64,
     pub(super) dropped_writes: AtomicU64,
     pub(super) skipped: AtomicU64,
+    /// Writes queued and not yet tried.
+    pub(super) pending: AtomicU64,
 }
 
 pub(super) struct L2 {
@@ -87,6 +89,7 @@ impl L2 {
                     if written.is_some() {
                         writer.counters.writes.fetch_add(1, Ordering::Relaxed);
                     }
+                    writer.counters.pending.fetch_sub(1, Ordering::Relaxed);
                 }
             })
             .map_err(|e| format!("cannot start the L2 writer thread: {e}"))?;
@@ -135,12 +138,27 @@ impl L2 {
             return;
         };
         let value = lz4_flex::compress_prepend_size(&json);
+        self.shared.counters.pending.fetch_add(1, Ordering::Relaxed);
         if self.writes.try_send((self.key(key), value)).is_err() {
+            self.shared.counters.pending.fetch_sub(1, Ordering::Relaxed);
             self.shared
                 .counters
                 .dropped_writes
                 .fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Waits until every queued write was tried, or `timeout` passed;
+    /// whether the queue drained.
+    pub(super) fn flush(&self, timeout: Duration) -> bool {
+        let until = Instant::now() + timeout;
+        while self.shared.counters.pending.load(Ordering::Relaxed) > 0 {
+            if Instant::now() >= until {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        true
     }
 
     /// Drops every entry under the prefix (`SCAN` + `DEL`).

@@ -74,7 +74,7 @@ struct Counters {
 
 /// The layered verdict cache, shared by every worker.
 pub struct VerdictCache {
-    l1: moka::sync::Cache<Key, Arc<Entry>>,
+    l1: moka::sync::Cache<Key, Arc<Entry>, rustc_hash::FxBuildHasher>,
     counters: Counters,
     l2: Option<(L2, Counters)>,
 }
@@ -118,7 +118,8 @@ impl VerdictCache {
             None => None,
         };
         Ok(Self {
-            l1: l1.build(),
+            // The key's parts are hashes already: Fx mixes them cheaply.
+            l1: l1.build_with_hasher(rustc_hash::FxBuildHasher),
             counters,
             l2,
         })
@@ -227,6 +228,13 @@ impl VerdictCache {
         if let Some((l2, _)) = &self.l2 {
             l2.clear();
         }
+    }
+
+    /// Waits (at most `timeout`) until the writes queued for L2 were tried,
+    /// so that a process about to exit leaves its verdicts to the others;
+    /// whether they were. True at once without L2.
+    pub fn flush(&self, timeout: Duration) -> bool {
+        self.l2.as_ref().is_none_or(|(l2, _)| l2.flush(timeout))
     }
 
     /// The counters so far.

@@ -55,7 +55,8 @@ impl Read {
     /// evaluation; `None` when the question no longer makes sense (the other
     /// game it names is gone or changed).
     pub(crate) fn answer(&self, schedule: &Schedule, this: Option<&Arc<Game>>) -> Option<u64> {
-        let mut h = std::hash::DefaultHasher::new();
+        // Fx: fast, and the same in every process (L2 shares the answers).
+        let mut h = rustc_hash::FxHasher::default();
         let mut list = |games: &mut dyn Iterator<Item = &Arc<Game>>| {
             for g in games {
                 schedule.fingerprint_of(g).hash(&mut h);

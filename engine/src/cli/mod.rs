@@ -54,9 +54,15 @@ struct EvalArgs {
     /// Never run a plugin's `[build]` command; use what is built.
     #[arg(long)]
     no_build: bool,
-    /// Config file (TOML): executor, breakers, data sources. Flags win.
+    /// Config file (TOML): executor, breakers, data sources, cache. Flags
+    /// win.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Use the verdict cache even without a shared layer (`[cache.redis]`):
+    /// in a one-shot run an in-process cache only costs, so by default
+    /// `eval` uses the cache when the config names a Redis to share.
+    #[arg(long)]
+    cache: bool,
     /// Order of a game's independent constraints: `dependency`, or `cost`
     /// (cheap, often failing checks first; pays off with --fail-fast).
     #[arg(long, value_enum)]
@@ -218,10 +224,15 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
         .with_executor(&executor)
         .with_breakers(config.breaker_config())
         .with_data(Arc::new(crate::DataSources::new(&config.data)));
-    let evaluator = if config.cache.enabled {
-        evaluator.with_cache(Arc::new(crate::VerdictCache::new(&config.cache)?))
+    let use_cache = config.cache.enabled && (args.cache || config.cache.redis.is_some());
+    let cache = if use_cache {
+        Some(Arc::new(crate::VerdictCache::new(&config.cache)?))
     } else {
-        evaluator
+        None
+    };
+    let evaluator = match &cache {
+        Some(cache) => evaluator.with_cache(cache.clone()),
+        None => evaluator,
     };
     let schedule = Arc::new(schedule);
 
@@ -232,6 +243,14 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
         }
     });
     bar.finish_and_clear();
+    // Leave this run's verdicts in the shared layer for the next process.
+    let mut report = report;
+    if let Some(cache) = &cache {
+        if !cache.flush(std::time::Duration::from_secs(5)) {
+            tracing::warn!("some verdicts were not written to the Redis cache within 5 s");
+        }
+        report.cache = Some(cache.stats());
+    }
 
     match args.format {
         Format::Json => {

@@ -122,6 +122,9 @@ pub struct Schedule {
     venue_positions: HashMap<Arc<str>, usize>,
     /// Per game, a hash of everything in it (see [`Game::fingerprint`]).
     fingerprints: Vec<u64>,
+    /// Each game's position, by the address of its `Arc` (a lookup for the
+    /// cache's hot path that hashes no string).
+    by_ptr: HashMap<usize, usize, rustc_hash::FxBuildHasher>,
     /// A hash of every game's fingerprint, in order.
     fingerprint: u64,
 }
@@ -197,9 +200,15 @@ impl Schedule {
             fingerprints.hash(&mut h);
             h.finish()
         };
+        let by_ptr = games
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (Arc::as_ptr(g) as usize, i))
+            .collect();
         Self {
             fingerprints,
             fingerprint,
+            by_ptr,
             team_positions: league
                 .teams
                 .iter()
@@ -229,9 +238,9 @@ impl Schedule {
     /// The fingerprint of `game`: looked up when it is this schedule's
     /// (the same `Arc`), computed otherwise.
     pub fn fingerprint_of(&self, game: &Arc<Game>) -> u64 {
-        match self.by_id.get(&game.id) {
-            Some(&i) if Arc::ptr_eq(&self.games[i], game) => self.fingerprints[i],
-            _ => game.fingerprint(),
+        match self.by_ptr.get(&(Arc::as_ptr(game) as usize)) {
+            Some(&i) => self.fingerprints[i],
+            None => game.fingerprint(),
         }
     }
 

@@ -220,3 +220,29 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn eval_reports_the_cache_layers_only_when_it_uses_the_cache() -> TestResult {
+    let run = |extra: &[&str]| -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+        let out = crate::support::umpire()
+            .args([
+                "eval",
+                "--format",
+                "json",
+                "--league",
+                "examples/leagues/pacific-atlantic",
+            ])
+            .args(extra)
+            .output()?;
+        Ok(serde_json::from_slice(&out.stdout)?)
+    };
+    // One process, no shared layer: a cache could only cost.
+    assert!(run(&[])?.get("cache").is_none());
+    let cached = run(&["--cache"])?;
+    let l1 = &cached["cache"]["l1"];
+    assert_eq!(l1["inserts"], 1920);
+    assert_eq!(l1["entries"], 1920);
+    assert!(l1["bytes"].as_u64().unwrap_or(0) > 100_000, "{l1}");
+    assert!(cached["cache"].get("l2").is_none());
+    Ok(())
+}

@@ -252,3 +252,60 @@ fn evaluations_go_on_when_redis_dies_and_use_it_again_when_it_is_back() -> TestR
     }
     Ok(())
 }
+
+#[test]
+fn two_umpire_processes_share_verdicts_through_redis() -> TestResult {
+    let Some(redis) = RedisServer::start() else {
+        return Ok(());
+    };
+    let t = crate::support::TempTree::new();
+    let config = t.write(
+        "umpire.toml",
+        &format!(
+            "[cache.redis]\nurl = \"{}\"\nprefix = \"processes:\"\n",
+            redis.url()
+        ),
+    );
+    let run = || -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+        let out = crate::support::umpire()
+            .args([
+                "eval",
+                "--format",
+                "json",
+                "--league",
+                "examples/leagues/pacific-atlantic",
+            ])
+            .arg("--config")
+            .arg(&config)
+            .output()?;
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(serde_json::from_slice(&out.stdout)?)
+    };
+    let first = run()?;
+    let second = run()?;
+    let calls = 1920;
+    assert_eq!(first["cache"]["l2"]["hits"], 0);
+    assert_eq!(first["cache"]["l2"]["written"], calls);
+    assert_eq!(second["cache"]["l1"]["hits"], 0);
+    assert_eq!(second["cache"]["l2"]["hits"], calls);
+    assert_eq!(
+        first["summary"]["hard_violations"],
+        second["summary"]["hard_violations"]
+    );
+    let games = |v: &serde_json::Value| {
+        let mut games = v["games"].clone();
+        for game in games.as_array_mut().into_iter().flatten() {
+            for verdict in game["verdicts"].as_array_mut().into_iter().flatten() {
+                verdict["elapsed_us"] = 0.into();
+            }
+        }
+        games
+    };
+    assert_eq!(games(&first), games(&second));
+    Ok(())
+}
