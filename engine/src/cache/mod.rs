@@ -21,7 +21,7 @@ pub(crate) use reads::{Read, Subject};
 
 use crate::config::CacheConfig;
 use crate::error::{Error, Result};
-use crate::model::{CacheStats, Game, L2Stats, LayerStats, Schedule, Verdict};
+use crate::model::{CacheStats, Game, GameReport, L2Stats, LayerStats, Schedule, Status, Verdict};
 use l2::{L2, Stored};
 
 /// What a cached verdict answers for.
@@ -35,6 +35,15 @@ pub struct Key {
     /// The game's fingerprint ([`Schedule::fingerprint_of`]), or 0 for the
     /// schedule scope.
     pub game: u64,
+}
+
+/// A game's whole report and the union of what its verdicts were read from:
+/// when none of it changed, the game needs no lookup per constraint.
+#[derive(Debug)]
+struct GameEntry {
+    report: GameReport,
+    reads: Vec<(Read, u64)>,
+    calls: u64,
 }
 
 /// A verdict and what it was read from.
@@ -75,6 +84,7 @@ struct Counters {
 /// The layered verdict cache, shared by every worker.
 pub struct VerdictCache {
     l1: moka::sync::Cache<Key, Arc<Entry>, rustc_hash::FxBuildHasher>,
+    games: moka::sync::Cache<Key, Arc<GameEntry>, rustc_hash::FxBuildHasher>,
     counters: Counters,
     l2: Option<(L2, Counters)>,
 }
@@ -117,8 +127,20 @@ impl VerdictCache {
             )),
             None => None,
         };
+        let mut games = moka::sync::Cache::builder()
+            .max_capacity(config.max_mb.saturating_mul(1 << 20) / 4)
+            .weigher(|_: &Key, e: &Arc<GameEntry>| {
+                let size = e.report.verdicts.len() * 256 + e.reads.len() * 48 + 256;
+                u32::try_from(size).unwrap_or(u32::MAX)
+            });
+        if config.ttl_s > 0 {
+            games = games.time_to_live(Duration::from_secs(config.ttl_s));
+        }
+        if config.tti_s > 0 {
+            games = games.time_to_idle(Duration::from_secs(config.tti_s));
+        }
         Ok(Self {
-            // The key's parts are hashes already: Fx mixes them cheaply.
+            games: games.build_with_hasher(rustc_hash::FxBuildHasher),
             l1: l1.build_with_hasher(rustc_hash::FxBuildHasher),
             counters,
             l2,
@@ -128,6 +150,16 @@ impl VerdictCache {
     /// The verdict stored for `key`, if every query it was read from answers
     /// the same in `schedule` (with `game` the game under evaluation).
     pub fn get(&self, key: &Key, schedule: &Schedule, game: Option<&Arc<Game>>) -> Option<Verdict> {
+        self.lookup(key, schedule, game).map(|(v, _)| v)
+    }
+
+    /// As [`VerdictCache::get`], with the reads the verdict stands on.
+    pub(crate) fn lookup(
+        &self,
+        key: &Key,
+        schedule: &Schedule,
+        game: Option<&Arc<Game>>,
+    ) -> Option<(Verdict, Vec<(Read, u64)>)> {
         let valid = |reads: &[(Read, u64)]| {
             reads
                 .iter()
@@ -139,7 +171,7 @@ impl VerdictCache {
                 c.hits.fetch_add(1, Ordering::Relaxed);
                 let mut verdict = entry.verdict.clone();
                 verdict.elapsed_us = 0;
-                return Some(verdict);
+                return Some((verdict, entry.reads.clone()));
             }
             Some(_) => {
                 c.misses.fetch_add(1, Ordering::Relaxed);
@@ -153,7 +185,7 @@ impl VerdictCache {
         match l2.get(key) {
             Some(stored) if valid(&stored.reads) => {
                 c.hits.fetch_add(1, Ordering::Relaxed);
-                let verdict = stored.verdict.clone();
+                let found = (stored.verdict.clone(), stored.reads.clone());
                 self.l1.insert(
                     *key,
                     Arc::new(Entry {
@@ -161,7 +193,7 @@ impl VerdictCache {
                         reads: stored.reads,
                     }),
                 );
-                Some(verdict)
+                Some(found)
             }
             Some(_) => {
                 c.misses.fetch_add(1, Ordering::Relaxed);
@@ -176,7 +208,8 @@ impl VerdictCache {
     }
 
     /// Stores `verdict` under `key` with the queries it was read from,
-    /// fingerprinted against `schedule`.
+    /// fingerprinted against `schedule`; returns those fingerprinted reads
+    /// (`None` if it could not be stored).
     pub(crate) fn put(
         &self,
         key: Key,
@@ -184,7 +217,7 @@ impl VerdictCache {
         reads: Vec<Read>,
         schedule: &Schedule,
         game: Option<&Arc<Game>>,
-    ) {
+    ) -> Option<Vec<(Read, u64)>> {
         let mut seen = std::collections::HashSet::with_capacity(reads.len());
         let mut fingerprinted = Vec::with_capacity(reads.len());
         for read in reads {
@@ -193,9 +226,7 @@ impl VerdictCache {
             }
             // Recorded against this very schedule, so every question makes
             // sense; skip storing if one somehow does not.
-            let Some(fp) = read.answer(schedule, game) else {
-                return;
-            };
+            let fp = read.answer(schedule, game)?;
             fingerprinted.push((read, fp));
         }
         self.counters.inserts.fetch_add(1, Ordering::Relaxed);
@@ -215,7 +246,52 @@ impl VerdictCache {
             key,
             Arc::new(Entry {
                 verdict,
-                reads: fingerprinted,
+                reads: fingerprinted.clone(),
+            }),
+        );
+        Some(fingerprinted)
+    }
+
+    /// A game's whole report stored under `key`, if nothing it was read
+    /// from changed; its verdicts count as hits.
+    pub(crate) fn get_game(
+        &self,
+        key: &Key,
+        schedule: &Schedule,
+        game: &Arc<Game>,
+    ) -> Option<GameReport> {
+        let entry = self.games.get(key)?;
+        let valid = entry
+            .reads
+            .iter()
+            .all(|(read, fp)| read.answer(schedule, Some(game)) == Some(*fp));
+        if !valid {
+            return None;
+        }
+        self.counters.hits.fetch_add(entry.calls, Ordering::Relaxed);
+        Some(entry.report.clone())
+    }
+
+    /// Stores a game's whole report with the union of its verdicts' reads.
+    pub(crate) fn put_game(&self, key: Key, report: &GameReport, reads: Vec<(Read, u64)>) {
+        let mut seen = std::collections::HashSet::with_capacity(reads.len());
+        let reads: Vec<_> = reads
+            .into_iter()
+            .filter(|r| seen.insert(r.clone()))
+            .collect();
+        let mut report = report.clone();
+        report.verdicts.iter_mut().for_each(|v| v.elapsed_us = 0);
+        let calls = report
+            .verdicts
+            .iter()
+            .filter(|v| v.status != Status::Skipped)
+            .count() as u64;
+        self.games.insert(
+            key,
+            Arc::new(GameEntry {
+                report,
+                reads,
+                calls,
             }),
         );
     }
@@ -225,6 +301,7 @@ impl VerdictCache {
     /// but they take room).
     pub fn clear(&self) {
         self.l1.invalidate_all();
+        self.games.invalidate_all();
         if let Some((l2, _)) = &self.l2 {
             l2.clear();
         }

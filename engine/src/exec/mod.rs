@@ -21,7 +21,7 @@ use crossbeam_channel::Receiver;
 pub use pool::{Overloaded, PoolStats};
 
 use crate::breaker::{Admit, Breaker, BreakerConfig};
-use crate::cache::{Key, VerdictCache};
+use crate::cache::{Key, Read, VerdictCache};
 use crate::config::{ExecutorConfig, Order};
 use crate::constraint::{Constraint, Registry, Scope};
 use crate::data::DataSources;
@@ -507,6 +507,26 @@ impl Evaluator {
     }
 }
 
+thread_local! {
+    /// While a game whose report may be cached is evaluated: the union of
+    /// its verdicts' reads; `None` once one verdict could not be cached.
+    static GAME_READS: std::cell::RefCell<Option<Vec<(Read, u64)>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Adds a verdict's reads to the game being evaluated, or (`None`) marks
+/// the game's report as one not to cache.
+fn game_reads(reads: Option<Vec<(Read, u64)>>) {
+    GAME_READS.with(|r| {
+        let mut r = r.borrow_mut();
+        match (r.as_mut(), reads) {
+            (Some(all), Some(reads)) => all.extend(reads),
+            (Some(_), None) => *r = None,
+            (None, _) => {}
+        }
+    });
+}
+
 /// With ordering by cost, one game in this many has its calls measured.
 const MEASURE_EVERY: usize = 8;
 
@@ -524,9 +544,17 @@ impl Rules {
         budget: Budget,
         order: &[usize],
     ) -> GameReport {
+        let memo = self.game_memo(schedule, game, blocked_by_schedule, budget, order);
+        if let Some((cache, key)) = &memo {
+            if let Some(report) = cache.get_game(key, schedule, game) {
+                return report;
+            }
+            GAME_READS.with(|r| *r.borrow_mut() = Some(Vec::new()));
+        }
         let mut blocked = blocked_by_schedule.to_vec();
         let verdicts =
             self.run_in_order(runtime, order, schedule, Some(game), &mut blocked, budget);
+        let reads = GAME_READS.with(|r| r.borrow_mut().take());
         let verdicts = if order == self.plan.game.as_slice() {
             verdicts
         } else {
@@ -540,7 +568,45 @@ impl Rules {
                 .filter_map(|&i| at[i].take())
                 .collect()
         };
-        GameReport::new(game, verdicts)
+        let report = GameReport::new(game, verdicts);
+        if let (Some((cache, key)), Some(reads)) = (memo, reads) {
+            cache.put_game(key, &report, reads);
+        }
+        report
+    }
+
+    /// The cache and key under which a game's whole report may be kept:
+    /// only when its verdicts depend on nothing but the schedule, the league
+    /// and the constraints (no deadline, the same order every run).
+    fn game_memo(
+        &self,
+        schedule: &Schedule,
+        game: &Arc<Game>,
+        blocked_by_schedule: &[Option<Arc<str>>],
+        budget: Budget,
+        order: &[usize],
+    ) -> Option<(&Arc<VerdictCache>, Key)> {
+        use std::hash::{Hash, Hasher};
+        let cache = self.cache.as_ref()?;
+        if budget.request.is_some() || budget.game.is_some() || order != self.plan.game.as_slice() {
+            return None;
+        }
+        let mut h = rustc_hash::FxHasher::default();
+        let constraints = self.registry.constraints();
+        for &i in order {
+            constraints[i].content.hash(&mut h);
+            constraints[i].manifest.cacheable.hash(&mut h);
+        }
+        budget.fail_fast.hash(&mut h);
+        blocked_by_schedule.hash(&mut h);
+        Some((
+            cache,
+            Key {
+                constraint: h.finish(),
+                league: self.league.fingerprint(),
+                game: schedule.fingerprint_of(game),
+            },
+        ))
     }
 
     /// The order to run a game's constraints in: the plan's, or by cost when
@@ -656,7 +722,8 @@ impl Rules {
             game: game.map_or(0, |g| schedule.fingerprint_of(g)),
         });
         if let (Some(cache), Some(key)) = (cache, &key) {
-            if let Some(hit) = cache.get(key, schedule, game) {
+            if let Some((hit, reads)) = cache.lookup(key, schedule, game) {
+                game_reads(Some(reads));
                 return hit;
             }
         }
@@ -664,14 +731,19 @@ impl Rules {
         let started = Instant::now();
         let admitted = breaker.admit(started);
         if admitted == Admit::Fallback {
+            game_reads(None);
             return c.fallback(&breaker.reason());
         }
         let (verdict, reads) = runtime.evaluate_noting(c, schedule, game, cap, cache.is_some());
-        if let (Some(cache), Some(key), Some(reads)) = (cache, key, reads) {
-            if matches!(verdict.status, Status::Passed | Status::Violated) {
-                cache.put(key, &verdict, reads, schedule, game);
+        let stored = match (cache, key, reads) {
+            (Some(cache), Some(key), Some(reads))
+                if matches!(verdict.status, Status::Passed | Status::Violated) =>
+            {
+                cache.put(key, &verdict, reads, schedule, game)
             }
-        }
+            _ => None,
+        };
+        game_reads(stored);
         if measure {
             self.costs
                 .record(i, started.elapsed(), verdict.is_hard_violation());
