@@ -50,8 +50,12 @@ struct GameEntry {
 #[derive(Debug)]
 pub(crate) struct Entry {
     verdict: Verdict,
-    reads: Vec<(Read, u64)>,
+    reads: Reads,
 }
+
+/// Fingerprinted reads, shared between the entry and whoever collects a
+/// game's reads (a hit clones a pointer, not the list).
+pub(crate) type Reads = Arc<[(Read, u64)]>;
 
 impl Entry {
     /// Approximate bytes held, for the weigher.
@@ -159,7 +163,7 @@ impl VerdictCache {
         key: &Key,
         schedule: &Schedule,
         game: Option<&Arc<Game>>,
-    ) -> Option<(Verdict, Vec<(Read, u64)>)> {
+    ) -> Option<(Verdict, Reads)> {
         let valid = |reads: &[(Read, u64)]| {
             reads
                 .iter()
@@ -185,12 +189,13 @@ impl VerdictCache {
         match l2.get(key) {
             Some(stored) if valid(&stored.reads) => {
                 c.hits.fetch_add(1, Ordering::Relaxed);
-                let found = (stored.verdict.clone(), stored.reads.clone());
+                let reads: Reads = stored.reads.into();
+                let found = (stored.verdict.clone(), reads.clone());
                 self.l1.insert(
                     *key,
                     Arc::new(Entry {
                         verdict: stored.verdict,
-                        reads: stored.reads,
+                        reads,
                     }),
                 );
                 Some(found)
@@ -217,7 +222,7 @@ impl VerdictCache {
         reads: Vec<Read>,
         schedule: &Schedule,
         game: Option<&Arc<Game>>,
-    ) -> Option<Vec<(Read, u64)>> {
+    ) -> Option<Reads> {
         let mut seen = std::collections::HashSet::with_capacity(reads.len());
         let mut fingerprinted = Vec::with_capacity(reads.len());
         for read in reads {
@@ -242,14 +247,15 @@ impl VerdictCache {
                 },
             );
         }
+        let reads: Reads = fingerprinted.into();
         self.l1.insert(
             key,
             Arc::new(Entry {
                 verdict,
-                reads: fingerprinted.clone(),
+                reads: reads.clone(),
             }),
         );
-        Some(fingerprinted)
+        Some(reads)
     }
 
     /// A game's whole report stored under `key`, if nothing it was read

@@ -516,11 +516,11 @@ thread_local! {
 
 /// Adds a verdict's reads to the game being evaluated, or (`None`) marks
 /// the game's report as one not to cache.
-fn game_reads(reads: Option<Vec<(Read, u64)>>) {
+fn game_reads(reads: Option<&[(Read, u64)]>) {
     GAME_READS.with(|r| {
         let mut r = r.borrow_mut();
         match (r.as_mut(), reads) {
-            (Some(all), Some(reads)) => all.extend(reads),
+            (Some(all), Some(reads)) => all.extend_from_slice(reads),
             (Some(_), None) => *r = None,
             (None, _) => {}
         }
@@ -723,7 +723,7 @@ impl Rules {
         });
         if let (Some(cache), Some(key)) = (cache, &key) {
             if let Some((hit, reads)) = cache.lookup(key, schedule, game) {
-                game_reads(Some(reads));
+                game_reads(Some(&reads));
                 return hit;
             }
         }
@@ -743,7 +743,7 @@ impl Rules {
             }
             _ => None,
         };
-        game_reads(stored);
+        game_reads(stored.as_deref());
         if measure {
             self.costs
                 .record(i, started.elapsed(), verdict.is_hard_violation());

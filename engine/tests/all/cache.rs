@@ -3,68 +3,24 @@
 //! uncached one; and after moving one game, most verdicts come from the
 //! cache.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use umpire::{
-    CacheConfig, Evaluator, League, Registry, Report, Schedule, ScheduleSpec, VerdictCache,
+use umpire::{CacheConfig, Evaluator, Registry, Report, Schedule, ScheduleSpec, VerdictCache};
+
+use crate::support::{
+    TempTree, TestResult, comparable, example_season, mini_league, move_game, schedule_of,
+    shift_game,
 };
-
-use crate::support::{TempTree, TestResult, example_plugins, mini_league, workspace_root};
-
-fn example() -> (Arc<League>, ScheduleSpec, Arc<Registry>) {
-    let dir = workspace_root().join("examples/leagues/pacific-atlantic");
-    let league = League::load(&dir).expect("the example league");
-    let text = std::fs::read_to_string(dir.join("schedule.json")).expect("its schedule");
-    let spec: ScheduleSpec = serde_json::from_str(&text).expect("a schedule");
-    let registry = Registry::load(&example_plugins()).expect("the example plugins");
-    (Arc::new(league), spec, Arc::new(registry))
-}
-
-fn schedule(league: &League, spec: &ScheduleSpec) -> Arc<Schedule> {
-    Arc::new(
-        Schedule::from_spec(&PathBuf::from("edited.json"), spec.clone(), league)
-            .expect("an edited schedule stays valid"),
-    )
-}
-
-/// The report without what may differ between equal evaluations: timings
-/// and the cache's own counters.
-fn comparable(mut report: Report) -> Report {
-    report.summary.elapsed_ms = 0.0;
-    report.cache = None;
-    for v in report
-        .schedule
-        .verdicts
-        .iter_mut()
-        .chain(report.games.iter_mut().flat_map(|g| g.verdicts.iter_mut()))
-    {
-        v.elapsed_us = 0;
-    }
-    report
-}
-
-/// Moves game `i` by `days` (keeping its clock time).
-fn move_game(spec: &mut ScheduleSpec, i: usize, days: i64) {
-    let g = &mut spec.games[i];
-    let start: jiff::civil::DateTime = g.start.parse().expect("a civil start");
-    let shift = jiff::Span::new().days(days);
-    g.start = start.checked_add(shift).expect("a date").to_string();
-    if let Some(end) = &g.end {
-        let end: jiff::civil::DateTime = end.parse().expect("a civil end");
-        g.end = Some(end.checked_add(shift).expect("a date").to_string());
-    }
-}
 
 #[test]
 fn moving_one_game_reuses_most_verdicts_and_changes_none_wrongly() -> TestResult {
-    let (league, mut spec, registry) = example();
+    let (league, mut spec, registry) = example_season();
     let cache = Arc::new(VerdictCache::new(&CacheConfig::default())?);
     let cached = Evaluator::new(league.clone(), registry.clone()).with_cache(cache.clone());
     let fresh = Evaluator::new(league.clone(), registry.clone());
 
-    let cold = cached.evaluate(&schedule(&league, &spec));
+    let cold = cached.evaluate(&schedule_of(&league, &spec));
     let after_cold = cache.stats().l1;
     assert_eq!(after_cold.hits, 0);
     // Every call is stored; the two skipped verdicts were never calls.
@@ -78,7 +34,7 @@ fn moving_one_game_reuses_most_verdicts_and_changes_none_wrongly() -> TestResult
         .position(|g| g.id == "R14-PHX-SLC")
         .ok_or("no such game")?;
     move_game(&mut spec, i, 1);
-    let edited = schedule(&league, &spec);
+    let edited = schedule_of(&league, &spec);
     let warm = cached.evaluate(&edited);
     assert_eq!(
         comparable(warm.clone()),
@@ -176,16 +132,7 @@ fn apply(spec: &mut ScheduleSpec, e: &Edit) {
     let n = spec.games.len();
     match *e {
         Edit::Move { game, days } => move_game(spec, game % n, days),
-        Edit::Hours { game, hours } => {
-            let g = &mut spec.games[game % n];
-            let shift = jiff::Span::new().hours(hours);
-            let start: jiff::civil::DateTime = g.start.parse().expect("a civil start");
-            g.start = start.checked_add(shift).expect("a time").to_string();
-            if let Some(end) = &g.end {
-                let end: jiff::civil::DateTime = end.parse().expect("a civil end");
-                g.end = Some(end.checked_add(shift).expect("a time").to_string());
-            }
-        }
+        Edit::Hours { game, hours } => shift_game(spec, game % n, jiff::Span::new().hours(hours)),
         Edit::Swap { game } => {
             let g = &mut spec.games[game % n];
             std::mem::swap(&mut g.home, &mut g.away);
@@ -206,16 +153,16 @@ proptest! {
     fn cached_evaluation_always_equals_uncached_evaluation(
         edits in proptest::collection::vec(proptest::collection::vec(edit(), 1..4), 1..4)
     ) {
-        let (league, mut spec, registry) = example();
+        let (league, mut spec, registry) = example_season();
         let cache = Arc::new(VerdictCache::new(&CacheConfig::default())?);
         let cached = Evaluator::new(league.clone(), registry.clone()).with_cache(cache);
         let fresh = Evaluator::new(league.clone(), registry);
-        cached.evaluate(&schedule(&league, &spec));
+        cached.evaluate(&schedule_of(&league, &spec));
         for batch in &edits {
             for e in batch {
                 apply(&mut spec, e);
             }
-            let s = schedule(&league, &spec);
+            let s = schedule_of(&league, &spec);
             prop_assert_eq!(comparable(cached.evaluate(&s)), comparable(fresh.evaluate(&s)));
         }
     }

@@ -5,7 +5,7 @@
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::support::{TempTree, TestResult, fixture, manifest, umpire};
+use crate::support::{TempTree, TestResult, fixture, manifest, umpire, without_timings};
 
 fn clean_league() -> String {
     fixture("leagues/clean").display().to_string()
@@ -361,17 +361,7 @@ fn a_rule_that_fails_is_reported_as_a_diagnostic_with_its_position() -> TestResu
 fn a_reader_that_stops_early_is_not_an_error() -> TestResult {
     use std::io::Read;
     let t = TempTree::new();
-    umpire()
-        .args([
-            "generate", "--teams", "20", "--games", "3000", "--seed", "5", "--out",
-        ])
-        .arg(t.path())
-        .arg("--plugins")
-        .arg(crate::support::rhai_plugins())
-        .arg("--plugins")
-        .arg(crate::support::wasm_plugins())
-        .assert()
-        .success();
+    crate::support::generate_league(t.path(), 20, 3000, 5);
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("umpire"))
         .args(["eval", "--format", "json", "--league"])
         .arg(t.path())
@@ -392,33 +382,10 @@ fn a_reader_that_stops_early_is_not_an_error() -> TestResult {
     Ok(())
 }
 
-/// Strips what depends on timing: `elapsed_ms` and `elapsed_us` anywhere.
-fn without_timings(v: &mut Value) {
-    match v {
-        Value::Object(map) => {
-            map.remove("elapsed_ms");
-            map.remove("elapsed_us");
-            map.values_mut().for_each(without_timings);
-        }
-        Value::Array(items) => items.iter_mut().for_each(without_timings),
-        _ => {}
-    }
-}
-
 #[test]
 fn the_report_is_the_same_with_one_worker_and_with_several() -> TestResult {
     let t = TempTree::new();
-    umpire()
-        .args([
-            "generate", "--teams", "12", "--games", "700", "--seed", "3", "--out",
-        ])
-        .arg(t.path())
-        .arg("--plugins")
-        .arg(crate::support::rhai_plugins())
-        .arg("--plugins")
-        .arg(crate::support::wasm_plugins())
-        .assert()
-        .success();
+    crate::support::generate_league(t.path(), 12, 700, 3);
     let report = |workers: &str| -> Result<(Vec<u8>, Value), Box<dyn std::error::Error>> {
         let out = umpire()
             .args(["eval", "--format", "json", "--workers", workers, "--league"])

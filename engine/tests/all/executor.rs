@@ -199,10 +199,9 @@ fn workers_recycle_their_runtimes_after_a_budget_of_calls_and_after_a_trap() -> 
     Ok(())
 }
 
-#[test]
-fn ordering_by_cost_lets_fail_fast_skip_the_expensive_check() -> TestResult {
-    let t = TempTree::new();
-    // By id, the expensive rule comes first; it passes every game.
+/// Two hard rules: an expensive one that passes every game, first by id,
+/// and a cheap one that rejects every game.
+fn cost_rules(t: &TempTree) {
     t.rule(
         "a-expensive",
         "game",
@@ -210,7 +209,6 @@ fn ordering_by_cost_lets_fail_fast_skip_the_expensive_check() -> TestResult {
         "",
         "let n = 0; for i in 0..20000 { n += i; } pass()",
     );
-    // The cheap one rejects every game.
     t.rule(
         "b-cheap",
         "game",
@@ -218,6 +216,12 @@ fn ordering_by_cost_lets_fail_fast_skip_the_expensive_check() -> TestResult {
         "",
         "violation(\"critical\", `${game.id} is rejected`)",
     );
+}
+
+#[test]
+fn ordering_by_cost_lets_fail_fast_skip_the_expensive_check() -> TestResult {
+    let t = TempTree::new();
+    cost_rules(&t);
     let run = |order: Order| -> Result<umpire::Report, umpire::Error> {
         let config = ExecutorConfig {
             workers: 1,
@@ -257,20 +261,7 @@ fn eval_takes_the_order_from_the_command_line() -> TestResult {
     let t = TempTree::new();
     t.write("league.toml", crate::support::MINI_LEAGUE);
     t.write("schedule.json", &schedule_json(8));
-    t.rule(
-        "a-expensive",
-        "game",
-        "hard",
-        "",
-        "let n = 0; for i in 0..20000 { n += i; } pass()",
-    );
-    t.rule(
-        "b-cheap",
-        "game",
-        "hard",
-        "",
-        "violation(\"critical\", game.id)",
-    );
+    cost_rules(&t);
     let out = umpire()
         .args([
             "eval",

@@ -8,17 +8,15 @@
 //! command works on a machine with only Rust.
 
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use umpire::{
-    BreakerSettings, CacheConfig, Evaluator, League, RedisConfig, Registry, Report, Schedule,
-    ScheduleSpec, VerdictCache,
-};
+use umpire::{BreakerSettings, CacheConfig, Evaluator, RedisConfig, VerdictCache};
 
-use crate::support::{TestResult, example_plugins, workspace_root};
+use crate::support::{
+    TestResult, comparable, example_season, move_game, schedule_of, without_timings,
+};
 
 /// A redis-server of our own, killed when dropped.
 struct RedisServer {
@@ -110,35 +108,6 @@ fn config(url: String, prefix: &str) -> CacheConfig {
     }
 }
 
-fn example() -> (Arc<League>, ScheduleSpec, Arc<Registry>) {
-    let dir = workspace_root().join("examples/leagues/pacific-atlantic");
-    let league = League::load(&dir).expect("the example league");
-    let text = std::fs::read_to_string(dir.join("schedule.json")).expect("its schedule");
-    let spec: ScheduleSpec = serde_json::from_str(&text).expect("a schedule");
-    let registry = Registry::load(&example_plugins()).expect("the example plugins");
-    (Arc::new(league), spec, Arc::new(registry))
-}
-
-fn schedule(league: &League, spec: &ScheduleSpec) -> Arc<Schedule> {
-    Arc::new(
-        Schedule::from_spec(&PathBuf::from("edited.json"), spec.clone(), league).expect("valid"),
-    )
-}
-
-fn comparable(mut report: Report) -> Report {
-    report.summary.elapsed_ms = 0.0;
-    report.cache = None;
-    for v in report
-        .schedule
-        .verdicts
-        .iter_mut()
-        .chain(report.games.iter_mut().flat_map(|g| g.verdicts.iter_mut()))
-    {
-        v.elapsed_us = 0;
-    }
-    report
-}
-
 /// Waits until L2 has taken every queued write (bounded).
 fn flushed(cache: &VerdictCache) {
     let until = Instant::now() + Duration::from_secs(20);
@@ -152,25 +121,13 @@ fn flushed(cache: &VerdictCache) {
     }
 }
 
-/// Moves game `i` a day later.
-fn move_game(spec: &mut ScheduleSpec, i: usize) {
-    let g = &mut spec.games[i];
-    let day = jiff::Span::new().days(1);
-    let start: jiff::civil::DateTime = g.start.parse().expect("a civil start");
-    g.start = start.checked_add(day).expect("a date").to_string();
-    if let Some(end) = &g.end {
-        let end: jiff::civil::DateTime = end.parse().expect("a civil end");
-        g.end = Some(end.checked_add(day).expect("a date").to_string());
-    }
-}
-
 #[test]
 fn two_engines_share_verdicts_through_redis() -> TestResult {
     let Some(redis) = RedisServer::start() else {
         return Ok(());
     };
-    let (league, spec, registry) = example();
-    let s = schedule(&league, &spec);
+    let (league, spec, registry) = example_season();
+    let s = schedule_of(&league, &spec);
 
     let first = Arc::new(VerdictCache::new(&config(redis.url(), "share:"))?);
     let a = Evaluator::new(league.clone(), registry.clone()).with_cache(first.clone());
@@ -203,11 +160,11 @@ fn evaluations_go_on_when_redis_dies_and_use_it_again_when_it_is_back() -> TestR
         return Ok(());
     };
     let port = redis.port;
-    let (league, mut spec, registry) = example();
+    let (league, mut spec, registry) = example_season();
     let cache = Arc::new(VerdictCache::new(&config(redis.url(), "outage:"))?);
     let cached = Evaluator::new(league.clone(), registry.clone()).with_cache(cache.clone());
     let fresh = Evaluator::new(league.clone(), registry.clone());
-    cached.evaluate(&schedule(&league, &spec));
+    cached.evaluate(&schedule_of(&league, &spec));
     flushed(&cache);
 
     // Redis dies; moved games miss L1 and find no L2, and nothing fails.
@@ -215,8 +172,8 @@ fn evaluations_go_on_when_redis_dies_and_use_it_again_when_it_is_back() -> TestR
     // Let the window forget the good calls before the outage.
     std::thread::sleep(Duration::from_millis(300));
     for i in [10, 20, 30] {
-        move_game(&mut spec, i);
-        let s = schedule(&league, &spec);
+        move_game(&mut spec, i, 1);
+        let s = schedule_of(&league, &spec);
         let started = Instant::now();
         let report = cached.evaluate(&s);
         assert_eq!(comparable(report.clone()), comparable(fresh.evaluate(&s)));
@@ -237,8 +194,8 @@ fn evaluations_go_on_when_redis_dies_and_use_it_again_when_it_is_back() -> TestR
     std::thread::sleep(Duration::from_millis(400));
     let until = Instant::now() + Duration::from_secs(20);
     loop {
-        move_game(&mut spec, 40);
-        cached.evaluate(&schedule(&league, &spec));
+        move_game(&mut spec, 40, 1);
+        cached.evaluate(&schedule_of(&league, &spec));
         flushed(&cache);
         let l2 = cache.stats().l2.ok_or("l2")?;
         if l2.breaker == "closed" && l2.written > down.written {
@@ -299,11 +256,7 @@ fn two_umpire_processes_share_verdicts_through_redis() -> TestResult {
     );
     let games = |v: &serde_json::Value| {
         let mut games = v["games"].clone();
-        for game in games.as_array_mut().into_iter().flatten() {
-            for verdict in game["verdicts"].as_array_mut().into_iter().flatten() {
-                verdict["elapsed_us"] = 0.into();
-            }
-        }
+        without_timings(&mut games);
         games
     };
     assert_eq!(games(&first), games(&second));

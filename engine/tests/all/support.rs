@@ -243,3 +243,87 @@ pub(crate) fn schedule_verdict<'a>(report: &'a Report, constraint: &str) -> &'a 
         .find(|v| &*v.constraint == constraint)
         .unwrap_or_else(|| panic!("no schedule verdict of `{constraint}`"))
 }
+
+/// The example league, its schedule as a spec to edit, and its plugins.
+pub(crate) fn example_season() -> (Arc<League>, umpire::ScheduleSpec, Arc<Registry>) {
+    let dir = workspace_root().join("examples/leagues/pacific-atlantic");
+    let league = League::load(&dir).expect("the example league");
+    let text = std::fs::read_to_string(dir.join("schedule.json")).expect("its schedule");
+    let spec = serde_json::from_str(&text).expect("a schedule");
+    let registry = Registry::load(&example_plugins()).expect("the example plugins");
+    (Arc::new(league), spec, Arc::new(registry))
+}
+
+/// A schedule built from an (edited) spec.
+pub(crate) fn schedule_of(league: &League, spec: &umpire::ScheduleSpec) -> Arc<Schedule> {
+    Arc::new(
+        Schedule::from_spec(Path::new("edited.json"), spec.clone(), league)
+            .expect("an edited schedule stays valid"),
+    )
+}
+
+/// Moves game `i` by `days`, keeping its clock time (and its length).
+pub(crate) fn move_game(spec: &mut umpire::ScheduleSpec, i: usize, days: i64) {
+    shift_game(spec, i, jiff::Span::new().days(days));
+}
+
+/// Shifts game `i`'s start and end by `span`.
+pub(crate) fn shift_game(spec: &mut umpire::ScheduleSpec, i: usize, span: jiff::Span) {
+    let shift = |t: &str| {
+        let t: jiff::civil::DateTime = t.parse().expect("a civil time");
+        t.checked_add(span).expect("a time").to_string()
+    };
+    let g = &mut spec.games[i];
+    g.start = shift(&g.start);
+    g.end = g.end.as_deref().map(shift);
+}
+
+/// A report without what may differ between equal evaluations: timings and
+/// the cache's own counters.
+pub(crate) fn comparable(mut report: Report) -> Report {
+    report.summary.elapsed_ms = 0.0;
+    report.cache = None;
+    for v in report
+        .schedule
+        .verdicts
+        .iter_mut()
+        .chain(report.games.iter_mut().flat_map(|g| g.verdicts.iter_mut()))
+    {
+        v.elapsed_us = 0;
+    }
+    report
+}
+
+/// Strips what depends on timing from a JSON report: `elapsed_ms` and
+/// `elapsed_us` anywhere.
+pub(crate) fn without_timings(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            map.remove("elapsed_ms");
+            map.remove("elapsed_us");
+            map.values_mut().for_each(without_timings);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(without_timings),
+        _ => {}
+    }
+}
+
+/// Writes a generated league into `dir` that lists the example plugins.
+pub(crate) fn generate_league(dir: &Path, teams: u32, games: u32, seed: u64) {
+    umpire()
+        .args([
+            "generate",
+            "--teams",
+            &teams.to_string(),
+            "--games",
+            &games.to_string(),
+        ])
+        .args(["--seed", &seed.to_string(), "--out"])
+        .arg(dir)
+        .arg("--plugins")
+        .arg(rhai_plugins())
+        .arg("--plugins")
+        .arg(wasm_plugins())
+        .assert()
+        .success();
+}
