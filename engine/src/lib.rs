@@ -55,7 +55,7 @@ pub use config::{
 pub use constraint::{
     Bottleneck, BuildObserver, BuildPolicy, BuildSpec, Constraint, DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT_MS, DEFAULT_WEIGHT, DependencyGraph, Fallback, Isolation, Kind, LoadOptions,
-    MAX_MEMORY_MB, MAX_TIMEOUT_MS, Manifest, Registry, Scope, WasmSettings,
+    MAX_MEMORY_MB, MAX_TIMEOUT_MS, Manifest, Partition, Registry, Scope, WasmSettings,
 };
 pub use data::{DataError, DataSources};
 pub use error::{Error, Result};

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-pub(crate) use reads::{Read, Subject};
+pub(crate) use reads::{Delta, Read, Subject};
 
 use crate::config::CacheConfig;
 use crate::error::{Error, Result};
@@ -40,9 +40,9 @@ pub struct Key {
 /// A game's whole report and the union of what its verdicts were read from:
 /// when none of it changed, the game needs no lookup per constraint.
 #[derive(Debug)]
-struct GameEntry {
-    report: GameReport,
-    reads: Vec<(Read, u64)>,
+pub(crate) struct GameEntry {
+    pub(crate) report: GameReport,
+    pub(crate) reads: Reads,
     calls: u64,
 }
 
@@ -91,6 +91,9 @@ pub struct VerdictCache {
     games: moka::sync::Cache<Key, Arc<GameEntry>, rustc_hash::FxBuildHasher>,
     counters: Counters,
     l2: Option<(L2, Counters)>,
+    /// Bumped by [`VerdictCache::clear`]: what was taken from the cache
+    /// before (an evaluator's baseline) is not to be served after.
+    generation: AtomicU64,
 }
 
 impl std::fmt::Debug for VerdictCache {
@@ -148,6 +151,7 @@ impl VerdictCache {
             l1: l1.build_with_hasher(rustc_hash::FxBuildHasher),
             counters,
             l2,
+            generation: AtomicU64::new(0),
         })
     }
 
@@ -265,7 +269,7 @@ impl VerdictCache {
         key: &Key,
         schedule: &Schedule,
         game: &Arc<Game>,
-    ) -> Option<GameReport> {
+    ) -> Option<Arc<GameEntry>> {
         let entry = self.games.get(key)?;
         let valid = entry
             .reads
@@ -274,14 +278,25 @@ impl VerdictCache {
         if !valid {
             return None;
         }
-        self.counters.hits.fetch_add(entry.calls, Ordering::Relaxed);
-        Some(entry.report.clone())
+        self.hit_game(&entry);
+        Some(entry)
     }
 
-    /// Stores a game's whole report with the union of its verdicts' reads.
-    pub(crate) fn put_game(&self, key: Key, report: &GameReport, reads: Vec<(Read, u64)>) {
+    /// Counts a game's report served without asking its constraints.
+    pub(crate) fn hit_game(&self, entry: &GameEntry) {
+        self.counters.hits.fetch_add(entry.calls, Ordering::Relaxed);
+    }
+
+    /// Stores a game's whole report with the union of its verdicts' reads;
+    /// returns the entry.
+    pub(crate) fn put_game(
+        &self,
+        key: Key,
+        report: &GameReport,
+        reads: Vec<(Read, u64)>,
+    ) -> Arc<GameEntry> {
         let mut seen = std::collections::HashSet::with_capacity(reads.len());
-        let reads: Vec<_> = reads
+        let reads: Reads = reads
             .into_iter()
             .filter(|r| seen.insert(r.clone()))
             .collect();
@@ -292,25 +307,30 @@ impl VerdictCache {
             .iter()
             .filter(|v| v.status != Status::Skipped)
             .count() as u64;
-        self.games.insert(
-            key,
-            Arc::new(GameEntry {
-                report,
-                reads,
-                calls,
-            }),
-        );
+        let entry = Arc::new(GameEntry {
+            report,
+            reads,
+            calls,
+        });
+        self.games.insert(key, entry.clone());
+        entry
     }
 
     /// Drops every entry (after a plugin reload, say; keys name the
     /// constraint's content, so stale entries could not be served anyway,
     /// but they take room).
     pub fn clear(&self) {
+        self.generation.fetch_add(1, Ordering::Relaxed);
         self.l1.invalidate_all();
         self.games.invalidate_all();
         if let Some((l2, _)) = &self.l2 {
             l2.clear();
         }
+    }
+
+    /// How many times the cache was cleared.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Relaxed)
     }
 
     /// Waits (at most `timeout`) until the writes queued for L2 were tried,
@@ -328,6 +348,7 @@ impl VerdictCache {
         l1.bytes = self.l1.weighted_size();
         CacheStats {
             l1,
+            reused_games: 0,
             l2: self.l2.as_ref().map(|(l2, c)| {
                 let own = l2.counters();
                 L2Stats {

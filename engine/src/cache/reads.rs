@@ -112,3 +112,195 @@ impl Read {
         }
     }
 }
+
+/// What changed from one schedule to the next, by topic: the reads a change
+/// may have answered differently are those it [`touches`](Delta::touches);
+/// any other read answers as before without being asked.
+///
+/// Positional: the game at each position is compared by fingerprint, so an
+/// edited, moved or swapped game is a change, and a game inserted near the
+/// front shifts every later one (the caller then gives up on the delta).
+#[derive(Debug, Default)]
+pub(crate) struct Delta {
+    /// Per position of the new schedule: whether its game differs.
+    changed: Vec<bool>,
+    count: usize,
+    len: bool,
+    ids: rustc_hash::FxHashSet<Arc<str>>,
+    teams: rustc_hash::FxHashSet<Arc<str>>,
+    venue_dates: rustc_hash::FxHashSet<(Arc<str>, Date)>,
+    dates: rustc_hash::FxHashSet<Date>,
+}
+
+impl Delta {
+    /// How `new` differs from `old`, or `None` when more than `most`
+    /// positions differ.
+    pub(crate) fn between(old: &Schedule, new: &Schedule, most: usize) -> Option<Self> {
+        let n = old.len().max(new.len());
+        let mut delta = Delta {
+            changed: vec![false; new.len()],
+            len: old.len() != new.len(),
+            ..Delta::default()
+        };
+        for i in 0..n {
+            if old.fingerprint_at(i) == new.fingerprint_at(i) {
+                continue;
+            }
+            delta.count += 1;
+            if delta.count > most {
+                return None;
+            }
+            if let Some(flag) = delta.changed.get_mut(i) {
+                *flag = true;
+            }
+            for g in [old.games().get(i), new.games().get(i)]
+                .into_iter()
+                .flatten()
+            {
+                delta.ids.insert(g.id.clone());
+                delta.teams.insert(g.home.clone());
+                delta.teams.insert(g.away.clone());
+                delta.venue_dates.insert((g.venue.clone(), g.date()));
+                delta.dates.insert(g.date());
+            }
+        }
+        Some(delta)
+    }
+
+    /// How many positions differ.
+    pub(crate) fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Whether the game at `position` of the new schedule differs from the
+    /// one at that position before (or is new).
+    pub(crate) fn changed_at(&self, position: usize) -> bool {
+        self.changed.get(position).copied().unwrap_or(true)
+    }
+
+    /// Whether the change may answer `read` differently, for a game under
+    /// evaluation that did not change itself. False means it surely does
+    /// not: every answer depends only on the games of its topic (a team, a
+    /// venue and date, a date, an id).
+    pub(crate) fn touches(&self, read: &Read) -> bool {
+        if self.count == 0 {
+            return false;
+        }
+        match read {
+            Read::Len => self.len,
+            // Position and whole-schedule reads: asked again (cheaply).
+            Read::All | Read::At(_) => true,
+            Read::ById(id) => self.ids.contains(id),
+            Read::GamesOf(team) | Read::GamesOfBetween(team, ..) => self.teams.contains(team),
+            Read::Previous(team, subject) | Read::Next(team, subject) => {
+                self.teams.contains(team)
+                    || matches!(subject, Subject::Other(id, _) if self.ids.contains(id))
+            }
+            Read::GamesAt(venue, date) => self.venue_dates.contains(&(venue.clone(), *date)),
+            Read::GamesOn(date) => self.dates.contains(date),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::model::{League, ScheduleSpec};
+
+    fn schedule(games: &str) -> Schedule {
+        let league = League::from_toml_str(
+            Path::new("league.toml"),
+            r#"
+name = "T"
+[[venues]]
+id = "east"
+name = "East"
+timezone = "America/New_York"
+[[venues]]
+id = "west"
+name = "West"
+timezone = "America/Los_Angeles"
+[[teams]]
+id = "A"
+name = "A"
+venue = "east"
+[[teams]]
+id = "B"
+name = "B"
+venue = "west"
+[[teams]]
+id = "C"
+name = "C"
+venue = "west"
+"#,
+        )
+        .unwrap();
+        let spec: ScheduleSpec =
+            serde_json::from_str(&format!(r#"{{"games": [{games}]}}"#)).unwrap();
+        Schedule::from_spec(Path::new("s.json"), spec, &league).unwrap()
+    }
+
+    const G1: &str = r#"{"id": "g1", "home": "A", "away": "B", "start": "2026-03-01T19:00"}"#;
+    const G2: &str = r#"{"id": "g2", "home": "B", "away": "C", "start": "2026-03-05T19:00"}"#;
+    const G2_MOVED: &str = r#"{"id": "g2", "home": "B", "away": "C", "start": "2026-03-07T19:00"}"#;
+
+    #[test]
+    fn a_moved_game_touches_its_teams_ids_venue_days_and_days_only() {
+        let before = schedule(&format!("{G1}, {G2}"));
+        let after = schedule(&format!("{G1}, {G2_MOVED}"));
+        let d = Delta::between(&before, &after, 10).unwrap();
+        assert_eq!(d.count(), 1);
+        assert!(!d.changed_at(0));
+        assert!(d.changed_at(1));
+        let day = |s: &str| s.parse::<Date>().unwrap();
+        let other = Subject::Other("g1".into(), 0);
+        for touched in [
+            Read::GamesOf("B".into()),
+            Read::GamesOf("C".into()),
+            Read::Previous("B".into(), Subject::This),
+            Read::Next("C".into(), other.clone()),
+            Read::Previous("A".into(), Subject::Other("g2".into(), 0)),
+            Read::ById("g2".into()),
+            Read::GamesAt("west".into(), day("2026-03-05")),
+            Read::GamesAt("west".into(), day("2026-03-07")),
+            Read::GamesOn(day("2026-03-05")),
+            Read::GamesOn(day("2026-03-07")),
+            Read::All,
+            Read::At(0),
+        ] {
+            assert!(d.touches(&touched), "{touched:?}");
+        }
+        for untouched in [
+            Read::GamesOf("A".into()),
+            Read::Previous("A".into(), Subject::This),
+            Read::Next("A".into(), other),
+            Read::ById("g1".into()),
+            Read::GamesAt("east".into(), day("2026-03-05")),
+            Read::GamesAt("west".into(), day("2026-03-06")),
+            Read::GamesOn(day("2026-03-01")),
+            Read::Len,
+        ] {
+            assert!(!d.touches(&untouched), "{untouched:?}");
+        }
+    }
+
+    #[test]
+    fn an_added_game_changes_the_length_and_too_many_changes_give_no_delta() {
+        let before = schedule(G1);
+        let after = schedule(&format!("{G1}, {G2}"));
+        let d = Delta::between(&before, &after, 10).unwrap();
+        assert!(d.touches(&Read::Len));
+        assert!(d.changed_at(1));
+        assert!(
+            Delta::between(&after, &before, 10)
+                .unwrap()
+                .touches(&Read::Len)
+        );
+        assert!(Delta::between(&before, &after, 0).is_none());
+        // No change touches nothing.
+        let same = Delta::between(&after, &after, 0).unwrap();
+        assert!(!same.touches(&Read::All));
+    }
+}

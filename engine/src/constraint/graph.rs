@@ -251,6 +251,7 @@ mod tests {
             source: "x.rhai".into(),
             path: format!("{id}.toml").into(),
             scope,
+            partition: None,
             hardness: Hardness::Hard,
             weight: 50,
             depends_on: deps.iter().map(|&d| d.into()).collect(),

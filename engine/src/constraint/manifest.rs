@@ -41,6 +41,32 @@ pub enum Scope {
     Schedule,
 }
 
+/// The parts a schedule-scoped rule is asked about one at a time.
+///
+/// A partitioned rule is called once per part (each team, say) with that
+/// part in hand, and its verdict is the parts' verdicts together: the
+/// violations in part order, the score their mean. Each part's verdict is
+/// cached with what it read, so after a change only the parts it touches
+/// are asked again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Partition {
+    /// Each of the league's teams, in league order.
+    Team,
+    /// Each of the league's venues, in league order.
+    Venue,
+}
+
+impl Partition {
+    /// The manifest's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Partition::Team => "team",
+            Partition::Venue => "venue",
+        }
+    }
+}
+
 /// What an open circuit breaker answers in the rule's place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -133,6 +159,9 @@ pub struct Manifest {
     pub path: PathBuf,
     /// What it is asked about.
     pub scope: Scope,
+    /// For a schedule-scoped rule: asked once per part instead of once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partition: Option<Partition>,
     /// How much it matters.
     pub hardness: Hardness,
     /// 0..=100.
@@ -169,6 +198,7 @@ struct ManifestFile {
     kind: Kind,
     source: PathBuf,
     scope: Scope,
+    partition: Option<Partition>,
     hardness: Hardness,
     weight: Option<u8>,
     #[serde(default)]
@@ -239,6 +269,12 @@ impl Manifest {
             return Err(invalid(
                 "timeout_ms",
                 format!("{timeout_ms} is out of range 1..={MAX_TIMEOUT_MS}"),
+            ));
+        }
+        if m.partition.is_some() && m.scope == Scope::Game {
+            return Err(invalid(
+                "partition",
+                "only a schedule-scoped rule is asked part by part; set `scope = \"schedule\"` or drop `partition`".into(),
             ));
         }
         let mut depends_on: Vec<Arc<str>> = Vec::with_capacity(m.depends_on.len());
@@ -347,6 +383,7 @@ impl Manifest {
             source,
             path: path.to_owned(),
             scope: m.scope,
+            partition: m.partition,
             hardness: m.hardness,
             weight,
             depends_on,

@@ -21,7 +21,7 @@ pub use build::{BuildObserver, BuildPolicy};
 pub use graph::{Bottleneck, DependencyGraph};
 pub use manifest::{
     BuildSpec, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_MS, DEFAULT_WEIGHT, Fallback, Isolation, Kind,
-    MAX_MEMORY_MB, MAX_TIMEOUT_MS, Manifest, Scope, WasmSettings,
+    MAX_MEMORY_MB, MAX_TIMEOUT_MS, Manifest, Partition, Scope, WasmSettings,
 };
 
 use crate::error::{Error, Result};
@@ -90,6 +90,63 @@ impl Constraint {
             violations: Vec::new(),
             message: Some(message),
             elapsed_us: 0,
+        }
+    }
+
+    /// A partitioned rule's verdict from its parts' verdicts (`(part, verdict)`
+    /// in part order): the first part that erred, timed out or fell back
+    /// decides for the whole, its message naming the part; otherwise the
+    /// violations in part order, the score the parts' mean. Time adds up.
+    pub(crate) fn merge_parts(
+        &self,
+        league: &crate::model::League,
+        parts: Vec<(usize, Verdict)>,
+    ) -> Verdict {
+        let Some(partition) = self.manifest.partition else {
+            unreachable!("only a partitioned rule has parts")
+        };
+        let elapsed_us = parts.iter().map(|(_, v)| v.elapsed_us).sum();
+        let rank = |s: Status| match s {
+            Status::Error => 0,
+            Status::Timeout => 1,
+            Status::Fallback => 2,
+            _ => 3,
+        };
+        let worst = parts
+            .iter()
+            .filter(|(_, v)| rank(v.status) < 3)
+            .min_by_key(|(k, v)| (rank(v.status), *k));
+        if let Some((k, v)) = worst {
+            let id = crate::runtime::part_id(league, partition, *k);
+            let mut v = v.clone();
+            v.message = Some(format!(
+                "{} `{id}`: {}",
+                partition.as_str(),
+                v.message.as_deref().unwrap_or("failed")
+            ));
+            v.elapsed_us = elapsed_us;
+            return v;
+        }
+        let n = parts.len();
+        let score = if n == 0 {
+            1.0
+        } else {
+            parts.iter().map(|(_, v)| v.score).sum::<f64>() / n as f64
+        };
+        let violations: Vec<Violation> =
+            parts.into_iter().flat_map(|(_, v)| v.violations).collect();
+        let status = if violations.is_empty() {
+            Status::Passed
+        } else {
+            Status::Violated
+        };
+        Verdict {
+            status,
+            score,
+            violations,
+            message: None,
+            elapsed_us,
+            ..self.unrun(status, String::new())
         }
     }
 

@@ -13,7 +13,8 @@
 mod cost;
 mod pool;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
@@ -21,14 +22,14 @@ use crossbeam_channel::Receiver;
 pub use pool::{Overloaded, PoolStats};
 
 use crate::breaker::{Admit, Breaker, BreakerConfig};
-use crate::cache::{Key, Read, VerdictCache};
+use crate::cache::{Delta, GameEntry, Key, Read, VerdictCache};
 use crate::config::{ExecutorConfig, Order};
-use crate::constraint::{Constraint, Registry, Scope};
+use crate::constraint::{Constraint, Partition, Registry, Scope};
 use crate::data::DataSources;
 use crate::model::{
     CacheStats, Game, GameReport, League, Report, Schedule, ScheduleReport, Status, Verdict,
 };
-use crate::runtime::{RhaiLimits, Runtime};
+use crate::runtime::{self, RhaiLimits, Runtime, Target};
 use cost::Costs;
 use pool::{Pool, Task};
 
@@ -40,7 +41,27 @@ pub struct Evaluator {
     data: Arc<DataSources>,
     executor: ExecutorConfig,
     pool: OnceLock<Pool>,
+    /// With a cache: the last evaluation, to re-run only what the next
+    /// one's changes touch.
+    baseline: Mutex<Option<Arc<Baseline>>>,
+    reused: AtomicU64,
 }
+
+/// An evaluation's game reports with what each was read from, by position.
+/// The next evaluation of a schedule that differs in a few games takes the
+/// report of every other game from here, unless the change touches one of
+/// its reads, without a cache lookup.
+struct Baseline {
+    schedule: Arc<Schedule>,
+    blocked: Arc<[Option<Arc<str>>]>,
+    fail_fast: bool,
+    games: Vec<Option<Arc<GameEntry>>>,
+    /// The cache's generation it was built in: clearing the cache drops it.
+    generation: u64,
+}
+
+/// A baseline is of use when at most this share of the games changed.
+const BASELINE_MOST_CHANGED: usize = 8;
 
 /// What every worker shares: the league, the constraints, the order to run
 /// them in, their breakers, the deadlines, and the measured costs.
@@ -90,9 +111,12 @@ struct Plan {
     game: Vec<usize>,
 }
 
+/// A game's report, with its cache entry when it has one.
+type Ruled = (GameReport, Option<Arc<GameEntry>>);
+
 /// A batch of games waiting for their reports, chunk by chunk.
 struct Pending {
-    rx: Receiver<(usize, Vec<GameReport>)>,
+    rx: Receiver<(usize, Vec<Ruled>)>,
 }
 
 impl Evaluator {
@@ -135,6 +159,8 @@ impl Evaluator {
             data: Arc::default(),
             executor,
             pool: OnceLock::new(),
+            baseline: Mutex::new(None),
+            reused: AtomicU64::new(0),
         }
     }
 
@@ -190,7 +216,10 @@ impl Evaluator {
 
     /// The verdict cache's counters, if there is one.
     pub fn cache_stats(&self) -> Option<CacheStats> {
-        self.rules.cache.as_ref().map(|c| c.stats())
+        self.rules.cache.as_ref().map(|c| CacheStats {
+            reused_games: self.reused.load(Ordering::Relaxed),
+            ..c.stats()
+        })
     }
 
     /// This evaluator's plugins may ask these data sources.
@@ -292,36 +321,55 @@ impl Evaluator {
         let schedule_verdicts = self.schedule_scope(schedule, budget, refuse_when_full)?;
         let blocked: Arc<[_]> = self.rules.blocked_by_schedule(&schedule_verdicts).into();
         let games = schedule.games();
-        let chunk = self.chunk_size(games.len());
+        let keep = self.rules.game_memo_applies(budget);
+        // Reports (and their entries, for the next baseline) by position.
+        let mut reports: Vec<Option<GameReport>> = (0..games.len()).map(|_| None).collect();
+        let mut entries: Vec<Option<Arc<GameEntry>>> = vec![None; games.len()];
+        let todo = if keep {
+            self.reuse(schedule, &blocked, budget, &mut reports, &mut entries)
+        } else {
+            (0..games.len()).collect()
+        };
+        let reused = games.len() - todo.len();
+        let chunk = self.chunk_size(todo.len());
         let pending = self.submit_games(
             schedule,
-            (0..games.len()).collect(),
+            todo.clone(),
             chunk,
-            blocked,
+            blocked.clone(),
             budget,
             refuse_when_full,
         )?;
-        let mut parts: Vec<Option<Vec<GameReport>>> =
-            (0..games.len().div_ceil(chunk)).map(|_| None).collect();
-        let mut done = 0;
-        for (c, reports) in pending.rx.iter() {
-            done += reports.len();
-            parts[c] = Some(reports);
+        let mut done = reused;
+        if reused > 0 {
+            progress(done);
+        }
+        let mut arrived = vec![false; todo.len().div_ceil(chunk)];
+        for (c, part) in pending.rx.iter() {
+            done += part.len();
+            arrived[c] = true;
+            for (&i, (report, entry)) in todo[c * chunk..].iter().zip(part) {
+                reports[i] = Some(report);
+                entries[i] = entry;
+            }
             progress(done);
         }
         // A chunk is missing only if its task panicked outside a game.
-        let reports = parts
+        let reports = reports
             .into_iter()
-            .enumerate()
-            .flat_map(|(c, part)| {
-                part.unwrap_or_else(|| {
-                    games[c * chunk..((c + 1) * chunk).min(games.len())]
-                        .iter()
-                        .map(|g| self.rules.panicked(g))
-                        .collect()
-                })
-            })
+            .zip(games)
+            .map(|(r, g)| r.unwrap_or_else(|| self.rules.panicked(g)))
             .collect();
+        if let (true, Some(cache)) = (keep, &self.rules.cache) {
+            let baseline = Baseline {
+                schedule: schedule.clone(),
+                blocked,
+                fail_fast: budget.fail_fast,
+                games: entries,
+                generation: cache.generation(),
+            };
+            *self.baseline.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(baseline));
+        }
         let mut report = Report::new(
             self.rules.registry.len(),
             ScheduleReport::new(schedule_verdicts),
@@ -387,8 +435,62 @@ impl Evaluator {
                 return Ok(schedule_verdicts);
             };
             in_flight -= reports.len();
-            reports.into_iter().for_each(&mut *deliver);
+            reports.into_iter().map(|(r, _)| r).for_each(&mut *deliver);
         }
+    }
+
+    /// Fills in the reports the last evaluation's baseline still answers for
+    /// `schedule` (games that did not change and whose reads the changes
+    /// do not touch, or answer as before); returns the positions left to
+    /// evaluate.
+    fn reuse(
+        &self,
+        schedule: &Arc<Schedule>,
+        blocked: &Arc<[Option<Arc<str>>]>,
+        budget: Budget,
+        reports: &mut [Option<GameReport>],
+        entries: &mut [Option<Arc<GameEntry>>],
+    ) -> Vec<usize> {
+        let games = schedule.games();
+        let all = || (0..games.len()).collect();
+        let base = self
+            .baseline
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let (Some(base), Some(cache)) = (base, &self.rules.cache) else {
+            return all();
+        };
+        if base.blocked != *blocked
+            || base.fail_fast != budget.fail_fast
+            || base.generation != cache.generation()
+        {
+            return all();
+        }
+        let most = games.len() / BASELINE_MOST_CHANGED;
+        let Some(delta) = Delta::between(&base.schedule, schedule, most.max(1)) else {
+            return all();
+        };
+        let mut todo = Vec::with_capacity(delta.count() * 8);
+        for (i, g) in games.iter().enumerate() {
+            let entry = base.games.get(i).and_then(Option::as_ref);
+            let holds = |e: &&Arc<GameEntry>| {
+                e.reads.iter().all(|(read, fp)| {
+                    !delta.touches(read) || read.answer(schedule, Some(g)) == Some(*fp)
+                })
+            };
+            match entry.filter(|_| !delta.changed_at(i)).filter(holds) {
+                Some(e) => {
+                    cache.hit_game(e);
+                    reports[i] = Some(e.report.clone());
+                    entries[i] = Some(e.clone());
+                }
+                None => todo.push(i),
+            }
+        }
+        self.reused
+            .fetch_add((games.len() - todo.len()) as u64, Ordering::Relaxed);
+        todo
     }
 
     fn chunk_size(&self, games: usize) -> usize {
@@ -475,7 +577,7 @@ impl Evaluator {
         c: usize,
         blocked: Arc<[Option<Arc<str>>]>,
         budget: Budget,
-        tx: crossbeam_channel::Sender<(usize, Vec<GameReport>)>,
+        tx: crossbeam_channel::Sender<(usize, Vec<Ruled>)>,
     ) -> Task {
         let (rules, schedule) = (self.rules.clone(), schedule.clone());
         Box::new(move |runtime| {
@@ -499,7 +601,7 @@ impl Evaluator {
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         rules.evaluate_game(runtime, &schedule, g, &blocked, budget, &order)
                     }))
-                    .unwrap_or_else(|_| rules.panicked(g))
+                    .unwrap_or_else(|_| (rules.panicked(g), None))
                 })
                 .collect();
             let _ = tx.send((c, reports));
@@ -543,11 +645,11 @@ impl Rules {
         blocked_by_schedule: &[Option<Arc<str>>],
         budget: Budget,
         order: &[usize],
-    ) -> GameReport {
+    ) -> Ruled {
         let memo = self.game_memo(schedule, game, blocked_by_schedule, budget, order);
         if let Some((cache, key)) = &memo {
-            if let Some(report) = cache.get_game(key, schedule, game) {
-                return report;
+            if let Some(entry) = cache.get_game(key, schedule, game) {
+                return (entry.report.clone(), Some(entry));
             }
             GAME_READS.with(|r| *r.borrow_mut() = Some(Vec::new()));
         }
@@ -569,10 +671,21 @@ impl Rules {
                 .collect()
         };
         let report = GameReport::new(game, verdicts);
-        if let (Some((cache, key)), Some(reads)) = (memo, reads) {
-            cache.put_game(key, &report, reads);
-        }
-        report
+        let entry = match (memo, reads) {
+            (Some((cache, key)), Some(reads)) => Some(cache.put_game(key, &report, reads)),
+            _ => None,
+        };
+        (report, entry)
+    }
+
+    /// Whether games' whole reports may be cached (and an evaluation kept
+    /// as a baseline): with a cache, no deadline, and the same order every
+    /// run.
+    fn game_memo_applies(&self, budget: Budget) -> bool {
+        self.cache.is_some()
+            && budget.request.is_none()
+            && budget.game.is_none()
+            && !(self.order == Order::Cost && budget.fail_fast)
     }
 
     /// The cache and key under which a game's whole report may be kept:
@@ -681,9 +794,13 @@ impl Rules {
                 } else if let Some(cap) = cap.filter(|&cap| Instant::now() >= cap) {
                     not_run(c, budget.request == Some(cap))
                 } else {
-                    match reason {
-                        Some((d, why)) => skipped(c, &constraints[d].manifest.id, &why),
-                        None => self.call(runtime, i, schedule, game, cap, budget.measure),
+                    match (reason, game, c.manifest.partition) {
+                        (Some((d, why)), ..) => skipped(c, &constraints[d].manifest.id, &why),
+                        (None, None, Some(p)) => self.call_parts(runtime, i, p, schedule, cap),
+                        (None, game, _) => {
+                            let target = game.map_or(Target::Schedule, Target::Game);
+                            self.call(runtime, i, schedule, target, cap, budget.measure)
+                        }
                     }
                 };
                 // Fail-fast stops a game, never the schedule-scoped rules.
@@ -704,28 +821,46 @@ impl Rules {
 }
 
 impl Rules {
+    /// The cache and the key for constraint `i` asked about `target`, when
+    /// its verdicts may be cached.
+    fn cache_key(
+        &self,
+        i: usize,
+        schedule: &Schedule,
+        target: Target<'_>,
+    ) -> Option<(&Arc<VerdictCache>, Key)> {
+        let c = &self.registry.constraints()[i];
+        let cache = self.cache.as_ref().filter(|_| c.manifest.cacheable)?;
+        let game = match target {
+            Target::Schedule => 0,
+            Target::Game(g) => schedule.fingerprint_of(g),
+            Target::Part(p, k) => part_key(p, runtime::part_id(&self.league, p, k)),
+        };
+        let key = Key {
+            constraint: c.content,
+            league: self.league.fingerprint(),
+            game,
+        };
+        Some((cache, key))
+    }
+
     /// One call through the constraint's breaker.
     fn call(
         &self,
         runtime: &Runtime,
         i: usize,
         schedule: &Arc<Schedule>,
-        game: Option<&Arc<Game>>,
+        target: Target<'_>,
         cap: Option<Instant>,
         measure: bool,
     ) -> Verdict {
         let c = &self.registry.constraints()[i];
-        let cache = self.cache.as_ref().filter(|_| c.manifest.cacheable);
-        let key = cache.map(|_| Key {
-            constraint: c.content,
-            league: self.league.fingerprint(),
-            game: game.map_or(0, |g| schedule.fingerprint_of(g)),
-        });
-        if let (Some(cache), Some(key)) = (cache, &key) {
-            if let Some((hit, reads)) = cache.lookup(key, schedule, game) {
-                game_reads(Some(&reads));
-                return hit;
-            }
+        let cached = self.cache_key(i, schedule, target);
+        if let Some((cache, key)) = &cached
+            && let Some((hit, reads)) = cache.lookup(key, schedule, target.game())
+        {
+            game_reads(Some(&reads));
+            return hit;
         }
         let breaker = &self.breakers[i];
         let started = Instant::now();
@@ -734,32 +869,120 @@ impl Rules {
             game_reads(None);
             return c.fallback(&breaker.reason());
         }
-        let (verdict, reads) = runtime.evaluate_noting(c, schedule, game, cap, cache.is_some());
-        let stored = match (cache, key, reads) {
-            (Some(cache), Some(key), Some(reads))
-                if matches!(verdict.status, Status::Passed | Status::Violated) =>
-            {
-                cache.put(key, &verdict, reads, schedule, game)
-            }
-            _ => None,
-        };
-        game_reads(stored.as_deref());
+        let verdict = self.run_and_store(runtime, i, schedule, target, cap, cached);
         if measure {
             self.costs
                 .record(i, started.elapsed(), verdict.is_hard_violation());
         }
+        self.settle(i, started, admitted, cap, verdict.status);
+        verdict
+    }
+
+    /// Asks a partitioned rule about each of its parts (those the cache
+    /// does not answer) under one admission of its breaker, and merges the
+    /// parts' verdicts.
+    fn call_parts(
+        &self,
+        runtime: &Runtime,
+        i: usize,
+        partition: Partition,
+        schedule: &Arc<Schedule>,
+        cap: Option<Instant>,
+    ) -> Verdict {
+        let c = &self.registry.constraints()[i];
+        let n = runtime::part_count(&self.league, partition);
+        let mut parts: Vec<(usize, Option<Verdict>)> = (0..n)
+            .map(|k| {
+                let target = Target::Part(partition, k);
+                let hit = self
+                    .cache_key(i, schedule, target)
+                    .and_then(|(cache, key)| cache.lookup(&key, schedule, None))
+                    .map(|(v, _)| v);
+                (k, hit)
+            })
+            .collect();
+        if parts.iter().any(|(_, v)| v.is_none()) {
+            let breaker = &self.breakers[i];
+            let started = Instant::now();
+            let admitted = breaker.admit(started);
+            if admitted == Admit::Fallback {
+                return c.fallback(&breaker.reason());
+            }
+            let mut worst = Status::Passed;
+            for (k, verdict) in parts.iter_mut().filter(|(_, v)| v.is_none()) {
+                let target = Target::Part(partition, *k);
+                let cached = self.cache_key(i, schedule, target);
+                let v = self.run_and_store(runtime, i, schedule, target, cap, cached);
+                if matches!(v.status, Status::Error | Status::Timeout) && worst == Status::Passed {
+                    worst = v.status;
+                }
+                *verdict = Some(v);
+            }
+            self.settle(i, started, admitted, cap, worst);
+        }
+        let parts = parts
+            .into_iter()
+            .map(|(k, v)| (k, v.unwrap_or_else(|| unreachable!("every part was asked"))))
+            .collect();
+        c.merge_parts(&self.league, parts)
+    }
+
+    /// Runs constraint `i` on `target` and stores a verdict the cache may
+    /// keep; notes the reads for the game under evaluation.
+    fn run_and_store(
+        &self,
+        runtime: &Runtime,
+        i: usize,
+        schedule: &Arc<Schedule>,
+        target: Target<'_>,
+        cap: Option<Instant>,
+        cached: Option<(&Arc<VerdictCache>, Key)>,
+    ) -> Verdict {
+        let c = &self.registry.constraints()[i];
+        let (verdict, reads) = runtime.evaluate_noting(c, schedule, target, cap, cached.is_some());
+        let stored = match (cached, reads) {
+            (Some((cache, key)), Some(reads))
+                if matches!(verdict.status, Status::Passed | Status::Violated) =>
+            {
+                cache.put(key, &verdict, reads, schedule, target.game())
+            }
+            _ => None,
+        };
+        game_reads(stored.as_deref());
+        verdict
+    }
+
+    /// Tells constraint `i`'s breaker how a call admitted at `started` went.
+    fn settle(
+        &self,
+        i: usize,
+        started: Instant,
+        admitted: Admit,
+        cap: Option<Instant>,
+        status: Status,
+    ) {
+        let breaker = &self.breakers[i];
+        let timeout = self.registry.constraints()[i].manifest.timeout;
         // A call cut short by a deadline not its own says nothing about the
         // rule's health.
-        let cut = cap.is_some_and(|cap| cap < started + c.manifest.timeout);
-        if verdict.status == Status::Timeout && cut {
+        let cut = cap.is_some_and(|cap| cap < started + timeout);
+        if status == Status::Timeout && cut {
             breaker.abandon(admitted);
         } else {
-            let failed = matches!(verdict.status, Status::Error | Status::Timeout);
+            let failed = matches!(status, Status::Error | Status::Timeout);
             // The call's start stamps the outcome: buckets are a second wide.
             breaker.record(started, admitted, failed);
         }
-        verdict
     }
+}
+
+/// The cache's game slot for one part of a partitioned rule.
+fn part_key(partition: Partition, id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    partition.hash(&mut h);
+    id.hash(&mut h);
+    h.finish()
 }
 
 fn breakers(registry: &Registry, config: BreakerConfig) -> Arc<[Breaker]> {

@@ -292,6 +292,11 @@ pub struct CacheStats {
     /// Shared, on Redis, when configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub l2: Option<L2Stats>,
+    /// Game reports taken from the evaluator's previous evaluation without
+    /// a lookup: the games a schedule change did not touch (their verdicts
+    /// also count as L1 hits).
+    #[serde(default)]
+    pub reused_games: u64,
 }
 
 /// Counters of the shared layer.

@@ -244,6 +244,12 @@ impl Schedule {
         }
     }
 
+    /// The position of `game` when it is this schedule's own (the same
+    /// `Arc`).
+    pub(crate) fn position_of(&self, game: &Arc<Game>) -> Option<usize> {
+        self.by_ptr.get(&(Arc::as_ptr(game) as usize)).copied()
+    }
+
     /// The fingerprint of the game at `position`.
     pub fn fingerprint_at(&self, position: usize) -> Option<u64> {
         self.fingerprints.get(position).copied()

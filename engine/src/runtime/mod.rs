@@ -18,11 +18,49 @@ use std::time::Instant;
 pub use rhai_host::RhaiLimits;
 pub use wasm::{CACHE_ENV, CONTRACT, Compiled};
 
-use crate::constraint::{Constraint, Kind, Manifest};
+use crate::constraint::{Constraint, Kind, Manifest, Partition};
 use crate::data::DataSources;
 use crate::error::Result;
 use crate::model::{Game, League, Schedule, Status, Verdict};
 use rhai_host::{Failure, RhaiCompiler, RhaiHost, Script};
+
+/// What one constraint call rules on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Target<'a> {
+    /// The whole schedule.
+    Schedule,
+    /// One game, with the whole schedule readable.
+    Game(&'a Arc<Game>),
+    /// One part of a partitioned schedule-scoped rule: the team or venue at
+    /// this position of the league's list.
+    Part(Partition, usize),
+}
+
+impl<'a> Target<'a> {
+    /// The game under evaluation, if any.
+    pub(crate) fn game(self) -> Option<&'a Arc<Game>> {
+        match self {
+            Target::Game(g) => Some(g),
+            Target::Schedule | Target::Part(..) => None,
+        }
+    }
+}
+
+/// The parts a partitioned rule is asked about in `league`: their count.
+pub(crate) fn part_count(league: &League, partition: Partition) -> usize {
+    match partition {
+        Partition::Team => league.teams.len(),
+        Partition::Venue => league.venues.len(),
+    }
+}
+
+/// The id of part `k` (a team's or a venue's).
+pub(crate) fn part_id(league: &League, partition: Partition, k: usize) -> &str {
+    match partition {
+        Partition::Team => &league.teams[k].id,
+        Partition::Venue => &league.venues[k].id,
+    }
+}
 
 /// Compiled code of one constraint.
 #[derive(Debug, Clone)]
@@ -64,6 +102,7 @@ impl Compiler {
 
 /// The hosts a worker owns, prepared for one league.
 pub struct Runtime {
+    league: Arc<League>,
     rhai: RhaiHost,
     wasm: wasm::WasmHost,
     data: Arc<DataSources>,
@@ -82,6 +121,7 @@ impl Runtime {
     pub fn with_data(league: Arc<League>, limits: &RhaiLimits, data: Arc<DataSources>) -> Self {
         Self {
             rhai: RhaiHost::new(limits, league.clone()),
+            league: league.clone(),
             wasm: wasm::WasmHost::new(league, limits),
             data,
             calls: AtomicU64::new(0),
@@ -101,7 +141,8 @@ impl Runtime {
     }
 
     /// Asks one constraint about one game, or about the schedule when `game`
-    /// is `None`. Never fails: every failure is a verdict.
+    /// is `None` (a partitioned rule part by part, its verdict the parts'
+    /// together). Never fails: every failure is a verdict.
     pub fn evaluate(
         &self,
         constraint: &Constraint,
@@ -120,8 +161,28 @@ impl Runtime {
         game: Option<&Arc<Game>>,
         cap: Option<Instant>,
     ) -> Verdict {
-        self.evaluate_noting(constraint, schedule, game, cap, false)
-            .0
+        let m = &constraint.manifest;
+        match (game, m.partition) {
+            (Some(g), _) => {
+                self.evaluate_noting(constraint, schedule, Target::Game(g), cap, false)
+                    .0
+            }
+            (None, None) => {
+                self.evaluate_noting(constraint, schedule, Target::Schedule, cap, false)
+                    .0
+            }
+            (None, Some(p)) => {
+                let parts = (0..part_count(&self.league, p)).map(|k| {
+                    let target = Target::Part(p, k);
+                    (
+                        k,
+                        self.evaluate_noting(constraint, schedule, target, cap, false)
+                            .0,
+                    )
+                });
+                constraint.merge_parts(&self.league, parts.collect())
+            }
+        }
     }
 
     /// As [`Runtime::evaluate_by`], also returning the schedule queries the
@@ -131,7 +192,7 @@ impl Runtime {
         &self,
         constraint: &Constraint,
         schedule: &Arc<Schedule>,
-        game: Option<&Arc<Game>>,
+        target: Target<'_>,
         cap: Option<Instant>,
         record: bool,
     ) -> (Verdict, Option<Vec<crate::cache::Read>>) {
@@ -140,10 +201,10 @@ impl Runtime {
         let own = started + m.timeout;
         let deadline = cap.map_or(own, |cap| cap.min(own));
         self.calls.fetch_add(1, Ordering::Relaxed);
-        let (run, notes) = call::within(&self.data, deadline, game, record, || {
+        let (run, notes) = call::within(&self.data, deadline, target.game(), record, || {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &constraint.program {
-                Program::Rhai(script) => self.rhai.run(script, schedule, game, deadline),
-                Program::Wasm(plugin) => self.wasm.run(plugin, schedule, game, deadline),
+                Program::Rhai(script) => self.rhai.run(script, schedule, target, deadline),
+                Program::Wasm(plugin) => self.wasm.run(plugin, schedule, target, deadline),
             }))
         });
         let elapsed_us = started.elapsed().as_micros() as u64;

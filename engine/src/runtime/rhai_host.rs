@@ -23,8 +23,9 @@ use rhai::{
     Shared,
 };
 
+use super::Target;
 use super::query;
-use crate::constraint::{Manifest, Scope as RuleScope};
+use crate::constraint::{Manifest, Partition, Scope as RuleScope};
 use crate::error::{Error, Result, read_to_string};
 use crate::model::{Entity, EntityKind, Game, League, Schedule, Violation};
 
@@ -148,6 +149,9 @@ impl RhaiCompiler {
         if m.scope == RuleScope::Game {
             scope.push("game", ());
         }
+        if let Some(p) = m.partition {
+            scope.push(p.as_str(), ());
+        }
         scope.push("schedule", ());
         scope.push("league", ());
         scope.push("params", ());
@@ -194,37 +198,58 @@ pub(crate) struct Outcome {
 /// the call, so nothing a script declares leaks into the next evaluation.
 pub(crate) struct RhaiHost {
     engine: Engine,
+    league: RLeague,
     scope: RefCell<Scope<'static>>,
-    names: [ImmutableString; 3],
+    names: [ImmutableString; 5],
 }
 
 impl RhaiHost {
     pub(crate) fn new(limits: &RhaiLimits, league: Arc<League>) -> Self {
         let mut scope = Scope::new();
-        scope.push_constant("league", RLeague::new(league));
+        let league = RLeague::new(league);
+        scope.push_constant("league", league.clone());
         Self {
+            league,
             engine: new_engine(limits),
             scope: RefCell::new(scope),
-            names: ["schedule".into(), "params".into(), "game".into()],
+            names: [
+                "schedule".into(),
+                "params".into(),
+                "game".into(),
+                "team".into(),
+                "venue".into(),
+            ],
         }
     }
 
-    /// Runs a script on a game (or on the schedule when `game` is `None`)
-    /// until `deadline`.
+    /// Runs a script on its target (a game, the schedule, or a team or
+    /// venue of a partitioned rule) until `deadline`.
     pub(crate) fn run(
         &self,
         script: &Script,
         schedule: &Arc<Schedule>,
-        game: Option<&Arc<Game>>,
+        target: Target<'_>,
         deadline: Instant,
     ) -> std::result::Result<Outcome, Failure> {
         let mut scope = self.scope.borrow_mut();
         scope.rewind(1);
-        let [schedule_name, params_name, game_name] = &self.names;
+        let [schedule_name, params_name, game_name, team_name, venue_name] = &self.names;
         scope.push_constant(schedule_name.clone(), RSchedule(schedule.clone()));
         scope.push_constant_dynamic(params_name.clone(), script.params.0.clone());
-        if let Some(g) = game {
-            scope.push_constant(game_name.clone(), RGame(g.clone()));
+        match target {
+            Target::Schedule => {}
+            Target::Game(g) => {
+                scope.push_constant(game_name.clone(), RGame(g.clone()));
+            }
+            Target::Part(p, k) => {
+                let data = &self.league.0;
+                let (name, map, id) = match p {
+                    Partition::Team => (team_name, &data.teams, &data.league.teams[k].id),
+                    Partition::Venue => (venue_name, &data.venues, &data.league.venues[k].id),
+                };
+                let part = map.get(id.as_ref()).cloned().unwrap_or(Dynamic::UNIT);
+                scope.push_constant_dynamic(name.clone(), part);
+            }
         }
         DEADLINE.with(|d| d.set(Some(deadline)));
         let result = self
@@ -842,7 +867,7 @@ mod tests {
     fn run(host: &RhaiHost, script: &Script, schedule: &Arc<Schedule>) -> Result<usize, Failure> {
         // Violations counted; errors compared by message.
         let deadline = Instant::now() + Duration::from_secs(5);
-        host.run(script, schedule, None, deadline)
+        host.run(script, schedule, crate::runtime::Target::Schedule, deadline)
             .map(|o| o.violations.len())
     }
 

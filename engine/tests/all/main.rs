@@ -9,6 +9,7 @@ mod dependencies;
 mod example_league;
 mod executor;
 mod generate;
+mod incremental;
 mod invariants;
 mod league_files;
 mod manifests;

@@ -5,7 +5,33 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use umpire::{Evaluator, GameReport, League, Registry, Report, RhaiLimits, Schedule, Verdict};
+use umpire::{
+    Evaluator, GameReport, League, Partition, Registry, Report, RhaiLimits, Schedule, Status,
+    Verdict,
+};
+
+/// The constraint calls behind a report: one per verdict that was not
+/// skipped, and for a partitioned rule one per part (each team or venue).
+pub(crate) fn calls_of(r: &Report, league: &League, registry: &Registry) -> u64 {
+    let verdicts = r
+        .schedule
+        .verdicts
+        .iter()
+        .chain(r.games.iter().flat_map(|g| &g.verdicts));
+    verdicts
+        .filter(|v| v.status != Status::Skipped)
+        .map(|v| {
+            let partition = registry
+                .get(&v.constraint)
+                .and_then(|c| c.manifest.partition);
+            match partition {
+                Some(Partition::Team) => league.teams.len() as u64,
+                Some(Partition::Venue) => league.venues.len() as u64,
+                None => 1,
+            }
+        })
+        .sum()
+}
 
 /// What the tests return.
 pub(crate) type TestResult = Result<(), Box<dyn std::error::Error>>;

@@ -17,7 +17,7 @@ use crate::support::{TempTree, TestResult, mini_league, umpire, wasm_plugins};
 
 /// Builds the plugin workspace once for the whole test binary (the first
 /// registry load runs `cargo build` if anything is out of date).
-fn built() -> &'static Registry {
+pub(crate) fn built() -> &'static Registry {
     static EXAMPLES: OnceLock<Registry> = OnceLock::new();
     EXAMPLES.get_or_init(|| {
         Registry::load(&[wasm_plugins()]).expect("the example WebAssembly plugins load")
@@ -270,7 +270,7 @@ fn a_plugin_built_against_another_contract_version_is_refused() {
     let msg = err.to_string();
     assert!(matches!(err, Error::Plugin { .. }), "{err:?}");
     assert!(msg.contains("wrong_version.wasm: "), "{msg}");
-    assert!(msg.contains("built against umpire:plugin@0.2.0"), "{msg}");
+    assert!(msg.contains("built against umpire:plugin@0.1.0"), "{msg}");
     assert!(msg.contains(umpire::CONTRACT), "{msg}");
 }
 

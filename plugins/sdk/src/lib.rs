@@ -194,8 +194,15 @@ macro_rules! export_rule {
                     <$rule as $crate::Rule>::evaluate_game(&game)
                 }
 
-                fn evaluate_schedule() -> ::core::result::Result<wit::Outcome, ::std::string::String> {
+                                fn evaluate_schedule() -> ::core::result::Result<wit::Outcome, ::std::string::String> {
                     <$rule as $crate::Rule>::evaluate_schedule()
+                }
+
+                fn evaluate_part(part: wit::Part) -> ::core::result::Result<wit::Outcome, ::std::string::String> {
+                    match part {
+                        wit::Part::Team(t) => <$rule as $crate::Rule>::evaluate_team($crate::TeamRef::new(t)),
+                        wit::Part::Venue(v) => <$rule as $crate::Rule>::evaluate_venue($crate::VenueRef::new(v)),
+                    }
                 }
             }
 

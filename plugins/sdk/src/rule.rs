@@ -1,13 +1,16 @@
 use crate::bindings::exports::umpire::plugin::rule;
-use crate::{Game, Outcome};
+use crate::{Game, Outcome, TeamRef, VenueRef};
 
 /// A constraint: who it is and how it rules.
 ///
 /// Implement it on a unit struct and export that with
 /// [`export_rule!`](crate::export_rule). A game-scoped rule overrides
 /// [`evaluate_game`](Rule::evaluate_game), a schedule-scoped one
-/// [`evaluate_schedule`](Rule::evaluate_schedule); the other answers with an
-/// error that tells the operator to fix the manifest's `scope`.
+/// [`evaluate_schedule`](Rule::evaluate_schedule), and a schedule-scoped
+/// one whose manifest sets `partition = "team"` (or `"venue"`)
+/// [`evaluate_team`](Rule::evaluate_team) (or
+/// [`evaluate_venue`](Rule::evaluate_venue)). The others answer with an
+/// error that tells the operator to fix the manifest.
 ///
 /// The methods take no `self`: the host may create a fresh instance for each
 /// call (`isolation = "fresh"`, the default) or keep one per worker
@@ -30,8 +33,30 @@ pub trait Rule {
     /// Rules on the whole schedule.
     fn evaluate_schedule() -> Result<Outcome, String> {
         Err(format!(
-            "`{}` rules on single games, not on the whole schedule; \
-             set `scope = \"game\"` in its manifest",
+            "`{}` does not rule on the whole schedule at once; \
+             check `scope` and `partition` in its manifest",
+            Self::describe().id
+        ))
+    }
+
+    /// Rules on one team's part of the schedule (`partition = "team"`): the
+    /// host asks once per team, and after a change only about the teams
+    /// whose games changed. The verdict is the teams' together: the
+    /// violations in league order, the score the mean of theirs.
+    fn evaluate_team(team: TeamRef) -> Result<Outcome, String> {
+        let _ = team;
+        Err(format!(
+            "`{}` does not rule team by team; check `scope` and `partition` in its manifest",
+            Self::describe().id
+        ))
+    }
+
+    /// Rules on one venue's part of the schedule (`partition = "venue"`),
+    /// as [`evaluate_team`](Rule::evaluate_team) does for teams.
+    fn evaluate_venue(venue: VenueRef) -> Result<Outcome, String> {
+        let _ = venue;
+        Err(format!(
+            "`{}` does not rule venue by venue; check `scope` and `partition` in its manifest",
             Self::describe().id
         ))
     }

@@ -26,7 +26,7 @@ pub(crate) mod bindings {
 
 use bindings::umpire::plugin::{data, league, log, params, schedule, time, types};
 pub(crate) use bindings::{Constraint as Bindings, ConstraintPre as BindingsPre};
-pub(crate) use types::{Game as GameRecord, Outcome as OutcomeRecord};
+pub(crate) use types::{Game as GameRecord, Outcome as OutcomeRecord, Part};
 
 /// The slot of a game under evaluation that is not (this version of) a game
 /// of the schedule.
@@ -60,8 +60,36 @@ impl Params {
 /// under evaluation.
 pub(crate) struct Call {
     pub(crate) schedule: Arc<Schedule>,
-    pub(crate) records: Arc<[GameRecord]>,
+    pub(crate) records: Arc<Records>,
     pub(crate) game: Option<Arc<Game>>,
+}
+
+/// A schedule's games as records, indexed by slot, each built the first
+/// time a call asks for it: a call after a schedule change reads a few
+/// games, and need not pay for all of them.
+pub(crate) struct Records {
+    cells: Box<[std::sync::OnceLock<GameRecord>]>,
+}
+
+impl Records {
+    pub(crate) fn new(schedule: &Schedule) -> Self {
+        Self {
+            cells: (0..schedule.len())
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
+        }
+    }
+
+    /// The record of the game in `slot`.
+    pub(crate) fn get(
+        &self,
+        slot: usize,
+        schedule: &Schedule,
+        league: &League,
+    ) -> Option<&GameRecord> {
+        let cell = self.cells.get(slot)?;
+        Some(cell.get_or_init(|| game_record(&schedule.games()[slot], slot as u32, league)))
+    }
 }
 
 /// The data of one store: WASI without authority, the memory cap, and what
@@ -163,10 +191,14 @@ impl HostState {
     ) -> WasmResult<Vec<GameRecord>> {
         let call = self.call()?;
         let league = self.league()?;
+        let schedule = &call.schedule;
         Ok(games
-            .map(|g| match call.schedule.position(&g.id) {
-                Some(i) => call.records[i].clone(),
-                None => game_record(g, OUTSIDE_SCHEDULE, league),
+            .map(|g| {
+                match schedule.position_of(g) {
+                    Some(i) => call.records.get(i, schedule, league).cloned(),
+                    None => None,
+                }
+                .unwrap_or_else(|| game_record(g, OUTSIDE_SCHEDULE, league))
             })
             .collect())
     }
@@ -203,18 +235,32 @@ impl schedule::Host for HostState {
 
     fn games(&mut self) -> WasmResult<Vec<GameRecord>> {
         record(|| Read::All);
-        Ok(self.call()?.records.to_vec())
+        let call = self.call()?;
+        let league = self.league()?;
+        let schedule = &call.schedule;
+        Ok((0..schedule.len())
+            .filter_map(|i| call.records.get(i, schedule, league).cloned())
+            .collect())
     }
 
     fn game_at(&mut self, slot: u32) -> WasmResult<Option<GameRecord>> {
         record(|| Read::At(slot));
-        Ok(self.call()?.records.get(slot as usize).cloned())
+        let call = self.call()?;
+        let league = self.league()?;
+        Ok(call
+            .records
+            .get(slot as usize, &call.schedule, league)
+            .cloned())
     }
 
     fn game_by_id(&mut self, id: String) -> WasmResult<Option<GameRecord>> {
         record(|| Read::ById(id.as_str().into()));
         let call = self.call()?;
-        Ok(call.schedule.position(&id).map(|i| call.records[i].clone()))
+        let league = self.league()?;
+        let schedule = &call.schedule;
+        Ok(schedule
+            .position(&id)
+            .and_then(|i| call.records.get(i, schedule, league).cloned()))
     }
 
     fn games_of(&mut self, team: types::TeamRef) -> WasmResult<Vec<GameRecord>> {
@@ -478,16 +524,6 @@ pub(crate) fn game_record(g: &Game, slot: u32, league: &League) -> GameRecord {
         tv: g.tv.as_deref().map(|tv| position(league.tv_position(tv))),
         tags: g.tags.iter().map(|t| t.to_string()).collect(),
     }
-}
-
-/// Every game of a schedule as records, indexed by slot.
-pub(crate) fn game_records(schedule: &Schedule, league: &League) -> Arc<[GameRecord]> {
-    schedule
-        .games()
-        .iter()
-        .enumerate()
-        .map(|(i, g)| game_record(g, i as u32, league))
-        .collect()
 }
 
 fn team_record(t: &crate::model::Team) -> types::Team {

@@ -29,17 +29,18 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
+use super::Target;
 use super::rhai_host::{Failure, Outcome};
-use crate::constraint::{Isolation, Manifest, Scope, WasmSettings};
+use crate::constraint::{Isolation, Manifest, Partition, Scope, WasmSettings};
 use crate::error::{Error, Result};
 use crate::model::{Game, League, Schedule};
-use host::{Bindings, BindingsPre, Call, GameRecord, HostState, OUTSIDE_SCHEDULE, Params};
+use host::{Bindings, BindingsPre, Call, HostState, OUTSIDE_SCHEDULE, Params, Part};
 
 /// The contract version this host implements.
-pub const CONTRACT: &str = "umpire:plugin@0.1.0";
+pub const CONTRACT: &str = "umpire:plugin@0.2.0";
 const PACKAGE: &str = "umpire:plugin";
 /// Versions that link: within 0.x, the same minor version.
-const COMPATIBLE: &str = "0.1.";
+const COMPATIBLE: &str = "0.2.";
 
 /// How often the epoch advances: the granularity of deadlines.
 const TICK: Duration = Duration::from_millis(1);
@@ -385,7 +386,7 @@ struct Slot {
 /// The records of the schedule last seen, so a call does not rebuild them.
 struct Records {
     schedule: Weak<Schedule>,
-    records: Arc<[GameRecord]>,
+    records: Arc<host::Records>,
     /// The slot last asked about: games usually come in order.
     last: usize,
 }
@@ -424,25 +425,21 @@ impl WasmHost {
         let found = [last, last + 1]
             .into_iter()
             .find(|&i| games.get(i).is_some_and(|g| Arc::ptr_eq(g, game)))
-            .or_else(|| {
-                schedule
-                    .position(&game.id)
-                    .filter(|&i| Arc::ptr_eq(&games[i], game))
-            });
+            .or_else(|| schedule.position_of(game));
         if let (Some(i), Some(r)) = (found, cached.as_mut()) {
             r.last = i;
         }
         found
     }
 
-    fn records(&self, schedule: &Arc<Schedule>) -> Arc<[GameRecord]> {
+    fn records(&self, schedule: &Arc<Schedule>) -> Arc<host::Records> {
         let mut cached = self.records.borrow_mut();
         if let Some(r) = cached.as_ref()
             && Weak::ptr_eq(&r.schedule, &Arc::downgrade(schedule))
         {
             return r.records.clone();
         }
-        let records = host::game_records(schedule, &self.league);
+        let records = Arc::new(host::Records::new(schedule));
         *cached = Some(Records {
             schedule: Arc::downgrade(schedule),
             records: records.clone(),
@@ -456,14 +453,17 @@ impl WasmHost {
         &self,
         plugin: &Arc<WasmPlugin>,
         schedule: &Arc<Schedule>,
-        game: Option<&Arc<Game>>,
+        target: Target<'_>,
         deadline: Instant,
     ) -> std::result::Result<Outcome, Failure> {
+        let game = target.game();
         let records = self.records(schedule);
         let record;
         let game_record = match game {
             Some(g) => Some(match self.slot_of(schedule, g) {
-                Some(i) => &records[i],
+                Some(i) => records
+                    .get(i, schedule, &self.league)
+                    .unwrap_or_else(|| unreachable!("a slot of this schedule")),
                 None => {
                     record = host::game_record(g, OUTSIDE_SCHEDULE, &self.league);
                     &record
@@ -517,8 +517,16 @@ impl WasmHost {
             return Err(Failure::Error(format!("cannot set fuel: {e}")));
         }
         let rule = bindings.umpire_plugin_rule();
-        let result = match (plugin.scope, game_record) {
-            (Scope::Game, Some(g)) => rule.call_evaluate_game(&mut store, g),
+        let result = match (plugin.scope, game_record, target) {
+            (Scope::Game, Some(g), _) => rule.call_evaluate_game(&mut store, g),
+            (_, _, Target::Part(p, k)) => {
+                let k = k as u32;
+                let part = match p {
+                    Partition::Team => Part::Team(k),
+                    Partition::Venue => Part::Venue(k),
+                };
+                rule.call_evaluate_part(&mut store, part)
+            }
             _ => rule.call_evaluate_schedule(&mut store),
         };
         store.data_mut().call = None;

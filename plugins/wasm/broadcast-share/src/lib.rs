@@ -2,10 +2,11 @@
 //! `max_tv_games` broadcast games (games with a TV window), home or away.
 //!
 //! A league office's fairness rule: broadcasters want the big clubs, sponsors
-//! of the small ones want them seen too. Schedule-scoped and soft; the score
-//! is the share of teams inside the band.
+//! of the small ones want them seen too. Schedule-scoped and soft, asked team
+//! by team (`partition = "team"`): moving a game asks again only about the
+//! teams it involves. The score is the share of teams inside the band.
 
-use umpire_plugin::{Description, Outcome, Rule, Severity, Violation, league, params, schedule};
+use umpire_plugin::{Description, Outcome, Rule, Severity, TeamRef, Violation, params, schedule};
 
 struct BroadcastShare;
 
@@ -14,7 +15,7 @@ impl Rule for BroadcastShare {
         Description::new("broadcast-share", "Broadcast share")
     }
 
-    fn evaluate_schedule() -> Result<Outcome, String> {
+    fn evaluate_team(team: TeamRef) -> Result<Outcome, String> {
         let min: u32 = params::get("min_tv_games")?;
         let max: u32 = params::get("max_tv_games")?;
         if min > max {
@@ -22,64 +23,37 @@ impl Rule for BroadcastShare {
                 "parameters: `min_tv_games` ({min}) is above `max_tv_games` ({max})"
             ));
         }
-
-        // Broadcast games per team ref: one pass, no string compared.
-        let mut counts = vec![0u32; league::ids().teams.len()];
-        for game in schedule::games().iter().filter(|g| g.tv.is_some()) {
-            let (home, away) = (game.home(), game.away());
-            // A team in the game counts once, even against itself.
-            let teams = if home == away {
-                &[home][..]
-            } else {
-                &[home, away][..]
-            };
-            for team in teams {
-                if let Some(count) = counts.get_mut(team.index()) {
-                    *count += 1;
-                }
-            }
-        }
-
-        // Reported in the order of `league.teams`, each looked up by id.
-        let teams = league::teams();
+        let n = schedule::games_of(team)
+            .iter()
+            .filter(|g| g.tv.is_some())
+            .count() as u32;
+        let (off, suggestion) = if n < min {
+            (
+                min - n,
+                format!("put {team} in {} more broadcast game(s)", min - n),
+            )
+        } else if n > max {
+            (
+                n - max,
+                format!(
+                    "give {} of {team}'s broadcast games to teams with fewer",
+                    n - max
+                ),
+            )
+        } else {
+            return Ok(Outcome::pass());
+        };
         let mut outcome = Outcome::pass();
-        for team in &teams {
-            let n = league::team_ref(&team.id).map_or(0, |r| counts[r.index()]);
-            let (off, suggestion) = if n < min {
-                (
-                    min - n,
-                    format!("put {} in {} more broadcast game(s)", team.id, min - n),
-                )
-            } else if n > max {
-                (
-                    n - max,
-                    format!(
-                        "give {} of {}'s broadcast games to teams with fewer",
-                        n - max,
-                        team.id
-                    ),
-                )
-            } else {
-                continue;
-            };
-            outcome.push(
-                Violation::new(
-                    Severity::Minor,
-                    format!(
-                        "{} is in {n} broadcast game(s); the league wants {min} to {max}",
-                        team.id
-                    ),
-                )
-                .team(&team.id)
-                .penalty(off)
-                .suggest(suggestion),
-            );
-        }
-        if outcome.is_pass() || teams.is_empty() {
-            return Ok(outcome);
-        }
-        let inside = teams.len() - outcome.violations.len();
-        Ok(outcome.with_score(inside as f64 / teams.len() as f64))
+        outcome.push(
+            Violation::new(
+                Severity::Minor,
+                format!("{team} is in {n} broadcast game(s); the league wants {min} to {max}"),
+            )
+            .team(team)
+            .penalty(off)
+            .suggest(suggestion),
+        );
+        Ok(outcome)
     }
 }
 

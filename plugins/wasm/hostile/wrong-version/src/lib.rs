@@ -1,9 +1,9 @@
-//! Hostile: a well-behaved rule built against `umpire:plugin@0.2.0` (a copy
-//! of the WIT in `wit/` with only the version changed). The host must refuse
+//! Hostile: a well-behaved rule built against `umpire:plugin@0.1.0` (the contract
+//! before `evaluate-part`, kept in `wit/`). The host must refuse
 //! it at load time with an error naming both versions.
 //!
-//! It imports `umpire:plugin/log@0.2.0` and exports `umpire:plugin/rule@0.2.0`.
-//! It uses wit-bindgen directly: the SDK only speaks 0.1.0.
+//! It imports `umpire:plugin/log@0.1.0` and exports `umpire:plugin/rule@0.1.0`.
+//! It uses wit-bindgen directly: the SDK speaks 0.2.0.
 
 #[allow(
     unsafe_code,
