@@ -16,7 +16,6 @@ use crate::data::DataSources;
 use crate::model::{Game, Schedule};
 
 struct Call {
-    data: Arc<DataSources>,
     deadline: Instant,
     this: Option<Arc<Game>>,
     notes: Notes,
@@ -36,6 +35,10 @@ pub(crate) struct Notes {
 
 thread_local! {
     static CALL: RefCell<Option<Call>> = const { RefCell::new(None) };
+    /// The data sources of the runtime that last made a call on this
+    /// thread: kept between calls, replaced only when another runtime's
+    /// differ (so a call clones no `Arc`).
+    static DATA: RefCell<Option<Arc<DataSources>>> = const { RefCell::new(None) };
 }
 
 /// Runs `f` as one constraint call about `this` (`None`: the schedule) with
@@ -48,11 +51,17 @@ pub(crate) fn within<T>(
     record: bool,
     f: impl FnOnce() -> T,
 ) -> (T, Notes) {
+    DATA.with(|d| {
+        let mut d = d.borrow_mut();
+        if !d.as_ref().is_some_and(|d| Arc::ptr_eq(d, data)) {
+            *d = Some(data.clone());
+        }
+    });
     CALL.with(|c| {
         *c.borrow_mut() = Some(Call {
-            data: data.clone(),
             deadline,
-            this: this.cloned(),
+            // Only the read log needs the game (to name a query's subject).
+            this: if record { this.cloned() } else { None },
             notes: Notes {
                 reads: record.then(Vec::new),
                 ..Notes::default()
@@ -100,7 +109,8 @@ pub(crate) fn fetch(source: &str, query: &[(String, String)]) -> Result<Arc<str>
             .as_mut()
             .ok_or_else(|| "data sources can only be asked during a constraint call".to_owned())?;
         call.notes.used_data = true;
-        Ok::<_, String>((call.data.clone(), call.deadline))
+        let data = DATA.with(|d| d.borrow().clone()).unwrap_or_default();
+        Ok::<_, String>((data, call.deadline))
     })?;
     let answer = data.fetch(source, query, deadline).map_err(|e| e.0);
     if let Err(message) = &answer {

@@ -204,7 +204,7 @@ impl Runtime {
         let (run, notes) = call::within(&self.data, deadline, target.game(), record, || {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &constraint.program {
                 Program::Rhai(script) => self.rhai.run(script, schedule, target, deadline),
-                Program::Wasm(plugin) => self.wasm.run(plugin, schedule, target, deadline),
+                Program::Wasm(plugin) => self.wasm.run(plugin, schedule, target, deadline, started),
             }))
         });
         let elapsed_us = started.elapsed().as_micros() as u64;

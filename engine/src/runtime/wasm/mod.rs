@@ -435,7 +435,7 @@ impl WasmHost {
     fn records(&self, schedule: &Arc<Schedule>) -> Arc<host::Records> {
         let mut cached = self.records.borrow_mut();
         if let Some(r) = cached.as_ref()
-            && Weak::ptr_eq(&r.schedule, &Arc::downgrade(schedule))
+            && std::ptr::eq(r.schedule.as_ptr(), Arc::as_ptr(schedule))
         {
             return r.records.clone();
         }
@@ -448,13 +448,15 @@ impl WasmHost {
         records
     }
 
-    /// Runs one call under the plugin's isolation mode.
+    /// Runs one call under the plugin's isolation mode; `now` is when the
+    /// call started.
     pub(crate) fn run(
         &self,
         plugin: &Arc<WasmPlugin>,
         schedule: &Arc<Schedule>,
         target: Target<'_>,
         deadline: Instant,
+        now: Instant,
     ) -> std::result::Result<Outcome, Failure> {
         let game = target.game();
         let records = self.records(schedule);
@@ -477,9 +479,8 @@ impl WasmHost {
             game: game.cloned(),
         };
         let key = Arc::as_ptr(plugin) as usize;
-        // One clock read per call: the deadline in epoch ticks from here
-        // (instantiating takes microseconds, far below a tick).
-        let now = Instant::now();
+        // The caller's clock read: the deadline in epoch ticks from `now`
+        // (what happened since takes microseconds, far below a tick).
         let mut slot = match plugin.settings.isolation {
             Isolation::Reuse => {
                 let mut slots = self.slots.borrow_mut();
