@@ -111,7 +111,7 @@ mod season {
         evaluator.evaluate(&schedule);
         bencher
             .with_inputs(|| cache.clear())
-            .bench_local_values(|()| evaluator.evaluate(&schedule));
+            .bench_local_values(|_| evaluator.evaluate(&schedule));
     }
 
     #[divan::bench(sample_count = 100)]

@@ -44,6 +44,17 @@ pub struct CacheConfig {
     pub tti_s: u64,
     /// The shared layer (L2), if any.
     pub redis: Option<RedisConfig>,
+    /// Schedule files of the league to evaluate into the cache before
+    /// serving (`umpire cache warm`, and a server at start), relative to
+    /// the config file.
+    pub warm: Vec<figment::value::magic::RelativePathBuf>,
+}
+
+impl CacheConfig {
+    /// The warm-up schedule files, resolved against the config file.
+    pub fn warm_files(&self) -> Vec<PathBuf> {
+        self.warm.iter().map(|p| p.relative()).collect()
+    }
 }
 
 /// The shared verdict cache layer on Redis.
@@ -90,6 +101,7 @@ impl Default for CacheConfig {
             ttl_s: 3600,
             tti_s: 600,
             redis: None,
+            warm: Vec::new(),
         }
     }
 }

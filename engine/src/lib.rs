@@ -59,7 +59,7 @@ pub use constraint::{
 };
 pub use data::{DataError, DataSources};
 pub use error::{Error, Result};
-pub use exec::{Deadlines, Evaluator, Overloaded, PoolStats};
+pub use exec::{Deadlines, Evaluator, Overloaded, PoolStats, Warmed};
 pub use generate::{GenerateOptions, generate};
 pub use model::{
     Blackout, CacheStats, DEFAULT_GAME_MINUTES, Entity, EntityKind, Game, GameReport, GameSpec,

@@ -162,17 +162,19 @@ impl L2 {
     }
 
     /// Drops every entry under the prefix (`SCAN` + `DEL`).
-    pub(super) fn clear(&self) {
+    /// Deletes every entry under the prefix; how many, or `None` when
+    /// Redis could not be asked.
+    pub(super) fn clear(&self) -> Option<u64> {
         let pattern = format!("{}*", self.shared.prefix);
         self.shared.run(|c| {
             let keys = c
                 .scan_match::<_, String>(&pattern)?
                 .collect::<redis::RedisResult<Vec<String>>>()?;
-            if !keys.is_empty() {
-                c.del::<_, ()>(keys)?;
+            if keys.is_empty() {
+                return Ok(0);
             }
-            Ok(())
-        });
+            c.del::<_, u64>(keys)
+        })
     }
 }
 

@@ -318,14 +318,14 @@ impl VerdictCache {
 
     /// Drops every entry (after a plugin reload, say; keys name the
     /// constraint's content, so stale entries could not be served anyway,
-    /// but they take room).
-    pub fn clear(&self) {
+    /// but they take room), in Redis too: returns how many shared entries
+    /// went, or `None` without a shared layer or when Redis could not be
+    /// asked.
+    pub fn clear(&self) -> Option<u64> {
         self.generation.fetch_add(1, Ordering::Relaxed);
         self.l1.invalidate_all();
         self.games.invalidate_all();
-        if let Some((l2, _)) = &self.l2 {
-            l2.clear();
-        }
+        self.l2.as_ref().and_then(|(l2, _)| l2.clear())
     }
 
     /// How many times the cache was cleared.

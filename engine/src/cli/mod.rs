@@ -4,6 +4,7 @@
 //! error. Human output reads like compiler diagnostics; every command also
 //! speaks `--format json`.
 
+mod cache;
 mod render;
 
 use std::io::{IsTerminal, Write};
@@ -32,6 +33,9 @@ enum Command {
     Constraints(ConstraintsArgs),
     /// Write a synthetic league and schedule of any size.
     Generate(GenerateArgs),
+    /// Warm or clear the shared verdict cache.
+    #[command(subcommand)]
+    Cache(cache::CacheCommand),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -182,6 +186,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Eval(args) => eval(args),
         Command::Constraints(args) => constraints(args),
         Command::Generate(args) => generate(args),
+        Command::Cache(command) => cache::run(command),
     }
 }
 

@@ -13,6 +13,7 @@
 mod cost;
 mod pool;
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -58,6 +59,19 @@ struct Baseline {
     games: Vec<Option<Arc<GameEntry>>>,
     /// The cache's generation it was built in: clearing the cache drops it.
     generation: u64,
+}
+
+/// What warming the cache with one schedule file did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Warmed {
+    /// The schedule file.
+    pub file: PathBuf,
+    /// Its games.
+    pub games: usize,
+    /// Verdicts computed and stored (the others were cached already).
+    pub stored: u64,
+    /// How long it took.
+    pub elapsed_ms: f64,
 }
 
 /// A baseline is of use when at most this share of the games changed.
@@ -286,6 +300,38 @@ impl Evaluator {
                 Arc::new(move || Runtime::with_data(league.clone(), &limits, data.clone())),
             )
         })
+    }
+
+    /// Evaluates each schedule file of the league into the cache, so the
+    /// first requests find their verdicts there (with a shared layer, other
+    /// processes too), and keeps the last as the baseline for the next
+    /// evaluation. Errors name the file; without a cache there is nothing
+    /// to warm.
+    pub fn warm(&self, files: &[PathBuf]) -> crate::Result<Vec<Warmed>> {
+        let Some(cache) = &self.rules.cache else {
+            return Err(crate::Error::Config {
+                path: "cache".into(),
+                message: "there is nothing to warm: the verdict cache is off".into(),
+            });
+        };
+        let schedules = files
+            .iter()
+            .map(|f| Ok((f, Arc::new(Schedule::load(f, &self.rules.league)?))))
+            .collect::<crate::Result<Vec<_>>>()?;
+        Ok(schedules
+            .into_iter()
+            .map(|(file, schedule)| {
+                let before = cache.stats().l1.inserts;
+                let started = Instant::now();
+                self.evaluate(&schedule);
+                Warmed {
+                    file: file.clone(),
+                    games: schedule.len(),
+                    stored: cache.stats().l1.inserts - before,
+                    elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
+                }
+            })
+            .collect())
     }
 
     /// Rules on a whole schedule, waiting for room if the queue is full.

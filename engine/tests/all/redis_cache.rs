@@ -263,3 +263,134 @@ fn two_umpire_processes_share_verdicts_through_redis() -> TestResult {
     assert_eq!(games(&first), games(&second));
     Ok(())
 }
+
+/// Runs `umpire` with `args`; returns the exit code, stdout and stderr.
+fn umpire_run(
+    args: &[&std::ffi::OsStr],
+) -> Result<(i32, String, String), Box<dyn std::error::Error>> {
+    let out = crate::support::umpire().args(args).output()?;
+    Ok((
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout)?,
+        String::from_utf8(out.stderr)?,
+    ))
+}
+
+#[test]
+fn cache_warm_fills_redis_for_the_next_process_and_cache_clear_empties_it() -> TestResult {
+    let Some(redis) = RedisServer::start() else {
+        return Ok(());
+    };
+    let t = crate::support::TempTree::new();
+    // A copy of the season beside the config, named relative to it.
+    let season = std::fs::read_to_string(
+        crate::support::workspace_root().join("examples/leagues/pacific-atlantic/schedule.json"),
+    )?;
+    t.write("seasons/main.json", &season);
+    let config = t.write(
+        "deploy/umpire.toml",
+        &format!(
+            "[cache]\nwarm = [\"../seasons/main.json\"]\n[cache.redis]\nurl = \"{}\"\nprefix = \"warm:\"\n",
+            redis.url()
+        ),
+    );
+    let league = "examples/leagues/pacific-atlantic";
+    let c = config.as_os_str();
+    let arg = |s: &'static str| std::ffi::OsStr::new(s);
+
+    let (code, out, err) = umpire_run(&[
+        arg("cache"),
+        arg("warm"),
+        arg("--league"),
+        arg(league),
+        arg("--config"),
+        c,
+        arg("--format"),
+        arg("json"),
+    ])?;
+    assert_eq!(code, 0, "{err}");
+    let warmed: serde_json::Value = serde_json::from_str(&out)?;
+    assert_eq!(warmed["stored"], 1950, "{warmed}");
+    assert_eq!(warmed["complete"], true);
+    let file = warmed["warmed"][0]["file"].as_str().unwrap_or("");
+    assert!(file.ends_with("deploy/../seasons/main.json"), "{file}");
+
+    // Another process finds every verdict in Redis and computes none.
+    let eval = |c: &std::ffi::OsStr| -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+        let (code, out, err) = umpire_run(&[
+            arg("eval"),
+            arg("--league"),
+            arg(league),
+            arg("--config"),
+            c,
+            arg("--format"),
+            arg("json"),
+        ])?;
+        assert_eq!(code, 1, "{err}");
+        Ok(serde_json::from_str(&out)?)
+    };
+    let second = eval(c)?;
+    assert_eq!(second["cache"]["l2"]["hits"], 1950);
+    assert_eq!(second["cache"]["l1"]["inserts"], 0);
+
+    let (code, out, err) = umpire_run(&[arg("cache"), arg("clear"), arg("--config"), c])?;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "deleted 1950 entries under `warm:`");
+    let third = eval(c)?;
+    assert_eq!(third["cache"]["l2"]["hits"], 0);
+
+    // Redis gone: warming cannot be complete, and says so.
+    drop(redis);
+    let (code, _, err) = umpire_run(&[
+        arg("cache"),
+        arg("warm"),
+        arg("--league"),
+        arg(league),
+        arg("--config"),
+        c,
+    ])?;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("Redis did not take every verdict"), "{err}");
+    let (code, _, err) = umpire_run(&[arg("cache"), arg("clear"), arg("--config"), c])?;
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("did not answer; nothing under `warm:` was deleted"),
+        "{err}"
+    );
+    Ok(())
+}
+
+#[test]
+fn cache_warm_refuses_a_config_without_a_shared_cache_and_a_missing_schedule() -> TestResult {
+    let t = crate::support::TempTree::new();
+    let config = t.write("umpire.toml", "[cache]\nmax_mb = 8\n");
+    let arg = |s: &'static str| std::ffi::OsStr::new(s);
+    let league = arg("examples/leagues/pacific-atlantic");
+    let (code, _, err) = umpire_run(&[
+        arg("cache"),
+        arg("warm"),
+        arg("--league"),
+        league,
+        arg("--config"),
+        config.as_os_str(),
+    ])?;
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("umpire.toml: no shared cache to work on: set `[cache.redis]`"),
+        "{err}"
+    );
+
+    // The library refuses to warm without a cache, and names a bad file.
+    let (league, _, registry) = example_season();
+    let plain = Evaluator::new(league.clone(), registry.clone());
+    let err = plain.warm(&[]).expect_err("no cache");
+    assert!(
+        err.to_string().contains("the verdict cache is off"),
+        "{err}"
+    );
+    let cached = plain.with_cache(Arc::new(VerdictCache::new(&CacheConfig::default())?));
+    let missing = t.path().join("nope.json");
+    let err = cached.warm(&[missing]).expect_err("no such file");
+    assert!(err.to_string().contains("nope.json"), "{err}");
+    Ok(())
+}
