@@ -120,6 +120,10 @@ pub struct ExecutorConfig {
     /// A worker rebuilds its runtimes after this many constraint calls
     /// (0: never on count; always after a trap or a panic).
     pub recycle_after: u64,
+    /// An evaluation with at most this many games left to rule on (after
+    /// the cache), and its schedule-scoped rules, run on the calling thread
+    /// in place of an idle worker, sparing the hand-off (0: never).
+    pub inline_games: usize,
     /// The order in which a game's independent constraints run.
     pub order: Order,
     /// Stop a game's evaluation at its first hard violation.
@@ -137,6 +141,7 @@ impl Default for ExecutorConfig {
             queue_chunks: 4096,
             stream_in_flight: 1024,
             recycle_after: 1_000_000,
+            inline_games: 16,
             order: Order::Dependency,
             fail_fast: false,
             deadline_ms: None,

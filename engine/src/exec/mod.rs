@@ -377,7 +377,12 @@ impl Evaluator {
             (0..games.len()).collect()
         };
         let reused = games.len() - todo.len();
-        let chunk = self.chunk_size(todo.len());
+        // A few games go as one task, which the caller may run itself.
+        let chunk = if todo.len() <= self.executor.inline_games {
+            todo.len().max(1)
+        } else {
+            self.chunk_size(todo.len())
+        };
         let pending = self.submit_games(
             schedule,
             todo.clone(),
@@ -390,10 +395,8 @@ impl Evaluator {
         if reused > 0 {
             progress(done);
         }
-        let mut arrived = vec![false; todo.len().div_ceil(chunk)];
         for (c, part) in pending.rx.iter() {
             done += part.len();
-            arrived[c] = true;
             for (&i, (report, entry)) in todo[c * chunk..].iter().zip(part) {
                 reports[i] = Some(report);
                 entries[i] = entry;
@@ -566,18 +569,17 @@ impl Evaluator {
                 rules.run_in_order(runtime, order, &schedule, None, &mut blocked, budget);
             let _ = tx.send(verdicts);
         });
+        // The caller waits for these verdicts anyway: it may as well run
+        // them, when its runtime is free and nothing is queued.
+        let task = match self.executor.inline_games {
+            0 => task,
+            _ => match self.pool().run_inline(task) {
+                Ok(()) => return Ok(rx.recv().unwrap_or_else(|_| self.rules.schedule_panicked())),
+                Err(task) => task,
+            },
+        };
         self.submit(vec![task], refuse_when_full)?;
-        Ok(rx.recv().unwrap_or_else(|_| {
-            // The task panicked: every schedule-scoped verdict is an error.
-            self.rules
-                .plan
-                .schedule
-                .iter()
-                .map(|&i| {
-                    self.rules.registry.constraints()[i].unrun(Status::Error, PANICKED.into())
-                })
-                .collect()
-        }))
+        Ok(rx.recv().unwrap_or_else(|_| self.rules.schedule_panicked()))
     }
 
     fn submit(&self, tasks: Vec<Task>, refuse_when_full: bool) -> Result<(), Overloaded> {
@@ -601,7 +603,7 @@ impl Evaluator {
     ) -> Result<Pending, Overloaded> {
         let (tx, rx) = crossbeam_channel::unbounded();
         let games = schedule.games();
-        let tasks = positions
+        let mut tasks: Vec<Task> = positions
             .chunks(chunk)
             .enumerate()
             .map(|(c, part)| {
@@ -609,6 +611,12 @@ impl Evaluator {
                 self.games_task(schedule, part, c, blocked.clone(), budget, tx.clone())
             })
             .collect();
+        if tasks.len() == 1 && positions.len() <= self.executor.inline_games {
+            match self.pool().run_inline(tasks.remove(0)) {
+                Ok(()) => return Ok(Pending { rx }),
+                Err(task) => tasks.push(task),
+            }
+        }
         self.submit(tasks, refuse_when_full)?;
         Ok(Pending { rx })
     }
@@ -776,6 +784,15 @@ impl Rules {
         } else {
             self.plan.game.clone()
         }
+    }
+
+    /// The schedule-scoped verdicts when their task panicked: errors.
+    fn schedule_panicked(&self) -> Vec<Verdict> {
+        self.plan
+            .schedule
+            .iter()
+            .map(|&i| self.registry.constraints()[i].unrun(Status::Error, PANICKED.into()))
+            .collect()
     }
 
     /// The report of a game whose evaluation panicked.

@@ -46,6 +46,9 @@ pub struct PoolStats {
     pub running: usize,
     /// Tasks run.
     pub completed: u64,
+    /// Of those, tasks a caller ran on its own thread in place of an idle
+    /// worker (small evaluations; `[executor] inline_games`).
+    pub inline: u64,
     /// Submissions refused as overloaded.
     pub overloaded: u64,
     /// Runtimes rebuilt (after the call budget, a trap or a panic).
@@ -62,6 +65,7 @@ struct Shared {
     room: Condvar,
     running: AtomicUsize,
     completed: AtomicU64,
+    inline: AtomicU64,
     overloaded: AtomicU64,
     recycled: AtomicU64,
     panics: AtomicU64,
@@ -72,6 +76,11 @@ pub(crate) struct Pool {
     tx: Option<Sender<Task>>,
     threads: Vec<JoinHandle<()>>,
     shared: Arc<Shared>,
+    /// A runtime for a submitting thread itself (see [`Pool::run_inline`]),
+    /// made on first use.
+    inline: Mutex<Option<Runtime>>,
+    make: MakeRuntime,
+    recycle_after: u64,
 }
 
 impl Pool {
@@ -90,6 +99,7 @@ impl Pool {
             room: Condvar::new(),
             running: AtomicUsize::new(0),
             completed: AtomicU64::new(0),
+            inline: AtomicU64::new(0),
             overloaded: AtomicU64::new(0),
             recycled: AtomicU64::new(0),
             panics: AtomicU64::new(0),
@@ -97,6 +107,7 @@ impl Pool {
         let threads = (0..workers.max(1))
             .map(|n| {
                 let (rx, shared, make) = (rx.clone(), shared.clone(), make.clone());
+                let make: MakeRuntime = make;
                 std::thread::Builder::new()
                     .name(format!("umpire-worker-{n}"))
                     .spawn(move || work(&rx, &shared, &make, recycle_after))
@@ -107,7 +118,45 @@ impl Pool {
             tx: Some(tx),
             threads,
             shared,
+            inline: Mutex::new(None),
+            make,
+            recycle_after,
         }
+    }
+
+    /// Runs a small task on the calling thread, with the pool's inline
+    /// runtime, in place of an idle worker: when that runtime is free, no
+    /// task is waiting and a worker is idle. A hand-off to a worker (two
+    /// thread wake-ups) costs more than a few cached lookups. Otherwise
+    /// gives the task back, to be submitted. One caller at a time runs
+    /// inline, so the queue's bound holds and at most one thread more than
+    /// the workers runs at any moment.
+    pub(crate) fn run_inline(&self, task: Task) -> Result<(), Task> {
+        let Ok(mut inline) = self.inline.try_lock() else {
+            return Err(task);
+        };
+        let idle = self.shared.running.load(Ordering::Relaxed) < self.threads.len();
+        if !idle || *self.lock() > 0 {
+            return Err(task);
+        }
+        let runtime = inline.get_or_insert_with(|| (self.make)());
+        let s = &self.shared;
+        s.running.fetch_add(1, Ordering::Relaxed);
+        let panicked =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task(runtime))).is_err();
+        if panicked {
+            s.panics.fetch_add(1, Ordering::Relaxed);
+            tracing::error!("a task panicked on its caller's thread; the runtime is replaced");
+        }
+        let spent = self.recycle_after > 0 && runtime.calls() >= self.recycle_after;
+        if panicked || spent || runtime.tainted() {
+            *inline = None;
+            s.recycled.fetch_add(1, Ordering::Relaxed);
+        }
+        s.completed.fetch_add(1, Ordering::Relaxed);
+        s.inline.fetch_add(1, Ordering::Relaxed);
+        s.running.fetch_sub(1, Ordering::Relaxed);
+        Ok(())
     }
 
     /// The queue's capacity in tasks.
@@ -173,6 +222,7 @@ impl Pool {
             queued: *self.lock(),
             running: s.running.load(Ordering::Relaxed),
             completed: s.completed.load(Ordering::Relaxed),
+            inline: s.inline.load(Ordering::Relaxed),
             overloaded: s.overloaded.load(Ordering::Relaxed),
             recycled: s.recycled.load(Ordering::Relaxed),
             panics: s.panics.load(Ordering::Relaxed),

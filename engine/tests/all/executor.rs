@@ -64,6 +64,8 @@ fn a_full_queue_answers_overloaded_at_once_and_the_accepted_work_completes() -> 
     let config = ExecutorConfig {
         workers: 1,
         queue_chunks: 1,
+        // Every batch goes through the queue, none runs on its caller.
+        inline_games: 0,
         ..ExecutorConfig::default()
     };
     let (evaluator, schedule) = pool(&t, 2, &config)?;
@@ -287,4 +289,37 @@ fn eval_takes_the_order_from_the_command_line() -> TestResult {
 fn an_evaluator_can_be_shared_across_threads() {
     fn shared<T: Send + Sync>() {}
     shared::<Evaluator>();
+}
+
+#[test]
+fn a_small_evaluation_runs_on_its_callers_thread_unless_turned_off() -> TestResult {
+    let t = TempTree::new();
+    t.rule("ok", "game", "soft", "", "pass()");
+    t.rule("whole", "schedule", "soft", "", "pass()");
+    let config = |inline_games| ExecutorConfig {
+        workers: 1,
+        inline_games,
+        ..ExecutorConfig::default()
+    };
+    // Eight games and the schedule-scoped rule: two tasks, both on the
+    // caller, with the same report as through the worker.
+    let (inline, schedule) = pool(&t, 8, &config(16))?;
+    let (queued, _) = pool(&t, 8, &config(0))?;
+    let a = inline.evaluate(&schedule);
+    let b = queued.evaluate(&schedule);
+    assert_eq!(a.games.len(), 8);
+    assert_eq!(crate::support::comparable(a), crate::support::comparable(b));
+    let stats = settled(&inline);
+    assert_eq!((stats.completed, stats.inline), (2, 2), "{stats:?}");
+    let stats = settled(&queued);
+    assert_eq!(stats.inline, 0, "{stats:?}");
+    assert!(stats.completed >= 2, "{stats:?}");
+
+    // More games than `inline_games`: the worker takes them.
+    let (evaluator, schedule) = pool(&t, 40, &config(16))?;
+    evaluator.evaluate(&schedule);
+    let stats = settled(&evaluator);
+    assert_eq!(stats.inline, 1, "only the schedule scope: {stats:?}");
+    assert!(stats.completed > 1, "{stats:?}");
+    Ok(())
 }
