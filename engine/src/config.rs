@@ -10,11 +10,22 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use figment::Figment;
-use figment::providers::{Format as _, Serialized, Toml};
+use figment::providers::{Env, Format as _, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 use crate::breaker::BreakerConfig;
 use crate::error::{Error, Result};
+
+/// One setting of the effective configuration and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Setting {
+    /// Dotted key, `server.bind`.
+    pub key: String,
+    /// The value as JSON would write it (`(unset)` for none).
+    pub value: String,
+    /// `default`, the config file's path, or `env UMPIRE_...`.
+    pub source: String,
+}
 
 /// The whole configuration.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -28,6 +39,57 @@ pub struct Config {
     pub data: DataConfig,
     /// The verdict cache.
     pub cache: CacheConfig,
+    /// `umpire serve`: the HTTP server.
+    pub server: ServerConfig,
+    /// The leagues a server loads at start, by the name requests use.
+    pub leagues: BTreeMap<String, LeagueEntry>,
+}
+
+/// The HTTP server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on (`127.0.0.1:0` picks a free port).
+    pub bind: String,
+    /// Largest request body, in KiB; a bigger one gets 413.
+    pub body_limit_kb: usize,
+    /// Requests in flight at most; one more gets 503 with `Retry-After`.
+    pub concurrency: usize,
+    /// How long a request may take, in milliseconds; then 503.
+    pub request_timeout_ms: u64,
+    /// Seconds a refused client is told to wait (`Retry-After`).
+    pub retry_after_s: u64,
+    /// Bearer token for `/v1/admin/*`; without one, those routes answer 403.
+    pub admin_token: Option<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            body_limit_kb: 8192,
+            concurrency: 1024,
+            request_timeout_ms: 10_000,
+            retry_after_s: 1,
+            admin_token: None,
+        }
+    }
+}
+
+/// A league a server loads: its directory (holding league.toml), more
+/// plugin directories, and the schedule to start from (the league's own by
+/// default). Paths are relative to the config file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeagueEntry {
+    /// The league directory.
+    pub dir: figment::value::magic::RelativePathBuf,
+    /// More plugin directories, after the league's own.
+    #[serde(default)]
+    pub plugins: Vec<figment::value::magic::RelativePathBuf>,
+    /// The schedule to start from.
+    #[serde(default)]
+    pub schedule: Option<figment::value::magic::RelativePathBuf>,
 }
 
 /// The verdict cache.
@@ -286,6 +348,36 @@ impl Default for SourceConfig {
 impl Config {
     /// The defaults, overlaid with `file` when given.
     pub fn load(file: Option<&Path>) -> Result<Self> {
+        Self::load_with_sources(file).map(|(config, _)| config)
+    }
+
+    /// As [`Config::load`], with where each value came from, one
+    /// [`Setting`] per leaf.
+    pub fn load_explained(file: Option<&Path>) -> Result<(Self, Vec<Setting>)> {
+        let (config, figment) = Self::load_with_sources(file)?;
+        let value = serde_json::to_value(&config).unwrap_or_default();
+        let mut leaves = Vec::new();
+        flatten(&value, String::new(), &mut leaves);
+        let explained = leaves
+            .into_iter()
+            .map(|(key, value)| {
+                let source = match figment.find_metadata(&key) {
+                    Some(m) if m.name.contains("environment") => {
+                        format!("env {}", env_var_of(&key))
+                    }
+                    Some(m) => match &m.source {
+                        Some(figment::Source::File(path)) => path.display().to_string(),
+                        _ => "default".into(),
+                    },
+                    None => "default".into(),
+                };
+                Setting { key, value, source }
+            })
+            .collect();
+        Ok((config, explained))
+    }
+
+    fn load_with_sources(file: Option<&Path>) -> Result<(Self, Figment)> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(file) = file {
             if !file.is_file() {
@@ -296,6 +388,14 @@ impl Config {
             }
             figment = figment.merge(Toml::file_exact(file));
         }
+        // `UMPIRE_SERVER__ADMIN_TOKEN` sets `server.admin_token`. Every
+        // setting sits in a table, so a variable without `__` (UMPIRE_LOG,
+        // UMPIRE_WASM_CACHE) is not config.
+        figment = figment.merge(
+            Env::prefixed(ENV_PREFIX)
+                .filter(|key| key.as_str().contains("__"))
+                .split("__"),
+        );
         let config: Config = figment.extract().map_err(|e| Error::Config {
             path: file.map_or_else(|| PathBuf::from("<defaults>"), Path::to_path_buf),
             message: figment_message(e),
@@ -304,7 +404,7 @@ impl Config {
             path: file.map_or_else(|| PathBuf::from("<defaults>"), Path::to_path_buf),
             message,
         })?;
-        Ok(config)
+        Ok((config, figment))
     }
 
     /// The breaker every constraint gets.
@@ -344,7 +444,63 @@ impl Config {
                 return Err(format!("{at}.timeout_ms must be at least 1"));
             }
         }
+        let s = &self.server;
+        if s.body_limit_kb == 0 || s.concurrency == 0 || s.request_timeout_ms == 0 {
+            return Err(
+                "server.body_limit_kb, server.concurrency and server.request_timeout_ms must be at least 1"
+                    .into(),
+            );
+        }
+        if s.bind.parse::<std::net::SocketAddr>().is_err() {
+            return Err(format!(
+                "server.bind: `{}` is not an address and port such as 127.0.0.1:8080",
+                s.bind
+            ));
+        }
+        if s.admin_token.as_deref().is_some_and(|t| t.len() < 16) {
+            return Err("server.admin_token: use at least 16 characters".into());
+        }
+        for name in self.leagues.keys() {
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            {
+                return Err(format!(
+                    "leagues.{name}: a league name takes letters, digits, '-', '_' and '.' (it goes in URLs)"
+                ));
+            }
+        }
         Ok(())
+    }
+}
+
+/// Environment variables that set config: `UMPIRE_` then the key with `__`
+/// between table and field (`UMPIRE_EXECUTOR__WORKERS=4`).
+pub(crate) const ENV_PREFIX: &str = "UMPIRE_";
+
+/// The environment variable that sets `key` (`server.admin_token`).
+fn env_var_of(key: &str) -> String {
+    format!("{ENV_PREFIX}{}", key.replace('.', "__").to_uppercase())
+}
+
+/// Every leaf of a JSON value with its dotted key, the value as TOML would
+/// write it.
+fn flatten(v: &serde_json::Value, key: String, out: &mut Vec<(String, String)>) {
+    match v {
+        serde_json::Value::Object(map) if !map.is_empty() => {
+            for (k, v) in map {
+                let key = if key.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{key}.{k}")
+                };
+                flatten(v, key, out);
+            }
+        }
+        serde_json::Value::Null => out.push((key, "(unset)".into())),
+        serde_json::Value::Object(_) => out.push((key, "{}".into())),
+        other => out.push((key, other.to_string())),
     }
 }
 

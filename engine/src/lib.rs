@@ -42,6 +42,7 @@ mod exec;
 mod generate;
 mod model;
 mod runtime;
+mod server;
 
 #[doc(hidden)]
 pub mod cli;
@@ -49,8 +50,8 @@ pub mod cli;
 pub use breaker::{Admit, Breaker, BreakerConfig, BreakerState};
 pub use cache::{Key as CacheKey, VerdictCache};
 pub use config::{
-    BreakerSettings, CacheConfig, Config, DataConfig, ExecutorConfig, Order, RedisConfig,
-    SourceConfig,
+    BreakerSettings, CacheConfig, Config, DataConfig, ExecutorConfig, LeagueEntry, Order,
+    RedisConfig, ServerConfig, Setting, SourceConfig,
 };
 pub use constraint::{
     Bottleneck, BuildObserver, BuildPolicy, BuildSpec, Constraint, DEFAULT_MEMORY_MB,
@@ -68,3 +69,4 @@ pub use model::{
     Violation,
 };
 pub use runtime::{CACHE_ENV, CONTRACT, Compiled, RhaiLimits, Runtime};
+pub use server::{ServeLeague, serve};

@@ -36,6 +36,49 @@ enum Command {
     /// Warm or clear the shared verdict cache.
     #[command(subcommand)]
     Cache(cache::CacheCommand),
+    /// Serve the HTTP API.
+    Serve(ServeArgs),
+    /// Show the effective configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Config file (TOML): server, leagues, executor, breakers, data
+    /// sources, cache. `UMPIRE_*` variables win over it, flags over both.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Address to listen on (`127.0.0.1:0` picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    bind: Option<String>,
+    /// Worker threads per league (default: one per core).
+    #[arg(long, value_name = "N")]
+    workers: Option<std::num::NonZeroU16>,
+    /// A league directory to serve, named after the directory (repeatable);
+    /// added to the config's `[leagues]`.
+    #[arg(long = "league", value_name = "DIR")]
+    leagues: Vec<PathBuf>,
+    /// Never run a plugin's `[build]` command; use what is built.
+    #[arg(long)]
+    no_build: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print every setting with its value and where it came from: the
+    /// default, the file, or an `UMPIRE_*` environment variable.
+    Show(ConfigShowArgs),
+}
+
+#[derive(Debug, Args)]
+struct ConfigShowArgs {
+    /// Config file (TOML).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -187,6 +230,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Constraints(args) => constraints(args),
         Command::Generate(args) => generate(args),
         Command::Cache(command) => cache::run(command),
+        Command::Serve(args) => serve(args),
+        Command::Config(ConfigCommand::Show(args)) => config_show(args),
     }
 }
 
@@ -280,6 +325,81 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+fn serve(args: ServeArgs) -> Result<ExitCode> {
+    let mut config = crate::Config::load(args.config.as_deref())?;
+    if let Some(bind) = args.bind {
+        config.server.bind = bind;
+    }
+    if let Some(n) = args.workers {
+        config.executor.workers = usize::from(n.get());
+    }
+    let mut leagues: Vec<crate::ServeLeague> = config
+        .leagues
+        .iter()
+        .map(|(name, l)| crate::ServeLeague {
+            name: name.clone(),
+            dir: l.dir.relative(),
+            plugins: l.plugins.iter().map(|p| p.relative()).collect(),
+            schedule: l.schedule.as_ref().map(|p| p.relative()),
+        })
+        .collect();
+    for dir in &args.leagues {
+        let name = dir
+            .canonicalize()
+            .ok()
+            .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .with_context(|| format!("{}: no such league directory", dir.display()))?;
+        if leagues.iter().any(|l| l.name == name) {
+            bail!(
+                "{}: a league named `{name}` is served already",
+                dir.display()
+            );
+        }
+        leagues.push(crate::ServeLeague {
+            name,
+            dir: dir.clone(),
+            plugins: Vec::new(),
+            schedule: None,
+        });
+    }
+    crate::serve(config, leagues, args.no_build, |addr| {
+        // The one line a supervisor or a test waits for.
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "umpire: listening on http://{addr}");
+        let _ = out.flush();
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn config_show(args: ConfigShowArgs) -> Result<ExitCode> {
+    let (_, explained) = crate::Config::load_explained(args.config.as_deref())?;
+    let mut out = anstream::stdout().lock();
+    match args.format {
+        Format::Json => {
+            writeln!(out, "{}", serde_json::to_string(&explained)?)?;
+        }
+        Format::Text => {
+            let width = explained
+                .iter()
+                .map(|s| s.key.len() + s.value.len())
+                .max()
+                .unwrap_or(0)
+                + 3;
+            for crate::Setting { key, value, source } in &explained {
+                // Secrets are shown as set, never as themselves.
+                let value = if key.ends_with("token") && value != "(unset)" {
+                    "\"********\"".to_owned()
+                } else {
+                    value.clone()
+                };
+                let pad = width.saturating_sub(key.len() + value.len() + 3);
+                writeln!(out, "{key} = {value}{:pad$}  # {source}", "")?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn progress_bar(len: u64, format: Format) -> indicatif::ProgressBar {

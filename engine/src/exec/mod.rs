@@ -385,7 +385,7 @@ impl Evaluator {
         };
         let pending = self.submit_games(
             schedule,
-            todo.clone(),
+            todo.iter().map(|&i| games[i].clone()).collect(),
             chunk,
             blocked.clone(),
             budget,
@@ -427,6 +427,39 @@ impl Evaluator {
         );
         report.cache = self.cache_stats();
         Ok(report)
+    }
+
+    /// Rules on `games` (of `schedule`, or inline ones not in it) and
+    /// returns their reports in order, or [`Overloaded`] at once when the
+    /// queue has no room. The schedule-scoped constraints run first (from
+    /// the cache when nothing they read changed): their verdicts decide
+    /// which game rules are skipped.
+    pub fn try_evaluate_games(
+        &self,
+        schedule: &Arc<Schedule>,
+        games: Vec<Arc<Game>>,
+    ) -> Result<Vec<GameReport>, Overloaded> {
+        let budget = self.rules.budget(Instant::now());
+        let schedule_verdicts = self.schedule_scope(schedule, budget, true)?;
+        let blocked: Arc<[_]> = self.rules.blocked_by_schedule(&schedule_verdicts).into();
+        let n = games.len();
+        let chunk = if n <= self.executor.inline_games {
+            n.max(1)
+        } else {
+            self.chunk_size(n)
+        };
+        let pending = self.submit_games(schedule, games.clone(), chunk, blocked, budget, true)?;
+        let mut reports: Vec<Option<GameReport>> = (0..n).map(|_| None).collect();
+        for (c, part) in pending.rx.iter() {
+            for (slot, (report, _)) in reports[c * chunk..].iter_mut().zip(part) {
+                *slot = Some(report);
+            }
+        }
+        Ok(reports
+            .into_iter()
+            .zip(&games)
+            .map(|(r, g)| r.unwrap_or_else(|| self.rules.panicked(g)))
+            .collect())
     }
 
     /// Rules on `games` (of `schedule`, or not yet in it) and hands each
@@ -591,27 +624,33 @@ impl Evaluator {
         }
     }
 
-    /// Submits the games at `positions` of `schedule` in chunks.
+    /// Submits `games` (of `schedule`, or inline ones) in chunks; a single
+    /// small chunk may run on the calling thread.
     fn submit_games(
         &self,
         schedule: &Arc<Schedule>,
-        positions: Vec<usize>,
+        games: Vec<Arc<Game>>,
         chunk: usize,
         blocked: Arc<[Option<Arc<str>>]>,
         budget: Budget,
         refuse_when_full: bool,
     ) -> Result<Pending, Overloaded> {
         let (tx, rx) = crossbeam_channel::unbounded();
-        let games = schedule.games();
-        let mut tasks: Vec<Task> = positions
+        let mut tasks: Vec<Task> = games
             .chunks(chunk)
             .enumerate()
             .map(|(c, part)| {
-                let part = part.iter().map(|&i| games[i].clone()).collect();
-                self.games_task(schedule, part, c, blocked.clone(), budget, tx.clone())
+                self.games_task(
+                    schedule,
+                    part.to_vec(),
+                    c,
+                    blocked.clone(),
+                    budget,
+                    tx.clone(),
+                )
             })
             .collect();
-        if tasks.len() == 1 && positions.len() <= self.executor.inline_games {
+        if tasks.len() == 1 && games.len() <= self.executor.inline_games {
             match self.pool().run_inline(tasks.remove(0)) {
                 Ok(()) => return Ok(Pending { rx }),
                 Err(task) => tasks.push(task),

@@ -107,6 +107,18 @@ pub struct ScheduleSpec {
     pub games: Vec<GameSpec>,
 }
 
+impl ScheduleSpec {
+    /// Reads a schedule file (`.json` or `.toml`) without validating its
+    /// games against a league.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = read_to_string(path)?;
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("toml") => from_toml(path, &text),
+            _ => from_json(path, &text),
+        }
+    }
+}
+
 /// The games of a season, indexed by team, venue and day.
 #[derive(Debug, Clone)]
 pub struct Schedule {
@@ -132,12 +144,7 @@ pub struct Schedule {
 impl Schedule {
     /// Loads a schedule file (`.json` or `.toml`) against a league.
     pub fn load(path: &Path, league: &League) -> Result<Self> {
-        let text = read_to_string(path)?;
-        let spec: ScheduleSpec = match path.extension().and_then(|e| e.to_str()) {
-            Some("toml") => from_toml(path, &text)?,
-            _ => from_json(path, &text)?,
-        };
-        Self::from_spec(path, spec, league)
+        Self::from_spec(path, ScheduleSpec::load(path)?, league)
     }
 
     /// Validates games against a league and builds the indexes; `file` names
@@ -159,6 +166,19 @@ impl Schedule {
             games.push(Arc::new(game));
         }
         Ok(Self::index(league, games))
+    }
+
+    /// One game validated against a league on its own (a game sent inline,
+    /// not in any schedule); `origin` and `at` name it in errors.
+    pub fn game_from_spec(
+        origin: &Path,
+        at: &str,
+        spec: GameSpec,
+        league: &League,
+    ) -> Result<Arc<Game>> {
+        resolve_game(league, spec)
+            .map(Arc::new)
+            .map_err(|(field, msg)| Error::invalid(origin, format!("{at}{field}"), msg))
     }
 
     /// Builds the indexes over validated games.

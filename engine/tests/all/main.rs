@@ -16,5 +16,6 @@ mod manifests;
 mod query_api;
 mod redis_cache;
 mod rhai_host;
+mod server;
 mod support;
 mod wasm;

@@ -1,0 +1,831 @@
+//! The routes: request and answer types, and the handlers.
+//!
+//! Every body is JSON (the stream route NDJSON), read as bytes and parsed
+//! here, so that every client error is a JSON error saying what is wrong and
+//! where: `{"error": {"code": "...", "message": "..."}}`. Evaluations run on
+//! the blocking pool of tokio, since an evaluator waits for its workers.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Path as UrlPath, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::state::{App, EditError, LeagueState};
+use crate::model::{GameReport, GameSpec, ScheduleSpec};
+use crate::{BreakerState, Overloaded, Schedule};
+
+/// A client or server error as JSON.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// 503 with `Retry-After`.
+    pub(crate) fn unavailable(
+        code: &'static str,
+        message: impl Into<String>,
+        retry_after: u64,
+    ) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
+        }
+    }
+
+    fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(s) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        response
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// A JSON body, parsed here so that a bad one is a JSON error naming the
+/// line and column (400 for malformed JSON, 422 for a wrong shape), and an
+/// oversize one a 413.
+pub(crate) struct JsonBody<T>(pub(crate) T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = read_body(req, state).await?;
+        parse(&bytes).map(JsonBody)
+    }
+}
+
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> ApiResult<Bytes> {
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        let status = rejection.status();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                status,
+                "body_too_large",
+                "the request body is over the server's limit (server.body_limit_kb)",
+            )
+        } else {
+            ApiError::new(status, "bad_body", rejection.body_text())
+        }
+    })
+}
+
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    if bytes.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            "the body is empty; send a JSON object",
+        ));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let at = if path == "." || path.is_empty() {
+            String::new()
+        } else {
+            format!(" (at `{path}`)")
+        };
+        if inner.is_syntax() || inner.is_eof() {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("{inner}"),
+            )
+        } else {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_request",
+                format!("{inner}{at}"),
+            )
+        }
+    })
+}
+
+/// A game named by id (in the league's schedule) or sent whole.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum GameRef {
+    Id(String),
+    Inline(GameSpec),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EvaluateRequest {
+    league: String,
+    game: GameRef,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BatchRequest {
+    league: String,
+    /// The games; without it, the whole schedule.
+    games: Option<Vec<GameRef>>,
+}
+
+#[derive(Debug, Serialize)]
+struct GameAnswer {
+    id: String,
+    league: String,
+    schedule_version: u64,
+    report: GameReport,
+}
+
+fn league<'a>(app: &'a App, name: &str) -> ApiResult<&'a Arc<LeagueState>> {
+    app.leagues.get(name).ok_or_else(|| {
+        let known: Vec<_> = app.leagues.keys().map(String::as_str).collect();
+        ApiError::not_found(
+            "unknown_league",
+            format!("no league `{name}`; this server has: {}", known.join(", ")),
+        )
+    })
+}
+
+/// The games a request names, resolved against the current schedule.
+fn resolve(
+    state: &LeagueState,
+    schedule: &Schedule,
+    refs: Vec<GameRef>,
+) -> ApiResult<Vec<Arc<crate::Game>>> {
+    refs.into_iter()
+        .enumerate()
+        .map(|(i, r)| match r {
+            GameRef::Id(id) => schedule.game(&id).cloned().ok_or_else(|| {
+                ApiError::not_found(
+                    "unknown_game",
+                    format!("league `{}` has no game `{id}` in its schedule", state.name),
+                )
+            }),
+            GameRef::Inline(spec) => Schedule::game_from_spec(
+                Path::new("request"),
+                &format!("games[{i}] ({})", spec.id),
+                spec,
+                &state.league,
+            )
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_game",
+                    e.to_string(),
+                )
+            }),
+        })
+        .collect()
+}
+
+fn overloaded(app: &App, e: Overloaded) -> ApiError {
+    ApiError::unavailable("overloaded", e.to_string(), app.config.server.retry_after_s)
+}
+
+/// Runs blocking evaluation work off the async threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("the evaluation failed: {e}"),
+        )
+    })
+}
+
+pub(crate) async fn evaluate(
+    State(app): State<Arc<App>>,
+    JsonBody(req): JsonBody<EvaluateRequest>,
+) -> ApiResult<Response> {
+    let state = league(&app, &req.league)?.clone();
+    let current = state.schedule.load_full();
+    let games = resolve(&state, &current.schedule, vec![req.game])?;
+    let evaluator = state.evaluator.load_full();
+    let schedule = current.schedule.clone();
+    let reports = blocking(move || evaluator.try_evaluate_games(&schedule, games))
+        .await?
+        .map_err(|e| overloaded(&app, e))?;
+    let report = reports.into_iter().next().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "no report came back",
+        )
+    })?;
+    app.metrics.verdicts(&state.name, report.verdicts.iter());
+    Ok(axum::Json(GameAnswer {
+        id: app.evaluation_id(),
+        league: state.name.clone(),
+        schedule_version: current.version,
+        report,
+    })
+    .into_response())
+}
+
+pub(crate) async fn evaluate_batch(
+    State(app): State<Arc<App>>,
+    JsonBody(req): JsonBody<BatchRequest>,
+) -> ApiResult<Response> {
+    let state = league(&app, &req.league)?.clone();
+    let current = state.schedule.load_full();
+    let evaluator = state.evaluator.load_full();
+    let schedule = current.schedule.clone();
+    let id = app.evaluation_id();
+    match req.games {
+        Some(refs) => {
+            let games = resolve(&state, &current.schedule, refs)?;
+            let reports = blocking(move || evaluator.try_evaluate_games(&schedule, games))
+                .await?
+                .map_err(|e| overloaded(&app, e))?;
+            app.metrics
+                .verdicts(&state.name, reports.iter().flat_map(|r| r.verdicts.iter()));
+            Ok(axum::Json(serde_json::json!({
+                "id": id,
+                "league": state.name,
+                "schedule_version": current.version,
+                "games": reports,
+            }))
+            .into_response())
+        }
+        None => {
+            let report = blocking(move || evaluator.try_evaluate(&schedule))
+                .await?
+                .map_err(|e| overloaded(&app, e))?;
+            let verdicts = report
+                .schedule
+                .verdicts
+                .iter()
+                .chain(report.games.iter().flat_map(|g| g.verdicts.iter()));
+            app.metrics.verdicts(&state.name, verdicts);
+            Ok(axum::Json(serde_json::json!({
+                "id": id,
+                "league": state.name,
+                "schedule_version": current.version,
+                "report": report,
+            }))
+            .into_response())
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct LeagueQuery {
+    league: Option<String>,
+}
+
+/// One NDJSON line of the stream route: a game (id or whole), optionally
+/// with its league when the query does not name one.
+#[derive(Debug, Deserialize)]
+#[serde(untagged, deny_unknown_fields)]
+enum StreamLine {
+    Wrapped {
+        league: Option<String>,
+        game: GameRef,
+    },
+    Bare(GameRef),
+}
+
+pub(crate) async fn evaluate_stream(
+    State(app): State<Arc<App>>,
+    Query(q): Query<LeagueQuery>,
+    req: Request,
+) -> ApiResult<Response> {
+    let bytes = read_body(req, &()).await?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_ndjson",
+            format!("the body is not UTF-8: {e}"),
+        )
+    })?;
+    // Every line is checked before anything runs: a bad line is a 4xx that
+    // names it, not a half-done stream.
+    let mut name = q.league.clone();
+    let mut refs = Vec::new();
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let line_no = n + 1;
+        let parsed: StreamLine = parse(line.as_bytes()).map_err(|e| ApiError {
+            message: format!("line {line_no}: {}", e.message),
+            ..e
+        })?;
+        let (league_of_line, game) = match parsed {
+            StreamLine::Wrapped { league, game } => (league, game),
+            StreamLine::Bare(game) => (None, game),
+        };
+        match (&name, league_of_line) {
+            (None, Some(l)) => name = Some(l),
+            (Some(a), Some(b)) if *a != b => {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "mixed_leagues",
+                    format!(
+                        "line {line_no}: league `{b}`, but the stream is for `{a}`; one stream, one league"
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        refs.push(game);
+    }
+    let name = name.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no_league",
+            "name the league: `?league=NAME`, or `\"league\"` on a line",
+        )
+    })?;
+    let state = league(&app, &name)?.clone();
+    let current = state.schedule.load_full();
+    let games = resolve(&state, &current.schedule, refs)?;
+    let evaluator = state.evaluator.load_full();
+    let schedule = current.schedule.clone();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<GameReport, Overloaded>>(256);
+    let metrics_app = app.clone();
+    let league_name = state.name.clone();
+    tokio::task::spawn_blocking(move || {
+        let result = evaluator.stream(&schedule, games, &mut |report| {
+            metrics_app
+                .metrics
+                .verdicts(&league_name, report.verdicts.iter());
+            let _ = tx.blocking_send(Ok(report));
+        });
+        if let Err(e) = result {
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    // The first answer decides the status: refused at once is a 503.
+    let first = rx.recv().await;
+    if let Some(Err(e)) = first {
+        return Err(overloaded(&app, e));
+    }
+    let retry_after = app.config.server.retry_after_s;
+    let line = move |item: Result<GameReport, Overloaded>| -> Bytes {
+        let value = match item {
+            Ok(report) => serde_json::to_value(&report).unwrap_or_default(),
+            Err(e) => {
+                serde_json::json!({"error": {"code": "overloaded", "message": e.to_string(), "retry_after_s": retry_after}})
+            }
+        };
+        let mut bytes = serde_json::to_vec(&value).unwrap_or_default();
+        bytes.push(b'\n');
+        Bytes::from(bytes)
+    };
+    let head = first.map(&line);
+    let stream = futures_util::stream::unfold((head, rx), move |(head, mut rx)| async move {
+        if let Some(bytes) = head {
+            return Some((Ok::<_, std::convert::Infallible>(bytes), (None, rx)));
+        }
+        let item = rx.recv().await?;
+        Some((Ok(line(item)), (None, rx)))
+    });
+    let mut response = Response::new(Body::from_stream(stream));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-ndjson"),
+    );
+    Ok(response)
+}
+
+/// A constraint as `/v1/constraints` shows it.
+fn constraint_json(
+    state: &LeagueState,
+    c: &crate::Constraint,
+    breaker: &crate::Breaker,
+) -> serde_json::Value {
+    let mut v = serde_json::to_value(&c.manifest).unwrap_or_default();
+    v["league"] = state.name.clone().into();
+    v["breaker"] = serde_json::json!({"state": breaker.state(), "reason": match breaker.state() {
+        BreakerState::Closed => None,
+        _ => Some(breaker.reason()),
+    }});
+    if let Some((sha256, compiled, version)) = c.wasm_info() {
+        v["component"] =
+            serde_json::json!({"sha256": sha256, "compiled": compiled, "version": version});
+    }
+    v
+}
+
+pub(crate) async fn constraints(
+    State(app): State<Arc<App>>,
+    Query(q): Query<LeagueQuery>,
+) -> ApiResult<Response> {
+    let states: Vec<_> = match &q.league {
+        Some(name) => vec![league(&app, name)?.clone()],
+        None => app.leagues.values().cloned().collect(),
+    };
+    let mut constraints = Vec::new();
+    let mut reload_errors = BTreeMap::new();
+    for state in &states {
+        let evaluator = state.evaluator.load();
+        for (c, b) in evaluator
+            .registry()
+            .constraints()
+            .iter()
+            .zip(evaluator.breakers())
+        {
+            constraints.push(constraint_json(state, c, b));
+        }
+        if let Some(e) = state
+            .reload_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
+            reload_errors.insert(state.name.clone(), e);
+        }
+    }
+    Ok(axum::Json(serde_json::json!({
+        "constraints": constraints,
+        "reload_errors": reload_errors,
+    }))
+    .into_response())
+}
+
+pub(crate) async fn constraint(
+    State(app): State<Arc<App>>,
+    UrlPath(id): UrlPath<String>,
+    Query(q): Query<LeagueQuery>,
+) -> ApiResult<Response> {
+    let states: Vec<_> = match &q.league {
+        Some(name) => vec![league(&app, name)?.clone()],
+        None => app.leagues.values().cloned().collect(),
+    };
+    for state in &states {
+        let evaluator = state.evaluator.load();
+        let registry = evaluator.registry();
+        if let Some(i) = registry
+            .constraints()
+            .iter()
+            .position(|c| *c.manifest.id == *id)
+        {
+            let mut v =
+                constraint_json(state, &registry.constraints()[i], &evaluator.breakers()[i]);
+            v["stats"] =
+                serde_json::to_value(app.metrics.figures(&state.name).get(&id)).unwrap_or_default();
+            return Ok(axum::Json(v).into_response());
+        }
+    }
+    Err(ApiError::not_found(
+        "unknown_constraint",
+        format!("no constraint `{id}` is loaded"),
+    ))
+}
+
+pub(crate) async fn stats(State(app): State<Arc<App>>) -> ApiResult<Response> {
+    let mut leagues = BTreeMap::new();
+    for (name, state) in &app.leagues {
+        let evaluator = state.evaluator.load();
+        let mut figures = app.metrics.figures(name);
+        let constraints: BTreeMap<_, _> = evaluator
+            .registry()
+            .constraints()
+            .iter()
+            .zip(evaluator.breakers())
+            .map(|(c, b)| {
+                let id = c.manifest.id.to_string();
+                let f = figures.remove(&id);
+                (id, serde_json::json!({"breaker": b.state(), "figures": f}))
+            })
+            .collect();
+        let schedule = state.schedule.load();
+        leagues.insert(
+            name.clone(),
+            serde_json::json!({
+                "schedule_version": schedule.version,
+                "games": schedule.schedule.len(),
+                "plugin_generation": state.generation.load(std::sync::atomic::Ordering::Relaxed),
+                "constraints": constraints,
+                "executor": evaluator.pool_stats(),
+            }),
+        );
+    }
+    Ok(axum::Json(serde_json::json!({
+        "uptime_s": app.started.elapsed().as_secs_f64(),
+        "in_flight": app.metrics.in_flight.get(),
+        "cache": app.cache.stats(),
+        "leagues": leagues,
+    }))
+    .into_response())
+}
+
+pub(crate) async fn metrics(State(app): State<Arc<App>>) -> Response {
+    for (name, state) in &app.leagues {
+        let evaluator = state.evaluator.load();
+        for (c, b) in evaluator
+            .registry()
+            .constraints()
+            .iter()
+            .zip(evaluator.breakers())
+        {
+            let open = match b.state() {
+                BreakerState::Closed => 0,
+                BreakerState::HalfOpen => 1,
+                BreakerState::Open => 2,
+            };
+            app.metrics
+                .breaker_open
+                .get_or_create(&super::metrics::ConstraintLabels {
+                    league: name.clone(),
+                    constraint: c.manifest.id.to_string(),
+                })
+                .set(open);
+        }
+        app.metrics
+            .queued
+            .get_or_create(&super::metrics::LeagueLabels {
+                league: name.clone(),
+            })
+            .set(evaluator.pool_stats().queued as i64);
+    }
+    let cache = app.cache.stats();
+    let mut layers = vec![("l1", &cache.l1)];
+    if let Some(l2) = &cache.l2 {
+        layers.push(("l2", &l2.layer));
+    }
+    for (layer, s) in layers {
+        for (outcome, n) in [("hit", s.hits), ("miss", s.misses), ("stale", s.stale)] {
+            app.metrics
+                .cache
+                .get_or_create(&super::metrics::LayerLabels {
+                    layer: layer.into(),
+                    outcome: outcome.into(),
+                })
+                .inner()
+                .store(n, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    let mut response = app.metrics.encode().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    response
+}
+
+pub(crate) async fn healthz() -> Response {
+    axum::Json(serde_json::json!({"status": "ok"})).into_response()
+}
+
+pub(crate) async fn readyz(State(app): State<Arc<App>>) -> ApiResult<Response> {
+    if app.ready.load(std::sync::atomic::Ordering::Acquire) {
+        Ok(
+            axum::Json(serde_json::json!({"status": "ready", "leagues": app.leagues.len()}))
+                .into_response(),
+        )
+    } else {
+        Err(ApiError::unavailable(
+            "starting",
+            "the server is warming its cache",
+            1,
+        ))
+    }
+}
+
+pub(crate) async fn leagues(State(app): State<Arc<App>>) -> Response {
+    let list: Vec<_> = app
+        .leagues
+        .values()
+        .map(|s| {
+            let schedule = s.schedule.load();
+            serde_json::json!({
+                "name": s.name,
+                "title": s.league.name,
+                "teams": s.league.teams.len(),
+                "games": schedule.schedule.len(),
+                "schedule_version": schedule.version,
+                "constraints": s.evaluator.load().registry().len(),
+            })
+        })
+        .collect();
+    axum::Json(serde_json::json!({"leagues": list})).into_response()
+}
+
+pub(crate) async fn get_schedule(
+    State(app): State<Arc<App>>,
+    UrlPath(name): UrlPath<String>,
+) -> ApiResult<Response> {
+    let state = league(&app, &name)?;
+    let current = state.schedule.load();
+    Ok(
+        axum::Json(serde_json::json!({"version": current.version, "games": current.spec.games}))
+            .into_response(),
+    )
+}
+
+pub(crate) async fn put_schedule(
+    State(app): State<Arc<App>>,
+    UrlPath(name): UrlPath<String>,
+    JsonBody(spec): JsonBody<ScheduleSpec>,
+) -> ApiResult<Response> {
+    let state = league(&app, &name)?.clone();
+    let games = spec.games.len();
+    let version = blocking(move || state.replace(spec, Path::new("request")))
+        .await?
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_schedule",
+                e.to_string(),
+            )
+        })?;
+    Ok(axum::Json(serde_json::json!({"version": version, "games": games})).into_response())
+}
+
+/// A partial game: the fields to change.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GameEdit {
+    id: String,
+    round: Option<u32>,
+    home: Option<String>,
+    away: Option<String>,
+    venue: Option<String>,
+    start: Option<String>,
+    end: Option<String>,
+    tv: Option<String>,
+    tags: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SchedulePatch {
+    #[serde(default)]
+    edit: Vec<GameEdit>,
+    #[serde(default)]
+    add: Vec<GameSpec>,
+    #[serde(default)]
+    remove: Vec<String>,
+}
+
+pub(crate) async fn patch_schedule(
+    State(app): State<Arc<App>>,
+    UrlPath(name): UrlPath<String>,
+    JsonBody(patch): JsonBody<SchedulePatch>,
+) -> ApiResult<Response> {
+    let state = league(&app, &name)?.clone();
+    let edited = blocking(move || {
+        let r = state.edit(Path::new("request"), |spec| apply(spec, patch));
+        (r, state.schedule.load().spec.games.len())
+    })
+    .await?;
+    match edited {
+        (Ok(version), games) => {
+            Ok(axum::Json(serde_json::json!({"version": version, "games": games})).into_response())
+        }
+        (Err(EditError::Request(m)), _) => Err(ApiError::not_found("unknown_game", m)),
+        (Err(EditError::Invalid(e)), _) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_schedule",
+            e.to_string(),
+        )),
+    }
+}
+
+fn apply(spec: &mut ScheduleSpec, patch: SchedulePatch) -> Result<(), String> {
+    for id in &patch.remove {
+        let i = spec
+            .games
+            .iter()
+            .position(|g| g.id == *id)
+            .ok_or_else(|| format!("remove: no game `{id}`"))?;
+        spec.games.remove(i);
+    }
+    for e in patch.edit {
+        let g = spec
+            .games
+            .iter_mut()
+            .find(|g| g.id == e.id)
+            .ok_or_else(|| format!("edit: no game `{}`", e.id))?;
+        if let Some(v) = e.round {
+            g.round = Some(v);
+        }
+        if let Some(v) = e.home {
+            g.home = v;
+        }
+        if let Some(v) = e.away {
+            g.away = v;
+        }
+        if let Some(v) = e.venue {
+            g.venue = Some(v);
+        }
+        if let Some(v) = e.start {
+            g.start = v;
+            // An end that went with the old start would now be wrong.
+            if e.end.is_none() {
+                g.end = None;
+            }
+        }
+        if let Some(v) = e.end {
+            g.end = Some(v);
+        }
+        if let Some(v) = e.tv {
+            g.tv = Some(v);
+        }
+        if let Some(v) = e.tags {
+            g.tags = v;
+        }
+    }
+    spec.games.extend(patch.add);
+    Ok(())
+}
+
+pub(crate) async fn reload(State(app): State<Arc<App>>, headers: HeaderMap) -> ApiResult<Response> {
+    let Some(token) = app.config.server.admin_token.clone() else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "admin_disabled",
+            "no admin token is configured (server.admin_token, or UMPIRE_SERVER__ADMIN_TOKEN)",
+        ));
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if !given.is_some_and(|g| constant_time_eq(g.as_bytes(), token.as_bytes())) {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send `Authorization: Bearer <admin token>`",
+        ));
+    }
+    let app2 = app.clone();
+    let results = blocking(move || {
+        app2.leagues
+            .values()
+            .map(|s| (s.name.clone(), s.reload(&app2)))
+            .collect::<Vec<_>>()
+    })
+    .await?;
+    let mut reloaded = BTreeMap::new();
+    let mut errors = BTreeMap::new();
+    for (name, r) in results {
+        match r {
+            Ok(n) => {
+                reloaded.insert(name, n);
+            }
+            Err(e) => {
+                errors.insert(name, e);
+            }
+        }
+    }
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((
+        status,
+        axum::Json(serde_json::json!({"reloaded": reloaded, "errors": errors})),
+    )
+        .into_response())
+}
+
+/// Compares without stopping at the first difference.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub(crate) async fn openapi() -> Response {
+    let mut response = super::OPENAPI.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+pub(crate) async fn not_found() -> ApiError {
+    ApiError::not_found("not_found", "no such route; see /v1/openapi.json")
+}
