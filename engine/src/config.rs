@@ -61,6 +61,28 @@ pub struct ServerConfig {
     pub retry_after_s: u64,
     /// Bearer token for `/v1/admin/*`; without one, those routes answer 403.
     pub admin_token: Option<String>,
+    /// Watch the plugin directories and reload a league's plugins when one
+    /// changes (a broken edit keeps the previous version serving).
+    pub watch: bool,
+    /// Log format: `text` or `json` (one object per line).
+    pub log_format: LogFormat,
+    /// Log level filter (`UMPIRE_LOG` wins), e.g. `info` or
+    /// `umpire=debug,warn`.
+    pub log_level: String,
+    /// Append one NDJSON line per evaluation to this file: id, time, league,
+    /// schedule version, the constraints' versions, and the outcome.
+    pub decision_log: Option<figment::value::magic::RelativePathBuf>,
+}
+
+/// How a server writes its log.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 impl Default for ServerConfig {
@@ -72,6 +94,10 @@ impl Default for ServerConfig {
             request_timeout_ms: 10_000,
             retry_after_s: 1,
             admin_token: None,
+            watch: true,
+            log_format: LogFormat::Text,
+            log_level: "info".into(),
+            decision_log: None,
         }
     }
 }
@@ -457,6 +483,12 @@ impl Config {
                 s.bind
             ));
         }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&s.log_level) {
+            return Err(format!(
+                "server.log_level: `{}` is not a level filter: {e}",
+                s.log_level
+            ));
+        }
         if s.admin_token.as_deref().is_some_and(|t| t.len() < 16) {
             return Err("server.admin_token: use at least 16 characters".into());
         }
@@ -577,6 +609,14 @@ mod tests {
         let redis = Config::load(Some(&root.join("redis.toml"))).unwrap();
         let r = redis.cache.redis.unwrap();
         assert_eq!((r.timeout_ms, r.breaker.min_calls), (50, 5));
+        let production = Config::load(Some(&root.join("production.toml"))).unwrap();
+        assert_eq!(production.server.log_format, LogFormat::Json);
+        assert!(production.cache.redis.is_some() && production.server.admin_token.is_none());
+        let league = &production.leagues["pacific-atlantic"];
+        assert!(league.dir.relative().join("league.toml").is_file());
+        let cluster = Config::load(Some(&root.join("cluster.toml"))).unwrap();
+        assert!(cluster.cache.warm_files().iter().all(|f| f.is_file()));
+        assert_eq!(cluster.cache.redis.unwrap().prefix, "umpire:cluster:v1:");
     }
 
     #[test]

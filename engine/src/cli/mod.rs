@@ -191,7 +191,10 @@ struct GenerateArgs {
 /// exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    // A server sets up its log from its config.
+    if !matches!(cli.command, Command::Serve(_)) {
+        init_tracing("warn", crate::LogFormat::Text);
+    }
     match run(cli) {
         Ok(code) => code,
         // The reader went away (`umpire eval | head`): stop quietly, as
@@ -215,13 +218,18 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-fn init_tracing() {
+/// Logs to stderr at `level` (`UMPIRE_LOG` wins), as text or JSON lines.
+fn init_tracing(level: &str, format: crate::LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("UMPIRE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        crate::LogFormat::Text => builder.try_init(),
+        crate::LogFormat::Json => builder.json().with_current_span(true).try_init(),
+    };
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -328,7 +336,15 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
 }
 
 fn serve(args: ServeArgs) -> Result<ExitCode> {
-    let mut config = crate::Config::load(args.config.as_deref())?;
+    let loaded = crate::Config::load(args.config.as_deref());
+    let level = loaded
+        .as_ref()
+        .map_or("info".to_owned(), |c| c.server.log_level.clone());
+    let format = loaded
+        .as_ref()
+        .map_or(crate::LogFormat::Text, |c| c.server.log_format);
+    init_tracing(&level, format);
+    let mut config = loaded?;
     if let Some(bind) = args.bind {
         config.server.bind = bind;
     }

@@ -229,6 +229,7 @@ pub(crate) async fn evaluate(
     let current = state.schedule.load_full();
     let games = resolve(&state, &current.schedule, vec![req.game])?;
     let evaluator = state.evaluator.load_full();
+    let used = evaluator.clone();
     let schedule = current.schedule.clone();
     let reports = blocking(move || evaluator.try_evaluate_games(&schedule, games))
         .await?
@@ -241,8 +242,12 @@ pub(crate) async fn evaluate(
         )
     })?;
     app.metrics.verdicts(&state.name, report.verdicts.iter());
+    let id = app.evaluation_id();
+    if let Some(log) = &app.decisions {
+        log.record(&id, &state.name, current.version, &used, &[&report]);
+    }
     Ok(axum::Json(GameAnswer {
-        id: app.evaluation_id(),
+        id,
         league: state.name.clone(),
         schedule_version: current.version,
         report,
@@ -257,6 +262,9 @@ pub(crate) async fn evaluate_batch(
     let state = league(&app, &req.league)?.clone();
     let current = state.schedule.load_full();
     let evaluator = state.evaluator.load_full();
+    // The decision log names the versions that ruled, even if a reload
+    // swaps them meanwhile.
+    let used = evaluator.clone();
     let schedule = current.schedule.clone();
     let id = app.evaluation_id();
     match req.games {
@@ -267,6 +275,10 @@ pub(crate) async fn evaluate_batch(
                 .map_err(|e| overloaded(&app, e))?;
             app.metrics
                 .verdicts(&state.name, reports.iter().flat_map(|r| r.verdicts.iter()));
+            if let Some(log) = &app.decisions {
+                let games: Vec<_> = reports.iter().collect();
+                log.record(&id, &state.name, current.version, &used, &games);
+            }
             Ok(axum::Json(serde_json::json!({
                 "id": id,
                 "league": state.name,
@@ -285,6 +297,10 @@ pub(crate) async fn evaluate_batch(
                 .iter()
                 .chain(report.games.iter().flat_map(|g| g.verdicts.iter()));
             app.metrics.verdicts(&state.name, verdicts);
+            if let Some(log) = &app.decisions {
+                let games: Vec<_> = report.games.iter().collect();
+                log.record(&id, &state.name, current.version, &used, &games);
+            }
             Ok(axum::Json(serde_json::json!({
                 "id": id,
                 "league": state.name,
@@ -374,11 +390,15 @@ pub(crate) async fn evaluate_stream(
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<GameReport, Overloaded>>(256);
     let metrics_app = app.clone();
     let league_name = state.name.clone();
+    let (id, version) = (app.evaluation_id(), current.version);
     tokio::task::spawn_blocking(move || {
         let result = evaluator.stream(&schedule, games, &mut |report| {
             metrics_app
                 .metrics
                 .verdicts(&league_name, report.verdicts.iter());
+            if let Some(log) = &metrics_app.decisions {
+                log.record(&id, &league_name, version, &evaluator, &[&report]);
+            }
             let _ = tx.blocking_send(Ok(report));
         });
         if let Err(e) = result {

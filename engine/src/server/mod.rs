@@ -10,8 +10,10 @@
 //! taking requests and let those in flight finish.
 
 mod api;
+mod decisions;
 mod metrics;
 mod state;
+mod watch;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -92,7 +94,10 @@ pub fn serve(
             path: "server.bind".into(),
             message: e.to_string(),
         })?;
-        let router = router(app.clone());
+                let router = router(app.clone());
+        if app.config.server.watch {
+            watch::start(app.clone());
+        }
         ready(addr);
                 // Warm the cache while already answering /healthz; /readyz says 503
         // till done. Without a cache there is nothing to warm.
@@ -112,13 +117,17 @@ pub fn serve(
             warming.ready.store(true, Ordering::Release);
             tracing::info!("ready");
         });
-        axum::serve(listener, router)
+                let served = axum::serve(listener, router)
             .with_graceful_shutdown(shutdown())
             .await
             .map_err(|e| Error::Config {
                 path: "server".into(),
                 message: format!("the server stopped: {e}"),
-            })
+            });
+        if let Some(log) = &app.decisions {
+            log.close();
+        }
+        served
     })
 }
 

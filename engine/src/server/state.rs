@@ -53,6 +53,7 @@ pub(crate) struct App {
     boot: String,
     pub(crate) started: std::time::Instant,
     pub(crate) no_build: bool,
+    pub(crate) decisions: Option<super::decisions::DecisionLog>,
 }
 
 impl App {
@@ -63,6 +64,18 @@ impl App {
         leagues: Vec<(String, PathBuf, Vec<PathBuf>, Option<PathBuf>)>,
         no_build: bool,
     ) -> Result<Self> {
+        let decisions = match &config.server.decision_log {
+            Some(path) => {
+                let path = path.relative();
+                Some(
+                    super::decisions::DecisionLog::open(&path).map_err(|e| Error::Config {
+                        path: "server.decision_log".into(),
+                        message: format!("cannot open {}: {e}", path.display()),
+                    })?,
+                )
+            }
+            None => None,
+        };
         let cache = Arc::new(VerdictCache::new(&config.cache)?);
         let data = Arc::new(DataSources::new(&config.data));
         let mut loaded = BTreeMap::new();
@@ -97,6 +110,7 @@ impl App {
             boot,
             started: std::time::Instant::now(),
             no_build,
+            decisions,
         })
     }
 

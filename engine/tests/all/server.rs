@@ -25,6 +25,7 @@ impl Server {
             .args(["serve", "--bind", "127.0.0.1:0"])
             .args(args)
             .env("UMPIRE_WASM_CACHE", "off")
+            .env("UMPIRE_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         for (k, v) in env {
@@ -435,7 +436,7 @@ fn admin_reload_needs_the_token_swaps_good_plugins_and_keeps_serving_on_a_broken
     let config = t.write(
         "umpire.toml",
         &format!(
-            "[leagues.pa]\ndir = {:?}\nplugins = [{:?}]\n",
+            "[server]\nwatch = false\n[leagues.pa]\ndir = {:?}\nplugins = [{:?}]\n",
             workspace_root().join(LEAGUE).display().to_string(),
             extra.display().to_string()
         ),
@@ -689,5 +690,150 @@ fn a_full_executor_queue_is_a_503_overloaded_and_the_accepted_requests_complete(
         text.contains(r#"umpire_http_requests_total{route="/v1/evaluate",status="503"} 1"#),
         "{text}"
     );
+    Ok(())
+}
+
+/// The `tagged` rule's message for R14-PHX-SLC in league `pa`.
+fn tag_of(server: &Server) -> String {
+    let (_, v) = server.post(
+        "/v1/evaluate",
+        &json!({"league": "pa", "game": "R14-PHX-SLC"}),
+    );
+    v["report"]["verdicts"]
+        .as_array()
+        .and_then(|vs| vs.iter().find(|v| v["constraint"] == "tagged"))
+        .and_then(|v| v["violations"][0]["message"].as_str())
+        .unwrap_or("(none)")
+        .to_owned()
+}
+
+fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let until = Instant::now() + Duration::from_secs(20);
+    while !f() {
+        assert!(Instant::now() < until, "{what} did not happen within 20 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn an_edited_plugin_is_reloaded_by_the_watcher_and_a_broken_edit_keeps_the_old_one() -> TestResult {
+    let t = TempTree::new();
+    let extra = tagged_rule(&t, "[violation(\"minor\", `tag ${params.tag}`)]");
+    let decisions = t.path().join("decisions.ndjson");
+    let config = t.write(
+        "umpire.toml",
+        &format!(
+            "[server]\ndecision_log = \"decisions.ndjson\"\n[leagues.pa]\ndir = {:?}\nplugins = [{:?}]\n",
+            workspace_root().join(LEAGUE).display().to_string(),
+            extra.display().to_string()
+        ),
+    );
+    let server = Server::start(&["--config", config.to_str().ok_or("path")?], &[]);
+    assert_eq!(tag_of(&server), "tag v1");
+
+    let manifest = t.path().join("extra/tagged.toml");
+    std::fs::write(
+        &manifest,
+        std::fs::read_to_string(&manifest)?.replace("v1", "v2"),
+    )?;
+    eventually("the reload of v2", || tag_of(&server) == "tag v2");
+
+    std::fs::write(t.path().join("extra/tagged.rhai"), "let = ;")?;
+    eventually("the broken edit's error in /v1/constraints", || {
+        server.get("/v1/constraints").1["reload_errors"]["pa"]
+            .as_str()
+            .is_some_and(|e| e.contains("tagged.rhai"))
+    });
+    assert_eq!(
+        tag_of(&server),
+        "tag v2",
+        "the previous version keeps serving"
+    );
+
+    // Every evaluation is in the decision log, with the versions that ruled.
+    server.terminate();
+    let mut server = server;
+    let until = Instant::now() + Duration::from_secs(10);
+    while server.child.try_wait()?.is_none() {
+        assert!(Instant::now() < until, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let text = std::fs::read_to_string(&decisions)?;
+    let lines: Vec<Value> = text
+        .lines()
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?;
+    assert!(lines.len() >= 3, "{text}");
+    for line in &lines {
+        assert!(
+            line["id"].as_str().is_some_and(|id| id.starts_with("ev-")),
+            "{line}"
+        );
+        assert_eq!(line["league"], "pa");
+        assert!(line["time"].as_str().is_some(), "{line}");
+        assert_eq!(line["games"][0]["game"], "R14-PHX-SLC");
+        assert_eq!(line["games"][0]["statuses"]["min-rest-days"], "violated");
+        assert_eq!(
+            line["constraints"].as_object().map(|c| c.len()),
+            Some(11),
+            "{line}"
+        );
+    }
+    let versions: std::collections::BTreeSet<_> = lines
+        .iter()
+        .map(|l| l["constraints"]["tagged"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert!(
+        versions.len() >= 2,
+        "v1 and v2 have different versions: {versions:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn json_logs_carry_the_request_span() -> TestResult {
+    let t = TempTree::new();
+    let config = t.write("umpire.toml", "[server]\nlog_format = \"json\"\nlog_level = \"umpire=debug\"\nwatch = false\n[cache]\nenabled = false\n");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("umpire"))
+        .current_dir(workspace_root())
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--league",
+            LEAGUE,
+            "--config",
+        ])
+        .arg(&config)
+        .env_remove("UMPIRE_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().ok_or("stdout")?).read_line(&mut line)?;
+    let base = line
+        .trim()
+        .trim_start_matches("umpire: listening on ")
+        .to_owned();
+    let (s, _, _) = Server::answer(Server::agent().get(format!("{base}/healthz")).call());
+    assert_eq!(s, 200);
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()?;
+    let out = child.wait_with_output()?;
+    let stderr = String::from_utf8(out.stderr)?;
+    let answered = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["fields"]["message"] == "answered")
+        .ok_or_else(|| format!("no JSON `answered` line in:\n{stderr}"))?;
+    assert_eq!(answered["span"]["route"], "/healthz", "{answered}");
+    assert!(
+        answered["span"]["id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("ev-")),
+        "{answered}"
+    );
+    assert_eq!(answered["fields"]["status"], 200);
     Ok(())
 }
