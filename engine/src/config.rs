@@ -43,6 +43,47 @@ pub struct Config {
     pub server: ServerConfig,
     /// The leagues a server loads at start, by the name requests use.
     pub leagues: BTreeMap<String, LeagueEntry>,
+    /// When a server raises an alert (each threshold optional).
+    pub alerts: AlertConfig,
+}
+
+/// Alert thresholds, checked every `interval_ms` over that window: an alert
+/// is raised when its condition holds, listed in `/v1/stats` and logged,
+/// and cleared (logged too) when a window passes without it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlertConfig {
+    /// The window and check period, in milliseconds.
+    pub interval_ms: u64,
+    /// A constraint's p95 latency over the window, in milliseconds.
+    pub p95_ms: Option<f64>,
+    /// A constraint's share of `error` verdicts over the window.
+    pub error_rate: Option<f64>,
+    /// A constraint's share of `timeout` verdicts over the window.
+    pub timeout_rate: Option<f64>,
+    /// Verdicts a constraint must have in the window for its rates to count.
+    pub min_verdicts: u64,
+    /// Alert while a constraint's breaker is not closed.
+    pub breaker_open: bool,
+    /// A league's executor queue, in tasks.
+    pub queue_depth: Option<usize>,
+    /// The process's resident memory, in MiB.
+    pub rss_mb: Option<u64>,
+}
+
+impl Default for AlertConfig {
+    fn default() -> Self {
+        Self {
+            interval_ms: 10_000,
+            p95_ms: Some(100.0),
+            error_rate: Some(0.05),
+            timeout_rate: Some(0.05),
+            min_verdicts: 20,
+            breaker_open: true,
+            queue_depth: Some(3072),
+            rss_mb: Some(4096),
+        }
+    }
 }
 
 /// The HTTP server.
@@ -468,6 +509,18 @@ impl Config {
             source.breaker.to_config(&format!("{at}.breaker"))?;
             if source.timeout_ms == 0 {
                 return Err(format!("{at}.timeout_ms must be at least 1"));
+            }
+        }
+        let a = &self.alerts;
+        if a.interval_ms == 0 {
+            return Err("alerts.interval_ms must be at least 1".into());
+        }
+        for (key, rate) in [
+            ("error_rate", a.error_rate),
+            ("timeout_rate", a.timeout_rate),
+        ] {
+            if rate.is_some_and(|r| !(0.0..=1.0).contains(&r)) {
+                return Err(format!("alerts.{key} must be in 0..=1"));
             }
         }
         let s = &self.server;

@@ -50,8 +50,8 @@ pub mod cli;
 pub use breaker::{Admit, Breaker, BreakerConfig, BreakerState};
 pub use cache::{Key as CacheKey, VerdictCache};
 pub use config::{
-    BreakerSettings, CacheConfig, Config, DataConfig, ExecutorConfig, LeagueEntry, LogFormat,
-    Order, RedisConfig, ServerConfig, Setting, SourceConfig,
+    AlertConfig, BreakerSettings, CacheConfig, Config, DataConfig, ExecutorConfig, LeagueEntry,
+    LogFormat, Order, RedisConfig, ServerConfig, Setting, SourceConfig,
 };
 pub use constraint::{
     Bottleneck, BuildObserver, BuildPolicy, BuildSpec, Constraint, DEFAULT_MEMORY_MB,

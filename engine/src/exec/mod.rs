@@ -362,6 +362,7 @@ impl Evaluator {
         progress: &mut dyn FnMut(usize),
         refuse_when_full: bool,
     ) -> Result<Report, Overloaded> {
+        let _span = tracing::debug_span!("evaluation", games = schedule.len()).entered();
         let started = Instant::now();
         let budget = self.rules.budget(started);
         let schedule_verdicts = self.schedule_scope(schedule, budget, refuse_when_full)?;
@@ -439,6 +440,7 @@ impl Evaluator {
         schedule: &Arc<Schedule>,
         games: Vec<Arc<Game>>,
     ) -> Result<Vec<GameReport>, Overloaded> {
+        let _span = tracing::debug_span!("evaluation", games = games.len()).entered();
         let budget = self.rules.budget(Instant::now());
         let schedule_verdicts = self.schedule_scope(schedule, budget, true)?;
         let blocked: Arc<[_]> = self.rules.blocked_by_schedule(&schedule_verdicts).into();
@@ -957,6 +959,7 @@ impl Rules {
         measure: bool,
     ) -> Verdict {
         let c = &self.registry.constraints()[i];
+        let _span = tracing::trace_span!("constraint", id = %c.manifest.id).entered();
         let cached = self.cache_key(i, schedule, target);
         if let Some((cache, key)) = &cached
             && let Some((hit, reads)) = cache.lookup(key, schedule, target.game())

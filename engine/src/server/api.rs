@@ -212,13 +212,17 @@ fn overloaded(app: &App, e: Overloaded) -> ApiError {
 
 /// Runs blocking evaluation work off the async threads.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            format!("the evaluation failed: {e}"),
-        )
-    })
+    // The request's span goes along, so the evaluation's spans nest in it.
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(f))
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                format!("the evaluation failed: {e}"),
+            )
+        })
 }
 
 pub(crate) async fn evaluate(
@@ -553,6 +557,8 @@ pub(crate) async fn stats(State(app): State<Arc<App>>) -> ApiResult<Response> {
     }
     Ok(axum::Json(serde_json::json!({
         "uptime_s": app.started.elapsed().as_secs_f64(),
+        "rss_mb": super::alerts::rss_mb(),
+        "alerts": app.alerts.active(),
         "in_flight": app.metrics.in_flight.get(),
         "cache": app.cache.stats(),
         "leagues": leagues,

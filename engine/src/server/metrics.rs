@@ -18,19 +18,40 @@ use serde::Serialize;
 
 use crate::model::{Status, Verdict};
 
-/// One constraint's verdicts in one league.
+/// One constraint's verdicts in one league: since the start, and since the
+/// last alert check.
 pub(crate) struct ConstraintStats {
     latency_us: Histogram<u64>,
     statuses: BTreeMap<&'static str, u64>,
+    recent: Window,
+}
+
+/// The verdicts of one alert window.
+pub(crate) struct Window {
+    pub(crate) latency_us: Histogram<u64>,
+    pub(crate) statuses: BTreeMap<&'static str, u64>,
+}
+
+fn histogram() -> Histogram<u64> {
+    // 1 µs to 1 h, 3 significant digits.
+    Histogram::new_with_bounds(1, 3_600_000_000, 3).unwrap_or_else(|_| unreachable!("valid bounds"))
+}
+
+impl Window {
+    fn new() -> Self {
+        Self {
+            latency_us: histogram(),
+            statuses: BTreeMap::new(),
+        }
+    }
 }
 
 impl ConstraintStats {
     fn new() -> Self {
         Self {
-            // 1 µs to 1 h, 3 significant digits.
-            latency_us: Histogram::new_with_bounds(1, 3_600_000_000, 3)
-                .unwrap_or_else(|_| unreachable!("valid bounds")),
+            latency_us: histogram(),
             statuses: BTreeMap::new(),
+            recent: Window::new(),
         }
     }
 }
@@ -178,9 +199,11 @@ impl Metrics {
             let stats = all.entry(key).or_insert_with(ConstraintStats::new);
             let status = status_name(v.status);
             *stats.statuses.entry(status).or_default() += 1;
+            *stats.recent.statuses.entry(status).or_default() += 1;
             // Skipped and unrun verdicts took no time worth a sample.
             if !matches!(v.status, Status::Skipped) {
                 let _ = stats.latency_us.record(v.elapsed_us.max(1));
+                let _ = stats.recent.latency_us.record(v.elapsed_us.max(1));
             }
             self.verdicts
                 .get_or_create(&VerdictLabels {
@@ -211,6 +234,15 @@ impl Metrics {
                     },
                 )
             })
+            .collect()
+    }
+
+    /// Every constraint's window since the last call, by (league, id); a
+    /// new window starts.
+    pub(crate) fn take_windows(&self) -> BTreeMap<(String, String), Window> {
+        let mut all = self.constraints.lock().unwrap_or_else(|e| e.into_inner());
+        all.iter_mut()
+            .map(|(k, s)| (k.clone(), std::mem::replace(&mut s.recent, Window::new())))
             .collect()
     }
 

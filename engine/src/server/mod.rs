@@ -9,6 +9,7 @@
 //! has no room for, gets 503 with `Retry-After`; SIGTERM and SIGINT stop
 //! taking requests and let those in flight finish.
 
+mod alerts;
 mod api;
 mod decisions;
 mod metrics;
@@ -95,9 +96,10 @@ pub fn serve(
             message: e.to_string(),
         })?;
                 let router = router(app.clone());
-        if app.config.server.watch {
+                if app.config.server.watch {
             watch::start(app.clone());
         }
+        tokio::spawn(alerts::watch(app.clone()));
         ready(addr);
                 // Warm the cache while already answering /healthz; /readyz says 503
         // till done. Without a cache there is nothing to warm.

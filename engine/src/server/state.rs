@@ -54,6 +54,7 @@ pub(crate) struct App {
     pub(crate) started: std::time::Instant,
     pub(crate) no_build: bool,
     pub(crate) decisions: Option<super::decisions::DecisionLog>,
+    pub(crate) alerts: super::alerts::Alerts,
 }
 
 impl App {
@@ -111,6 +112,7 @@ impl App {
             started: std::time::Instant::now(),
             no_build,
             decisions,
+            alerts: super::alerts::Alerts::default(),
         })
     }
 

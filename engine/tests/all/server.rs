@@ -837,3 +837,55 @@ fn json_logs_carry_the_request_span() -> TestResult {
     assert_eq!(answered["fields"]["status"], 200);
     Ok(())
 }
+
+#[test]
+fn an_alert_is_raised_while_a_rule_fails_and_cleared_when_it_stops() -> TestResult {
+    let t = TempTree::new();
+    t.rule_in(
+        "extra",
+        "always-fails",
+        "game",
+        "soft",
+        "",
+        "throw \"the service is down\"",
+    );
+    let config = t.write(
+        "umpire.toml",
+        &format!(
+            "[alerts]\ninterval_ms = 300\nmin_verdicts = 3\nerror_rate = 0.5\n[breaker]\nmin_calls = 1000\n[server]\nwatch = false\n[leagues.pa]\ndir = {:?}\nplugins = [{:?}]\n",
+            workspace_root().join(LEAGUE).display().to_string(),
+            t.path().join("extra").display().to_string()
+        ),
+    );
+    let server = Server::start(&["--config", config.to_str().ok_or("path")?], &[]);
+    let raised = |server: &Server| -> bool {
+        server.get("/v1/stats").1["alerts"]
+            .as_array()
+            .is_some_and(|a| {
+                a.iter()
+                    .any(|a| a["kind"] == "error_rate" && a["subject"] == "pa/always-fails")
+            })
+    };
+    eventually("the error-rate alert", || {
+        for _ in 0..5 {
+            server.post(
+                "/v1/evaluate",
+                &json!({"league": "pa", "game": "R14-PHX-SLC"}),
+            );
+        }
+        raised(&server)
+    });
+    let (_, stats) = server.get("/v1/stats");
+    let alert = stats["alerts"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["kind"] == "error_rate"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(alert["threshold"], 0.5);
+    assert_eq!(alert["value"], 1.0);
+    assert!(alert["since"].as_str().is_some());
+    assert!(stats["rss_mb"].as_f64().is_some_and(|m| m > 1.0));
+    // No more failing calls: the next windows clear it.
+    eventually("the alert to clear", || !raised(&server));
+    Ok(())
+}
