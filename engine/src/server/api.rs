@@ -442,6 +442,14 @@ pub(crate) async fn evaluate_stream(
     Ok(response)
 }
 
+/// The league a query names, or every league.
+fn named_or_all(app: &App, q: &LeagueQuery) -> ApiResult<Vec<Arc<LeagueState>>> {
+    match &q.league {
+        Some(name) => Ok(vec![league(app, name)?.clone()]),
+        None => Ok(app.leagues.values().cloned().collect()),
+    }
+}
+
 /// A constraint as `/v1/constraints` shows it.
 fn constraint_json(
     state: &LeagueState,
@@ -465,10 +473,7 @@ pub(crate) async fn constraints(
     State(app): State<Arc<App>>,
     Query(q): Query<LeagueQuery>,
 ) -> ApiResult<Response> {
-    let states: Vec<_> = match &q.league {
-        Some(name) => vec![league(&app, name)?.clone()],
-        None => app.leagues.values().cloned().collect(),
-    };
+    let states = named_or_all(&app, &q)?;
     let mut constraints = Vec::new();
     let mut reload_errors = BTreeMap::new();
     for state in &states {
@@ -502,10 +507,7 @@ pub(crate) async fn constraint(
     UrlPath(id): UrlPath<String>,
     Query(q): Query<LeagueQuery>,
 ) -> ApiResult<Response> {
-    let states: Vec<_> = match &q.league {
-        Some(name) => vec![league(&app, name)?.clone()],
-        None => app.leagues.values().cloned().collect(),
-    };
+    let states = named_or_all(&app, &q)?;
     for state in &states {
         let evaluator = state.evaluator.load();
         let registry = evaluator.registry();

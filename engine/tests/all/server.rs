@@ -446,19 +446,7 @@ fn admin_reload_needs_the_token_swaps_good_plugins_and_keeps_serving_on_a_broken
         &["--config", config.to_str().ok_or("path")?],
         &[("UMPIRE_SERVER__ADMIN_TOKEN", token)],
     );
-    let message = |server: &Server| -> String {
-        let (_, v) = server.post(
-            "/v1/evaluate",
-            &json!({"league": "pa", "game": "R14-PHX-SLC"}),
-        );
-        v["report"]["verdicts"]
-            .as_array()
-            .and_then(|vs| vs.iter().find(|v| v["constraint"] == "tagged"))
-            .and_then(|v| v["violations"][0]["message"].as_str())
-            .unwrap_or("(none)")
-            .to_owned()
-    };
-    assert_eq!(message(&server), "tag v1");
+    assert_eq!(tag_of(&server), "tag v1");
 
     let reload = |auth: Option<&str>| {
         let url = format!("{}/v1/admin/reload", server.base);
@@ -479,7 +467,7 @@ fn admin_reload_needs_the_token_swaps_good_plugins_and_keeps_serving_on_a_broken
     let (s, v, _) = reload(Some(&format!("Bearer {token}")));
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["reloaded"]["pa"], 11);
-    assert_eq!(message(&server), "tag v2");
+    assert_eq!(tag_of(&server), "tag v2");
 
     // A broken edit: refused, shown, and v2 keeps serving.
     std::fs::write(t.path().join("extra/tagged.rhai"), "let = ;")?;
@@ -500,7 +488,7 @@ fn admin_reload_needs_the_token_swaps_good_plugins_and_keeps_serving_on_a_broken
             .contains("tagged.rhai"),
         "{v}"
     );
-    assert_eq!(message(&server), "tag v2");
+    assert_eq!(tag_of(&server), "tag v2");
     Ok(())
 }
 
