@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Path as UrlPath, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -70,6 +71,11 @@ impl IntoResponse for ApiError {
 }
 
 type ApiResult<T> = Result<T, ApiError>;
+
+/// The id of the request, which its evaluation carries (in the answer, the
+/// log's span and the decision log).
+#[derive(Debug, Clone)]
+pub(crate) struct RequestId(pub(crate) String);
 
 /// A JSON body, parsed here so that a bad one is a JSON error naming the
 /// line and column (400 for malformed JSON, 422 for a wrong shape), and an
@@ -227,6 +233,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 
 pub(crate) async fn evaluate(
     State(app): State<Arc<App>>,
+    Extension(RequestId(id)): Extension<RequestId>,
     JsonBody(req): JsonBody<EvaluateRequest>,
 ) -> ApiResult<Response> {
     let state = league(&app, &req.league)?.clone();
@@ -246,7 +253,6 @@ pub(crate) async fn evaluate(
         )
     })?;
     app.metrics.verdicts(&state.name, report.verdicts.iter());
-    let id = app.evaluation_id();
     if let Some(log) = &app.decisions {
         log.record(&id, &state.name, current.version, &used, &[&report]);
     }
@@ -261,6 +267,7 @@ pub(crate) async fn evaluate(
 
 pub(crate) async fn evaluate_batch(
     State(app): State<Arc<App>>,
+    Extension(RequestId(id)): Extension<RequestId>,
     JsonBody(req): JsonBody<BatchRequest>,
 ) -> ApiResult<Response> {
     let state = league(&app, &req.league)?.clone();
@@ -270,7 +277,6 @@ pub(crate) async fn evaluate_batch(
     // swaps them meanwhile.
     let used = evaluator.clone();
     let schedule = current.schedule.clone();
-    let id = app.evaluation_id();
     match req.games {
         Some(refs) => {
             let games = resolve(&state, &current.schedule, refs)?;
@@ -335,6 +341,7 @@ enum StreamLine {
 
 pub(crate) async fn evaluate_stream(
     State(app): State<Arc<App>>,
+    Extension(RequestId(id)): Extension<RequestId>,
     Query(q): Query<LeagueQuery>,
     req: Request,
 ) -> ApiResult<Response> {
@@ -394,7 +401,7 @@ pub(crate) async fn evaluate_stream(
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<GameReport, Overloaded>>(256);
     let metrics_app = app.clone();
     let league_name = state.name.clone();
-    let (id, version) = (app.evaluation_id(), current.version);
+    let version = current.version;
     tokio::task::spawn_blocking(move || {
         let result = evaluator.stream(&schedule, games, &mut |report| {
             metrics_app

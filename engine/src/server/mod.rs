@@ -173,7 +173,7 @@ async fn method_not_allowed() -> Response {
 
 /// Every request: a span with its id, the concurrency limit, the deadline,
 /// and the counts.
-async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+async fn guard(State(app): State<Arc<App>>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let route = request
         .extensions()
@@ -181,6 +181,8 @@ async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Res
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let id = app.evaluation_id();
     let span = tracing::info_span!("request", id = %id, method = %request.method(), route = %route);
+    // The evaluation a request makes carries the request's id.
+    request.extensions_mut().insert(api::RequestId(id));
     let limit = app.config.server.concurrency as i64;
     let retry_after = app.config.server.retry_after_s;
     let response = async {

@@ -718,6 +718,11 @@ fn an_edited_plugin_is_reloaded_by_the_watcher_and_a_broken_edit_keeps_the_old_o
     );
     let server = Server::start(&["--config", config.to_str().ok_or("path")?], &[]);
     assert_eq!(tag_of(&server), "tag v1");
+    let (_, answer) = server.post(
+        "/v1/evaluate",
+        &json!({"league": "pa", "game": "R14-PHX-SLC"}),
+    );
+    let answered_id = answer["id"].as_str().unwrap_or("").to_owned();
 
     let manifest = t.path().join("extra/tagged.toml");
     std::fs::write(
@@ -751,7 +756,11 @@ fn an_edited_plugin_is_reloaded_by_the_watcher_and_a_broken_edit_keeps_the_old_o
         .lines()
         .map(serde_json::from_str)
         .collect::<Result<_, _>>()?;
-    assert!(lines.len() >= 3, "{text}");
+    assert!(lines.len() >= 4, "{text}");
+    assert!(
+        lines.iter().any(|l| l["id"] == answered_id.as_str()),
+        "the answer's id {answered_id} is in the decision log"
+    );
     for line in &lines {
         assert!(
             line["id"].as_str().is_some_and(|id| id.starts_with("ev-")),
