@@ -1,0 +1,348 @@
+//! The run's report, in JSON (what `--baseline` reads back), Markdown and
+//! HTML, written into the output directory beside Goose's own reports.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::judge::{Check, Judged};
+use crate::profile::{ConfigError, Shape, Slo};
+
+/// Everything about one run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Report {
+    /// `umpire-harness` and its version.
+    pub(crate) harness: String,
+    pub(crate) profile: String,
+    pub(crate) description: String,
+    pub(crate) shape: Shape,
+    /// The target's URL, and whether the harness started it.
+    pub(crate) target: String,
+    pub(crate) spawned: bool,
+    /// When the load started (UTC).
+    pub(crate) started_at: String,
+    /// The Goose test plan as run.
+    pub(crate) plan: String,
+    pub(crate) peak_users: usize,
+    /// (league, games) the bodies were drawn from.
+    pub(crate) leagues: Vec<(String, usize)>,
+    pub(crate) slo: Slo,
+    #[serde(flatten)]
+    pub(crate) judged: Judged,
+    /// Requests Goose counted (a cross-check of `totals.requests`).
+    pub(crate) goose_requests: u64,
+    /// The baseline compared with, if any.
+    pub(crate) baseline: Option<PathBuf>,
+    /// How a spawned server ended after SIGTERM.
+    pub(crate) server_exit: Option<String>,
+    pub(crate) passed: bool,
+}
+
+impl Report {
+    /// Reads an earlier run's `report.json`.
+    pub(crate) fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("--baseline {}: {e}", path.display())))?;
+        serde_json::from_str(&text).map_err(|e| {
+            ConfigError(format!(
+                "--baseline {}: not a harness report.json: {e}",
+                path.display()
+            ))
+        })
+    }
+
+    /// Writes report.json, report.md and report.html into `dir`.
+    pub(crate) fn write(&self, dir: &Path) -> std::io::Result<[PathBuf; 3]> {
+        let json = dir.join("report.json");
+        let md = dir.join("report.md");
+        let html = dir.join("report.html");
+        std::fs::write(
+            &json,
+            serde_json::to_string_pretty(self).map_err(std::io::Error::other)?,
+        )?;
+        std::fs::write(&md, self.markdown())?;
+        std::fs::write(&html, self.html())?;
+        Ok([json, md, html])
+    }
+
+    fn sections(&self) -> Vec<(String, Vec<&'static str>, Vec<Vec<String>>)> {
+        let j = &self.judged;
+        let mut sections = Vec::new();
+        sections.push((
+            "Checks".to_owned(),
+            vec!["", "check", "limit", "actual"],
+            j.checks.iter().map(check_row).collect(),
+        ));
+        let figures = |name: &str, f: &crate::judge::Figures| {
+            vec![
+                name.to_owned(),
+                f.requests.to_string(),
+                f.answered.to_string(),
+                f.shed.to_string(),
+                f.failed.to_string(),
+                format!("{:.0}", f.rps),
+                format!("{:.2}", f.p50_ms),
+                format!("{:.2}", f.p95_ms),
+                format!("{:.2}", f.p99_ms),
+                format!("{:.2}", f.max_ms),
+            ]
+        };
+        let mut rows = vec![figures("all", &j.totals)];
+        rows.extend(j.kinds.iter().map(|(k, f)| figures(k, f)));
+        sections.push((
+            "Requests".to_owned(),
+            vec![
+                "kind",
+                "requests",
+                "answered",
+                "shed (503)",
+                "failed",
+                "req/s",
+                "p50 ms",
+                "p95 ms",
+                "p99 ms",
+                "max ms",
+            ],
+            rows,
+        ));
+        let p = &j.phases;
+        let mut phase_rows = Vec::new();
+        let mut add = |name: &str, value: Option<String>| {
+            if let Some(v) = value {
+                phase_rows.push(vec![name.to_owned(), v]);
+            }
+        };
+        add("peak ended at", p.peak_end_s.map(|s| format!("{s} s")));
+        if self.shape == Shape::Spike {
+            add(
+                "back under the SLO after",
+                Some(p.recovery_s.map_or("never".into(), |s| format!("{s} s"))),
+            );
+        }
+        if self.shape == Shape::Stress {
+            add(
+                "SLO first broke at",
+                Some(p.broke_at_s.map_or("never".into(), |s| {
+                    format!("{s} s, {:.0} users", p.broke_at_users.unwrap_or(0.0))
+                })),
+            );
+            add(
+                "most req/s within the SLO",
+                p.held_rps.map(|r| r.to_string()),
+            );
+        }
+        add(
+            "p95, first tenth of the plateau",
+            p.p95_first_ms.map(|x| format!("{x:.2} ms")),
+        );
+        add(
+            "p95, last tenth",
+            p.p95_last_ms.map(|x| format!("{x:.2} ms")),
+        );
+        add("p95 drift", p.p95_drift_pct.map(|x| format!("{x:+.1} %")));
+        add(
+            "memory, first tenth",
+            p.rss_first_mb.map(|x| format!("{x:.1} MB")),
+        );
+        add(
+            "memory, last tenth",
+            p.rss_last_mb.map(|x| format!("{x:.1} MB")),
+        );
+        add(
+            "memory drift",
+            p.rss_drift_pct.map(|x| format!("{x:+.1} %")),
+        );
+        add(
+            "server memory, max",
+            j.memory.max_mb.map(|x| format!("{x:.1} MB")),
+        );
+        add("server exit", self.server_exit.clone());
+        sections.push(("Judgement".to_owned(), vec!["what", "value"], phase_rows));
+        if !j.failures.is_empty() {
+            sections.push((
+                "Failures".to_owned(),
+                vec!["reason", "count"],
+                j.failures
+                    .iter()
+                    .map(|(r, n)| vec![r.clone(), n.to_string()])
+                    .collect(),
+            ));
+        }
+        // At most 60 rows: every n-th second.
+        let step = j.timeline.len().div_ceil(60).max(1);
+        sections.push((
+            format!("Timeline (every {step} s)"),
+            vec![
+                "t s", "users", "requests", "answered", "shed", "failed", "p95 ms", "p99 ms", "SLO",
+            ],
+            j.timeline
+                .iter()
+                .step_by(step)
+                .map(|s| {
+                    vec![
+                        s.t.to_string(),
+                        format!("{:.0}", s.users),
+                        s.requests.to_string(),
+                        s.rps.to_string(),
+                        s.shed.to_string(),
+                        s.failed.to_string(),
+                        format!("{:.2}", s.p95_ms),
+                        format!("{:.2}", s.p99_ms),
+                        match s.within_slo {
+                            Some(true) => "ok".into(),
+                            Some(false) => "missed".into(),
+                            None => "-".into(),
+                        },
+                    ]
+                })
+                .collect(),
+        ));
+        sections
+    }
+
+    fn headline(&self) -> String {
+        format!(
+            "{} `{}` against {}{}: {}",
+            if self.passed { "PASS" } else { "FAIL" },
+            self.profile,
+            self.target,
+            if self.spawned { " (spawned)" } else { "" },
+            self.description
+        )
+    }
+
+    fn about(&self) -> Vec<String> {
+        vec![
+            format!("started {} by {}", self.started_at, self.harness),
+            format!("plan `{}`, at most {} users", self.plan, self.peak_users),
+            format!(
+                "SLO per second: p95 <= {} ms, failed or shed <= {} %, for {} s in a row",
+                self.slo.p95_ms,
+                self.slo.error_rate * 100.0,
+                self.slo.hold_s
+            ),
+            format!(
+                "bodies from {}",
+                self.leagues
+                    .iter()
+                    .map(|(l, g)| format!("{l} ({g} games)"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ]
+    }
+
+    /// The Markdown report.
+    pub(crate) fn markdown(&self) -> String {
+        let mut out = format!("# {}\n\n", self.headline());
+        for line in self.about() {
+            let _ = writeln!(out, "- {line}");
+        }
+        if let Some(b) = &self.baseline {
+            let _ = writeln!(out, "- compared with {}", b.display());
+        }
+        for (title, head, rows) in self.sections() {
+            let _ = write!(out, "\n## {title}\n\n| {} |\n|", head.join(" | "));
+            for _ in &head {
+                out.push_str("---|");
+            }
+            out.push('\n');
+            for row in rows {
+                let _ = writeln!(out, "| {} |", row.join(" | "));
+            }
+        }
+        out
+    }
+
+    /// The HTML report: the same tables and a chart of the timeline.
+    pub(crate) fn html(&self) -> String {
+        let mut out = String::from(
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>umpire-harness</title>\
+             <style>body{font:14px system-ui,sans-serif;margin:2em;max-width:72em}\
+             table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;\
+             padding:.2em .6em;text-align:right}th{background:#f3f3f3}td:first-child,th:first-child\
+             {text-align:left}.pass{color:#17702a}.fail{color:#b01c1c;font-weight:bold}</style>\
+             </head><body>",
+        );
+        let class = if self.passed { "pass" } else { "fail" };
+        let _ = write!(
+            out,
+            "<h1 class=\"{class}\">{}</h1><ul>",
+            esc(&self.headline())
+        );
+        for line in self.about() {
+            let _ = write!(out, "<li>{}</li>", esc(&line));
+        }
+        out.push_str("</ul>");
+        out.push_str(&self.chart());
+        for (title, head, rows) in self.sections() {
+            let _ = write!(out, "<h2>{}</h2><table><tr>", esc(&title));
+            for h in head {
+                let _ = write!(out, "<th>{}</th>", esc(h));
+            }
+            out.push_str("</tr>");
+            for row in rows {
+                out.push_str("<tr>");
+                for cell in row {
+                    let class = match cell.as_str() {
+                        "✓" => " class=\"pass\"",
+                        "✗" => " class=\"fail\"",
+                        _ => "",
+                    };
+                    let _ = write!(out, "<td{class}>{}</td>", esc(&cell));
+                }
+                out.push_str("</tr>");
+            }
+            out.push_str("</table>");
+        }
+        out.push_str("<p>Goose's own report: <a href=\"goose/report.html\">goose/report.html</a></p></body></html>\n");
+        out
+    }
+
+    /// Answered requests per second (blue) and p95 (red) over the run.
+    fn chart(&self) -> String {
+        let t = &self.judged.timeline;
+        if t.len() < 2 {
+            return String::new();
+        }
+        let (w, h) = (900.0, 220.0);
+        let max_rps = t.iter().map(|s| s.rps).max().unwrap_or(1).max(1) as f64;
+        let max_p95 = t.iter().map(|s| s.p95_ms).fold(0.0, f64::max).max(0.001);
+        let x = |i: usize| i as f64 / (t.len() - 1) as f64 * w;
+        let line = |values: Vec<f64>, max: f64| {
+            values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| format!("{:.1},{:.1}", x(i), h - v / max * (h - 10.0)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let rps = line(t.iter().map(|s| s.rps as f64).collect(), max_rps);
+        let p95 = line(t.iter().map(|s| s.p95_ms).collect(), max_p95);
+        format!(
+            "<h2>Timeline</h2><svg viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" \
+             style=\"border:1px solid #ccc\"><polyline fill=\"none\" stroke=\"#2458b3\" \
+             points=\"{rps}\"/><polyline fill=\"none\" stroke=\"#b01c1c\" points=\"{p95}\"/>\
+             </svg><p><span style=\"color:#2458b3\">answered req/s</span> (top {max_rps:.0}), \
+             <span style=\"color:#b01c1c\">p95</span> (top {max_p95:.2} ms), over {} s</p>",
+            t.len()
+        )
+    }
+}
+
+fn check_row(c: &Check) -> Vec<String> {
+    vec![
+        if c.pass { "✓" } else { "✗" }.to_owned(),
+        c.name.clone(),
+        c.limit.clone(),
+        c.actual.clone(),
+    ]
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
