@@ -66,7 +66,7 @@ impl Report {
         Ok([json, md, html])
     }
 
-    fn sections(&self) -> Vec<(String, Vec<&'static str>, Vec<Vec<String>>)> {
+    fn sections(&self) -> Vec<Section> {
         let j = &self.judged;
         let mut sections = Vec::new();
         sections.push((
@@ -330,6 +330,9 @@ impl Report {
         )
     }
 }
+
+/// A table of the report: its title, column heads and rows.
+type Section = (String, Vec<&'static str>, Vec<Vec<String>>);
 
 fn check_row(c: &Check) -> Vec<String> {
     vec![

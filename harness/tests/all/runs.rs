@@ -68,11 +68,9 @@ fn thresholds_and_baselines_decide_the_exit_code() -> TestResult {
     let dir = tempfile::tempdir()?;
     let file = harness_file(
         dir.path(),
-        &format!(
-            "[regression]\np95_pct = 10.0\np99_pct = 10.0\nrps_pct = 10.0\nmin_delta_ms = 0.0\n\n\
-             [profiles.easy]\nplan = \"2,1s;2,3s;0,0s\"\nmix = {{ evaluate = 1 }}\nthresholds = {{ p95_ms = 5000.0 }}\n\n\
-             [profiles.strict]\nplan = \"2,1s;2,3s;0,0s\"\nmix = {{ evaluate = 1 }}\nthresholds = {{ p95_ms = 0.001, min_rps = 1000000000.0 }}\n"
-        ),
+        "[regression]\np95_pct = 10.0\np99_pct = 10.0\nrps_pct = 10.0\nmin_delta_ms = 0.0\n\n\
+             [profiles.easy]\nplan = \"2,1s;2,3s;0,0s\"\nmix = { evaluate = 1 }\nthresholds = { p95_ms = 5000.0 }\n\n\
+             [profiles.strict]\nplan = \"2,1s;2,3s;0,0s\"\nmix = { evaluate = 1 }\nthresholds = { p95_ms = 0.001, min_rps = 1000000000.0 }\n",
     );
     let run = |profile: &str, out: &std::path::Path| {
         let mut cmd = harness();
