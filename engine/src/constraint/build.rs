@@ -96,7 +96,7 @@ fn is_fresh(source: &Path, spec: &BuildSpec) -> bool {
 }
 
 /// The newest modification time of `path` or of the files under it,
-/// skipping `target/` and hidden entries.
+/// skipping `target/`, hidden entries and fixtures.
 fn newest_input(path: &Path) -> Option<SystemTime> {
     if path.is_file() {
         return std::fs::metadata(path).and_then(|m| m.modified()).ok();
@@ -110,7 +110,8 @@ fn newest_input(path: &Path) -> Option<SystemTime> {
         for entry in entries.flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if name.starts_with('.') || name == "target" {
+            // Fixtures (`*.test.toml`) test the plugin; they do not build it.
+            if name.starts_with('.') || name == "target" || name.ends_with(".test.toml") {
                 continue;
             }
             let Ok(meta) = entry.metadata() else { continue };
