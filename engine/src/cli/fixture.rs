@@ -5,6 +5,9 @@
 //! constraint = "min-rest-days"      # the rule under test (a case may name another)
 //! # plugins = [".."]                # plugin directories, relative to this file
 //! # league = "path/to/league"       # or a [league] table; default: the example league
+//! # [[data.weather]]                # canned answers of a data source, first match wins
+//! # query = { venue = "cascade-park" }
+//! # answer = { precip_mm = 35.0, wind_kmh = 20.0 }
 //!
 //! [[case]]
 //! name = "a Monday game after a Sunday one is a short rest"
@@ -18,6 +21,7 @@
 //! for rules, and `plugins` defaults to the folder above. Every mistake is
 //! reported as `file:line:column: field: message`, from the TOML spans.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -68,6 +72,16 @@ struct FixtureFile {
     league: Option<Spanned<toml::Value>>,
     #[serde(rename = "case", default)]
     cases: Vec<Spanned<CaseFile>>,
+    #[serde(default)]
+    data: BTreeMap<String, Vec<AnswerFile>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnswerFile {
+    #[serde(default)]
+    query: BTreeMap<String, toml::Value>,
+    answer: toml::Value,
 }
 
 #[derive(Deserialize)]
@@ -112,6 +126,8 @@ pub(super) struct Fixture {
     league: LeagueSource,
     league_span: Range<usize>,
     cases: Vec<CaseSpec>,
+    /// Canned answers of data sources, by source name.
+    pub(super) data: BTreeMap<String, Vec<super::canned::Answer>>,
 }
 
 struct CaseSpec {
@@ -325,7 +341,29 @@ impl Fixture {
                 count: c.count,
             });
         }
+        let data = file
+            .data
+            .into_iter()
+            .map(|(name, answers)| {
+                let answers = answers
+                    .into_iter()
+                    .map(|a| super::canned::Answer {
+                        query: a
+                            .query
+                            .into_iter()
+                            .map(|(k, v)| match v {
+                                toml::Value::String(s) => (k, s),
+                                other => (k, other.to_string()),
+                            })
+                            .collect(),
+                        body: serde_json::to_string(&a.answer).unwrap_or_default(),
+                    })
+                    .collect();
+                (name, answers)
+            })
+            .collect();
         Ok(Self {
+            data,
             path: path.to_owned(),
             text,
             plugins,

@@ -6,6 +6,7 @@
 
 mod bench;
 mod cache;
+mod canned;
 mod fixture;
 mod new;
 mod render;

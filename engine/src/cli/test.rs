@@ -149,10 +149,26 @@ pub(super) fn run(args: TestArgs) -> Result<ExitCode> {
                 continue;
             }
         };
-        let evaluator = evaluators
-            .entry((key, dirs))
-            .or_insert_with(|| Arc::new(Evaluator::new(league.clone(), registry.clone())))
-            .clone();
+        let evaluator = if fixture.data.is_empty() {
+            evaluators
+                .entry((key, dirs))
+                .or_insert_with(|| Arc::new(Evaluator::new(league.clone(), registry.clone())))
+                .clone()
+        } else {
+            // Its own data sources: an evaluator of its own.
+            match super::canned::serve(&fixture.data) {
+                Ok(data) => {
+                    Arc::new(Evaluator::new(league.clone(), registry.clone()).with_data(data))
+                }
+                Err(e) => {
+                    errors.push(format!(
+                        "{}: cannot serve its [data] answers: {e}",
+                        file.display()
+                    ));
+                    continue;
+                }
+            }
+        };
         ready.push(Ready {
             path: fixture.path.clone(),
             cases,
