@@ -178,3 +178,28 @@ fn run(members: &[&Manifest], spec: &BuildSpec) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixtures_are_no_build_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        let src = dir.path().join("lib.rs");
+        std::fs::write(&src, "").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&src)
+            .and_then(|f| f.set_modified(old))
+            .unwrap();
+        std::fs::create_dir(dir.path().join("tests")).unwrap();
+        // Written now, long after the source: an edited fixture must not
+        // make the plugin look stale.
+        std::fs::write(dir.path().join("tests/rule.test.toml"), "").unwrap();
+        assert_eq!(newest_input(dir.path()), Some(old));
+        std::fs::write(dir.path().join("tests/other.toml"), "").unwrap();
+        assert!(newest_input(dir.path()) > Some(old));
+    }
+}

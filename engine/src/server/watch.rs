@@ -93,3 +93,23 @@ fn ignored(path: &Path) -> bool {
         _ => false,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_output_hidden_files_backups_and_fixtures_are_ignored() {
+        for p in [
+            "target/x.wasm",
+            ".git/HEAD",
+            "rule.rhai~",
+            "tests/rule.test.toml",
+        ] {
+            assert!(ignored(Path::new(p)), "{p}");
+        }
+        for p in ["rule.rhai", "rule.toml", "tests/helper.rhai"] {
+            assert!(!ignored(Path::new(p)), "{p}");
+        }
+    }
+}
