@@ -4,8 +4,14 @@
 //! error. Human output reads like compiler diagnostics; every command also
 //! speaks `--format json`.
 
+mod bench;
 mod cache;
+mod canned;
+mod fixture;
+mod new;
 mod render;
+mod repl;
+mod test;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -41,6 +47,16 @@ enum Command {
     /// Show the effective configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Run plugin fixtures (`*.test.toml`): one line per case, then the
+    /// totals; exit 1 when a case fails.
+    Test(test::TestArgs),
+    /// Write a new plugin (manifest, code, fixture) that passes `umpire test`.
+    New(new::NewArgs),
+    /// Time each constraint on a league's season: evaluations, mean, p50,
+    /// p99 and ns per evaluation.
+    Bench(bench::BenchArgs),
+    /// Try expressions and rules live against a league's season.
+    Repl(repl::ReplArgs),
 }
 
 #[derive(Debug, Args)]
@@ -128,6 +144,10 @@ struct EvalArgs {
     /// Worker threads for the games (default: the number of cores).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     workers: Option<u16>,
+    /// Add each constraint's time (calls, total, mean, share) to the
+    /// report: a table after it, or `profile` in JSON.
+    #[arg(long)]
+    profile: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -240,6 +260,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Cache(command) => cache::run(command),
         Command::Serve(args) => serve(args),
         Command::Config(ConfigCommand::Show(args)) => config_show(args),
+        Command::Test(args) => test::run(args),
+        Command::New(args) => new::run(args),
+        Command::Bench(args) => bench::run(args),
+        Command::Repl(args) => repl::run(args),
     }
 }
 
@@ -315,13 +339,22 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
             // JSON carries no colour: skip anstream's scan for escapes, and
             // buffer (a 10,000-game report is tens of megabytes).
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            serde_json::to_writer(&mut out, &report).context("writing the report")?;
+            if args.profile {
+                let mut value = serde_json::to_value(&report)?;
+                value["profile"] = serde_json::to_value(bench::profile(&report))?;
+                serde_json::to_writer(&mut out, &value).context("writing the report")?;
+            } else {
+                serde_json::to_writer(&mut out, &report).context("writing the report")?;
+            }
             writeln!(out)?;
             out.flush()?;
         }
         Format::Text => {
             let mut out = anstream::stdout().lock();
             render::report(&mut out, &report, &schedule, evaluator.league())?;
+            if args.profile {
+                bench::write_profile(&mut out, &bench::profile(&report))?;
+            }
             out.flush()?;
         }
     }
@@ -490,7 +523,7 @@ fn constraints(args: ConstraintsArgs) -> Result<ExitCode> {
 
 /// Loads the constraints, building out-of-date plugins first unless told
 /// not to (and saying so on stderr, since a first build takes a while).
-fn load_registry(dirs: &[PathBuf], no_build: bool) -> Result<Registry> {
+pub(super) fn load_registry(dirs: &[PathBuf], no_build: bool) -> Result<Registry> {
     let announce = |dir: &std::path::Path, command: &[String]| {
         let mut err = anstream::stderr();
         let _ = writeln!(

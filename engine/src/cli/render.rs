@@ -294,3 +294,33 @@ pub(super) fn constraints(
     }
     Ok(())
 }
+
+/// One fixture case's line: `ok` or `FAIL`, where, its name, its rule.
+pub(super) fn test_case(
+    out: &mut impl Write,
+    ok: bool,
+    place: &str,
+    name: &str,
+    constraint: &str,
+    elapsed: std::time::Duration,
+) -> io::Result<()> {
+    let (style, word) = if ok { (GREEN, "ok  ") } else { (RED, "FAIL") };
+    writeln!(
+        out,
+        "{style}{word}{style:#} {place} {name} {DIM}({constraint}, {}){DIM:#}",
+        duration(elapsed.as_nanos() as f64)
+    )
+}
+
+/// A duration in nanoseconds, in the unit that reads best.
+pub(super) fn duration(ns: f64) -> String {
+    if ns < 1e3 {
+        format!("{ns:.0} ns")
+    } else if ns < 1e6 {
+        format!("{:.1} µs", ns / 1e3)
+    } else if ns < 1e9 {
+        format!("{:.1} ms", ns / 1e6)
+    } else {
+        format!("{:.2} s", ns / 1e9)
+    }
+}

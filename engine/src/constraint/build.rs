@@ -96,7 +96,7 @@ fn is_fresh(source: &Path, spec: &BuildSpec) -> bool {
 }
 
 /// The newest modification time of `path` or of the files under it,
-/// skipping `target/` and hidden entries.
+/// skipping `target/`, hidden entries and fixtures.
 fn newest_input(path: &Path) -> Option<SystemTime> {
     if path.is_file() {
         return std::fs::metadata(path).and_then(|m| m.modified()).ok();
@@ -110,7 +110,8 @@ fn newest_input(path: &Path) -> Option<SystemTime> {
         for entry in entries.flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if name.starts_with('.') || name == "target" {
+            // Fixtures (`*.test.toml`) test the plugin; they do not build it.
+            if name.starts_with('.') || name == "target" || name.ends_with(".test.toml") {
                 continue;
             }
             let Ok(meta) = entry.metadata() else { continue };
@@ -176,4 +177,29 @@ fn run(members: &[&Manifest], spec: &BuildSpec) -> Result<()> {
             .and_then(|f| f.set_modified(now));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixtures_are_no_build_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        let src = dir.path().join("lib.rs");
+        std::fs::write(&src, "").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&src)
+            .and_then(|f| f.set_modified(old))
+            .unwrap();
+        std::fs::create_dir(dir.path().join("tests")).unwrap();
+        // Written now, long after the source: an edited fixture must not
+        // make the plugin look stale.
+        std::fs::write(dir.path().join("tests/rule.test.toml"), "").unwrap();
+        assert_eq!(newest_input(dir.path()), Some(old));
+        std::fs::write(dir.path().join("tests/other.toml"), "").unwrap();
+        assert!(newest_input(dir.path()) > Some(old));
+    }
 }

@@ -7,6 +7,7 @@
 //! runtime carries on.
 
 mod call;
+mod console;
 mod query;
 mod rhai_host;
 mod wasm;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
+pub(crate) use console::{Console, ConsoleError, Value as ConsoleValue};
 pub use rhai_host::RhaiLimits;
 pub use wasm::{CACHE_ENV, CONTRACT, Compiled};
 

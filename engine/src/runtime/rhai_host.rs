@@ -72,6 +72,14 @@ thread_local! {
     static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
 }
 
+/// Runs `f` with the script deadline set to `deadline` on this thread.
+pub(super) fn with_deadline<T>(deadline: Instant, f: impl FnOnce() -> T) -> T {
+    DEADLINE.with(|d| d.set(Some(deadline)));
+    let out = f();
+    DEADLINE.with(|d| d.set(None));
+    out
+}
+
 /// How often (in operations) the progress callback reads the clock.
 const CLOCK_EVERY: u64 = 256;
 
@@ -305,9 +313,20 @@ fn failure(script: &Script, mut err: EvalAltResult) -> Failure {
     }
 }
 
+/// Whether a value is a rule's answer: `pass()`, a violation, `verdict(...)`
+/// or a non-empty array of violations.
+pub(super) fn is_outcome(value: &Dynamic) -> bool {
+    if value.is::<RVerdict>() || value.is::<RViolation>() {
+        return true;
+    }
+    value
+        .read_lock::<Array>()
+        .is_some_and(|a| !a.is_empty() && a.iter().all(|v| v.is::<RViolation>()))
+}
+
 /// Reads what a script returned: `pass()`, a violation, an array of
 /// violations, or `verdict(...)`.
-fn outcome(value: Dynamic) -> std::result::Result<Outcome, String> {
+pub(super) fn outcome(value: Dynamic) -> std::result::Result<Outcome, String> {
     let value = value.flatten();
     if value.is::<RVerdict>() {
         let v = value.cast::<RVerdict>();
@@ -360,17 +379,17 @@ fn violations_of(array: Array) -> std::result::Result<Vec<Violation>, String> {
 // ---- the types scripts see -------------------------------------------------
 
 #[derive(Clone)]
-struct RGame(Arc<Game>);
+pub(super) struct RGame(pub(super) Arc<Game>);
 
 #[derive(Clone)]
 struct RTime(Zoned);
 
 #[derive(Clone)]
-struct RSchedule(Arc<Schedule>);
+pub(super) struct RSchedule(pub(super) Arc<Schedule>);
 
 /// The league as scripts see it: lookups answered from maps built once.
 #[derive(Clone)]
-struct RLeague(Arc<LeagueData>);
+pub(super) struct RLeague(Arc<LeagueData>);
 
 struct LeagueData {
     league: Arc<League>,
@@ -396,7 +415,7 @@ struct RVerdict {
 }
 
 impl RLeague {
-    fn new(league: Arc<League>) -> Self {
+    pub(super) fn new(league: Arc<League>) -> Self {
         let s = |x: &str| Dynamic::from(ImmutableString::from(x));
         let teams = league
             .teams

@@ -80,13 +80,36 @@ fn relevant(event: notify::Result<notify::Event>) -> Vec<PathBuf> {
 }
 
 /// Whether a path below a plugin directory is no plugin's source: build
-/// output (`target/`), hidden files and editor backups.
+/// output (`target/`), hidden files, editor backups and fixtures.
 fn ignored(path: &Path) -> bool {
     path.components().any(|c| match c {
         Component::Normal(name) => {
             let name = name.to_string_lossy();
-            name == "target" || name.starts_with('.') || name.ends_with('~')
+            name == "target"
+                || name.starts_with('.')
+                || name.ends_with('~')
+                || name.ends_with(".test.toml")
         }
         _ => false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_output_hidden_files_backups_and_fixtures_are_ignored() {
+        for p in [
+            "target/x.wasm",
+            ".git/HEAD",
+            "rule.rhai~",
+            "tests/rule.test.toml",
+        ] {
+            assert!(ignored(Path::new(p)), "{p}");
+        }
+        for p in ["rule.rhai", "rule.toml", "tests/helper.rhai"] {
+            assert!(!ignored(Path::new(p)), "{p}");
+        }
+    }
 }

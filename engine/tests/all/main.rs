@@ -1,5 +1,6 @@
 //! Integration tests for umpire: one binary, a module per feature.
 
+mod authoring;
 mod breaker;
 mod cache;
 mod cli;
