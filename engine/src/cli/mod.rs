@@ -5,6 +5,7 @@
 //! speaks `--format json`.
 
 mod cache;
+mod itc2021;
 mod render;
 
 use std::io::{IsTerminal, Write};
@@ -41,6 +42,10 @@ enum Command {
     /// Show the effective configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Score an ITC2021 solution as the official validator does: hard
+    /// violations (infeasibility) and objective, per class and per
+    /// constraint element.
+    Itc2021(itc2021::Itc2021Args),
 }
 
 #[derive(Debug, Args)]
@@ -240,6 +245,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Cache(command) => cache::run(command),
         Command::Serve(args) => serve(args),
         Command::Config(ConfigCommand::Show(args)) => config_show(args),
+        Command::Itc2021(args) => itc2021::run(args),
     }
 }
 
