@@ -704,7 +704,7 @@ fn se1(p: &Params, g: &Games, out: &mut Report<'_>) {
 fn ba1(p: &Params, g: &Games, out: &mut Report<'_>) {
     let n = p.nteams;
     let pairs = n * n.saturating_sub(1);
-    let each = if pairs == 0 { 0 } else { p.pool / pairs };
+    let each = p.pool.checked_div(pairs).unwrap_or(0);
     let mut count = vec![0usize; n * n];
     for x in &g.list {
         if x.0 < n && x.1 < n {
