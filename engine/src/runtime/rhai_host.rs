@@ -130,11 +130,14 @@ pub(crate) struct Script {
     path: Arc<Path>,
 }
 
+/// A script file and the variables declared for it.
+type ScriptKey = (PathBuf, RuleScope, Option<Partition>);
+
 /// Compiles scripts. One per registry load.
 pub(crate) struct RhaiCompiler {
     engine: Engine,
     /// Scripts compiled so far, by file and the variables declared for them.
-    compiled: RefCell<HashMap<(PathBuf, RuleScope, Option<Partition>), Arc<AST>>>,
+    compiled: RefCell<HashMap<ScriptKey, Arc<AST>>>,
 }
 
 impl RhaiCompiler {
