@@ -478,7 +478,7 @@ min_days = 2
                 format!("{wasm}[wasm]\nfuel = 0\n"),
                 "wasm.fuel: 0 leaves no fuel",
             ),
-            (format!("{wasm}[wasm]\nisolation = \"shared\"\n"), "shared"),
+            (format!("{wasm}[wasm]\nisolation = \"pooled\"\n"), "pooled"),
             (format!("{wasm}[wasm]\nmemory = 8\n"), "memory"),
             (
                 format!("{wasm}[build]\ncommand = []\n"),
