@@ -54,6 +54,7 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Element> {
     reader.config_mut().check_end_names = true;
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
+    let mut lines = Lines::default();
     let fail = |offset: u64, message: String| {
         let (line, column) = line_column(text, offset as usize);
         Error::parse(path, format!("line {line}, column {column}: {message}"))
@@ -65,11 +66,11 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Element> {
             .map_err(|e| fail(reader.error_position(), format!("malformed XML: {e}")))?;
         match event {
             Event::Start(e) => {
-                let el = element(path, text, &e, start)?;
+                let el = element(path, text, &e, start, &mut lines)?;
                 stack.push(el);
             }
             Event::Empty(e) => {
-                let el = element(path, text, &e, start)?;
+                let el = element(path, text, &e, start, &mut lines)?;
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(el),
                     None if root.is_none() => root = Some(el),
@@ -129,12 +130,13 @@ fn element(
     text: &str,
     e: &quick_xml::events::BytesStart<'_>,
     offset: u64,
+    lines: &mut Lines,
 ) -> Result<Element> {
     // The event starts after leading whitespace; count to the `<`.
     let at = text[offset as usize..]
         .find('<')
         .map_or(offset as usize, |i| offset as usize + i);
-    let (line, _) = line_column(text, at);
+    let line = lines.line_at(text, at);
     let name = e.name().as_ref().to_owned();
     let mut attrs = Vec::new();
     for a in e.attributes() {
@@ -161,6 +163,27 @@ fn element(
         text: String::new(),
         line,
     })
+}
+
+/// Lines counted as the reader moves forward, so finding each element's
+/// line costs what lies between it and the one before.
+#[derive(Default)]
+struct Lines {
+    offset: usize,
+    line: usize,
+}
+
+impl Lines {
+    /// The 1-based line of `offset`, at or after the last one asked.
+    fn line_at(&mut self, text: &str, offset: usize) -> usize {
+        let offset = offset.min(text.len()).max(self.offset);
+        self.line += text.as_bytes()[self.offset..offset]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        self.offset = offset;
+        self.line + 1
+    }
 }
 
 /// 1-based line and column of a byte offset.

@@ -348,18 +348,36 @@ fn ca3(p: &Params, g: &Games, out: &mut Report<'_>) -> Result<(), String> {
         return Err(format!("`intp` is {w}; a window holds at least one slot"));
     }
     let w = w as usize;
+    // Games of each team of T1 against T2 per slot, in one pass.
+    let t1 = set(&p.teams1, p.nteams);
+    let mut per_team_slot = vec![0i64; p.nteams * p.nslots];
+    if p.mode2 == "SLOTS" {
+        let (home, away) = match m {
+            Side::Home => (true, false),
+            Side::Away => (false, true),
+            Side::Either => (true, true),
+        };
+        for x in &g.list {
+            if x.2 >= p.nslots {
+                continue;
+            }
+            if home && is(&t1, x.0) && is(&t2, x.1) {
+                per_team_slot[x.0 * p.nslots + x.2] += 1;
+            }
+            if away && is(&t1, x.1) && is(&t2, x.0) {
+                per_team_slot[x.1 * p.nslots + x.2] += 1;
+            }
+        }
+    }
+    let none = vec![0i64; p.nslots];
     for &t in dedup(&p.teams1).iter() {
-        let me = set(&[t], p.nteams);
         let mut total = 0;
         let mut worst: Vec<usize> = Vec::new();
         match p.mode2.as_str() {
             "SLOTS" => {
-                let mut per_slot = vec![0i64; p.nslots];
-                for x in &g.list {
-                    if x.2 < p.nslots && between(&me, &t2, m, x.0, x.1) {
-                        per_slot[x.2] += 1;
-                    }
-                }
+                let per_slot = per_team_slot
+                    .get(t * p.nslots..(t + 1) * p.nslots)
+                    .unwrap_or(&none);
                 let mut worst_d = 0;
                 for i in 0..(p.nslots + 1).saturating_sub(w) {
                     let c: i64 = per_slot[i..i + w].iter().sum();
