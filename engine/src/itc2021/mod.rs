@@ -843,6 +843,10 @@ struct Touch {
     /// The slots it counts games in (`None`: the order of games matters,
     /// any slot may change its answer).
     slots: Option<Vec<bool>>,
+    /// For the classes that count games between two team sets (CA1–CA4,
+    /// GA1): the `(home, away)` pairs it counts. A game it does not count
+    /// cannot change its answer, wherever it moves.
+    counts: Option<Vec<bool>>,
 }
 
 impl Touch {
@@ -875,9 +879,58 @@ impl Touch {
             }
         }
         let counts_by_slot = matches!(e.class.as_str(), "CA1" | "CA2" | "CA4" | "GA1");
+        let n = teams;
+        let mode = |key: &str| e.params.get(key).and_then(Value::as_str).unwrap_or("HA");
+        let pairs = |x: Vec<usize>, y: Vec<usize>, mode: &str| {
+            let (x, y) = (mask(x, n), mask(y, n));
+            let mut m = vec![false; n * n];
+            for h in 0..n {
+                for a in 0..n {
+                    let home = x[h] && y[a];
+                    let away = x[a] && y[h];
+                    m[h * n + a] = match mode {
+                        "H" => home,
+                        "A" => away,
+                        _ => home || away,
+                    };
+                }
+            }
+            m
+        };
+        let counts = match e.class.as_str() {
+            "CA1" => Some(pairs(ids("teams"), (0..n).collect(), mode("mode"))),
+            "CA2" | "CA3" | "CA4" => Some(pairs(ids("teams1"), ids("teams2"), mode("mode1"))),
+            "GA1" => {
+                let mut m = vec![false; n * n];
+                for pair in e
+                    .params
+                    .get("meetings")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let p: Vec<usize> = pair
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_u64)
+                        .map(|v| v as usize)
+                        .collect();
+                    if let [h, a] = p[..]
+                        && h < n
+                        && a < n
+                    {
+                        m[h * n + a] = true;
+                    }
+                }
+                Some(m)
+            }
+            _ => None,
+        };
         Self {
             teams: (!STRUCTURAL.contains(&e.class.as_str())).then(|| mask(team_list, teams)),
             slots: counts_by_slot.then(|| mask(ids("slots"), slots)),
+            counts,
         }
     }
 
@@ -890,7 +943,12 @@ impl Touch {
             .as_ref()
             .is_none_or(|t| is(t, home) || is(t, away));
         let slots = self.slots.as_ref().is_none_or(|s| is(s, from) || is(s, to));
-        teams && slots
+        let n = self.teams.as_ref().map_or(0, Vec::len);
+        let counted = self
+            .counts
+            .as_ref()
+            .is_none_or(|c| home < n && away < n && c[home * n + away]);
+        teams && slots && counted
     }
 }
 
