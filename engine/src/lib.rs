@@ -15,7 +15,10 @@
 //! - `constraint`: manifests, the registry, the dependency graph;
 //! - `runtime`: the plugin hosts and the query API they share;
 //! - `exec`: plans and runs an evaluation;
-//! - `generate`: synthetic leagues for benchmarks.
+//! - `generate`: synthetic leagues for benchmarks;
+//! - [`itc2021`]: ITC2021 instances and solutions as leagues, schedules and
+//!   constraints of the ITC2021 plugin pack, scored as the official
+//!   validator scores them.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -40,6 +43,7 @@ mod data;
 mod error;
 mod exec;
 mod generate;
+pub mod itc2021;
 mod model;
 mod runtime;
 mod server;

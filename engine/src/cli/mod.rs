@@ -9,6 +9,7 @@ mod cache;
 mod canned;
 mod fixture;
 mod new;
+mod itc2021;
 mod render;
 mod repl;
 mod test;
@@ -57,6 +58,10 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Try expressions and rules live against a league's season.
     Repl(repl::ReplArgs),
+    /// Score an ITC2021 solution as the official validator does: hard
+    /// violations (infeasibility) and objective, per class and per
+    /// constraint element.
+    Itc2021(itc2021::Itc2021Args),
 }
 
 #[derive(Debug, Args)]
@@ -264,6 +269,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::New(args) => new::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Repl(args) => repl::run(args),
+        Command::Itc2021(args) => itc2021::run(args),
     }
 }
 

@@ -73,7 +73,10 @@ pub(crate) fn ensure_built(
             continue;
         }
         let _guard = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
-        if members.iter().all(|m| is_fresh(&m.source, spec)) {
+        let mut sources: Vec<&Path> = members.iter().map(|m| m.source.as_path()).collect();
+        sources.sort();
+        sources.dedup();
+        if sources.iter().all(|source| is_fresh(source, spec)) {
             continue;
         }
         if let Some(observe) = observer {

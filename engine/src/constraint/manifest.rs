@@ -32,7 +32,7 @@ pub enum Kind {
 }
 
 /// What a rule is asked about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
     /// Once per game, with read access to the whole schedule.
@@ -91,6 +91,12 @@ pub enum Isolation {
     /// One instance per worker, reused until it traps: the fastest, but
     /// globals and heap carry over from one call to the next.
     Reuse,
+    /// As `reuse`, and one instance serves every constraint of the same
+    /// component (and memory cap and fuel): for a pack of many constraints
+    /// on one plugin, each with its own params, such as the ITC2021
+    /// classes. The params change from call to call, so the plugin reads
+    /// them on every call (`umpire_plugin::params::current`).
+    Shared,
 }
 
 impl Isolation {
@@ -99,6 +105,7 @@ impl Isolation {
         match self {
             Self::Fresh => "fresh",
             Self::Reuse => "reuse",
+            Self::Shared => "shared",
         }
     }
 }
@@ -471,7 +478,7 @@ min_days = 2
                 format!("{wasm}[wasm]\nfuel = 0\n"),
                 "wasm.fuel: 0 leaves no fuel",
             ),
-            (format!("{wasm}[wasm]\nisolation = \"shared\"\n"), "shared"),
+            (format!("{wasm}[wasm]\nisolation = \"pooled\"\n"), "pooled"),
             (format!("{wasm}[wasm]\nmemory = 8\n"), "memory"),
             (
                 format!("{wasm}[build]\ncommand = []\n"),

@@ -230,16 +230,38 @@ impl Registry {
         Self::from_manifests(manifests, &options.limits)
     }
 
+    /// As [`Registry::from_manifests`], first running the `[build]`
+    /// commands of plugins that are missing or out of date (each command
+    /// once, however many manifests share it).
+    pub fn from_manifests_opts(
+        manifests: Vec<Manifest>,
+        options: &LoadOptions<'_>,
+    ) -> Result<Self> {
+        build::ensure_built(&manifests, options.build, options.on_build)?;
+        Self::from_manifests(manifests, &options.limits)
+    }
+
     /// Compiles already-validated manifests and builds the graph.
+    ///
+    /// Manifests may come from files ([`Manifest::load`]) or be built in
+    /// code: a pack that turns each element of a problem file into one
+    /// constraint clones a template manifest and sets its `id`, `params`
+    /// and `hardness`. Each source file is read and compiled once, however
+    /// many manifests name it.
     pub fn from_manifests(manifests: Vec<Manifest>, limits: &RhaiLimits) -> Result<Self> {
         let graph = DependencyGraph::build(&manifests)?;
         let compiler = crate::runtime::Compiler::new(limits);
+        let mut code: HashMap<&Path, u64> = HashMap::new();
         let constraints = manifests
             .iter()
             .map(|m| {
+                let program = compiler.compile(m)?;
+                let code = *code
+                    .entry(m.source.as_path())
+                    .or_insert_with(|| code_hash(&m.source));
                 Ok(Constraint {
-                    program: compiler.compile(m)?,
-                    content: content_hash(m),
+                    program,
+                    content: content_hash(m, code),
                     manifest: m.clone(),
                 })
             })
@@ -312,12 +334,20 @@ fn manifest_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// A hash of a manifest and the bytes of its code (unreadable code hashes
-/// as empty: it did compile, so this does not happen in practice).
-fn content_hash(m: &Manifest) -> u64 {
+/// A hash of a manifest and of its code's hash.
+fn content_hash(m: &Manifest, code: u64) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::hash::DefaultHasher::new();
     serde_json::to_string(m).unwrap_or_default().hash(&mut h);
-    std::fs::read(&m.source).unwrap_or_default().hash(&mut h);
+    code.hash(&mut h);
+    h.finish()
+}
+
+/// A hash of the bytes of a source file (unreadable code hashes as empty:
+/// it did compile, so this does not happen in practice).
+fn code_hash(source: &Path) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    std::fs::read(source).unwrap_or_default().hash(&mut h);
     h.finish()
 }

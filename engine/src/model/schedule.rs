@@ -168,6 +168,55 @@ impl Schedule {
         Ok(Self::index(league, games))
     }
 
+    /// A schedule of games made in code (an importer's, or a schedule with
+    /// one game moved), checked as a file's would be: known teams and
+    /// venues, no team playing itself, unique ids, end after start;
+    /// `origin` names the source in errors.
+    pub fn from_games(origin: &Path, league: &League, games: Vec<Arc<Game>>) -> Result<Self> {
+        let mut seen = HashSet::with_capacity(games.len());
+        for (i, g) in games.iter().enumerate() {
+            let at = || format!("games[{i}] ({})", g.id);
+            for (field, team) in [("home", &g.home), ("away", &g.away)] {
+                if league.team_position(team).is_none() {
+                    return Err(Error::invalid(
+                        origin,
+                        format!("{}.{field}", at()),
+                        format!("unknown team `{team}`"),
+                    ));
+                }
+            }
+            if g.home == g.away {
+                return Err(Error::invalid(
+                    origin,
+                    format!("{}.away", at()),
+                    format!("team `{}` cannot play itself", g.home),
+                ));
+            }
+            if league.venue_position(&g.venue).is_none() {
+                return Err(Error::invalid(
+                    origin,
+                    format!("{}.venue", at()),
+                    format!("unknown venue `{}`", g.venue),
+                ));
+            }
+            if g.end <= g.start {
+                return Err(Error::invalid(
+                    origin,
+                    format!("{}.end", at()),
+                    format!("end {} is not after start {}", g.end, g.start),
+                ));
+            }
+            if !seen.insert(g.id.clone()) {
+                return Err(Error::invalid(
+                    origin,
+                    at(),
+                    format!("game id `{}` is used twice; ids must be unique", g.id),
+                ));
+            }
+        }
+        Ok(Self::index(league, games))
+    }
+
     /// One game validated against a league on its own (a game sent inline,
     /// not in any schedule); `origin` and `at` name it in errors.
     pub fn game_from_spec(
@@ -349,6 +398,11 @@ impl Schedule {
             .unwrap_or_default()
             .iter()
             .map(|&i| &self.games[i])
+    }
+
+    /// A team's position in the league's list.
+    pub(crate) fn team_position(&self, team: &str) -> Option<usize> {
+        self.team_positions.get(team).copied()
     }
 
     fn team_list(&self, team: &str) -> &[usize] {

@@ -83,21 +83,25 @@ impl Program {
 }
 
 /// Compiles manifests' code.
+/// Each source file is read and compiled once however many manifests
+/// name it.
 pub(crate) struct Compiler {
     rhai: RhaiCompiler,
+    wasm: wasm::Loader,
 }
 
 impl Compiler {
     pub(crate) fn new(limits: &RhaiLimits) -> Self {
         Self {
             rhai: RhaiCompiler::new(limits),
+            wasm: wasm::Loader::default(),
         }
     }
 
     pub(crate) fn compile(&self, m: &Manifest) -> Result<Program> {
         match m.kind {
             Kind::Rhai => Ok(Program::Rhai(self.rhai.compile(m)?)),
-            Kind::Wasm => Ok(Program::Wasm(Arc::new(wasm::load(m)?))),
+            Kind::Wasm => Ok(Program::Wasm(Arc::new(self.wasm.load(m)?))),
         }
     }
 }

@@ -11,7 +11,8 @@
 use super::call::{record, record_neighbour};
 use crate::cache::Read;
 use std::cell::{Cell, RefCell};
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -137,21 +138,49 @@ pub(crate) struct Script {
     path: Arc<Path>,
 }
 
+/// A script file and the variables declared for it.
+type ScriptKey = (PathBuf, RuleScope, Option<Partition>);
+
 /// Compiles scripts. One per registry load.
 pub(crate) struct RhaiCompiler {
     engine: Engine,
+    /// Scripts compiled so far, by file and the variables declared for them.
+    compiled: RefCell<HashMap<ScriptKey, Arc<AST>>>,
 }
 
 impl RhaiCompiler {
     pub(crate) fn new(limits: &RhaiLimits) -> Self {
         Self {
             engine: new_engine(limits),
+            compiled: Default::default(),
         }
     }
 
-    /// Compiles a manifest's script; variables it may use are declared so a
-    /// misspelt one is a compile error with its position.
+    /// Compiles a manifest's script (each file once); variables it may use
+    /// are declared so a misspelt one is a compile error with its position.
     pub(crate) fn compile(&self, m: &Manifest) -> Result<Script> {
+        let key = (m.source.clone(), m.scope, m.partition);
+        let known = self.compiled.borrow().get(&key).cloned();
+        let ast = match known {
+            Some(ast) => ast,
+            None => {
+                let ast = Arc::new(self.compile_file(m)?);
+                self.compiled.borrow_mut().insert(key, ast.clone());
+                ast
+            }
+        };
+        let params = rhai::serde::to_dynamic(&m.params)
+            .ok()
+            .and_then(|d| d.try_cast::<Map>())
+            .unwrap_or_default();
+        Ok(Script {
+            ast,
+            params: RParams(Dynamic::from_map(params)),
+            path: m.source.clone().into(),
+        })
+    }
+
+    fn compile_file(&self, m: &Manifest) -> Result<AST> {
         let text = read_to_string(&m.source)?;
         let mut scope = Scope::new();
         if m.scope == RuleScope::Game {
@@ -173,15 +202,7 @@ impl RhaiCompiler {
                 message: e.0.to_string(),
             })?;
         ast.set_source(m.source.display().to_string());
-        let params = rhai::serde::to_dynamic(&m.params)
-            .ok()
-            .and_then(|d| d.try_cast::<Map>())
-            .unwrap_or_default();
-        Ok(Script {
-            ast: Arc::new(ast),
-            params: RParams(Dynamic::from_map(params)),
-            path: m.source.clone().into(),
-        })
+        Ok(ast)
     }
 }
 
@@ -712,6 +733,22 @@ fn build_query_module() -> Module {
             Ok(games(s.0.games_at(&venue, date)))
         },
     );
+    m.set_native_fn("pairings", |s: &mut RSchedule| {
+        record(|| Read::All);
+        let position = |id: &str| s.0.team_position(id).map_or(-1, |p| p as i64);
+        Ok(s.0
+            .games()
+            .iter()
+            .map(|g| {
+                let triple: Array = vec![
+                    Dynamic::from(position(&g.home)),
+                    Dynamic::from(position(&g.away)),
+                    Dynamic::from(g.round.map_or(-1, i64::from)),
+                ];
+                Dynamic::from_array(triple)
+            })
+            .collect::<Array>())
+    });
     m.set_native_fn("games_on", |s: &mut RSchedule, date: ImmutableString| {
         let date = date_arg(&date)?;
         record(|| Read::GamesOn(date));

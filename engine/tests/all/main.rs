@@ -12,6 +12,7 @@ mod executor;
 mod generate;
 mod incremental;
 mod invariants;
+mod itc2021;
 mod league_files;
 mod manifests;
 mod query_api;

@@ -7,6 +7,8 @@
 //! The host keeps an instance's parameters fixed, so each one is asked for
 //! once per instance and its JSON kept: with `isolation = "reuse"`, later
 //! calls make no host call and, for numbers and booleans, allocate nothing.
+//! Under `isolation = "shared"` one instance serves every constraint of the
+//! component, each with its own parameters: read them with [`current`].
 
 use std::cell::RefCell;
 use std::sync::OnceLock;
@@ -79,6 +81,15 @@ pub fn get_or<T: DeserializeOwned>(name: &str, default: T) -> Result<T, String> 
 /// `serde_json::Value` to look around.
 pub fn all<T: DeserializeOwned>() -> Result<T, String> {
     parse(ALL.get_or_init(host::all)).map_err(|e| format!("parameters: {}", json_error(&e)))
+}
+
+/// Every parameter, read into `T`, asking the host on every call: for a
+/// plugin whose manifests set `isolation = "shared"`, where one instance
+/// serves many constraints and the parameters change from call to call
+/// ([`get`], [`get_or`] and [`all`] keep the first answer for the life of
+/// the instance).
+pub fn current<T: DeserializeOwned>() -> Result<T, String> {
+    parse(&host::all()).map_err(|e| format!("parameters: {}", json_error(&e)))
 }
 
 pub(crate) fn parse<T: DeserializeOwned>(json: &str) -> serde_json::Result<T> {

@@ -81,3 +81,52 @@ pub fn games_at(venue: impl IntoRef<VenueRef>, date: &Date) -> Vec<Game> {
 pub fn games_on(date: &Date) -> Vec<Game> {
     host::games_on(*date)
 }
+
+/// One game reduced to who plays whom and when: an item of [`pairings`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pairing {
+    /// The home team.
+    pub home: TeamRef,
+    /// The away team.
+    pub away: TeamRef,
+    /// The game's round, if it has one.
+    pub round: Option<u32>,
+}
+
+/// Every game of the schedule as a [`Pairing`], in schedule order: one host
+/// call and one copy of 12 bytes a game, no strings. The query for a
+/// schedule-scoped rule that counts games by team and round.
+pub fn pairings() -> Pairings {
+    Pairings(host::pairings())
+}
+
+/// The answer of [`pairings`]: the host's flat `home, away, round` triples.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pairings(Vec<u32>);
+
+impl Pairings {
+    /// Pairings from flat `home, away, round` triples (round
+    /// `u32::MAX` for none), as the host sends them; for tests.
+    pub fn from_flat(flat: Vec<u32>) -> Self {
+        Self(flat)
+    }
+
+    /// How many games.
+    pub fn len(&self) -> usize {
+        self.0.len() / 3
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.len() < 3
+    }
+
+    /// The games, in schedule order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Pairing> + '_ {
+        self.0.chunks_exact(3).map(|c| Pairing {
+            home: TeamRef::new(c[0]),
+            away: TeamRef::new(c[1]),
+            round: (c[2] != u32::MAX).then_some(c[2]),
+        })
+    }
+}

@@ -69,6 +69,8 @@ pub(crate) struct Call {
 /// games, and need not pay for all of them.
 pub(crate) struct Records {
     cells: Box<[std::sync::OnceLock<GameRecord>]>,
+    /// The `pairings` answer, built the first time a call asks.
+    pairings: std::sync::OnceLock<Vec<u32>>,
 }
 
 impl Records {
@@ -77,7 +79,27 @@ impl Records {
             cells: (0..schedule.len())
                 .map(|_| std::sync::OnceLock::new())
                 .collect(),
+            pairings: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Every game as `home, away, round` (team refs; `u32::MAX` for no
+    /// round).
+    pub(crate) fn pairings(&self, schedule: &Schedule, league: &League) -> &[u32] {
+        self.pairings.get_or_init(|| {
+            let position = |id: &str| league.team_position(id).map_or(u32::MAX, |p| p as u32);
+            schedule
+                .games()
+                .iter()
+                .flat_map(|g| {
+                    [
+                        position(&g.home),
+                        position(&g.away),
+                        g.round.unwrap_or(u32::MAX),
+                    ]
+                })
+                .collect()
+        })
     }
 
     /// The record of the game in `slot`.
@@ -142,8 +164,12 @@ impl HostState {
         }
     }
 
-    pub(crate) fn begin(&mut self, call: Call) {
+    /// Starts a call of constraint `constraint` with its params (under
+    /// `shared` isolation one store serves many constraints).
+    pub(crate) fn begin(&mut self, call: Call, params: Arc<Params>, constraint: Arc<str>) {
         self.call = Some(call);
+        self.params = params;
+        self.constraint = constraint;
         self.log_lines = 0;
     }
 
@@ -328,6 +354,15 @@ impl schedule::Host for HostState {
         let date = civil_date(date)?;
         record(|| Read::GamesOn(date));
         self.records(schedule.games_on(date))
+    }
+
+    fn pairings(&mut self) -> WasmResult<Vec<u32>> {
+        record(|| Read::All);
+        let call = self.call()?;
+        Ok(call
+            .records
+            .pairings(&call.schedule, self.league()?)
+            .to_vec())
     }
 }
 

@@ -15,7 +15,10 @@
 //!   and optionally a fuel budget.
 //! - Isolation: `fresh` (the default) instantiates per call, so nothing
 //!   carries over; `reuse` keeps one instance per worker and plugin, dropped
-//!   after a trap or a timeout.
+//!   after a trap or a timeout; `shared` keeps one per worker and component
+//!   for all the manifests on it, their params swapped in per call.
+//! - A component is read, hashed, linked and described once per registry
+//!   load however many manifests name it ([`Loader`]).
 
 mod host;
 
@@ -200,18 +203,74 @@ fn disk_cache() -> Option<wasmtime::Cache> {
     }
 }
 
+/// A component checked, linked and described once, shared by every
+/// manifest that names it.
+pub(crate) struct Prepared {
+    pre: BindingsPre<HostState>,
+    engine: Engine,
+    hash: String,
+    compiled: Compiled,
+    /// The id and version it gave in `describe`.
+    id: String,
+    version: String,
+}
+
+/// Loads components, each file once: a pack of many manifests on one
+/// component (ITC2021's) reads, hashes, links and describes it once.
+#[derive(Default)]
+pub(crate) struct Loader {
+    by_file: RefCell<HashMap<(PathBuf, bool), Arc<Prepared>>>,
+}
+
+impl Loader {
+    /// Loads and checks a `wasm` manifest's component.
+    pub(crate) fn load(&self, m: &Manifest) -> Result<WasmPlugin> {
+        let settings = m.wasm.unwrap_or_default();
+        let key = (m.source.clone(), settings.fuel.is_some());
+        let known = self.by_file.borrow().get(&key).cloned();
+        let prepared = match known {
+            Some(p) => p,
+            None => {
+                let p = Arc::new(prepare(m)?);
+                self.by_file.borrow_mut().insert(key, p.clone());
+                p
+            }
+        };
+        let owned = prepared.id == *m.id
+            || m.id
+                .strip_prefix(prepared.id.as_str())
+                .is_some_and(|rest| rest.starts_with('.'));
+        if !owned {
+            return Err(Error::Plugin {
+                path: m.source.clone(),
+                message: format!(
+                    "the plugin describes itself as `{}`, but its manifest {} says `{}`; make the ids agree (or, for one of several constraints on the plugin, start the id with `{}.`)",
+                    prepared.id,
+                    m.path.display(),
+                    m.id,
+                    prepared.id
+                ),
+            });
+        }
+        Ok(WasmPlugin {
+            id: m.id.clone(),
+            source: m.source.clone(),
+            scope: m.scope,
+            settings,
+            params: Arc::new(Params::new(&m.params)),
+            prepared,
+        })
+    }
+}
+
 /// A loaded plugin: its component, prepared for instantiation.
 pub(crate) struct WasmPlugin {
     id: Arc<str>,
     source: PathBuf,
     scope: Scope,
     settings: WasmSettings,
-    pre: BindingsPre<HostState>,
-    engine: Engine,
     params: Arc<Params>,
-    hash: String,
-    compiled: Compiled,
-    version: String,
+    prepared: Arc<Prepared>,
 }
 
 impl std::fmt::Debug for WasmPlugin {
@@ -219,7 +278,7 @@ impl std::fmt::Debug for WasmPlugin {
         f.debug_struct("WasmPlugin")
             .field("id", &self.id)
             .field("source", &self.source)
-            .field("hash", &self.hash)
+            .field("hash", &self.prepared.hash)
             .finish_non_exhaustive()
     }
 }
@@ -227,17 +286,17 @@ impl std::fmt::Debug for WasmPlugin {
 impl WasmPlugin {
     /// SHA-256 of the component, hex.
     pub(crate) fn hash(&self) -> &str {
-        &self.hash
+        &self.prepared.hash
     }
 
     /// Where its machine code came from.
     pub(crate) fn compiled(&self) -> Compiled {
-        self.compiled
+        self.prepared.compiled
     }
 
     /// The version the plugin gave in `describe`.
     pub(crate) fn version(&self) -> &str {
-        &self.version
+        &self.prepared.version
     }
 
     fn store(&self, league: Option<Arc<League>>) -> Store<HostState> {
@@ -248,14 +307,15 @@ impl WasmPlugin {
             self.settings.memory_mb as usize * 1024 * 1024,
             STDIO_CAPACITY,
         );
-        let mut store = Store::new(&self.engine, state);
+        let mut store = Store::new(&self.prepared.engine, state);
         store.limiter(|s| &mut s.limits);
         store
     }
 }
 
-/// Loads and checks a `wasm` manifest's component.
-pub(crate) fn load(m: &Manifest) -> Result<WasmPlugin> {
+/// Reads, compiles, checks, links and describes a `wasm` manifest's
+/// component.
+fn prepare(m: &Manifest) -> Result<Prepared> {
     let fail = |message: String| Error::Plugin {
         path: m.source.clone(),
         message,
@@ -280,29 +340,30 @@ pub(crate) fn load(m: &Manifest) -> Result<WasmPlugin> {
     })?;
     let pre = BindingsPre::new(pre)
         .map_err(|e| fail(format!("its exports do not match {CONTRACT}: {e:#}")))?;
-    let mut plugin = WasmPlugin {
+    let plugin = WasmPlugin {
         id: m.id.clone(),
         source: m.source.clone(),
         scope: m.scope,
         settings,
-        pre,
-        engine: kit.engine.clone(),
         params: Arc::new(Params::new(&m.params)),
-        hash: hash.iter().map(|b| format!("{b:02x}")).collect(),
-        compiled,
-        version: String::new(),
+        prepared: Arc::new(Prepared {
+            pre,
+            engine: kit.engine.clone(),
+            hash: hash.iter().map(|b| format!("{b:02x}")).collect(),
+            compiled,
+            id: String::new(),
+            version: String::new(),
+        }),
     };
     let description = describe(&plugin, m).map_err(fail)?;
-    if description.id != *m.id {
-        return Err(fail(format!(
-            "the plugin describes itself as `{}`, but its manifest {} says `{}`; make the ids agree",
-            description.id,
-            m.path.display(),
-            m.id
-        )));
-    }
-    plugin.version = description.version;
-    Ok(plugin)
+    let Ok(prepared) = Arc::try_unwrap(plugin.prepared) else {
+        unreachable!("`describe` keeps no reference")
+    };
+    Ok(Prepared {
+        id: description.id,
+        version: description.version,
+        ..prepared
+    })
 }
 
 /// Refuses a component built against another version of the contract, or
@@ -361,6 +422,7 @@ fn describe(
             .map_err(|e| format!("cannot set fuel: {e}"))?;
     }
     let instance = plugin
+        .prepared
         .pre
         .instantiate(&mut store)
         .map_err(|e| format!("cannot instantiate: {}", failure_text(&e, &store, plugin)))?;
@@ -378,9 +440,25 @@ fn ticks(budget: Duration) -> u64 {
 
 /// A reused instance and its store.
 struct Slot {
-    plugin: Arc<WasmPlugin>,
+    /// Keeps the component alive while its address is the slot's key.
+    prepared: Arc<Prepared>,
     store: Store<HostState>,
     bindings: Bindings,
+}
+
+/// Which reused instance a call may enter: one per plugin under `reuse`;
+/// under `shared`, one per component, memory cap and fuel budget.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct SlotKey(usize, u32, Option<u64>);
+
+impl SlotKey {
+    fn of(plugin: &Arc<WasmPlugin>) -> Self {
+        let s = plugin.settings;
+        match s.isolation {
+            Isolation::Shared => Self(Arc::as_ptr(&plugin.prepared) as usize, s.memory_mb, s.fuel),
+            Isolation::Reuse | Isolation::Fresh => Self(Arc::as_ptr(plugin) as usize, 0, None),
+        }
+    }
 }
 
 /// The records of the schedule last seen, so a call does not rebuild them.
@@ -396,7 +474,7 @@ struct Records {
 pub(crate) struct WasmHost {
     league: Arc<League>,
     /// Reused instances by plugin (a handful: a linear scan beats hashing).
-    slots: RefCell<Vec<(usize, Slot)>>,
+    slots: RefCell<Vec<(SlotKey, Slot)>>,
     records: RefCell<Option<Records>>,
     limits: host::OutputLimits,
 }
@@ -478,11 +556,11 @@ impl WasmHost {
             records: records.clone(),
             game: game.cloned(),
         };
-        let key = Arc::as_ptr(plugin) as usize;
+        let key = SlotKey::of(plugin);
         // The caller's clock read: the deadline in epoch ticks from `now`
         // (what happened since takes microseconds, far below a tick).
         let mut slot = match plugin.settings.isolation {
-            Isolation::Reuse => {
+            Isolation::Reuse | Isolation::Shared => {
                 let mut slots = self.slots.borrow_mut();
                 let found = slots.iter().position(|(k, _)| *k == key);
                 found.map(|i| slots.swap_remove(i).1)
@@ -495,22 +573,25 @@ impl WasmHost {
                 let mut store = plugin.store(Some(self.league.clone()));
                 store.set_epoch_deadline(ticks(deadline.saturating_duration_since(now)));
                 let bindings = plugin
+                    .prepared
                     .pre
                     .instantiate(&mut store)
                     .map_err(|e| self.failure(&e, &store, plugin, deadline))?;
                 Slot {
-                    plugin: plugin.clone(),
+                    prepared: plugin.prepared.clone(),
                     store,
                     bindings,
                 }
             }
         };
         let Slot {
-            plugin: kept,
+            prepared: kept,
             mut store,
             bindings,
         } = slot;
-        store.data_mut().begin(call);
+        store
+            .data_mut()
+            .begin(call, plugin.params.clone(), plugin.id.clone());
         store.set_epoch_deadline(ticks(deadline.saturating_duration_since(now)));
         if let Some(fuel) = plugin.settings.fuel
             && let Err(e) = store.set_fuel(fuel)
@@ -544,14 +625,14 @@ impl WasmHost {
         };
         // A trapped instance is never entered again; a healthy reused one
         // goes back unless it has filled its output buffer.
-        if plugin.settings.isolation == Isolation::Reuse
+        if plugin.settings.isolation != Isolation::Fresh
             && !trapped
             && store.data().stdio.contents().len() < STDIO_RECYCLE
         {
             self.slots.borrow_mut().push((
                 key,
                 Slot {
-                    plugin: kept,
+                    prepared: kept,
                     store,
                     bindings,
                 },

@@ -1,0 +1,66 @@
+//! ITC2021 Late 2 (16 teams, 30 slots, 1,323 constraint elements) scored in
+//! process: the published solution as a whole, on the WebAssembly pack and
+//! with the Rhai versions of CA1, CA2 and GA1; and one game moved to the next
+//! slot, re-scored from the solution's score (only the constraints a move of
+//! those two teams between those two slots can touch are asked again).
+//!
+//! Run: `cargo bench -p umpire --bench itc2021`
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use divan::Bencher;
+use umpire::itc2021::{Host, Instance, Meeting, Pack, Scorer, Solution, game};
+use umpire::{LoadOptions, Schedule};
+
+fn main() {
+    divan::main();
+}
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/itc2021")
+}
+
+fn late2(host: Host) -> (Instance, Solution, Scorer, Arc<Schedule>) {
+    let instance = Instance::load(&data().join("instances/ITC2021_Late_2.xml")).unwrap();
+    let solution = Solution::load(&data().join("solutions/Late_2_5379.xml"), &instance).unwrap();
+    let pack = Pack::load(&Pack::default_dir()).unwrap();
+    let scorer = Scorer::new(&instance, &pack, host, &LoadOptions::default()).unwrap();
+    let schedule = Arc::new(solution.schedule(scorer.league()).unwrap());
+    (instance, solution, scorer, schedule)
+}
+
+/// The whole published solution: 1,325 constraint calls.
+#[divan::bench(args = ["wasm", "rhai"])]
+fn score_late2(bencher: Bencher<'_, '_>, host: &str) {
+    let host = if host == "rhai" {
+        Host::Rhai
+    } else {
+        Host::Wasm
+    };
+    let (_, _, scorer, schedule) = late2(host);
+    assert_eq!(scorer.score(&schedule).objective, 5379);
+    bencher.bench_local(|| scorer.score(&schedule));
+}
+
+/// One game moved to the next slot (a different game each iteration):
+/// the new schedule built and re-scored from the solution's score.
+#[divan::bench]
+fn move_one_game_and_rescore(bencher: Bencher<'_, '_>) {
+    let (instance, solution, scorer, schedule) = late2(Host::Wasm);
+    let base = scorer.score(&schedule);
+    let league = scorer.league().clone();
+    let mut i = 0;
+    bencher.bench_local(|| {
+        i = (i + 1) % solution.meetings.len();
+        let m = solution.meetings[i];
+        let moved = Meeting {
+            slot: (m.slot + 1) % instance.slots,
+            ..m
+        };
+        let mut games = schedule.games().to_vec();
+        games[i] = Arc::new(game(&moved));
+        let next = Arc::new(Schedule::from_games(&solution.path, &league, games).unwrap());
+        scorer.rescore_move(&base, &next, (m.home, m.away), (m.slot, moved.slot))
+    });
+}

@@ -1,0 +1,655 @@
+//! ITC2021 conformance: every published solution in
+//! `examples/itc2021/expected.tsv` scores exactly the official validator's
+//! two numbers; the worked examples of SPEC.md §7 (one rule each, quirks
+//! included); the Rhai versions agree with the pack; a re-score after a
+//! move equals a full score; odd and bad input is named with file and line.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+use umpire::itc2021::{Host, Instance, Meeting, Pack, Scorer, Solution, game};
+use umpire::{LoadOptions, Schedule};
+
+use crate::support::{TempTree, TestResult, umpire, workspace_root};
+
+fn data() -> PathBuf {
+    workspace_root().join("examples/itc2021")
+}
+
+fn pack() -> Pack {
+    Pack::load(&Pack::default_dir()).expect("the pack in plugins/itc2021")
+}
+
+fn scorer(instance: &Instance, host: Host) -> Result<Scorer, umpire::Error> {
+    Scorer::new(instance, &pack(), host, &LoadOptions::default())
+}
+
+/// `(hard_violations, objective)` of a solution.
+fn numbers(scorer: &Scorer, solution: &Solution) -> Result<(i64, i64), umpire::Error> {
+    let schedule = Arc::new(solution.schedule(scorer.league())?);
+    let score = scorer.score(&schedule);
+    if let Some(f) = score.failures().next() {
+        panic!("{} could not rule: {:?}", f.constraint, f.message);
+    }
+    Ok((score.hard_violations, score.objective))
+}
+
+#[test]
+fn every_published_solution_scores_as_the_official_validator() -> TestResult {
+    let expected = std::fs::read_to_string(data().join("expected.tsv"))?;
+    let mut scorers: HashMap<String, (Instance, Scorer)> = HashMap::new();
+    let mut rows = 0;
+    let mut wrong = Vec::new();
+    for line in expected.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [solution, instance, hard, objective] = cols[..] else {
+            panic!("a row of expected.tsv has 4 columns: {line}");
+        };
+        if !scorers.contains_key(instance) {
+            let i = Instance::load(&data().join("instances").join(instance))?;
+            let s = scorer(&i, Host::Wasm)?;
+            scorers.insert(instance.to_owned(), (i, s));
+        }
+        let (i, s) = &scorers[instance];
+        let sol = Solution::load(&data().join("solutions").join(solution), i)?;
+        let got = numbers(s, &sol)?;
+        let want = (hard.parse::<i64>()?, objective.parse::<i64>()?);
+        if got != want {
+            wrong.push(format!(
+                "{solution} on {instance}: got {got:?}, validator {want:?}"
+            ));
+        }
+        rows += 1;
+    }
+    assert_eq!(rows, 132, "expected.tsv has a row per published solution");
+    assert!(
+        wrong.is_empty(),
+        "{} of {rows} differ:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    Ok(())
+}
+
+#[test]
+fn the_rhai_classes_score_as_the_pack_does() -> TestResult {
+    for (instance, solution) in [
+        ("ITC2021_Late_2.xml", "Late_2_5379.xml"),
+        ("ITC2021_Early_1.xml", "Early_1_comp_best.xml"),
+    ] {
+        let i = Instance::load(&data().join("instances").join(instance))?;
+        let path = data().join("solutions").join(solution);
+        let sol = Solution::load(&path, &i)?;
+        let wasm = scorer(&i, Host::Wasm)?;
+        let rhai = scorer(&i, Host::Rhai)?;
+        let schedule = Arc::new(sol.schedule(wasm.league())?);
+        let (a, b) = (wasm.score(&schedule), rhai.score(&schedule));
+        assert_eq!(b.failures().count(), 0, "{:?}", b.failures().next());
+        assert_eq!(a.classes, b.classes, "{instance}");
+        for (x, y) in a.verdicts.iter().zip(&b.verdicts) {
+            let p = |v: &umpire::Verdict| v.violations.iter().map(|v| v.penalty).sum::<f64>();
+            assert_eq!(p(x), p(y), "{}", x.constraint);
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn a_rescore_after_a_move_equals_a_full_score() -> TestResult {
+    let i = Instance::load(&data().join("instances/ITC2021_Late_2.xml"))?;
+    let sol = Solution::load(&data().join("solutions/Late_2_5379.xml"), &i)?;
+    let s = scorer(&i, Host::Wasm)?;
+    let schedule = Arc::new(sol.schedule(s.league())?);
+    let base = s.score(&schedule);
+    for (k, step) in [(3usize, 1usize), (77, 5), (151, 13), (239, 29)] {
+        let m = sol.meetings[k];
+        let moved = Meeting {
+            slot: (m.slot + step) % i.slots,
+            ..m
+        };
+        let mut games = schedule.games().to_vec();
+        games[k] = Arc::new(game(&moved));
+        let next = Arc::new(Schedule::from_games(&sol.path, s.league(), games)?);
+        let quick = s.rescore_move(&base, &next, (m.home, m.away), (m.slot, moved.slot));
+        let full = s.score(&next);
+        assert_eq!(
+            (quick.hard_violations, quick.objective, &quick.classes),
+            (full.hard_violations, full.objective, &full.classes),
+            "moving game {k}"
+        );
+        assert!(quick.hard_violations > 0, "a move double-books two teams");
+    }
+    Ok(())
+}
+
+// The tiny instance of SPEC.md §7: 4 teams, 6 slots.
+
+const BASE: &[(usize, usize, usize)] = &[
+    (0, 1, 0),
+    (2, 3, 0),
+    (2, 0, 1),
+    (1, 3, 1),
+    (0, 3, 2),
+    (1, 2, 2),
+    (1, 0, 3),
+    (3, 2, 3),
+    (0, 2, 4),
+    (3, 1, 4),
+    (3, 0, 5),
+    (2, 1, 5),
+];
+
+fn tiny_instance(mode: &str, teams: &[usize], constraints: &str) -> String {
+    let teams: String = teams
+        .iter()
+        .map(|t| format!("<team id=\"{t}\" league=\"0\" name=\"T{t}\" teamGroups=\"\"/>\n"))
+        .collect();
+    let slots: String = (0..6)
+        .map(|s| format!("<slot id=\"{s}\" name=\"S{s}\" slotGroup=\"\"/>\n"))
+        .collect();
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<Instance>
+<MetaData><InstanceName>Tiny</InstanceName></MetaData>
+<Structure><Format leagueIds="0"><numberRoundRobin>2</numberRoundRobin><compactness>C</compactness><gameMode>{mode}</gameMode></Format><AdditionalGames/></Structure>
+<ObjectiveFunction><Objective>SC</Objective></ObjectiveFunction>
+<Resources><Leagues><league id="0" name="L"/></Leagues>
+<Teams>
+{teams}</Teams>
+<Slots>
+{slots}</Slots></Resources>
+<Constraints><CapacityConstraints>{constraints}</CapacityConstraints></Constraints>
+</Instance>"#
+    )
+}
+
+fn tiny_solution(games: &[(usize, usize, usize)]) -> String {
+    let matches: String = games
+        .iter()
+        .map(|(h, a, s)| format!("<ScheduledMatch home=\"{h}\" away=\"{a}\" slot=\"{s}\"/>\n"))
+        .collect();
+    format!(
+        "<Solution><MetaData><SolutionName>t</SolutionName></MetaData><Games>\n{matches}</Games></Solution>"
+    )
+}
+
+/// What the tiny instance with `constraints` scores `games` as.
+fn tiny(mode: &str, constraints: &str, games: &[(usize, usize, usize)]) -> (i64, i64) {
+    tiny_ordered(mode, &[0, 1, 2, 3], constraints, games)
+}
+
+fn tiny_ordered(
+    mode: &str,
+    teams: &[usize],
+    constraints: &str,
+    games: &[(usize, usize, usize)],
+) -> (i64, i64) {
+    let i = Instance::from_xml_str(
+        Path::new("tiny.xml"),
+        &tiny_instance(mode, teams, constraints),
+    )
+    .expect("the tiny instance reads");
+    let sol = Solution::from_xml_str(Path::new("sol.xml"), &tiny_solution(games), &i)
+        .expect("the solution reads");
+    numbers(&scorer(&i, Host::Wasm).expect("its scorer"), &sol).expect("scored")
+}
+
+fn with(
+    games: &[(usize, usize, usize)],
+    edit: impl FnOnce(&mut Vec<(usize, usize, usize)>),
+) -> Vec<(usize, usize, usize)> {
+    let mut g = games.to_vec();
+    edit(&mut g);
+    g
+}
+
+#[test]
+fn the_structural_checks_count_as_the_validator_does() {
+    assert_eq!(tiny("P", "", BASE), (0, 0));
+    let no_01 = with(BASE, |g| {
+        g.remove(0);
+    });
+    assert_eq!(
+        tiny("P", "", &no_01),
+        (3, 0),
+        "1 unscheduled + phased pair ×2"
+    );
+    assert_eq!(tiny("NULL", "", &no_01), (1, 0));
+    let second_01 = with(BASE, |g| g.push((0, 1, 5)));
+    assert_eq!(tiny("P", "", &second_01), (0, 0), "a duplicate is dropped");
+    let flipped = with(BASE, |g| g[0] = (1, 0, 0));
+    assert_eq!(tiny("P", "", &flipped), (1, 0));
+    let to_1 = with(BASE, |g| g[0].2 = 1);
+    assert_eq!(tiny("P", "", &to_1), (4, 0), "double booking weighs 2");
+    let to_5 = with(BASE, |g| g[0].2 = 5);
+    assert_eq!(tiny("P", "", &to_5), (6, 0));
+    assert_eq!(tiny("NULL", "", &to_5), (4, 0));
+    let swapped = with(BASE, |g| {
+        for x in g.iter_mut() {
+            x.2 = match x.2 {
+                2 => 3,
+                3 => 2,
+                s => s,
+            }
+        }
+    });
+    assert_eq!(tiny("P", "", &swapped), (8, 0));
+    assert_eq!(tiny("NULL", "", &swapped), (0, 0));
+    assert_eq!(tiny("P", "", &[]), (24, 0));
+    assert_eq!(tiny("M", "", BASE), (0, 0));
+    assert_eq!(tiny("E", "", BASE), (12, 0));
+    assert_eq!(tiny("F", "", BASE), (12, 0));
+    assert_eq!(tiny("I", "", BASE), (8, 0));
+}
+
+#[test]
+fn an_unknown_slot_stops_the_reading_and_is_noted_with_its_line() {
+    let bad = with(BASE, |g| g[6].2 = 6);
+    assert_eq!(tiny("NULL", "", &bad), (6, 0));
+    let first = with(BASE, |g| g[0].2 = 6);
+    assert_eq!(tiny("P", "", &first), (24, 0));
+    let i = Instance::from_xml_str(
+        Path::new("tiny.xml"),
+        &tiny_instance("NULL", &[0, 1, 2, 3], ""),
+    )
+    .unwrap();
+    let sol = Solution::from_xml_str(Path::new("sol.xml"), &tiny_solution(&bad), &i).unwrap();
+    assert_eq!(sol.meetings.len(), 6);
+    let note = sol.notes[0].to_string();
+    assert_eq!(
+        note,
+        "sol.xml:8: slot \"6\" is not a slot of the instance; the validator stops reading here: this and the 5 matches after it are not scheduled"
+    );
+    let away = with(BASE, |g| g[6].1 = 9);
+    let sol = Solution::from_xml_str(Path::new("sol.xml"), &tiny_solution(&away), &i).unwrap();
+    assert!(
+        sol.notes[0]
+            .to_string()
+            .contains("away \"9\" is not a team"),
+        "{:?}",
+        sol.notes
+    );
+}
+
+#[test]
+fn each_class_counts_as_the_validator_does() {
+    let c = |xml: &str| tiny("NULL", xml, BASE);
+    let attrs = r#"teamGroups="" slotGroups="" penalty="1" type="SOFT""#;
+    assert_eq!(
+        c(
+            r#"<CA1 teams="1" slots="1;2;3" mode="H" min="0" max="1" type="SOFT" penalty="5" teamGroups="" slotGroups=""/>"#
+        ),
+        (0, 10)
+    );
+    assert_eq!(
+        c(
+            r#"<CA1 teams="0;3" slots="0" mode="A" min="0" max="0" type="HARD" penalty="3" teamGroups="" slotGroups=""/>"#
+        ),
+        (3, 0)
+    );
+    assert_eq!(
+        c(&format!(
+            r#"<CA1 teams="0;1;2;3" slots="0;1" mode="HA" min="3" max="5" {attrs}/>"#
+        )),
+        (0, 4)
+    );
+    assert_eq!(
+        c(&format!(
+            r#"<CA1 teams="0" slots="0;1;2" mode="H" min="3" max="1" {attrs}/>"#
+        )),
+        (0, 2)
+    );
+    assert_eq!(
+        c(
+            r#"<CA2 teams1="0" teams2="1;2" mode1="HA" mode2="GLOBAL" slots="0;1;2" min="0" max="1" type="SOFT" penalty="3"/>"#
+        ),
+        (0, 3)
+    );
+    assert_eq!(
+        c(
+            r#"<CA2 teams1="0;1" teams2="2;3" mode1="A" mode2="EVERY" slots="0;1;2" min="1" max="1" type="SOFT" penalty="1"/>"#
+        ),
+        (0, 3)
+    );
+    assert_eq!(
+        c(
+            r#"<CA3 teams1="3" teams2="0;1;2" mode1="A" mode2="SLOTS" intp="3" min="0" max="2" type="SOFT" penalty="2"/>"#
+        ),
+        (0, 2)
+    );
+    assert_eq!(
+        c(
+            r#"<CA3 teams1="3" teams2="0;1;2" mode1="H" mode2="SLOTS" intp="3" min="1" max="2" type="SOFT" penalty="1"/>"#
+        ),
+        (0, 2)
+    );
+    assert_eq!(
+        c(
+            r#"<CA3 teams1="0;1;2;3" teams2="0;1" mode1="HA" mode2="SLOTS" intp="2" min="0" max="0" type="HARD" penalty="1"/>"#
+        ),
+        (20, 0)
+    );
+    assert_eq!(
+        c(&format!(
+            r#"<CA4 teams1="0;1" teams2="2;3" mode1="H" mode2="GLOBAL" slots="0;1;2" min="0" max="1" {attrs}/>"#
+        )),
+        (0, 2)
+    );
+    assert_eq!(
+        c(&format!(
+            r#"<CA4 teams1="0;1" teams2="2;3" mode1="H" mode2="EVERY" slots="0;1;2" min="0" max="1" {attrs}/>"#
+        )),
+        (0, 1)
+    );
+    assert_eq!(
+        c(
+            r#"<CA4 teams1="0;1;2;3" teams2="0;1;2;3" mode1="HA" mode2="EVERY" slots="0" min="0" max="1" type="HARD" penalty="1"/>"#
+        ),
+        (1, 0)
+    );
+    assert_eq!(
+        c(&format!(
+            r#"<CA4 teams1="0;1" teams2="2;3" mode1="A" mode2="GLOBAL" slots="0;1;2;3;4;5" min="0" max="0" {attrs}/>"#
+        )),
+        (0, 4)
+    );
+    assert_eq!(
+        c(&format!(
+            r#"<CA4 teams1="0" teams2="1;2;3" mode1="H" mode2="GLOBAL" slots="0;1;2" min="3" max="1" {attrs}/>"#
+        )),
+        (0, 1)
+    );
+    assert_eq!(
+        c(&format!(
+            r#"<GA1 meetings="0,1;1,0;2,3" slots="0;1;2" min="2" max="3" {attrs}/>"#
+        )),
+        (0, 0)
+    );
+    assert_eq!(
+        c(r#"<GA1 meetings="0,1;1,0;2,3" slots="0;1;2" min="3" max="3" type="SOFT" penalty="4"/>"#),
+        (0, 4)
+    );
+    assert_eq!(
+        c(r#"<GA1 meetings="1,0" slots="0" min="1" max="1" type="HARD" penalty="1"/>"#),
+        (1, 0)
+    );
+    let all = r#"teams="0;1;2;3" slots="0;1;2;3;4;5""#;
+    assert_eq!(
+        c(&format!(
+            r#"<BR1 teams="1;2;3" slots="1;2;3" intp="1" mode1="LEQ" mode2="HA" {attrs}/>"#
+        )),
+        (0, 3)
+    );
+    assert_eq!(
+        c(&format!(
+            r#"<BR1 {all} intp="0" mode1="LEQ" mode2="H" type="SOFT" penalty="1"/>"#
+        )),
+        (0, 5)
+    );
+    assert_eq!(
+        c(&format!(
+            r#"<BR1 {all} intp="0" mode1="LEQ" mode2="A" type="SOFT" penalty="1"/>"#
+        )),
+        (0, 5)
+    );
+    assert_eq!(
+        c(&format!(
+            r#"<BR1 {all} intp="2" mode1="EQ" mode2="HA" type="SOFT" penalty="1"/>"#
+        )),
+        (0, 6)
+    );
+    assert_eq!(
+        c(&format!(
+            r#"<BR2 {all} intp="6" mode2="LEQ" homeMode="H" type="SOFT" penalty="1"/>"#
+        )),
+        (0, 4)
+    );
+    assert_eq!(
+        c(&format!(
+            r#"<BR2 {all} intp="12" mode2="EQ" type="HARD" penalty="1"/>"#
+        )),
+        (2, 0)
+    );
+    assert_eq!(
+        c(r#"<BR2 teams="1;2" slots="1;2" intp="0" mode2="LEQ" type="SOFT" penalty="1"/>"#),
+        (0, 2)
+    );
+    assert_eq!(
+        c(&format!(
+            r#"<FA2 {all} mode="H" intp="1" type="SOFT" penalty="1"/>"#
+        )),
+        (0, 3)
+    );
+    assert_eq!(
+        c(&format!(
+            r#"<FA2 {all} mode="A" intp="1" type="SOFT" penalty="1"/>"#
+        )),
+        (0, 3)
+    );
+    assert_eq!(
+        c(&format!(
+            r#"<FA2 {all} mode="HA" intp="0" type="SOFT" penalty="1"/>"#
+        )),
+        (0, 0)
+    );
+    assert_eq!(
+        c(r#"<FA2 teams="0;1;2;3" slots="0;1" mode="H" intp="1" type="SOFT" penalty="1"/>"#),
+        (0, 1)
+    );
+    assert_eq!(
+        c(r#"<SE1 teams="0;1;2;3" min="2" mode1="SLOTS" type="SOFT" penalty="1"/>"#),
+        (0, 0)
+    );
+    assert_eq!(
+        c(r#"<SE1 teams="0;1;2;3" min="3" type="SOFT" penalty="1"/>"#),
+        (0, 6)
+    );
+    assert_eq!(
+        c(r#"<SE1 teams="0;1" min="4" type="SOFT" penalty="2"/>"#),
+        (0, 4)
+    );
+}
+
+#[test]
+fn games_sharing_a_slot_keep_the_pool_order_of_the_team_elements() {
+    // SPEC.md §7.3: 2–0 moved into slot 4, where 0–2 is.
+    let moved = with(BASE, |g| g[2].2 = 4);
+    let rules = r#"<BR1 teams="0" slots="4" intp="0" mode1="LEQ" mode2="HA" type="SOFT" penalty="1"/><BR1 teams="2" slots="4" intp="0" mode1="LEQ" mode2="HA" type="SOFT" penalty="10"/>"#;
+    assert_eq!(tiny_ordered("NULL", &[0, 1, 2, 3], rules, &moved), (4, 10));
+    assert_eq!(tiny_ordered("NULL", &[3, 2, 1, 0], rules, &moved), (4, 1));
+}
+
+#[test]
+fn metadata_mistakes_empty_the_schedule_with_a_note() -> TestResult {
+    let i = Instance::from_xml_str(
+        Path::new("tiny.xml"),
+        &tiny_instance("P", &[0, 1, 2, 3], ""),
+    )?;
+    let text = tiny_solution(BASE).replace("<SolutionName>t</SolutionName>", "<SolutionName/>");
+    let sol = Solution::from_xml_str(Path::new("sol.xml"), &text, &i)?;
+    assert!(sol.meetings.is_empty());
+    assert!(
+        sol.notes[0].message.contains("<SolutionName> is empty"),
+        "{:?}",
+        sol.notes
+    );
+    let s = scorer(&i, Host::Wasm)?;
+    assert_eq!(numbers(&s, &sol)?, (24, 0));
+    Ok(())
+}
+
+#[test]
+fn malformed_xml_is_an_error_naming_file_and_line() {
+    let e = Instance::from_xml_str(Path::new("bad.xml"), "<Instance>\n<Resources>\n</Instance>")
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("bad.xml: line 3, column"), "{e}");
+    let i = Instance::from_xml_str(
+        Path::new("tiny.xml"),
+        &tiny_instance("P", &[0, 1, 2, 3], ""),
+    )
+    .unwrap();
+    let e = Solution::from_xml_str(
+        Path::new("sol.xml"),
+        "<Solution><Games>\n<ScheduledMatch home=\"0\" away=1/>",
+        &i,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.starts_with("sol.xml: line 2"), "{e}");
+}
+
+#[test]
+fn an_instance_with_bad_values_is_refused_naming_the_element() {
+    let text = tiny_instance(
+        "P",
+        &[0, 1, 2, 3],
+        r#"<CA1 teams="0" slots="0" mode="X" min="0" max="0" type="HARD" penalty="1"/>"#,
+    );
+    let e = Instance::from_xml_str(Path::new("tiny.xml"), &text)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("tiny.xml: line 21 (<CA1>): mode is \"X\"; expected H or A or HA"),
+        "{e}"
+    );
+    let text = tiny_instance(
+        "P",
+        &[0, 1, 2, 3],
+        r#"<CA5 teams="0" type="HARD" penalty="1"/>"#,
+    );
+    let e = Instance::from_xml_str(Path::new("tiny.xml"), &text)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("CA5 is not used by ITC2021"), "{e}");
+    let text = tiny_instance("P", &[0, 1, 2, 5], "");
+    let e = Instance::from_xml_str(Path::new("tiny.xml"), &text)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("team ids must be 0..4"), "{e}");
+}
+
+fn cli_files(t: &TempTree, games: &[(usize, usize, usize)]) -> (String, String) {
+    let i = t.write(
+        "tiny.xml",
+        &tiny_instance(
+            "P",
+            &[0, 1, 2, 3],
+            r#"<CA1 teams="1" slots="1;2;3" mode="H" min="0" max="1" type="SOFT" penalty="5"/>"#,
+        ),
+    );
+    let s = t.write("sol.xml", &tiny_solution(games));
+    (i.display().to_string(), s.display().to_string())
+}
+
+#[test]
+fn the_command_prints_both_numbers_and_exits_0_when_feasible() -> TestResult {
+    let out = umpire()
+        .args([
+            "itc2021",
+            "--instance",
+            &data()
+                .join("instances/ITC2021_Late_2.xml")
+                .display()
+                .to_string(),
+            "--solution",
+            &data()
+                .join("solutions/Late_2_5379.xml")
+                .display()
+                .to_string(),
+            "--format",
+            "json",
+        ])
+        .output()?;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(v["hard_violations"], 0);
+    assert_eq!(v["objective"], 5379);
+    assert_eq!(v["constraints"], 1325);
+    let first = &v["violations"][0];
+    assert!(
+        first["constraint"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("itc2021.")),
+        "{first}"
+    );
+    assert!(
+        first["slots"].as_array().is_some_and(|s| !s.is_empty()),
+        "{first}"
+    );
+    Ok(())
+}
+
+#[test]
+fn the_command_exits_1_when_infeasible_and_lists_the_largest_violations() -> TestResult {
+    let t = TempTree::new();
+    let (i, s) = cli_files(&t, &with(BASE, |g| g[0].2 = 1));
+    let out = umpire()
+        .args(["itc2021", "--instance", &i, "--solution", &s])
+        .output()?;
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout)?;
+    assert!(
+        text.contains("infeasible: hard_violations 4, objective 10"),
+        "{text}"
+    );
+    assert!(
+        text.contains("BA2 (one game per team and slot): team 0 plays 2 games in slot 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("CA1 #1 (line 21): team 1 plays 3 home games"),
+        "{text}"
+    );
+    Ok(())
+}
+
+#[test]
+fn the_command_exits_2_on_input_errors_and_under_strict_on_odd_input() -> TestResult {
+    let t = TempTree::new();
+    let (i, s) = cli_files(&t, &with(BASE, |g| g[6].2 = 6));
+    let out = umpire()
+        .args(["itc2021", "--instance", &i, "--solution", "missing.xml"])
+        .output()?;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.xml: cannot read"));
+    // Read as the validator reads it: a warning with the line, then scored.
+    let out = umpire()
+        .args(["itc2021", "--instance", &i, "--solution", &s])
+        .output()?;
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("sol.xml:8: slot \"6\" is not a slot of the instance"),
+        "{err}"
+    );
+    let out = umpire()
+        .args(["itc2021", "--instance", &i, "--solution", &s, "--strict"])
+        .output()?;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sol.xml:8: slot \"6\""));
+    let bad = t.write("bad.xml", "<Solution><Games>");
+    let out = umpire()
+        .args([
+            "itc2021",
+            "--instance",
+            &i,
+            "--solution",
+            &bad.display().to_string(),
+        ])
+        .output()?;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("bad.xml: line 1"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
+}
