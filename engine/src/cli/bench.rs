@@ -127,10 +127,7 @@ pub(super) fn run(args: BenchArgs) -> Result<ExitCode> {
         let mean = total as f64 / n as f64;
         rows.push(Row {
             constraint: m.id.clone(),
-            kind: match m.kind {
-                crate::Kind::Rhai => "rhai",
-                crate::Kind::Wasm => "wasm",
-            },
+            kind: m.kind.as_str(),
             scope: match (m.scope, m.partition) {
                 (Scope::Game, _) => "game",
                 (Scope::Schedule, None) => "schedule",

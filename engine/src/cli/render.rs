@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 
 use crate::model::{Game, GameReport, Hardness, League, Report, Schedule, Status, Verdict};
-use crate::{Registry, Scope};
+use crate::Registry;
 
 const BOLD: Style = Style::new().bold();
 const RED: Style = AnsiColor::Red.on_default().bold();
@@ -224,14 +224,8 @@ pub(super) fn constraints(
             out,
             "  {:width$}  {:4}  {:8}  {:10}  {:>6}  {:>4} ms  {:9}  {:8}  {}",
             m.id,
-            match m.kind {
-                crate::Kind::Rhai => "rhai",
-                crate::Kind::Wasm => "wasm",
-            },
-            match m.scope {
-                Scope::Game => "game",
-                Scope::Schedule => "schedule",
-            },
+            m.kind.as_str(),
+            m.scope.as_str(),
             m.hardness.as_str(),
             m.weight,
             m.timeout.as_millis(),

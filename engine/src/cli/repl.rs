@@ -695,14 +695,8 @@ impl Session {
                 out,
                 "{:width$}  {:4}  {:8}  {:10}  weight {:>3}{}",
                 m.id,
-                match m.kind {
-                    crate::Kind::Rhai => "rhai",
-                    crate::Kind::Wasm => "wasm",
-                },
-                match m.scope {
-                    Scope::Game => "game",
-                    Scope::Schedule => "schedule",
-                },
+                m.kind.as_str(),
+                m.scope.as_str(),
                 m.hardness.as_str(),
                 m.weight,
                 if deps.is_empty() {

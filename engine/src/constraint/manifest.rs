@@ -41,6 +41,26 @@ pub enum Scope {
     Schedule,
 }
 
+impl Kind {
+    /// The manifest's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Rhai => "rhai",
+            Kind::Wasm => "wasm",
+        }
+    }
+}
+
+impl Scope {
+    /// The manifest's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Game => "game",
+            Scope::Schedule => "schedule",
+        }
+    }
+}
+
 /// The parts a schedule-scoped rule is asked about one at a time.
 ///
 /// A partitioned rule is called once per part (each team, say) with that
