@@ -76,6 +76,9 @@ pub(crate) struct Second {
     pub(crate) rps: u64,
     pub(crate) p95_ms: f64,
     pub(crate) p99_ms: f64,
+    /// The server's memory sampled in this second, MB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rss_mb: Option<f64>,
     /// Whether this second met the SLO (none: no request ended in it).
     pub(crate) within_slo: Option<bool>,
 }
@@ -203,6 +206,12 @@ pub(crate) fn judge(profile: &Profile, plan: &Plan, got: &Recorded) -> Judged {
             rps: s.answered,
             p95_ms: s.percentile_ms(0.95),
             p99_ms: s.percentile_ms(0.99),
+            rss_mb: got
+                .rss
+                .iter()
+                .rev()
+                .find(|(at, _)| *at >= t as f64 && *at < t as f64 + 1.0)
+                .map(|(_, mb)| (mb * 10.0).round() / 10.0),
             within_slo: within(s, slo),
         })
         .collect();
@@ -452,6 +461,7 @@ mod tests {
             rps: 10 + t,
             p95_ms: 1.0,
             p99_ms: 1.0,
+            rss_mb: None,
             within_slo: Some(ok),
         }
     }

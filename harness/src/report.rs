@@ -189,6 +189,7 @@ impl Report {
                         s.failed.to_string(),
                         format!("{:.2}", s.p95_ms),
                         format!("{:.2}", s.p99_ms),
+                        s.rss_mb.map_or("-".into(), |mb| format!("{mb:.1}")),
                         match s.within_slo {
                             Some(true) => "ok".into(),
                             Some(false) => "missed".into(),

@@ -6,8 +6,8 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use crate::model::{Game, GameReport, Hardness, League, Report, Schedule, Status, Verdict};
 use crate::Registry;
+use crate::model::{Game, GameReport, Hardness, League, Report, Schedule, Status, Verdict};
 
 const BOLD: Style = Style::new().bold();
 const RED: Style = AnsiColor::Red.on_default().bold();
