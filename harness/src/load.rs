@@ -59,7 +59,7 @@ impl Shared {
             };
             builder = builder
                 .header("content-type", content_type)
-                .body(String::from(&**body));
+                .body(body.clone());
         }
         let request = GooseRequest::builder()
             .method(method)

@@ -125,6 +125,8 @@ impl Tally {
 
 #[derive(Debug)]
 struct Inner {
+    /// Second 0 of the load.
+    start: Instant,
     seconds: Vec<Tally>,
     kinds: Vec<Tally>,
     failures: BTreeMap<String, u64>,
@@ -134,7 +136,6 @@ struct Inner {
 /// The run's recorder, shared by every user.
 #[derive(Debug)]
 pub(crate) struct Recorder {
-    start: Mutex<Instant>,
     inner: Mutex<Inner>,
     requests: AtomicU64,
 }
@@ -145,8 +146,8 @@ const MAX_REASONS: usize = 32;
 impl Recorder {
     pub(crate) fn new() -> Self {
         Self {
-            start: Mutex::new(Instant::now()),
             inner: Mutex::new(Inner {
+                start: Instant::now(),
                 seconds: Vec::new(),
                 kinds: Kind::ALL.iter().map(|_| Tally::new(3)).collect(),
                 failures: BTreeMap::new(),
@@ -158,12 +159,7 @@ impl Recorder {
 
     /// Marks the start of the load (second 0).
     pub(crate) fn restart_clock(&self) {
-        *self.start.lock().expect("recorder clock") = Instant::now();
-    }
-
-    /// Seconds since the start.
-    pub(crate) fn elapsed(&self) -> Duration {
-        self.start.lock().expect("recorder clock").elapsed()
+        self.inner.lock().expect("recorder").start = Instant::now();
     }
 
     /// Requests issued so far (counted when they start).
@@ -173,9 +169,9 @@ impl Recorder {
 
     /// Records a finished request.
     pub(crate) fn record(&self, kind: Kind, latency: Duration, outcome: Outcome) {
-        let second = self.elapsed().as_secs() as usize;
         let latency_us = latency.as_micros().min(u128::from(u64::MAX)) as u64;
         let mut inner = self.inner.lock().expect("recorder");
+        let second = inner.start.elapsed().as_secs() as usize;
         while inner.seconds.len() <= second {
             inner.seconds.push(Tally::new(2));
         }
@@ -194,8 +190,9 @@ impl Recorder {
 
     /// Records a sample of the server's resident memory.
     pub(crate) fn sample_rss(&self, mb: f64) {
-        let t = self.elapsed().as_secs_f64();
-        self.inner.lock().expect("recorder").rss.push((t, mb));
+        let mut inner = self.inner.lock().expect("recorder");
+        let t = inner.start.elapsed().as_secs_f64();
+        inner.rss.push((t, mb));
     }
 
     /// What was recorded.

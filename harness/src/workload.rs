@@ -5,8 +5,9 @@
 //! Bodies are prepared before the run, a pool of each kind, so the load
 //! loop only picks one.
 
-use std::sync::Arc;
 use std::time::Duration;
+
+use bytes::Bytes;
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
@@ -20,8 +21,8 @@ use crate::target::{Unreachable, agent};
 pub(crate) struct Body {
     /// Path and query.
     pub(crate) path: String,
-    /// The body (none for GET).
-    pub(crate) body: Option<Arc<str>>,
+    /// The body (none for GET); cloning it copies no bytes.
+    pub(crate) body: Option<Bytes>,
     /// NDJSON lines a stream answer must have.
     pub(crate) lines: usize,
 }
@@ -111,7 +112,7 @@ impl Bodies {
             }
             pools[3].push(Body {
                 path: format!("/v1/evaluate/stream?league={league}"),
-                body: Some(ndjson.into()),
+                body: Some(Bytes::from(ndjson)),
                 lines: workload.stream_games,
             });
         }
@@ -139,7 +140,7 @@ impl Bodies {
 fn json_body(path: &str, value: &Value) -> Body {
     Body {
         path: path.to_owned(),
-        body: Some(value.to_string().into()),
+        body: Some(Bytes::from(value.to_string())),
         lines: 0,
     }
 }

@@ -164,13 +164,19 @@ impl HostState {
         }
     }
 
-    /// Starts a call of constraint `constraint` with its params (under
-    /// `shared` isolation one store serves many constraints).
-    pub(crate) fn begin(&mut self, call: Call, params: Arc<Params>, constraint: Arc<str>) {
+    pub(crate) fn begin(&mut self, call: Call) {
         self.call = Some(call);
-        self.params = params;
-        self.constraint = constraint;
         self.log_lines = 0;
+    }
+
+    /// Hands the store to another constraint on the same component (under
+    /// `shared` isolation one store serves many): its params and id. A
+    /// store made for the plugin has them already.
+    pub(crate) fn serve(&mut self, params: &Arc<Params>, constraint: &Arc<str>) {
+        if !Arc::ptr_eq(&self.constraint, constraint) {
+            self.params = params.clone();
+            self.constraint = constraint.clone();
+        }
     }
 
     fn league(&self) -> WasmResult<&League> {

@@ -589,9 +589,11 @@ impl WasmHost {
             mut store,
             bindings,
         } = slot;
-        store
-            .data_mut()
-            .begin(call, plugin.params.clone(), plugin.id.clone());
+        let state = store.data_mut();
+        if plugin.settings.isolation == Isolation::Shared {
+            state.serve(&plugin.params, &plugin.id);
+        }
+        state.begin(call);
         store.set_epoch_deadline(ticks(deadline.saturating_duration_since(now)));
         if let Some(fuel) = plugin.settings.fuel
             && let Err(e) = store.set_fuel(fuel)
