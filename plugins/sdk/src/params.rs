@@ -8,9 +8,13 @@
 //! once per instance and its JSON kept: with `isolation = "reuse"`, later
 //! calls make no host call and, for numbers and booleans, allocate nothing.
 //! Under `isolation = "shared"` one instance serves every constraint of the
-//! component, each with its own parameters: read them with [`current`].
+//! component, each with its own parameters: read them with [`current`], or
+//! with [`current_cached`], which parses each constraint's table once.
 
+use std::any::Any;
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::OnceLock;
 
 use serde::de::DeserializeOwned;
@@ -92,6 +96,75 @@ pub fn current<T: DeserializeOwned>() -> Result<T, String> {
     parse(&host::all()).map_err(|e| format!("parameters: {}", json_error(&e)))
 }
 
+/// At most this many distinct tables are kept by [`current_cached`]; past
+/// it the cache starts over, so memory stays bounded whatever the host sends.
+const PARSED_LIMIT: usize = 4096;
+
+/// A table read by [`current_cached`]: its JSON and what it became.
+type Parsed = (Box<str>, Rc<dyn Any>);
+
+thread_local! {
+    /// [`current_cached`]'s tables by a hash of their JSON.
+    static PARSED: RefCell<HashMap<u64, Parsed>> = RefCell::new(HashMap::new());
+}
+
+/// [`current`], parsing each distinct table once per instance: under
+/// `isolation = "shared"`, where one instance serves many constraints
+/// again and again, the second and later calls for a constraint cost one
+/// host call and a lookup instead of a parse. The value is shared, so it is
+/// read-only; the table's JSON is the key, so a changed manifest is parsed
+/// anew.
+pub fn current_cached<T: DeserializeOwned + 'static>() -> Result<Rc<T>, String> {
+    let json = host::all();
+    let key = words_hash(json.as_bytes());
+    PARSED.with(|parsed| {
+        if let Some((seen, value)) = parsed.borrow().get(&key)
+            && same_bytes(seen.as_bytes(), json.as_bytes())
+            && let Ok(value) = value.clone().downcast::<T>()
+        {
+            return Ok(value);
+        }
+        let value =
+            Rc::new(parse::<T>(&json).map_err(|e| format!("parameters: {}", json_error(&e)))?);
+        let mut parsed = parsed.borrow_mut();
+        if parsed.len() >= PARSED_LIMIT {
+            parsed.clear();
+        }
+        parsed.insert(key, (json.into_boxed_str(), value.clone()));
+        Ok(value)
+    })
+}
+
+/// A quick hash of bytes, eight at a time.
+fn words_hash(bytes: &[u8]) -> u64 {
+    let mut h = bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes(c.try_into().unwrap_or_default());
+        h = (h ^ w).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
+    }
+    for &b in chunks.remainder() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    h
+}
+
+/// Whether two byte strings are equal, compared eight bytes at a time
+/// without an early exit (a WebAssembly `memcmp` goes byte by byte).
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let word = |c: &[u8]| u64::from_le_bytes(c.try_into().unwrap_or_default());
+    let (x, y) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail = x
+        .remainder()
+        .iter()
+        .zip(y.remainder())
+        .fold(0u64, |d, (p, q)| d | u64::from(p ^ q));
+    x.zip(y).fold(tail, |d, (p, q)| d | (word(p) ^ word(q))) == 0
+}
+
 pub(crate) fn parse<T: DeserializeOwned>(json: &str) -> serde_json::Result<T> {
     serde_json::from_str(json)
 }
@@ -115,6 +188,21 @@ mod tests {
     fn errors_drop_the_json_position() {
         let e = parse::<i64>("\"two\"").unwrap_err();
         assert_eq!(json_error(&e), "invalid type: string \"two\", expected i64");
+    }
+
+    #[test]
+    fn byte_strings_compare_and_hash_by_content() {
+        let a = br#"{"class":"CA2","teams1":[3],"slots":[0,1,2]}"#;
+        let mut b = a.to_vec();
+        assert!(same_bytes(a, &b));
+        assert_eq!(words_hash(a), words_hash(&b));
+        for i in [0, 7, 8, a.len() - 1] {
+            b[i] ^= 1;
+            assert!(!same_bytes(a, &b), "a change at byte {i} is seen");
+            assert_ne!(words_hash(a), words_hash(&b));
+            b[i] ^= 1;
+        }
+        assert!(!same_bytes(a, &a[..a.len() - 1]));
     }
 
     #[test]

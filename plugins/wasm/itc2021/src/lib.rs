@@ -16,9 +16,19 @@
 //! round (the ITC slot) of every game, in the import's order, which is the
 //! validator's meeting-pool order, so a team's games sorted stably by slot
 //! are its game sequence, ties included (`../../itc2021/SPEC.md` §3.3).
+//!
+//! Scoring one solution asks this instance about every element in turn, on
+//! the same schedule: the params are parsed once per element
+//! ([`params::current_cached`]), the games indexed once per schedule (kept
+//! while the pairings are equal), and a message is written only for a
+//! deviation. What is kept depends only on what the host sent, so an answer
+//! never depends on the calls before it.
 //! Teams are refs equal to their ITC ids. Each deviation is counted as the
 //! RobinX validator counts it (SPEC.md §4–§5) and charged as
 //! `deviation × penalty`.
+
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use serde::Deserialize;
 use umpire_plugin::schedule::Pairings;
@@ -34,22 +44,24 @@ impl Rule for Itc2021 {
     }
 
     fn evaluate_schedule() -> Result<Outcome, String> {
-        let p: Params = params::current()?;
-        let games = Games::new(&schedule::pairings());
-        let mut out = Report::new(&p);
+        let p: Rc<Params> = params::current_cached()?;
+        let p = &*p;
+        let games = Games::current(schedule::pairings());
+        let games = &*games;
+        let mut out = Report::new(p);
         match p.class.as_str() {
-            "CA1" => ca1(&p, &games, &mut out)?,
-            "CA2" => ca2(&p, &games, &mut out)?,
-            "CA3" => ca3(&p, &games, &mut out)?,
-            "CA4" => ca4(&p, &games, &mut out)?,
-            "GA1" => ga1(&p, &games, &mut out),
-            "BR1" => br1(&p, &games, &mut out)?,
-            "BR2" => br2(&p, &games, &mut out)?,
-            "FA2" => fa2(&p, &games, &mut out)?,
-            "SE1" => se1(&p, &games, &mut out),
-            "BA1" => ba1(&p, &games, &mut out),
-            "BA2" => ba2(&p, &games, &mut out),
-            "GM" => game_mode(&p, &games, &mut out)?,
+            "CA1" => ca1(p, games, &mut out)?,
+            "CA2" => ca2(p, games, &mut out)?,
+            "CA3" => ca3(p, games, &mut out)?,
+            "CA4" => ca4(p, games, &mut out)?,
+            "GA1" => ga1(p, games, &mut out),
+            "BR1" => br1(p, games, &mut out)?,
+            "BR2" => br2(p, games, &mut out)?,
+            "FA2" => fa2(p, games, &mut out)?,
+            "SE1" => se1(p, games, &mut out),
+            "BA1" => ba1(p, games, &mut out),
+            "BA2" => ba2(p, games, &mut out),
+            "GM" => game_mode(p, games, &mut out)?,
             other => return Err(format!("unknown constraint class `{other}`")),
         }
         Ok(out.outcome)
@@ -98,48 +110,73 @@ struct Params {
     rounds: usize,
 }
 
-/// The scheduled games: `(home, away, slot)` in pool order.
+/// The scheduled games: `(home, away, slot)` in pool order, with each
+/// team's games in time order.
 struct Games {
     list: Vec<(usize, usize, usize)>,
+    /// `sequences[t]`: team `t`'s games in time order (stable: pool order
+    /// within a slot), as `(slot, at home, opponent)`.
+    sequences: Vec<Vec<(usize, bool, usize)>>,
+}
+
+thread_local! {
+    /// The last schedule's pairings and their index: every element of one
+    /// solution is scored on the same schedule.
+    static LAST: RefCell<Option<(Pairings, Rc<Games>)>> = const { RefCell::new(None) };
 }
 
 impl Games {
-    fn new(pairings: &Pairings) -> Self {
-        Self {
-            list: pairings
-                .iter()
-                .map(|g| {
-                    (
-                        g.home.get() as usize,
-                        g.away.get() as usize,
-                        g.round.unwrap_or(u32::MAX) as usize,
-                    )
-                })
-                .collect(),
-        }
+    /// The index of `pairings`, built once while the schedule stays the same.
+    fn current(pairings: Pairings) -> Rc<Games> {
+        LAST.with(|last| {
+            if let Some((seen, games)) = &*last.borrow()
+                && *seen == pairings
+            {
+                return games.clone();
+            }
+            let games = Rc::new(Games::new(&pairings));
+            *last.borrow_mut() = Some((pairings, games.clone()));
+            games
+        })
     }
 
-    /// Team `t`'s games in time order (stable: pool order within a slot),
-    /// as `(slot, at home)`.
-    fn sequence(&self, t: usize) -> Vec<(usize, bool)> {
-        let mut seq: Vec<(usize, bool)> = self
-            .list
+    fn new(pairings: &Pairings) -> Self {
+        let list: Vec<(usize, usize, usize)> = pairings
             .iter()
-            .filter(|g| g.0 == t || g.1 == t)
-            .map(|g| (g.2, g.0 == t))
+            .map(|g| {
+                (
+                    g.home.get() as usize,
+                    g.away.get() as usize,
+                    g.round.unwrap_or(u32::MAX) as usize,
+                )
+            })
             .collect();
-        seq.sort_by_key(|g| g.0);
-        seq
+        let teams = list.iter().map(|g| g.0.max(g.1) + 1).max().unwrap_or(0);
+        let mut sequences = vec![Vec::new(); teams];
+        for &(h, a, s) in &list {
+            sequences[h].push((s, true, a));
+            if a != h {
+                sequences[a].push((s, false, h));
+            }
+        }
+        for seq in &mut sequences {
+            seq.sort_by_key(|g| g.0);
+        }
+        Self { list, sequences }
+    }
+
+    /// Team `t`'s games in time order, as `(slot, at home, opponent)`.
+    fn sequence(&self, t: usize) -> &[(usize, bool, usize)] {
+        self.sequences.get(t).map_or(&[], Vec::as_slice)
     }
 
     /// The breaks of team `t` (SPEC.md §5.6): `(slot, at home)` of each game
     /// played at the same venue as the one before.
-    fn breaks(&self, t: usize) -> Vec<(usize, bool)> {
-        let seq = self.sequence(t);
-        seq.windows(2)
+    fn breaks(&self, t: usize) -> impl Iterator<Item = (usize, bool)> + '_ {
+        self.sequence(t)
+            .windows(2)
             .filter(|w| w[0].1 == w[1].1)
-            .map(|w| w[1])
-            .collect()
+            .map(|w| (w[1].0, w[1].1))
     }
 }
 
@@ -158,11 +195,19 @@ impl<'a> Report<'a> {
     }
 
     /// Charges `deviation × penalty` for what `message` describes, naming
-    /// the teams and slots involved.
-    fn charge(&mut self, deviation: i64, message: String, teams: &[usize], slots: &[usize]) {
+    /// the teams and slots involved; `message` is only written for a
+    /// deviation.
+    fn charge(
+        &mut self,
+        deviation: i64,
+        message: impl FnOnce() -> String,
+        teams: &[usize],
+        slots: &[usize],
+    ) {
         if deviation <= 0 {
             return;
         }
+        let message = message();
         let p = self.p;
         let severity = if p.hard {
             Severity::Critical
@@ -260,27 +305,48 @@ fn range(min: i64, max: i64) -> String {
     format!("wanted {min}..={max}")
 }
 
+/// Whether a game a team plays at home (`at_home`) or away counts in mode
+/// `m` for that team.
+fn counts(m: Side, at_home: bool) -> bool {
+    match m {
+        Side::Home => at_home,
+        Side::Away => !at_home,
+        Side::Either => true,
+    }
+}
+
+/// Team `t`'s games in `slots` that count in mode `m`, as `(slot,
+/// opponent)`: the games between `{t}` and a set in that mode.
+fn counted(p: &Params, g: &Games, t: usize, slots: &[bool], m: Side) -> Vec<(usize, usize)> {
+    if t >= p.nteams {
+        return Vec::new();
+    }
+    g.sequence(t)
+        .iter()
+        .filter(|x| is(slots, x.0) && counts(m, x.1) && x.2 < p.nteams)
+        .map(|x| (x.0, x.2))
+        .collect()
+}
+
 fn ca1(p: &Params, g: &Games, out: &mut Report<'_>) -> Result<(), String> {
     let m = side(&p.mode, "mode")?;
     let slots = set(&p.slots, p.nslots);
     for &t in dedup(&p.teams).iter() {
-        let me = set(&[t], p.nteams);
-        let all = vec![true; p.nteams];
-        let hit: Vec<usize> = g
-            .list
-            .iter()
-            .filter(|x| is(&slots, x.2) && between(&me, &all, m, x.0, x.1))
-            .map(|x| x.2)
+        let hit: Vec<usize> = counted(p, g, t, &slots, m)
+            .into_iter()
+            .map(|x| x.0)
             .collect();
         let c = hit.len() as i64;
         out.charge(
             sum_form(c, p.min, p.max),
-            format!(
-                "team {t} plays {c} {}games in slots {}; {}",
-                side_word(m),
-                list(&p.slots),
-                range(p.min, p.max)
-            ),
+            || {
+                format!(
+                    "team {t} plays {c} {}games in slots {}; {}",
+                    side_word(m),
+                    list(&p.slots),
+                    range(p.min, p.max)
+                )
+            },
             &[t],
             &hit,
         );
@@ -297,44 +363,35 @@ fn ca2(p: &Params, g: &Games, out: &mut Report<'_>) -> Result<(), String> {
         "EVERY" => true,
         other => return Err(format!("`mode2` is \"{other}\"; expected GLOBAL or EVERY")),
     };
-    for &t in dedup(&p.teams1).iter() {
-        let me = set(&[t], p.nteams);
-        let opponents: Vec<Vec<usize>> = if every {
-            dedup(&p.teams2)
-                .into_iter()
-                .filter(|&o| o != t)
-                .map(|o| vec![o])
-                .collect()
-        } else {
-            vec![p.teams2.clone()]
-        };
-        for group in opponents {
-            let them = if every {
-                set(&group, p.nteams)
-            } else {
-                t2.clone()
-            };
-            let hit: Vec<usize> = g
-                .list
-                .iter()
-                .filter(|x| is(&slots, x.2) && between(&me, &them, m, x.0, x.1))
-                .map(|x| x.2)
-                .collect();
-            let c = hit.len() as i64;
-            let mut teams = vec![t];
-            teams.extend(dedup(&group));
-            out.charge(
-                sum_form(c, p.min, p.max),
+    let mut charge = |t: usize, group: &[usize], hit: Vec<usize>| {
+        let c = hit.len() as i64;
+        let mut teams = vec![t];
+        teams.extend(dedup(group));
+        out.charge(
+            sum_form(c, p.min, p.max),
+            || {
                 format!(
                     "team {t} plays {c} {}games against {} in slots {}; {}",
                     side_word(m),
-                    list(&group),
+                    list(group),
                     list(&p.slots),
                     range(p.min, p.max)
-                ),
-                &teams,
-                &hit,
-            );
+                )
+            },
+            &teams,
+            &hit,
+        );
+    };
+    for &t in dedup(&p.teams1).iter() {
+        let games = counted(p, g, t, &slots, m);
+        if every {
+            for o in dedup(&p.teams2).into_iter().filter(|&o| o != t) {
+                let hit = games.iter().filter(|x| x.1 == o).map(|x| x.0).collect();
+                charge(t, &[o], hit);
+            }
+        } else {
+            let hit = games.iter().filter(|x| is(&t2, x.1)).map(|x| x.0).collect();
+            charge(t, &p.teams2, hit);
         }
     }
     Ok(())
@@ -390,25 +447,11 @@ fn ca3(p: &Params, g: &Games, out: &mut Report<'_>) -> Result<(), String> {
                 }
             }
             "GAMES" => {
-                let seq: Vec<(usize, bool, bool)> = {
-                    let mut s: Vec<(usize, bool, bool)> = g
-                        .list
-                        .iter()
-                        .filter(|x| x.0 == t || x.1 == t)
-                        .map(|x| {
-                            let home = x.0 == t;
-                            let opponent = if home { x.1 } else { x.0 };
-                            let venue = match m {
-                                Side::Home => home,
-                                Side::Away => !home,
-                                Side::Either => true,
-                            };
-                            (x.2, venue && is(&t2, opponent), home)
-                        })
-                        .collect();
-                    s.sort_by_key(|x| x.0);
-                    s
-                };
+                let seq: Vec<(usize, bool)> = g
+                    .sequence(t)
+                    .iter()
+                    .map(|x| (x.0, counts(m, x.1) && is(&t2, x.2)))
+                    .collect();
                 if seq.len() < w {
                     return Err(format!(
                         "team {t} has {} games, fewer than the window of {w} games",
@@ -430,7 +473,7 @@ fn ca3(p: &Params, g: &Games, out: &mut Report<'_>) -> Result<(), String> {
         }
         out.charge(
             total,
-            format!(
+            || format!(
                 "team {t}'s {}games against {} in windows of {w} {} leave {}; worst window: slots {}",
                 side_word(m),
                 list(&p.teams2),
@@ -467,14 +510,16 @@ fn ca4(p: &Params, g: &Games, out: &mut Report<'_>) -> Result<(), String> {
             let slots: Vec<usize> = hits.iter().map(|x| x.2).collect();
             out.charge(
                 max_form(c, p.min, p.max),
-                format!(
-                    "{c} {}games between {} and {} in slots {}; {}",
-                    side_word(m),
-                    list(&p.teams1),
-                    list(&p.teams2),
-                    list(&p.slots),
-                    range(p.min, p.max)
-                ),
+                || {
+                    format!(
+                        "{c} {}games between {} and {} in slots {}; {}",
+                        side_word(m),
+                        list(&p.teams1),
+                        list(&p.teams2),
+                        list(&p.slots),
+                        range(p.min, p.max)
+                    )
+                },
                 &teams_of(&hits),
                 &slots,
             );
@@ -486,13 +531,15 @@ fn ca4(p: &Params, g: &Games, out: &mut Report<'_>) -> Result<(), String> {
                 let c = here.len() as i64;
                 out.charge(
                     max_form(c, p.min, p.max),
-                    format!(
-                        "{c} {}games between {} and {} in slot {s}; {}",
-                        side_word(m),
-                        list(&p.teams1),
-                        list(&p.teams2),
-                        range(p.min, p.max)
-                    ),
+                    || {
+                        format!(
+                            "{c} {}games between {} and {} in slot {s}; {}",
+                            side_word(m),
+                            list(&p.teams1),
+                            list(&p.teams2),
+                            range(p.min, p.max)
+                        )
+                    },
                     &teams_of(&here),
                     &[s],
                 );
@@ -514,20 +561,21 @@ fn ga1(p: &Params, g: &Games, out: &mut Report<'_>) {
     let mut teams: Vec<usize> = p.meetings.iter().flat_map(|m| [m.0, m.1]).collect();
     teams.sort_unstable();
     teams.dedup();
-    let meetings: Vec<String> = p
-        .meetings
-        .iter()
-        .map(|m| format!("{}-{}", m.0, m.1))
-        .collect();
     let played: Vec<usize> = hits.iter().map(|x| x.2).collect();
     out.charge(
         max_form(c, p.min, p.max),
-        format!(
-            "{c} of the games {} are in slots {}; {}",
-            meetings.join(","),
-            list(&p.slots),
-            range(p.min, p.max)
-        ),
+        || {
+            format!(
+                "{c} of the games {} are in slots {}; {}",
+                p.meetings
+                    .iter()
+                    .map(|m| format!("{}-{}", m.0, m.1))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                list(&p.slots),
+                range(p.min, p.max)
+            )
+        },
         &teams,
         &played,
     );
@@ -548,7 +596,6 @@ fn br1(p: &Params, g: &Games, out: &mut Report<'_>) -> Result<(), String> {
     for t in dedup(&p.teams) {
         let breaks: Vec<usize> = g
             .breaks(t)
-            .into_iter()
             .filter(|&(s, home)| {
                 is(&slots, s)
                     && match kind {
@@ -563,17 +610,19 @@ fn br1(p: &Params, g: &Games, out: &mut Report<'_>) -> Result<(), String> {
         let d = compare(&p.mode1, "mode1", b, p.intp)?;
         out.charge(
             d,
-            format!(
-                "team {t} has {b} {}breaks in slots {}; wanted {} {}",
-                side_word(kind),
-                list(&p.slots),
-                if p.mode1 == "EQ" {
-                    "exactly"
-                } else {
-                    "at most"
-                },
-                p.intp
-            ),
+            || {
+                format!(
+                    "team {t} has {b} {}breaks in slots {}; wanted {} {}",
+                    side_word(kind),
+                    list(&p.slots),
+                    if p.mode1 == "EQ" {
+                        "exactly"
+                    } else {
+                        "at most"
+                    },
+                    p.intp
+                )
+            },
             &[t],
             &breaks,
         );
@@ -601,17 +650,19 @@ fn br2(p: &Params, g: &Games, out: &mut Report<'_>) -> Result<(), String> {
     let d = compare(&p.mode2, "mode2", b, p.intp)?;
     out.charge(
         d,
-        format!(
-            "teams {} have {b} breaks in slots {}; wanted {} {}",
-            list(&p.teams),
-            list(&p.slots),
-            if p.mode2 == "EQ" {
-                "exactly"
-            } else {
-                "at most"
-            },
-            p.intp
-        ),
+        || {
+            format!(
+                "teams {} have {b} breaks in slots {}; wanted {} {}",
+                list(&p.teams),
+                list(&p.slots),
+                if p.mode2 == "EQ" {
+                    "exactly"
+                } else {
+                    "at most"
+                },
+                p.intp
+            )
+        },
         &teams,
         &at,
     );
@@ -664,7 +715,7 @@ fn fa2(p: &Params, g: &Games, out: &mut Report<'_>) -> Result<(), String> {
             }
             out.charge(
                 worst - p.intp,
-                format!(
+                || format!(
                     "teams {i} and {j} differ by {worst} in {}games played after slot {}; at most {}",
                     side_word(m),
                     at.unwrap_or(0),
@@ -705,11 +756,13 @@ fn se1(p: &Params, g: &Games, out: &mut Report<'_>) {
                 .sum();
             out.charge(
                 d,
-                format!(
-                    "teams {i} and {j} meet in slots {}; at least {} slots apart wanted",
-                    list(&s),
-                    p.min
-                ),
+                || {
+                    format!(
+                        "teams {i} and {j} meet in slots {}; at least {} slots apart wanted",
+                        list(&s),
+                        p.min
+                    )
+                },
                 &[i, j],
                 &s,
             );
@@ -737,7 +790,7 @@ fn ba1(p: &Params, g: &Games, out: &mut Report<'_>) {
             let missing = (each - count[h * n + a]) as i64;
             out.charge(
                 missing,
-                format!("the game {h}-{a} (home {h}, away {a}) is not scheduled"),
+                || format!("the game {h}-{a} (home {h}, away {a}) is not scheduled"),
                 &[h, a],
                 &[],
             );
@@ -761,7 +814,7 @@ fn ba2(p: &Params, g: &Games, out: &mut Report<'_>) {
             let c = count[t * ns + s];
             out.charge(
                 2 * (c - 1).max(0),
-                format!("team {t} plays {c} games in slot {s}"),
+                || format!("team {t} plays {c} games in slot {s}"),
                 &[t],
                 &[s],
             );
@@ -800,7 +853,7 @@ fn game_mode(p: &Params, g: &Games, out: &mut Report<'_>) -> Result<(), String> 
                     if c != 1 {
                         out.charge(
                             1,
-                            format!(
+                            || format!(
                                 "teams {t1} and {t2} meet {c} times in phase {r} (slots {}..={}); phased wants once",
                                 first,
                                 first + len - 1
@@ -823,7 +876,7 @@ fn game_mode(p: &Params, g: &Games, out: &mut Report<'_>) -> Result<(), String> 
                     if count(t1, t2, a) != count(t2, t1, b) {
                         out.charge(
                             1,
-                            format!(
+                            || format!(
                                 "game {t1}-{t2} in slot {a} is not answered by {t2}-{t1} in slot {b} (game mode {})",
                                 p.mode
                             ),
