@@ -58,7 +58,15 @@ pub(crate) fn ensure_built(
     }
     for (spec, members) in groups {
         if policy == BuildPolicy::Never {
-            if let Some(m) = members.iter().find(|m| !m.source.is_file()) {
+            // One look per file, however many manifests share it.
+            let mut seen: Vec<&Path> = Vec::new();
+            if let Some(m) = members.iter().find(|m| {
+                if seen.contains(&m.source.as_path()) {
+                    return false;
+                }
+                seen.push(&m.source);
+                !m.source.is_file()
+            }) {
                 return Err(Error::invalid(
                     &m.path,
                     "source",

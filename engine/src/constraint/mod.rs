@@ -337,8 +337,21 @@ fn manifest_files(dir: &Path) -> Result<Vec<PathBuf>> {
 /// A hash of a manifest and of its code's hash.
 fn content_hash(m: &Manifest, code: u64) -> u64 {
     use std::hash::{Hash, Hasher};
+    /// Feeds what is written to a hasher (no string in between).
+    struct Feed<'a>(&'a mut std::hash::DefaultHasher);
+    impl std::io::Write for Feed<'_> {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.write(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
     let mut h = std::hash::DefaultHasher::new();
-    serde_json::to_string(m).unwrap_or_default().hash(&mut h);
+    if serde_json::to_writer(Feed(&mut h), m).is_err() {
+        m.id.hash(&mut h);
+    }
     code.hash(&mut h);
     h.finish()
 }

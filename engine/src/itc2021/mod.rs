@@ -781,6 +781,8 @@ impl Pack {
             Host::Wasm => &self.wasm,
         };
         let mut m = template.clone();
+        m.params
+            .extend(element.params.iter().map(|(k, v)| (k.clone(), v.clone())));
         m.id = element.id().into();
         m.name = element
             .params
@@ -789,9 +791,6 @@ impl Pack {
             .unwrap_or(&element.class)
             .to_owned();
         m.hardness = element.hardness;
-        let mut params = template.params.clone();
-        params.extend(element.params.clone());
-        m.params = params;
         m
     }
 }
@@ -820,8 +819,9 @@ pub struct Score {
     pub objective: i64,
     /// Per class, in report order.
     pub classes: Vec<ClassTotal>,
-    /// Each constraint's verdict, in the scorer's order.
-    pub verdicts: Vec<Verdict>,
+    /// Each constraint's verdict, in the scorer's order (shared: a re-score
+    /// after a move keeps the verdicts the move cannot change).
+    pub verdicts: Vec<Arc<Verdict>>,
     /// How long the constraint calls took, in microseconds.
     pub elapsed_us: u64,
 }
@@ -831,6 +831,7 @@ impl Score {
     pub fn failures(&self) -> impl Iterator<Item = &Verdict> {
         self.verdicts
             .iter()
+            .map(|v| &**v)
             .filter(|v| !matches!(v.status, Status::Passed | Status::Violated))
     }
 }
@@ -972,11 +973,9 @@ impl Scorer {
         options: &LoadOptions<'_>,
     ) -> Result<Self> {
         let league = Arc::new(instance.league()?);
-        let elements: Vec<ConstraintElement> = instance
-            .structural()
-            .into_iter()
-            .chain(instance.elements.iter().cloned())
-            .collect();
+        let structural = instance.structural();
+        let elements: Vec<&ConstraintElement> =
+            structural.iter().chain(&instance.elements).collect();
         // The plugins are built (each command once) if out of date, and
         // each source file read and compiled once.
         let manifests: Vec<Manifest> = elements.iter().map(|e| pack.manifest(e, host)).collect();
@@ -1012,7 +1011,7 @@ impl Scorer {
             .registry
             .constraints()
             .iter()
-            .map(|c| self.runtime.evaluate(c, schedule, None))
+            .map(|c| Arc::new(self.runtime.evaluate(c, schedule, None)))
             .collect();
         self.total(verdicts, started)
     }
@@ -1036,7 +1035,7 @@ impl Scorer {
             .zip(&before.verdicts)
             .map(|((c, touch), old)| {
                 if touch.moved(home, away, from, to) {
-                    self.runtime.evaluate(c, schedule, None)
+                    Arc::new(self.runtime.evaluate(c, schedule, None))
                 } else {
                     old.clone()
                 }
@@ -1045,7 +1044,7 @@ impl Scorer {
         self.total(verdicts, started)
     }
 
-    fn total(&self, verdicts: Vec<Verdict>, started: Instant) -> Score {
+    fn total(&self, verdicts: Vec<Arc<Verdict>>, started: Instant) -> Score {
         let mut classes: Vec<ClassTotal> = STRUCTURAL
             .iter()
             .chain(CLASSES)

@@ -37,22 +37,33 @@ const MAX_LOG_LINES: u32 = 64;
 /// Longest log line kept, in bytes.
 const MAX_LOG_BYTES: usize = 4096;
 
-/// A plugin's parameters, serialised once.
+/// A plugin's parameters, serialised once: the whole table when loaded,
+/// each value the first time a call asks for one by name (a pack of a
+/// thousand constraints that reads its table whole never builds these).
 #[derive(Debug)]
 pub(crate) struct Params {
     all: String,
-    each: std::collections::HashMap<String, String>,
+    each: std::sync::OnceLock<std::collections::HashMap<String, String>>,
 }
 
 impl Params {
     pub(crate) fn new(map: &serde_json::Map<String, serde_json::Value>) -> Self {
         Self {
-            all: serde_json::Value::Object(map.clone()).to_string(),
-            each: map
-                .iter()
-                .map(|(k, v)| (k.clone(), v.to_string()))
-                .collect(),
+            all: serde_json::to_string(map).unwrap_or_else(|_| "{}".to_owned()),
+            each: std::sync::OnceLock::new(),
         }
+    }
+
+    fn get(&self, name: &str) -> Option<&String> {
+        self.each
+            .get_or_init(|| {
+                serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&self.all)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k, v.to_string()))
+                    .collect()
+            })
+            .get(name)
     }
 }
 
@@ -444,7 +455,7 @@ impl time::Host for HostState {
 
 impl params::Host for HostState {
     fn get(&mut self, name: String) -> WasmResult<Option<String>> {
-        Ok(self.params.each.get(&name).cloned())
+        Ok(self.params.get(&name).cloned())
     }
 
     fn all(&mut self) -> WasmResult<String> {

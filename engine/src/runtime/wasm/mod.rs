@@ -97,6 +97,11 @@ impl Kit {
     fn new(fuel: bool) -> std::result::Result<Self, String> {
         let mut config = Config::new();
         config.epoch_interruption(true).consume_fuel(fuel);
+        // `UMPIRE_WASM_PROFILER=perfmap` writes /tmp/perf-PID.map, so `perf
+        // report` names the plugins' functions (build them unstripped).
+        if std::env::var_os("UMPIRE_WASM_PROFILER").is_some_and(|v| v == "perfmap") {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let cache = disk_cache();
         config.cache(cache.clone());
         let mut pool = PoolingAllocationConfig::new();
@@ -104,6 +109,9 @@ impl Kit {
             .total_core_instances(POOL_INSTANCES * 4)
             .total_memories(POOL_INSTANCES)
             .total_tables(POOL_INSTANCES * 2)
+            // Calls are synchronous: no fiber stacks (the default reserves
+            // one per instance, a guard page each, ~4 ms at start).
+            .total_stacks(0)
             .max_memory_size(crate::constraint::MAX_MEMORY_MB as usize * 1024 * 1024)
             // A freed slot keeps its pages: the kernel's PAGEMAP_SCAN finds
             // the few a call dirtied and only those are reset, so the next
