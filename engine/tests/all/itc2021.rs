@@ -653,3 +653,163 @@ fn the_command_exits_2_on_input_errors_and_under_strict_on_odd_input() -> TestRe
     );
     Ok(())
 }
+
+/// The text report of a published solution, with its paths made relative
+/// and its timing redacted: totals per class, the largest violations with
+/// their teams and slots, and the closing line.
+#[test]
+fn the_text_report_of_a_published_solution_is_stable() -> TestResult {
+    let root = workspace_root();
+    let out = umpire()
+        .current_dir(&root)
+        .args([
+            "itc2021",
+            "--instance",
+            "examples/itc2021/instances/ITC2021_Test2.xml",
+            "--solution",
+            "examples/itc2021/solutions/ITC2021_Test2_SolIP.xml",
+            "--top",
+            "5",
+        ])
+        .output()?;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout)?;
+    let redacted: Vec<String> = text
+        .lines()
+        .map(
+            |line| match (line.find(" scored in "), line.find(" ms on ")) {
+                (Some(a), Some(b)) if a < b => {
+                    format!("{} scored in [ms]{}", &line[..a], &line[b + 3..])
+                }
+                _ => line.to_owned(),
+            },
+        )
+        .collect();
+    insta::assert_snapshot!("itc2021_test2_text_report", redacted.join("\n"));
+    Ok(())
+}
+
+mod mangled {
+    //! ITC2021 files cut short, overwritten or spliced, as a fuzzer would:
+    //! the reader never panics, a refusal names the file, and a solution it
+    //! reads is scored without a plugin failure.
+
+    use std::path::Path;
+    use std::sync::{Arc, OnceLock};
+
+    use proptest::prelude::*;
+    use umpire::itc2021::{Host, Instance, Scorer, Solution};
+
+    use super::{data, scorer};
+
+    fn instance_text() -> &'static str {
+        static TEXT: OnceLock<String> = OnceLock::new();
+        TEXT.get_or_init(|| {
+            std::fs::read_to_string(data().join("instances/ITC2021_Test2.xml")).unwrap()
+        })
+    }
+
+    fn solution_text() -> &'static str {
+        static TEXT: OnceLock<String> = OnceLock::new();
+        TEXT.get_or_init(|| {
+            std::fs::read_to_string(data().join("solutions/ITC2021_Test2_SolIP.xml")).unwrap()
+        })
+    }
+
+    thread_local! {
+        /// The instance and one scorer for it, built once per thread (a
+        /// scorer keeps its plugin instances: it stays on its thread).
+        static TEST2: (Instance, Scorer) = {
+            let i = Instance::from_xml_str(Path::new("Test2.xml"), instance_text()).unwrap();
+            let s = scorer(&i, Host::Wasm).unwrap();
+            (i, s)
+        };
+    }
+
+    /// One edit: cut at a point, overwrite a stretch with XML-ish noise, or
+    /// copy a stretch elsewhere. Positions are fractions of the length.
+    #[derive(Debug, Clone)]
+    enum Edit {
+        Cut(f64),
+        Overwrite(f64, String),
+        Splice(f64, f64, usize),
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        prop_oneof![
+            (0.0..1.0f64).prop_map(Edit::Cut),
+            (0.0..1.0f64, "[<>/=\"' a-zA-Z0-9_.&;-]{1,12}")
+                .prop_map(|(at, s)| Edit::Overwrite(at, s)),
+            (0.0..1.0f64, 0.0..1.0f64, 1..200usize)
+                .prop_map(|(from, to, len)| Edit::Splice(from, to, len)),
+        ]
+    }
+
+    fn apply(text: &str, edits: &[Edit]) -> String {
+        let mut bytes = text.as_bytes().to_vec();
+        let at = |f: f64, len: usize| ((f * len as f64) as usize).min(len);
+        for e in edits {
+            let len = bytes.len();
+            match e {
+                Edit::Cut(f) => bytes.truncate(at(*f, len)),
+                Edit::Overwrite(f, s) => {
+                    let start = at(*f, len);
+                    let end = (start + s.len()).min(len);
+                    bytes.splice(start..end, s.bytes());
+                }
+                Edit::Splice(from, to, n) => {
+                    let start = at(*from, len);
+                    let piece = bytes[start..(start + n).min(len)].to_vec();
+                    let to = at(*to, len);
+                    bytes.splice(to..to, piece);
+                }
+            }
+        }
+        // Edits are ASCII and cut only ASCII files: still UTF-8.
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        #[test]
+        fn a_mangled_instance_is_read_or_refused_naming_the_file(
+            edits in proptest::collection::vec(edit(), 1..4)
+        ) {
+            let text = apply(instance_text(), &edits);
+            if let Err(e) = Instance::from_xml_str(Path::new("mangled.xml"), &text) {
+                let message = e.to_string();
+                prop_assert!(message.starts_with("mangled.xml: "), "{message}");
+            }
+        }
+
+        #[test]
+        fn a_mangled_solution_is_refused_or_scored(
+            edits in proptest::collection::vec(edit(), 1..4)
+        ) {
+            let text = apply(solution_text(), &edits);
+            TEST2.with(|(instance, scorer)| {
+                match Solution::from_xml_str(Path::new("mangled.xml"), &text, instance) {
+                    Err(e) => {
+                        let message = e.to_string();
+                        prop_assert!(message.starts_with("mangled.xml: "), "{message}");
+                    }
+                    Ok(solution) => {
+                        let schedule = Arc::new(solution.schedule(scorer.league()).unwrap());
+                        let score = scorer.score(&schedule);
+                        let failed: Vec<_> =
+                            score.failures().map(|v| v.constraint.to_string()).collect();
+                        prop_assert!(failed.is_empty(), "{failed:?}");
+                        prop_assert!(score.hard_violations >= 0 && score.objective >= 0);
+                    }
+                }
+                Ok(())
+            })?;
+        }
+    }
+}
