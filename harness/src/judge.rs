@@ -112,8 +112,12 @@ pub(crate) struct Phases {
     /// the SLO before it broke (the load it held).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) held_rps: Option<u64>,
-    /// Endurance: p95 of the first and last tenth of the plateau, and the
-    /// drift between them.
+    /// Endurance: the second the drift judgement starts from (the plateau's
+    /// start plus the profile's warm-up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) judged_from_s: Option<u64>,
+    /// Endurance: p95 of the first and last tenth of the judged plateau,
+    /// and the drift between them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) p95_first_ms: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -127,6 +131,10 @@ pub(crate) struct Phases {
     pub(crate) rss_last_mb: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) rss_drift_pct: Option<f64>,
+    /// Endurance: the trend of the server's memory over the judged
+    /// plateau, MB per hour (least squares over every sample).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rss_slope_mb_per_h: Option<f64>,
 }
 
 /// One check and how it went.
@@ -222,7 +230,17 @@ pub(crate) fn judge(profile: &Profile, plan: &Plan, got: &Recorded) -> Judged {
         last_mb: rss.last().copied(),
         max_mb: rss.iter().copied().reduce(f64::max),
     };
-    let phases = phases(profile.shape, plan, slo, &timeline, &seconds, &got.rss);
+    // Checked against the plan in main; a bad value judges from the start.
+    let warmup = profile.warmup_s().unwrap_or(0);
+    let phases = phases(
+        profile.shape,
+        plan,
+        slo,
+        warmup,
+        &timeline,
+        &seconds,
+        &got.rss,
+    );
     let mut judged = Judged {
         totals,
         kinds,
@@ -255,6 +273,7 @@ fn phases(
     shape: Shape,
     plan: &Plan,
     slo: &Slo,
+    warmup: u64,
     timeline: &[Second],
     seconds: &[&Tally],
     rss: &[(f64, f64)],
@@ -284,6 +303,9 @@ fn phases(
         }
         Shape::Endurance => {
             let (start, end) = plan.plateau();
+            // The warm-up is left out (at most half the plateau).
+            let start = (start + warmup).min(start + (end - start) / 2);
+            p.judged_from_s = Some(start);
             let tenth = ((end - start) / 10).max(1);
             let merged = |from: u64, to: u64| {
                 let mut all: Option<Tally> = None;
@@ -310,9 +332,27 @@ fn phases(
             p.rss_first_mb = mean(start, start + tenth);
             p.rss_last_mb = mean(end - tenth, end);
             p.rss_drift_pct = drift(p.rss_first_mb, p.rss_last_mb);
+            p.rss_slope_mb_per_h = slope(
+                rss.iter()
+                    .filter(|(t, _)| *t >= start as f64 && *t < end as f64)
+                    .copied(),
+            )
+            .map(|per_s| round2(per_s * 3600.0));
         }
     }
     p
+}
+
+/// The least-squares slope of `(x, y)` points (none for fewer than two
+/// distinct x).
+fn slope(points: impl Iterator<Item = (f64, f64)>) -> Option<f64> {
+    let points: Vec<(f64, f64)> = points.collect();
+    let n = points.len() as f64;
+    let mx = points.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    (points.len() >= 2 && sxx > 0.0).then(|| sxy / sxx)
 }
 
 fn drift(first: Option<f64>, last: Option<f64>) -> Option<f64> {
@@ -488,6 +528,50 @@ mod tests {
             first_run(&timeline, 0, 2, |s| s.within_slo == Some(false)),
             Some(2)
         );
+    }
+
+    #[test]
+    fn endurance_drift_is_judged_after_the_warm_up() {
+        // A 10 s ramp, a 100 s plateau. Memory climbs from 30 to 70 MB in
+        // the first 20 s of the plateau, then holds at 70.
+        let plan = Plan::parse("2,10s;2,100s;0,0s").unwrap();
+        let timeline: Vec<_> = (0..110).map(|t| second(t, true)).collect();
+        let tally = Tally::new(2);
+        let seconds: Vec<&Tally> = (0..110).map(|_| &tally).collect();
+        let rss: Vec<(f64, f64)> = (0..110u64)
+            .map(|t| (t as f64, 30.0 + 2.0 * (t.saturating_sub(10)).min(20) as f64))
+            .collect();
+        let slo = Slo::default();
+        let judge = |warmup| {
+            phases(
+                Shape::Endurance,
+                &plan,
+                &slo,
+                warmup,
+                &timeline,
+                &seconds,
+                &rss,
+            )
+        };
+        let all = judge(0);
+        assert_eq!(all.judged_from_s, Some(10));
+        assert!(all.rss_drift_pct.unwrap() > 20.0, "{all:?}");
+        let settled = judge(30);
+        assert_eq!(settled.judged_from_s, Some(40));
+        assert_eq!(settled.rss_drift_pct, Some(0.0));
+        assert_eq!(settled.rss_slope_mb_per_h, Some(0.0));
+        // More than half the plateau is never left out.
+        assert_eq!(judge(500).judged_from_s, Some(60));
+    }
+
+    #[test]
+    fn the_memory_trend_is_a_least_squares_slope() {
+        let line = (0..100).map(|t| (t as f64, 50.0 + 0.5 * t as f64));
+        assert!((slope(line).unwrap() - 0.5).abs() < 1e-9);
+        let noisy = [(0.0, 10.0), (1.0, 12.0), (2.0, 10.0), (3.0, 12.0)];
+        assert!((slope(noisy.into_iter()).unwrap() - 0.4).abs() < 1e-9);
+        assert_eq!(slope([(1.0, 5.0)].into_iter()), None);
+        assert_eq!(slope(std::iter::empty()), None);
     }
 
     #[test]

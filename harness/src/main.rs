@@ -112,6 +112,9 @@ fn run(args: Args) -> anyhow::Result<bool> {
             profile::parse_duration(d).map_err(|e| ConfigError(format!("--duration: {e}")))?;
         plan = plan.with_plateau(secs).map_err(ConfigError)?;
     }
+    profile
+        .warmup_within(&plan)
+        .map_err(|e| ConfigError(format!("profile `{name}`: {e}")))?;
     let baseline = args.baseline.as_deref().map(Report::load).transpose()?;
     let out_dir = args
         .out_dir

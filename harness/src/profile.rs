@@ -195,6 +195,11 @@ pub(crate) struct Profile {
     /// More `UMPIRE_*` environment for a spawned server (default none).
     #[serde(default)]
     pub(crate) spawn_env: BTreeMap<String, String>,
+    /// Endurance: the start of the plateau left out of the drift judgement,
+    /// as a duration (`3m`; default none). Caches fill and pools grow in
+    /// the first minutes; drift is what happens after that.
+    #[serde(default)]
+    pub(crate) warmup: Option<String>,
 }
 
 impl Profile {
@@ -362,7 +367,30 @@ impl Profile {
         if self.slo.hold_s == 0 {
             return Err("slo.hold_s: must be at least 1".into());
         }
+        self.warmup_s()?;
         Ok(())
+    }
+
+    /// The warm-up in seconds (0 when none).
+    pub(crate) fn warmup_s(&self) -> Result<u64, String> {
+        match &self.warmup {
+            None => Ok(0),
+            Some(w) => parse_duration(w).map_err(|e| format!("warmup: {e}")),
+        }
+    }
+
+    /// The warm-up, checked against the plan that will run (after
+    /// `--duration`): it must leave at least half of the plateau to judge.
+    pub(crate) fn warmup_within(&self, plan: &Plan) -> Result<u64, String> {
+        let warmup = self.warmup_s()?;
+        let (start, end) = plan.plateau();
+        let plateau = end - start;
+        if warmup > 0 && warmup * 2 > plateau {
+            return Err(format!(
+                "warmup: {warmup}s is more than half of the {plateau}s plateau, which would leave too little to judge drift on; shorten the warm-up or lengthen the plateau (--duration)"
+            ));
+        }
+        Ok(warmup)
     }
 }
 
@@ -551,6 +579,28 @@ mod tests {
         );
         let longer = plan.with_plateau(1800).unwrap();
         assert_eq!(longer.plateau(), (10, 1810));
+    }
+
+    #[test]
+    fn a_warm_up_must_leave_half_the_plateau() {
+        let profile = |warmup: &str| -> Profile {
+            toml::from_str(&format!(
+                "shape = \"endurance\"\nplan = \"2,10s;2,10m;0,0s\"\nmix = {{ evaluate = 1 }}\nwarmup = \"{warmup}\"\n"
+            ))
+            .unwrap()
+        };
+        let plan = Plan::parse("2,10s;2,10m;0,0s").unwrap();
+        assert_eq!(profile("3m").warmup_within(&plan), Ok(180));
+        assert_eq!(profile("5m").warmup_within(&plan), Ok(300));
+        let err = profile("6m").warmup_within(&plan).unwrap_err();
+        assert!(
+            err.contains("360s is more than half of the 600s plateau"),
+            "{err}"
+        );
+        assert!(profile("soon").check().unwrap_err().starts_with("warmup:"));
+        // --duration shortens the plateau under the warm-up.
+        let short = plan.with_plateau(240).unwrap();
+        assert!(profile("3m").warmup_within(&short).is_err());
     }
 
     #[test]

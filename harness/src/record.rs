@@ -80,7 +80,7 @@ pub(crate) struct Tally {
 }
 
 impl Tally {
-    fn new(sigfig: u8) -> Self {
+    pub(crate) fn new(sigfig: u8) -> Self {
         Self {
             answered: 0,
             shed: 0,

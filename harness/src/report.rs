@@ -133,6 +133,11 @@ impl Report {
             );
         }
         add(
+            "drift judged from",
+            p.judged_from_s
+                .map(|s| format!("{s} s (after the warm-up)")),
+        );
+        add(
             "p95, first tenth of the plateau",
             p.p95_first_ms.map(|x| format!("{x:.2} ms")),
         );
@@ -152,6 +157,10 @@ impl Report {
         add(
             "memory drift",
             p.rss_drift_pct.map(|x| format!("{x:+.1} %")),
+        );
+        add(
+            "memory trend",
+            p.rss_slope_mb_per_h.map(|x| format!("{x:+.2} MB/h")),
         );
         add(
             "server memory, max",

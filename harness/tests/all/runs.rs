@@ -233,7 +233,7 @@ fn an_endurance_run_measures_drift_over_its_plateau() -> TestResult {
     let file = harness_file(
         dir.path(),
         "[profiles.soak]\nshape = \"endurance\"\nplan = \"2,1s;2,30m;0,0s\"\nmix = { evaluate = 1 }\n\
-         thresholds = { max_p95_drift_pct = 100000.0, max_rss_drift_pct = 100.0 }\n",
+         warmup = \"4s\"\nthresholds = { max_p95_drift_pct = 100000.0, max_rss_drift_pct = 100.0 }\n",
     );
     let out = dir.path().join("out");
     // --duration shortens the 30-minute plateau to 10 s.
@@ -254,6 +254,9 @@ fn an_endurance_run_measures_drift_over_its_plateau() -> TestResult {
         .success();
     let r = report(&out);
     assert_eq!(r["plan"], "2,1s;2,10s;0,0s");
+    // The plateau starts at 1 s; its first 4 s are the warm-up.
+    assert_eq!(r["judged_from_s"], 5, "{r:#}");
+    assert!(r["rss_slope_mb_per_h"].as_f64().is_some(), "{r:#}");
     assert!(r["p95_first_ms"].as_f64().is_some_and(|x| x > 0.0));
     assert!(r["p95_last_ms"].as_f64().is_some_and(|x| x > 0.0));
     assert!(r["p95_drift_pct"].as_f64().is_some());
@@ -335,6 +338,21 @@ fn configuration_errors_exit_2_and_say_what_and_where() -> TestResult {
         .assert()
         .code(2)
         .stderr(contains("mix: give at least one"));
+    // A warm-up longer than half the plateau that --duration leaves.
+    let soak = harness_file(
+        dir.path(),
+        "[profiles.soak]\nshape = \"endurance\"\nplan = \"2,1s;2,30m;0,0s\"\nmix = { evaluate = 1 }\nwarmup = \"3m\"\n",
+    );
+    harness()
+        .arg("--config")
+        .arg(&soak)
+        .args(["--profile", "soak", "--duration", "5m"])
+        .args(["--target", "http://127.0.0.1:9"])
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "profile `soak`: warmup: 180s is more than half of the 300s plateau",
+        ));
     harness()
         .args([
             "--profile",
