@@ -242,7 +242,7 @@ impl Sides {
 /// The circle method: the pairings of round `r` of a single round robin,
 /// repeated; who hosts is decided by [`Sides`].
 fn round_pairs(n: usize, r: usize) -> Vec<(usize, usize)> {
-    let m = if n % 2 == 0 { n } else { n + 1 };
+    let m = if n.is_multiple_of(2) { n } else { n + 1 };
     let per_pass = m - 1;
     let k = r % per_pass;
     let slot = |i: usize| if i == 0 { 0 } else { (i - 1 + k) % (m - 1) + 1 };

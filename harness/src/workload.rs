@@ -150,10 +150,10 @@ fn json_body(path: &str, value: &Value) -> Body {
 /// applies.
 fn moved(game: &Value, days: i64) -> Value {
     let mut game = game.clone();
-    if let Some(start) = game["start"].as_str() {
-        if let Some(shifted) = shift_date(start, days) {
-            game["start"] = Value::String(shifted);
-        }
+    if let Some(start) = game["start"].as_str()
+        && let Some(shifted) = shift_date(start, days)
+    {
+        game["start"] = Value::String(shifted);
     }
     if let Some(map) = game.as_object_mut() {
         map.remove("end");

@@ -306,18 +306,18 @@ impl Fixture {
                     ));
                 }
             };
-            if let Some(count) = &c.count {
-                if *count.get_ref() < c.violations.len() {
-                    return Err(at(
-                        Some(count.span()),
-                        format!("case[{i}].count"),
-                        format!(
-                            "{} is fewer than the {} violations listed",
-                            count.get_ref(),
-                            c.violations.len()
-                        ),
-                    ));
-                }
+            if let Some(count) = &c.count
+                && *count.get_ref() < c.violations.len()
+            {
+                return Err(at(
+                    Some(count.span()),
+                    format!("case[{i}].count"),
+                    format!(
+                        "{} is fewer than the {} violations listed",
+                        count.get_ref(),
+                        c.violations.len()
+                    ),
+                ));
             }
             if !c.violations.is_empty() && *c.expect.get_ref() != Status::Violated {
                 return Err(at(
@@ -690,13 +690,13 @@ pub(super) fn check(case: &Case, verdict: &Verdict) -> Vec<String> {
     let wanted = case
         .count
         .or((!case.violations.is_empty()).then_some(case.violations.len()));
-    if let Some(n) = wanted {
-        if verdict.violations.len() != n {
-            problems.push(format!(
-                "expected {n} violation(s), got {}",
-                verdict.violations.len()
-            ));
-        }
+    if let Some(n) = wanted
+        && verdict.violations.len() != n
+    {
+        problems.push(format!(
+            "expected {n} violation(s), got {}",
+            verdict.violations.len()
+        ));
     }
     if !problems.is_empty() {
         for v in verdict.violations.iter().take(5) {

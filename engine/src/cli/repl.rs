@@ -671,11 +671,11 @@ impl Session {
             .unwrap_or(0);
         for v in &report.verdicts {
             write_verdict(out, v, width)?;
-            if let Some(c) = self.registry.get(&v.constraint) {
-                if !c.manifest.depends_on.is_empty() {
-                    let deps: Vec<&str> = c.manifest.depends_on.iter().map(|d| &**d).collect();
-                    w(out, format!("      runs after {}", deps.join(", ")))?;
-                }
+            if let Some(c) = self.registry.get(&v.constraint)
+                && !c.manifest.depends_on.is_empty()
+            {
+                let deps: Vec<&str> = c.manifest.depends_on.iter().map(|d| &**d).collect();
+                w(out, format!("      runs after {}", deps.join(", ")))?;
             }
         }
         Ok(())
@@ -932,11 +932,11 @@ fn write_error(e: &LineError, line: &str) {
         None => String::new(),
     };
     let _ = writeln!(err, "{}: {at}{}", render::error_label(), e.message);
-    if let Some((l, c)) = e.position {
-        if let Some(text) = text.lines().nth(l.saturating_sub(1)) {
-            let _ = writeln!(err, "  | {text}");
-            let _ = writeln!(err, "  | {}^", " ".repeat(c.saturating_sub(1)));
-        }
+    if let Some((l, c)) = e.position
+        && let Some(text) = text.lines().nth(l.saturating_sub(1))
+    {
+        let _ = writeln!(err, "  | {text}");
+        let _ = writeln!(err, "  | {}^", " ".repeat(c.saturating_sub(1)));
     }
     if let Some(h) = &e.hint {
         let _ = writeln!(err, "  = hint: {h}");

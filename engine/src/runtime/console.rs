@@ -153,13 +153,13 @@ impl Console {
         if value.is_unit() {
             return Value::Unit;
         }
-        if is_outcome(&value) {
-            if let Ok(o) = outcome(value.clone()) {
-                return Value::Outcome {
-                    violations: o.violations,
-                    score: o.score,
-                };
-            }
+        if is_outcome(&value)
+            && let Ok(o) = outcome(value.clone())
+        {
+            return Value::Outcome {
+                violations: o.violations,
+                score: o.score,
+            };
         }
         let mut scope = Scope::new();
         scope.push_dynamic("__value", value.clone());

@@ -148,10 +148,10 @@ fn check(app: &App) -> Vec<(&'static str, String, f64, f64)> {
             }
         }
     }
-    if let (Some(limit), Some(rss)) = (a.rss_mb, rss_mb()) {
-        if rss > limit as f64 {
-            holding.push(("memory", "process".into(), rss, limit as f64));
-        }
+    if let (Some(limit), Some(rss)) = (a.rss_mb, rss_mb())
+        && rss > limit as f64
+    {
+        holding.push(("memory", "process".into(), rss, limit as f64));
     }
     holding
 }

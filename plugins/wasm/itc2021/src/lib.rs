@@ -590,6 +590,11 @@ fn compare(mode: &str, attribute: &str, b: i64, k: i64) -> Result<i64, String> {
     }
 }
 
+/// How a break comparison reads: `EQ` wants exactly, `LEQ` at most.
+fn wanted(mode: &str) -> &'static str {
+    if mode == "EQ" { "exactly" } else { "at most" }
+}
+
 fn br1(p: &Params, g: &Games, out: &mut Report<'_>) -> Result<(), String> {
     let kind = side(&p.mode2, "mode2")?;
     let slots = set(&p.slots, p.nslots);
@@ -615,11 +620,7 @@ fn br1(p: &Params, g: &Games, out: &mut Report<'_>) -> Result<(), String> {
                     "team {t} has {b} {}breaks in slots {}; wanted {} {}",
                     side_word(kind),
                     list(&p.slots),
-                    if p.mode1 == "EQ" {
-                        "exactly"
-                    } else {
-                        "at most"
-                    },
+                    wanted(&p.mode1),
                     p.intp
                 )
             },
@@ -655,11 +656,7 @@ fn br2(p: &Params, g: &Games, out: &mut Report<'_>) -> Result<(), String> {
                 "teams {} have {b} breaks in slots {}; wanted {} {}",
                 list(&p.teams),
                 list(&p.slots),
-                if p.mode2 == "EQ" {
-                    "exactly"
-                } else {
-                    "at most"
-                },
+                wanted(&p.mode2),
                 p.intp
             )
         },
@@ -825,7 +822,11 @@ fn ba2(p: &Params, g: &Games, out: &mut Report<'_>) {
 /// The game mode (SPEC.md §4.3), over phases `0..=k−2`.
 fn game_mode(p: &Params, g: &Games, out: &mut Report<'_>) -> Result<(), String> {
     let n = p.nteams;
-    let len = if n % 2 == 0 { n.saturating_sub(1) } else { n };
+    let len = if n.is_multiple_of(2) {
+        n.saturating_sub(1)
+    } else {
+        n
+    };
     let phases = p.rounds.saturating_sub(1);
     if len == 0 {
         return Ok(());
