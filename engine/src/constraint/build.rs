@@ -57,22 +57,22 @@ pub(crate) fn ensure_built(
         }
     }
     for (spec, members) in groups {
+        // Each file once, however many manifests name it, with the first
+        // manifest that does (for the error).
+        let mut sources: Vec<(&Path, &Manifest)> = Vec::new();
+        for m in &members {
+            if !sources.iter().any(|(s, _)| *s == m.source) {
+                sources.push((&m.source, m));
+            }
+        }
         if policy == BuildPolicy::Never {
-            // One look per file, however many manifests share it.
-            let mut seen: Vec<&Path> = Vec::new();
-            if let Some(m) = members.iter().find(|m| {
-                if seen.contains(&m.source.as_path()) {
-                    return false;
-                }
-                seen.push(&m.source);
-                !m.source.is_file()
-            }) {
+            if let Some((source, m)) = sources.iter().find(|(s, _)| !s.is_file()) {
                 return Err(Error::invalid(
                     &m.path,
                     "source",
                     format!(
                         "{} does not exist and building is turned off; build it with `{}` in {}",
-                        m.source.display(),
+                        source.display(),
                         spec.command.join(" "),
                         spec.dir.display()
                     ),
@@ -81,10 +81,7 @@ pub(crate) fn ensure_built(
             continue;
         }
         let _guard = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
-        let mut sources: Vec<&Path> = members.iter().map(|m| m.source.as_path()).collect();
-        sources.sort();
-        sources.dedup();
-        if sources.iter().all(|source| is_fresh(source, spec)) {
+        if sources.iter().all(|(source, _)| is_fresh(source, spec)) {
             continue;
         }
         if let Some(observe) = observer {

@@ -959,7 +959,9 @@ pub struct Scorer {
     league: Arc<League>,
     registry: Arc<Registry>,
     runtime: Runtime,
-    classes: Vec<String>,
+    /// Each constraint's class, as its position in the report's order
+    /// (`STRUCTURAL` then `CLASSES`).
+    classes: Vec<usize>,
     touches: Vec<Touch>,
 }
 
@@ -985,7 +987,16 @@ impl Scorer {
             runtime: Runtime::new(league.clone(), &RhaiLimits::default()),
             league,
             registry,
-            classes: elements.iter().map(|e| e.class.clone()).collect(),
+            classes: elements
+                .iter()
+                .map(|e| {
+                    STRUCTURAL
+                        .iter()
+                        .chain(CLASSES)
+                        .position(|c| *c == e.class)
+                        .unwrap_or(usize::MAX)
+                })
+                .collect(),
             touches: elements
                 .iter()
                 .map(|e| Touch::of(e, teams, slots))
@@ -1057,7 +1068,7 @@ impl Scorer {
         for (v, class) in verdicts.iter().zip(&self.classes) {
             let penalty: f64 = v.violations.iter().map(|x| x.penalty).sum();
             let penalty = penalty.round() as i64;
-            let Some(total) = classes.iter_mut().find(|t| t.class == *class) else {
+            let Some(total) = classes.get_mut(*class) else {
                 continue;
             };
             total.constraints += 1;

@@ -203,6 +203,11 @@ pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
 /// The integer at the start of `s` after blanks, as `sscanf("%d")` reads
 /// it (`" 3x"` → 3, `"3.5"` → 3); `None` when there is none.
 pub(crate) fn leading_int(s: &str) -> Option<i64> {
+    scan_int(s).map(|(v, _)| v)
+}
+
+/// [`leading_int`] and what follows the digits.
+fn scan_int(s: &str) -> Option<(i64, &str)> {
     let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
     let (sign, digits) = match t.as_bytes().first() {
         Some(b'-') => (-1, &t[1..]),
@@ -216,7 +221,8 @@ pub(crate) fn leading_int(s: &str) -> Option<i64> {
     if end == 0 {
         return None;
     }
-    digits[..end].parse::<i64>().ok().map(|v| sign * v)
+    let v = digits[..end].parse::<i64>().ok()?;
+    Some((sign * v, &digits[end..]))
 }
 
 /// An id list (`"0;3;7"`), read as the validator reads it: blanks before a
@@ -226,28 +232,12 @@ pub(crate) fn leading_int(s: &str) -> Option<i64> {
 pub(crate) fn id_list(s: &str) -> Vec<i64> {
     let mut out: Vec<i64> = Vec::new();
     let mut rest = s;
-    loop {
-        let t = rest.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-        let (sign, body) = match t.as_bytes().first() {
-            Some(b'-') => (-1, &t[1..]),
-            Some(b'+') => (1, &t[1..]),
-            _ => (1, t),
-        };
-        let end = body
-            .bytes()
-            .position(|b| !b.is_ascii_digit())
-            .unwrap_or(body.len());
-        if end == 0 {
-            break;
+    while let Some((v, after)) = scan_int(rest) {
+        if !out.contains(&v) {
+            out.push(v);
         }
-        let Ok(v) = body[..end].parse::<i64>() else {
-            break;
-        };
-        if !out.contains(&(sign * v)) {
-            out.push(sign * v);
-        }
-        match body[end..].strip_prefix(';') {
-            Some(after) => rest = after,
+        match after.strip_prefix(';') {
+            Some(next) => rest = next,
             None => break,
         }
     }

@@ -116,6 +116,7 @@ mod model;
 mod outcome;
 mod refs;
 mod rule;
+mod words;
 
 pub mod data;
 pub mod league;

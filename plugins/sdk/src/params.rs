@@ -20,6 +20,7 @@ use std::sync::OnceLock;
 use serde::de::DeserializeOwned;
 
 use crate::bindings::umpire::plugin::params as host;
+use crate::words::{hash_bytes, same_bytes};
 
 /// Each parameter asked for so far: its name and its JSON (`None` when the
 /// manifest does not set it). A handful of entries, so a list.
@@ -116,7 +117,7 @@ thread_local! {
 /// anew.
 pub fn current_cached<T: DeserializeOwned + 'static>() -> Result<Rc<T>, String> {
     let json = host::all();
-    let key = words_hash(json.as_bytes());
+    let key = hash_bytes(json.as_bytes());
     PARSED.with(|parsed| {
         if let Some((seen, value)) = parsed.borrow().get(&key)
             && same_bytes(seen.as_bytes(), json.as_bytes())
@@ -133,36 +134,6 @@ pub fn current_cached<T: DeserializeOwned + 'static>() -> Result<Rc<T>, String> 
         parsed.insert(key, (json.into_boxed_str(), value.clone()));
         Ok(value)
     })
-}
-
-/// A quick hash of bytes, eight at a time.
-fn words_hash(bytes: &[u8]) -> u64 {
-    let mut h = bytes.len() as u64;
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        let w = u64::from_le_bytes(c.try_into().unwrap_or_default());
-        h = (h ^ w).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
-    }
-    for &b in chunks.remainder() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-    h
-}
-
-/// Whether two byte strings are equal, compared eight bytes at a time
-/// without an early exit (a WebAssembly `memcmp` goes byte by byte).
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let word = |c: &[u8]| u64::from_le_bytes(c.try_into().unwrap_or_default());
-    let (x, y) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail = x
-        .remainder()
-        .iter()
-        .zip(y.remainder())
-        .fold(0u64, |d, (p, q)| d | u64::from(p ^ q));
-    x.zip(y).fold(tail, |d, (p, q)| d | (word(p) ^ word(q))) == 0
 }
 
 pub(crate) fn parse<T: DeserializeOwned>(json: &str) -> serde_json::Result<T> {
@@ -188,21 +159,6 @@ mod tests {
     fn errors_drop_the_json_position() {
         let e = parse::<i64>("\"two\"").unwrap_err();
         assert_eq!(json_error(&e), "invalid type: string \"two\", expected i64");
-    }
-
-    #[test]
-    fn byte_strings_compare_and_hash_by_content() {
-        let a = br#"{"class":"CA2","teams1":[3],"slots":[0,1,2]}"#;
-        let mut b = a.to_vec();
-        assert!(same_bytes(a, &b));
-        assert_eq!(words_hash(a), words_hash(&b));
-        for i in [0, 7, 8, a.len() - 1] {
-            b[i] ^= 1;
-            assert!(!same_bytes(a, &b), "a change at byte {i} is seen");
-            assert_ne!(words_hash(a), words_hash(&b));
-            b[i] ^= 1;
-        }
-        assert!(!same_bytes(a, &a[..a.len() - 1]));
     }
 
     #[test]
