@@ -100,8 +100,36 @@ pub struct ServerConfig {
     pub request_timeout_ms: u64,
     /// Seconds a refused client is told to wait (`Retry-After`).
     pub retry_after_s: u64,
+    /// Connections open at once at most; one more is answered 503 and
+    /// closed at once, before its request is read.
+    pub max_connections: usize,
+    /// How long a client has to send a request's headers, in milliseconds;
+    /// the same bound holds for a kept-alive connection waiting for its next
+    /// request. Then the connection is closed.
+    pub header_timeout_ms: u64,
+    /// How long a client has to send a whole request body, in milliseconds;
+    /// then 408. The body is read before a concurrency slot is taken, so a
+    /// slow sender holds a connection, never a slot.
+    pub body_timeout_ms: u64,
+    /// How long a client may leave the next bytes of its answer untaken,
+    /// in milliseconds: then its connection is closed and, for an NDJSON
+    /// stream, the evaluation behind it cancelled.
+    pub write_timeout_ms: u64,
+    /// After SIGTERM, how long requests in flight get to finish, in
+    /// milliseconds; then their connections are closed.
+    pub shutdown_drain_ms: u64,
+    /// Games one batch or stream request may name at most; more get 413.
+    pub max_batch_games: usize,
+    /// Largest answer, in KiB; an evaluation whose answer would be bigger
+    /// gets 413 naming the stream route (which has no such bound).
+    pub max_answer_kb: usize,
     /// Bearer token for `/v1/admin/*`; without one, those routes answer 403.
     pub admin_token: Option<String>,
+    /// Bearer token for writing schedules (`PUT` and `PATCH` of
+    /// `/v1/leagues/{league}/schedule`); the admin token is taken too.
+    /// Without either, writes are open to every client that can reach the
+    /// server (and the server says so in its log at start).
+    pub write_token: Option<String>,
     /// Watch the plugin directories and reload a league's plugins when one
     /// changes (a broken edit keeps the previous version serving).
     pub watch: bool,
@@ -111,8 +139,26 @@ pub struct ServerConfig {
     /// `umpire=debug,warn`.
     pub log_level: String,
     /// Append one NDJSON line per evaluation to this file: id, time, league,
-    /// schedule version, the constraints' versions, and the outcome.
+    /// schedule version and fingerprint, the constraints' versions, and the
+    /// outcome.
     pub decision_log: Option<figment::value::magic::RelativePathBuf>,
+    /// When the decision log's lines reach the disk: `batch` (fsync after
+    /// each batch of lines the writer takes from its queue), `always` (after
+    /// every line), or `never` (the operating system decides).
+    pub decision_log_sync: LogSync,
+}
+
+/// When the decision log calls fsync.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogSync {
+    /// After each batch of queued lines is written.
+    #[default]
+    Batch,
+    /// After every line.
+    Always,
+    /// Never: written, flushed to the operating system, not synced.
+    Never,
 }
 
 /// How a server writes its log.
@@ -134,11 +180,20 @@ impl Default for ServerConfig {
             concurrency: 1024,
             request_timeout_ms: 10_000,
             retry_after_s: 1,
+            max_connections: 4096,
+            header_timeout_ms: 10_000,
+            body_timeout_ms: 10_000,
+            write_timeout_ms: 10_000,
+            shutdown_drain_ms: 10_000,
+            max_batch_games: 20_000,
+            max_answer_kb: 262_144,
             admin_token: None,
+            write_token: None,
             watch: true,
             log_format: LogFormat::Text,
             log_level: "info".into(),
             decision_log: None,
+            decision_log_sync: LogSync::Batch,
         }
     }
 }
@@ -438,6 +493,7 @@ impl Config {
                     },
                     None => "default".into(),
                 };
+                let value = masked(&key, value);
                 Setting { key, value, source }
             })
             .collect();
@@ -545,6 +601,21 @@ impl Config {
         if s.admin_token.as_deref().is_some_and(|t| t.len() < 16) {
             return Err("server.admin_token: use at least 16 characters".into());
         }
+        if s.write_token.as_deref().is_some_and(|t| t.len() < 16) {
+            return Err("server.write_token: use at least 16 characters".into());
+        }
+        for (key, value) in [
+            ("max_connections", s.max_connections as u64),
+            ("header_timeout_ms", s.header_timeout_ms),
+            ("body_timeout_ms", s.body_timeout_ms),
+            ("write_timeout_ms", s.write_timeout_ms),
+            ("max_batch_games", s.max_batch_games as u64),
+            ("max_answer_kb", s.max_answer_kb as u64),
+        ] {
+            if value == 0 {
+                return Err(format!("server.{key} must be at least 1"));
+            }
+        }
         for name in self.leagues.keys() {
             if name.is_empty()
                 || !name
@@ -606,6 +677,31 @@ fn figment_message(e: figment::Error) -> String {
         .join("; ")
 }
 
+/// A setting as `config show` may print it: secrets (tokens, secrets,
+/// passwords, and the password in a URL) are shown as set, never as
+/// themselves.
+fn masked(key: &str, value: String) -> String {
+    const HIDDEN: &str = "\"********\"";
+    if value == "(unset)" {
+        return value;
+    }
+    let leaf = key.rsplit('.').next().unwrap_or(key);
+    if ["token", "secret", "password"]
+        .iter()
+        .any(|s| leaf.ends_with(s))
+    {
+        return HIDDEN.to_owned();
+    }
+    // scheme://user:password@host…
+    if let Some((scheme, rest)) = value.split_once("://")
+        && let Some((userinfo, host)) = rest.split_once('@')
+        && let Some((user, _)) = userinfo.split_once(':')
+    {
+        return format!("{scheme}://{user}:********@{host}");
+    }
+    value
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -615,6 +711,27 @@ mod tests {
         let path = dir.path().join("umpire.toml");
         std::fs::write(&path, text).unwrap();
         Config::load(Some(&path))
+    }
+
+    #[test]
+    fn secrets_are_masked_in_what_config_show_prints() {
+        let shown = |k: &str, v: &str| masked(k, v.to_owned());
+        assert_eq!(shown("server.admin_token", "\"abc\""), "\"********\"");
+        assert_eq!(shown("server.write_token", "\"abc\""), "\"********\"");
+        assert_eq!(shown("cache.redis.secret", "\"abc\""), "\"********\"");
+        assert_eq!(shown("server.admin_token", "(unset)"), "(unset)");
+        assert_eq!(
+            shown("cache.redis.url", "\"redis://me:hunter2@127.0.0.1:6379/0\""),
+            "\"redis://me:********@127.0.0.1:6379/0\""
+        );
+        assert_eq!(
+            shown("cache.redis.url", "\"redis://:hunter2@127.0.0.1\""),
+            "\"redis://:********@127.0.0.1\""
+        );
+        assert_eq!(
+            shown("cache.redis.url", "\"redis://127.0.0.1:6379\""),
+            "\"redis://127.0.0.1:6379\""
+        );
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub use breaker::{Admit, Breaker, BreakerConfig, BreakerState};
 pub use cache::{Key as CacheKey, VerdictCache};
 pub use config::{
     AlertConfig, BreakerSettings, CacheConfig, Config, DataConfig, ExecutorConfig, LeagueEntry,
-    LogFormat, Order, RedisConfig, ServerConfig, Setting, SourceConfig,
+    LogFormat, LogSync, Order, RedisConfig, ServerConfig, Setting, SourceConfig,
 };
 pub use constraint::{
     Bottleneck, BuildObserver, BuildPolicy, BuildSpec, Constraint, DEFAULT_MEMORY_MB,
@@ -64,7 +64,9 @@ pub use constraint::{
 };
 pub use data::{DataError, DataSources};
 pub use error::{Error, Result};
-pub use exec::{Deadlines, Evaluator, Overloaded, PoolStats, Warmed};
+pub use exec::{
+    Cancel, CancelOnDrop, Deadlines, Evaluator, Interrupted, Overloaded, PoolStats, Warmed,
+};
 pub use generate::{GenerateOptions, generate};
 pub use model::{
     Blackout, CacheStats, DEFAULT_GAME_MINUTES, Entity, EntityKind, Game, GameReport, GameSpec,

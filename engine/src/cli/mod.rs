@@ -443,12 +443,6 @@ fn config_show(args: ConfigShowArgs) -> Result<ExitCode> {
                 .unwrap_or(0)
                 + 3;
             for crate::Setting { key, value, source } in &explained {
-                // Secrets are shown as set, never as themselves.
-                let value = if key.ends_with("token") && value != "(unset)" {
-                    "\"********\"".to_owned()
-                } else {
-                    value.clone()
-                };
                 let pad = width.saturating_sub(key.len() + value.len() + 3);
                 writeln!(out, "{key} = {value}{:pad$}  # {source}", "")?;
             }

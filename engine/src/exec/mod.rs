@@ -10,6 +10,7 @@
 //! schedule scope as one task, then the games in chunks. Reports come back
 //! in schedule order, so they are the same whatever the number of workers.
 
+mod cancel;
 mod cost;
 mod pool;
 
@@ -20,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
 
+pub use cancel::{Cancel, CancelOnDrop, Interrupted};
 pub use pool::{Overloaded, PoolStats};
 
 use crate::breaker::{Admit, Breaker, BreakerConfig};
@@ -346,14 +348,27 @@ impl Evaluator {
         schedule: &Arc<Schedule>,
         progress: &mut dyn FnMut(usize),
     ) -> Report {
-        self.run(schedule, progress, false)
-            .unwrap_or_else(|_| unreachable!("a waiting submission is never refused"))
+        self.run(schedule, progress, false, &Cancel::never())
+            .unwrap_or_else(|_| unreachable!("a waiting, uncancelled submission always ends"))
     }
 
     /// Rules on a whole schedule, or answers [`Overloaded`] at once when the
     /// executor's queue has no room for it.
     pub fn try_evaluate(&self, schedule: &Arc<Schedule>) -> Result<Report, Overloaded> {
-        self.run(schedule, &mut |_| {}, true)
+        self.run(schedule, &mut |_| {}, true, &Cancel::never())
+            .map_err(Interrupted::overloaded)
+    }
+
+    /// [`try_evaluate`](Self::try_evaluate) that stops early once `cancel`
+    /// is cancelled (its caller has gone): the games not yet started are
+    /// not run, nothing half-done is kept, and the answer is
+    /// [`Interrupted::Cancelled`].
+    pub fn try_evaluate_until(
+        &self,
+        schedule: &Arc<Schedule>,
+        cancel: &Cancel,
+    ) -> Result<Report, Interrupted> {
+        self.run(schedule, &mut |_| {}, true, cancel)
     }
 
     fn run(
@@ -361,11 +376,14 @@ impl Evaluator {
         schedule: &Arc<Schedule>,
         progress: &mut dyn FnMut(usize),
         refuse_when_full: bool,
-    ) -> Result<Report, Overloaded> {
+        cancel: &Cancel,
+    ) -> Result<Report, Interrupted> {
         let _span = tracing::debug_span!("evaluation", games = schedule.len()).entered();
         let started = Instant::now();
         let budget = self.rules.budget(started);
+        cancel.check()?;
         let schedule_verdicts = self.schedule_scope(schedule, budget, refuse_when_full)?;
+        cancel.check()?;
         let blocked: Arc<[_]> = self.rules.blocked_by_schedule(&schedule_verdicts).into();
         let games = schedule.games();
         let keep = self.rules.game_memo_applies(budget);
@@ -391,6 +409,7 @@ impl Evaluator {
             blocked.clone(),
             budget,
             refuse_when_full,
+            cancel,
         )?;
         let mut done = reused;
         if reused > 0 {
@@ -404,6 +423,10 @@ impl Evaluator {
             }
             progress(done);
         }
+        // Games a cancelled task left out would read as errors, and a
+        // baseline of them would poison the next evaluation: nothing of a
+        // cancelled evaluation is kept.
+        cancel.check()?;
         // A chunk is missing only if its task panicked outside a game.
         let reports = reports
             .into_iter()
@@ -440,9 +463,24 @@ impl Evaluator {
         schedule: &Arc<Schedule>,
         games: Vec<Arc<Game>>,
     ) -> Result<Vec<GameReport>, Overloaded> {
+        self.try_evaluate_games_until(schedule, games, &Cancel::never())
+            .map_err(Interrupted::overloaded)
+    }
+
+    /// [`try_evaluate_games`](Self::try_evaluate_games) that stops early
+    /// once `cancel` is cancelled: the games not yet started are not run and
+    /// the answer is [`Interrupted::Cancelled`].
+    pub fn try_evaluate_games_until(
+        &self,
+        schedule: &Arc<Schedule>,
+        games: Vec<Arc<Game>>,
+        cancel: &Cancel,
+    ) -> Result<Vec<GameReport>, Interrupted> {
         let _span = tracing::debug_span!("evaluation", games = games.len()).entered();
         let budget = self.rules.budget(Instant::now());
+        cancel.check()?;
         let schedule_verdicts = self.schedule_scope(schedule, budget, true)?;
+        cancel.check()?;
         let blocked: Arc<[_]> = self.rules.blocked_by_schedule(&schedule_verdicts).into();
         let n = games.len();
         let chunk = if n <= self.executor.inline_games {
@@ -450,13 +488,22 @@ impl Evaluator {
         } else {
             self.chunk_size(n)
         };
-        let pending = self.submit_games(schedule, games.clone(), chunk, blocked, budget, true)?;
+        let pending = self.submit_games(
+            schedule,
+            games.clone(),
+            chunk,
+            blocked,
+            budget,
+            true,
+            cancel,
+        )?;
         let mut reports: Vec<Option<GameReport>> = (0..n).map(|_| None).collect();
         for (c, part) in pending.rx.iter() {
             for (slot, (report, _)) in reports[c * chunk..].iter_mut().zip(part) {
                 *slot = Some(report);
             }
         }
+        cancel.check()?;
         Ok(reports
             .into_iter()
             .zip(&games)
@@ -474,7 +521,23 @@ impl Evaluator {
         games: impl IntoIterator<Item = Arc<Game>>,
         deliver: &mut dyn FnMut(GameReport),
     ) -> Result<Vec<Verdict>, Overloaded> {
+        self.stream_until(schedule, games, deliver, &Cancel::never())
+            .map_err(Interrupted::overloaded)
+    }
+
+    /// [`stream`](Self::stream) that stops once `cancel` is cancelled (by
+    /// `deliver`, say, when the reader has gone): no more games are
+    /// started, those running finish, and the answer is
+    /// [`Interrupted::Cancelled`].
+    pub fn stream_until(
+        &self,
+        schedule: &Arc<Schedule>,
+        games: impl IntoIterator<Item = Arc<Game>>,
+        deliver: &mut dyn FnMut(GameReport),
+        cancel: &Cancel,
+    ) -> Result<Vec<Verdict>, Interrupted> {
         let budget = self.rules.budget(Instant::now());
+        cancel.check()?;
         let schedule_verdicts = self.schedule_scope(schedule, budget, true)?;
         let blocked: Arc<[_]> = self.rules.blocked_by_schedule(&schedule_verdicts).into();
         let most = self.executor.stream_in_flight.max(1);
@@ -485,7 +548,7 @@ impl Evaluator {
         let mut refused: Option<Vec<Arc<Game>>> = None;
         let mut in_flight = 0;
         loop {
-            while in_flight < most {
+            while in_flight < most && !cancel.is_cancelled() {
                 let part = match refused.take() {
                     Some(part) => part,
                     None => games.by_ref().take(chunk.min(most - in_flight)).collect(),
@@ -501,10 +564,11 @@ impl Evaluator {
                     blocked.clone(),
                     budget,
                     tx.clone(),
+                    cancel.clone(),
                 );
                 match self.pool().try_submit(vec![task]) {
                     Ok(()) => in_flight += n,
-                    Err(full) if in_flight == 0 => return Err(full),
+                    Err(full) if in_flight == 0 => return Err(full.into()),
                     Err(_) => {
                         refused = Some(part);
                         break;
@@ -512,12 +576,17 @@ impl Evaluator {
                 }
             }
             if in_flight == 0 {
+                cancel.check()?;
                 return Ok(schedule_verdicts);
             }
             // Our tasks hold a sender each, so this ends only with them.
             let Ok((_, reports)) = rx.recv() else {
+                cancel.check()?;
                 return Ok(schedule_verdicts);
             };
+            // Once cancelled, the tasks still queued skip their games (and
+            // send fewer reports): stop counting and go.
+            cancel.check()?;
             in_flight -= reports.len();
             reports.into_iter().map(|(r, _)| r).for_each(&mut *deliver);
         }
@@ -628,6 +697,10 @@ impl Evaluator {
 
     /// Submits `games` (of `schedule`, or inline ones) in chunks; a single
     /// small chunk may run on the calling thread.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "each is one input of the evaluation the chunks belong to"
+    )]
     fn submit_games(
         &self,
         schedule: &Arc<Schedule>,
@@ -636,6 +709,7 @@ impl Evaluator {
         blocked: Arc<[Option<Arc<str>>]>,
         budget: Budget,
         refuse_when_full: bool,
+        cancel: &Cancel,
     ) -> Result<Pending, Overloaded> {
         let (tx, rx) = crossbeam_channel::unbounded();
         let mut tasks: Vec<Task> = games
@@ -649,6 +723,7 @@ impl Evaluator {
                     blocked.clone(),
                     budget,
                     tx.clone(),
+                    cancel.clone(),
                 )
             })
             .collect();
@@ -664,7 +739,12 @@ impl Evaluator {
 
     /// A task that rules on `games` and sends their reports, tagged `c`.
     /// A game whose evaluation panics gets error verdicts; the others are
-    /// not affected.
+    /// not affected. Once `cancel` is cancelled the games left are not run
+    /// (the reports sent are fewer).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "each is one input of the evaluation the task belongs to"
+    )]
     fn games_task(
         &self,
         schedule: &Arc<Schedule>,
@@ -673,6 +753,7 @@ impl Evaluator {
         blocked: Arc<[Option<Arc<str>>]>,
         budget: Budget,
         tx: crossbeam_channel::Sender<(usize, Vec<Ruled>)>,
+        cancel: Cancel,
     ) -> Task {
         let (rules, schedule) = (self.rules.clone(), schedule.clone());
         Box::new(move |runtime| {
@@ -680,6 +761,7 @@ impl Evaluator {
             let by_cost = rules.order == Order::Cost && budget.fail_fast;
             let reports = games
                 .iter()
+                .take_while(|_| !cancel.is_cancelled())
                 .enumerate()
                 .map(|(k, g)| {
                     // Until every constraint has a few measured calls, the

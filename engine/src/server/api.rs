@@ -11,15 +11,17 @@ use std::sync::Arc;
 
 use axum::Extension;
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest, Path as UrlPath, Query, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::state::{App, EditError, LeagueState};
+use super::Slot;
+use super::decisions::NotLogged;
+use super::state::{App, EditError, LeagueState, Versioned};
 use crate::model::{GameReport, GameSpec, ScheduleSpec};
-use crate::{BreakerState, Overloaded, Schedule};
+use crate::{BreakerState, Cancel, Evaluator, Interrupted, Schedule};
 
 /// A client or server error as JSON.
 #[derive(Debug)]
@@ -54,6 +56,15 @@ impl ApiError {
 
     fn not_found(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, code, message)
+    }
+
+    /// The error as one NDJSON line of a stream that already answered 200.
+    fn line(&self) -> serde_json::Value {
+        let mut error = serde_json::json!({"code": self.code, "message": self.message});
+        if let Some(s) = self.retry_after {
+            error["retry_after_s"] = s.into();
+        }
+        serde_json::json!({ "error": error })
     }
 }
 
@@ -115,7 +126,7 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
         ));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let at = if path == "." || path.is_empty() {
@@ -136,7 +147,58 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
                 format!("{inner}{at}"),
             )
         }
-    })
+    })?;
+    // One JSON value and nothing after it but white space.
+    de.end().map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("{e}: the body holds more than one JSON value"),
+        )
+    })?;
+    Ok(value)
+}
+
+/// A query string, whose rejection is a JSON 400 like every other error.
+pub(crate) struct Query<T>(pub(crate) T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query(q.0))
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))
+    }
+}
+
+/// A path parameter, whose rejection is a JSON 400.
+pub(crate) struct UrlPath<T>(pub(crate) T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for UrlPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| UrlPath(p.0))
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_path", e.body_text()))
+    }
+}
+
+/// What the guard hands a request that does work: the flag that cancels
+/// it when the client goes, and its concurrency slot.
+#[derive(Clone)]
+pub(crate) struct Work {
+    pub(crate) cancel: Cancel,
+    pub(crate) slot: Slot,
 }
 
 /// A game named by id (in the league's schedule) or sent whole.
@@ -212,114 +274,248 @@ fn resolve(
         .collect()
 }
 
-fn overloaded(app: &App, e: Overloaded) -> ApiError {
-    ApiError::unavailable("overloaded", e.to_string(), app.config.server.retry_after_s)
+fn interrupted(app: &App, e: Interrupted) -> ApiError {
+    match e {
+        Interrupted::Cancelled => ApiError::unavailable(
+            "cancelled",
+            "the evaluation was cancelled (its client went away, or its deadline passed)",
+            app.config.server.retry_after_s,
+        ),
+        e => ApiError::unavailable("overloaded", e.to_string(), app.config.server.retry_after_s),
+    }
 }
 
-/// Runs blocking evaluation work off the async threads.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+fn not_logged(app: &App, e: &NotLogged) -> ApiError {
+    ApiError::unavailable(
+        "decision_log",
+        e.to_string(),
+        app.config.server.retry_after_s,
+    )
+}
+
+/// Runs blocking evaluation work off the async threads. The work holds the
+/// request's slot until it ends, and gets the request's cancel flag: if the
+/// client goes, the flag is cancelled and the work stops early.
+async fn blocking<T: Send + 'static>(
+    work: &Work,
+    f: impl FnOnce(&Cancel) -> T + Send + 'static,
+) -> ApiResult<T> {
     // The request's span goes along, so the evaluation's spans nest in it.
     let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || span.in_scope(f))
-        .await
-        .map_err(|e| {
+    let Work { cancel, slot } = work.clone();
+    tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        span.in_scope(|| f(&cancel))
+    })
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("the evaluation failed: {e}"),
+        )
+    })
+}
+
+/// `value` as a JSON answer, at most `server.max_answer_kb`.
+fn json_answer(app: &App, value: &impl Serialize) -> ApiResult<Response> {
+    let most = app.config.server.max_answer_kb.saturating_mul(1024);
+    let mut out = Bounded {
+        bytes: Vec::with_capacity(4096),
+        most,
+    };
+    if let Err(e) = serde_json::to_writer(&mut out, value) {
+        return Err(if e.is_io() {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "answer_too_large",
+                format!(
+                    "the answer would be over {} KiB (server.max_answer_kb); ask for fewer games at a time, or use /v1/evaluate/stream",
+                    app.config.server.max_answer_kb
+                ),
+            )
+        } else {
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
-                format!("the evaluation failed: {e}"),
+                format!("cannot write the answer: {e}"),
             )
-        })
+        });
+    }
+    let mut response = Response::new(Body::from(out.bytes));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
+}
+
+/// A writer that refuses to grow past `most` bytes.
+struct Bounded {
+    bytes: Vec<u8>,
+    most: usize,
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > self.most {
+            return Err(std::io::Error::other("the answer is over its limit"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Refuses a batch or stream of more games than `server.max_batch_games`.
+fn check_batch(app: &App, games: usize) -> ApiResult<()> {
+    let most = app.config.server.max_batch_games;
+    if games > most {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_games",
+            format!(
+                "{games} games in one request; at most {most} (server.max_batch_games): split the batch"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Logs an evaluation, from its blocking thread; an answer whose decision
+/// cannot be logged is not given.
+fn log_decision(
+    app: &App,
+    id: &str,
+    league: &str,
+    current: &Versioned,
+    evaluator: &Evaluator,
+    games: &[&GameReport],
+) -> Result<(), NotLogged> {
+    match &app.decisions {
+        Some(log) => log.record(
+            id,
+            league,
+            current.version,
+            current.schedule.fingerprint(),
+            evaluator,
+            games,
+            std::time::Duration::from_millis(app.config.server.request_timeout_ms),
+        ),
+        None => Ok(()),
+    }
 }
 
 pub(crate) async fn evaluate(
     State(app): State<Arc<App>>,
     Extension(RequestId(id)): Extension<RequestId>,
+    Extension(work): Extension<Work>,
     JsonBody(req): JsonBody<EvaluateRequest>,
 ) -> ApiResult<Response> {
     let state = league(&app, &req.league)?.clone();
     let current = state.schedule.load_full();
     let games = resolve(&state, &current.schedule, vec![req.game])?;
     let evaluator = state.evaluator.load_full();
-    let used = evaluator.clone();
-    let schedule = current.schedule.clone();
-    let reports = blocking(move || evaluator.try_evaluate_games(&schedule, games))
-        .await?
-        .map_err(|e| overloaded(&app, e))?;
-    let report = reports.into_iter().next().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "no report came back",
+    let app2 = app.clone();
+    blocking(&work, move |cancel| {
+        let app = app2;
+        let reports = evaluator
+            .try_evaluate_games_until(&current.schedule, games, cancel)
+            .map_err(|e| interrupted(&app, e))?;
+        let report = reports.into_iter().next().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "no report came back",
+            )
+        })?;
+        app.metrics.verdicts(&state.name, report.verdicts.iter());
+        log_decision(&app, &id, &state.name, &current, &evaluator, &[&report])
+            .map_err(|e| not_logged(&app, &e))?;
+        json_answer(
+            &app,
+            &GameAnswer {
+                id,
+                league: state.name.clone(),
+                schedule_version: current.version,
+                report,
+            },
         )
-    })?;
-    app.metrics.verdicts(&state.name, report.verdicts.iter());
-    if let Some(log) = &app.decisions {
-        log.record(&id, &state.name, current.version, &used, &[&report]);
-    }
-    Ok(axum::Json(GameAnswer {
-        id,
-        league: state.name.clone(),
-        schedule_version: current.version,
-        report,
     })
-    .into_response())
+    .await?
 }
 
 pub(crate) async fn evaluate_batch(
     State(app): State<Arc<App>>,
     Extension(RequestId(id)): Extension<RequestId>,
+    Extension(work): Extension<Work>,
     JsonBody(req): JsonBody<BatchRequest>,
 ) -> ApiResult<Response> {
     let state = league(&app, &req.league)?.clone();
     let current = state.schedule.load_full();
-    let evaluator = state.evaluator.load_full();
     // The decision log names the versions that ruled, even if a reload
     // swaps them meanwhile.
-    let used = evaluator.clone();
-    let schedule = current.schedule.clone();
-    match req.games {
+    let evaluator = state.evaluator.load_full();
+    let games = match req.games {
         Some(refs) => {
-            let games = resolve(&state, &current.schedule, refs)?;
-            let reports = blocking(move || evaluator.try_evaluate_games(&schedule, games))
-                .await?
-                .map_err(|e| overloaded(&app, e))?;
-            app.metrics
-                .verdicts(&state.name, reports.iter().flat_map(|r| r.verdicts.iter()));
-            if let Some(log) = &app.decisions {
-                let games: Vec<_> = reports.iter().collect();
-                log.record(&id, &state.name, current.version, &used, &games);
-            }
-            Ok(axum::Json(serde_json::json!({
-                "id": id,
-                "league": state.name,
-                "schedule_version": current.version,
-                "games": reports,
-            }))
-            .into_response())
+            check_batch(&app, refs.len())?;
+            Some(resolve(&state, &current.schedule, refs)?)
         }
-        None => {
-            let report = blocking(move || evaluator.try_evaluate(&schedule))
-                .await?
-                .map_err(|e| overloaded(&app, e))?;
-            let verdicts = report
-                .schedule
-                .verdicts
-                .iter()
-                .chain(report.games.iter().flat_map(|g| g.verdicts.iter()));
-            app.metrics.verdicts(&state.name, verdicts);
-            if let Some(log) = &app.decisions {
-                let games: Vec<_> = report.games.iter().collect();
-                log.record(&id, &state.name, current.version, &used, &games);
+        None => None,
+    };
+    let app2 = app.clone();
+    blocking(&work, move |cancel| {
+        let app = app2;
+        let schedule = &current.schedule;
+        match games {
+            Some(games) => {
+                let reports = evaluator
+                    .try_evaluate_games_until(schedule, games, cancel)
+                    .map_err(|e| interrupted(&app, e))?;
+                app.metrics
+                    .verdicts(&state.name, reports.iter().flat_map(|r| r.verdicts.iter()));
+                let logged: Vec<_> = reports.iter().collect();
+                log_decision(&app, &id, &state.name, &current, &evaluator, &logged)
+                    .map_err(|e| not_logged(&app, &e))?;
+                json_answer(
+                    &app,
+                    &serde_json::json!({
+                        "id": id,
+                        "league": state.name,
+                        "schedule_version": current.version,
+                        "games": reports,
+                    }),
+                )
             }
-            Ok(axum::Json(serde_json::json!({
-                "id": id,
-                "league": state.name,
-                "schedule_version": current.version,
-                "report": report,
-            }))
-            .into_response())
+            None => {
+                let report = evaluator
+                    .try_evaluate_until(schedule, cancel)
+                    .map_err(|e| interrupted(&app, e))?;
+                let verdicts = report
+                    .schedule
+                    .verdicts
+                    .iter()
+                    .chain(report.games.iter().flat_map(|g| g.verdicts.iter()));
+                app.metrics.verdicts(&state.name, verdicts);
+                let logged: Vec<_> = report.games.iter().collect();
+                log_decision(&app, &id, &state.name, &current, &evaluator, &logged)
+                    .map_err(|e| not_logged(&app, &e))?;
+                json_answer(
+                    &app,
+                    &serde_json::json!({
+                        "id": id,
+                        "league": state.name,
+                        "schedule_version": current.version,
+                        "report": report,
+                    }),
+                )
+            }
         }
-    }
+    })
+    .await?
 }
 
 #[derive(Debug, Deserialize)]
@@ -342,6 +538,7 @@ enum StreamLine {
 pub(crate) async fn evaluate_stream(
     State(app): State<Arc<App>>,
     Extension(RequestId(id)): Extension<RequestId>,
+    Extension(work): Extension<Work>,
     Query(q): Query<LeagueQuery>,
     req: Request,
 ) -> ApiResult<Response> {
@@ -384,6 +581,7 @@ pub(crate) async fn evaluate_stream(
             }
             _ => {}
         }
+        check_batch(&app, refs.len() + 1)?;
         refs.push(game);
     }
     let name = name.ok_or_else(|| {
@@ -397,50 +595,83 @@ pub(crate) async fn evaluate_stream(
     let current = state.schedule.load_full();
     let games = resolve(&state, &current.schedule, refs)?;
     let evaluator = state.evaluator.load_full();
-    let schedule = current.schedule.clone();
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<GameReport, Overloaded>>(256);
-    let metrics_app = app.clone();
-    let league_name = state.name.clone();
-    let version = current.version;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<GameReport, ApiError>>(256);
+    let app2 = app.clone();
+    // The stream outlives this handler: it keeps the slot, and its own
+    // cancel flag, which dropping the body (the client went) cancels.
+    let Work { slot, .. } = work;
+    let cancel = Cancel::new();
+    let armed = cancel.on_drop();
+    let stopper = cancel.clone();
+    let handle = tokio::runtime::Handle::current();
+    let write_timeout = std::time::Duration::from_millis(app.config.server.write_timeout_ms);
+    let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || {
-        let result = evaluator.stream(&schedule, games, &mut |report| {
-            metrics_app
-                .metrics
-                .verdicts(&league_name, report.verdicts.iter());
-            if let Some(log) = &metrics_app.decisions {
-                log.record(&id, &league_name, version, &evaluator, &[&report]);
+        let _slot = slot;
+        let _span = span.entered();
+        let app = app2;
+        // A line the reader does not take within the write timeout ends
+        // the stream: its evaluation is cancelled, its thread freed.
+        let send = |item: Result<GameReport, ApiError>| {
+            let sent = handle.block_on(tokio::time::timeout(write_timeout, tx.send(item)));
+            if !matches!(sent, Ok(Ok(()))) {
+                if sent.is_err() {
+                    tracing::debug!(
+                        "a stream's reader took no line for {} ms; stream ended",
+                        write_timeout.as_millis()
+                    );
+                }
+                stopper.cancel();
             }
-            let _ = tx.blocking_send(Ok(report));
-        });
-        if let Err(e) = result {
-            let _ = tx.blocking_send(Err(e));
+        };
+        let result = evaluator.stream_until(
+            &current.schedule,
+            games,
+            &mut |report| {
+                app.metrics.verdicts(&state.name, report.verdicts.iter());
+                match log_decision(&app, &id, &state.name, &current, &evaluator, &[&report]) {
+                    Ok(()) => send(Ok(report)),
+                    Err(e) => {
+                        send(Err(not_logged(&app, &e)));
+                        stopper.cancel();
+                    }
+                }
+            },
+            &stopper,
+        );
+        if let Err(e @ Interrupted::Overloaded(_)) = result {
+            send(Err(interrupted(&app, e)));
         }
     });
     // The first answer decides the status: refused at once is a 503.
     let first = rx.recv().await;
     if let Some(Err(e)) = first {
-        return Err(overloaded(&app, e));
+        return Err(e);
     }
-    let retry_after = app.config.server.retry_after_s;
-    let line = move |item: Result<GameReport, Overloaded>| -> Bytes {
+    let line = move |item: Result<GameReport, ApiError>| -> Bytes {
         let value = match item {
             Ok(report) => serde_json::to_value(&report).unwrap_or_default(),
-            Err(e) => {
-                serde_json::json!({"error": {"code": "overloaded", "message": e.to_string(), "retry_after_s": retry_after}})
-            }
+            Err(e) => e.line(),
         };
         let mut bytes = serde_json::to_vec(&value).unwrap_or_default();
         bytes.push(b'\n');
         Bytes::from(bytes)
     };
     let head = first.map(&line);
-    let stream = futures_util::stream::unfold((head, rx), move |(head, mut rx)| async move {
-        if let Some(bytes) = head {
-            return Some((Ok::<_, std::convert::Infallible>(bytes), (None, rx)));
-        }
-        let item = rx.recv().await?;
-        Some((Ok(line(item)), (None, rx)))
-    });
+    let stream =
+        futures_util::stream::unfold((head, rx, armed), move |(head, mut rx, armed)| async move {
+            if let Some(bytes) = head {
+                return Some((Ok::<_, std::convert::Infallible>(bytes), (None, rx, armed)));
+            }
+            match rx.recv().await {
+                Some(item) => Some((Ok(line(item)), (None, rx, armed))),
+                None => {
+                    // Every line is out: ending now is not a cancellation.
+                    armed.disarm();
+                    None
+                }
+            }
+        });
     let mut response = Response::new(Body::from_stream(stream));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -634,18 +865,41 @@ pub(crate) async fn healthz() -> Response {
 }
 
 pub(crate) async fn readyz(State(app): State<Arc<App>>) -> ApiResult<Response> {
-    if app.ready.load(std::sync::atomic::Ordering::Acquire) {
-        Ok(
-            axum::Json(serde_json::json!({"status": "ready", "leagues": app.leagues.len()}))
-                .into_response(),
-        )
-    } else {
-        Err(ApiError::unavailable(
+    let retry_after = app.config.server.retry_after_s;
+    if !app.ready.load(std::sync::atomic::Ordering::Acquire) {
+        return Err(ApiError::unavailable(
             "starting",
             "the server is warming its cache",
-            1,
-        ))
+            retry_after,
+        ));
     }
+    if app.slots.available_permits() == 0 {
+        return Err(ApiError::unavailable(
+            "full",
+            format!(
+                "every concurrency slot is taken ({} requests in flight; server.concurrency)",
+                app.config.server.concurrency
+            ),
+            retry_after,
+        ));
+    }
+    if app.metrics.connections.get() >= app.config.server.max_connections as i64 {
+        return Err(ApiError::unavailable(
+            "full",
+            format!(
+                "{} connections are open (server.max_connections)",
+                app.config.server.max_connections
+            ),
+            retry_after,
+        ));
+    }
+    if let Some(why) = app.decisions.as_ref().and_then(|log| log.failing()) {
+        return Err(ApiError::unavailable("decision_log", why, retry_after));
+    }
+    Ok(
+        axum::Json(serde_json::json!({"status": "ready", "leagues": app.leagues.len()}))
+            .into_response(),
+    )
 }
 
 pub(crate) async fn leagues(State(app): State<Arc<App>>) -> Response {
@@ -682,11 +936,14 @@ pub(crate) async fn get_schedule(
 pub(crate) async fn put_schedule(
     State(app): State<Arc<App>>,
     UrlPath(name): UrlPath<String>,
+    Extension(work): Extension<Work>,
+    headers: HeaderMap,
     JsonBody(spec): JsonBody<ScheduleSpec>,
 ) -> ApiResult<Response> {
+    authorize(&app, &headers, Access::Write)?;
     let state = league(&app, &name)?.clone();
     let games = spec.games.len();
-    let version = blocking(move || state.replace(spec, Path::new("request")))
+    let version = blocking(&work, move |_| state.replace(spec, Path::new("request")))
         .await?
         .map_err(|e| {
             ApiError::new(
@@ -727,10 +984,13 @@ pub(crate) struct SchedulePatch {
 pub(crate) async fn patch_schedule(
     State(app): State<Arc<App>>,
     UrlPath(name): UrlPath<String>,
+    Extension(work): Extension<Work>,
+    headers: HeaderMap,
     JsonBody(patch): JsonBody<SchedulePatch>,
 ) -> ApiResult<Response> {
+    authorize(&app, &headers, Access::Write)?;
     let state = league(&app, &name)?.clone();
-    let edited = blocking(move || {
+    let edited = blocking(&work, move |_| {
         let r = state.edit(Path::new("request"), |spec| apply(spec, patch));
         (r, state.schedule.load().spec.games.len())
     })
@@ -796,27 +1056,69 @@ fn apply(spec: &mut ScheduleSpec, patch: SchedulePatch) -> Result<(), String> {
     Ok(())
 }
 
-pub(crate) async fn reload(State(app): State<Arc<App>>, headers: HeaderMap) -> ApiResult<Response> {
-    let Some(token) = app.config.server.admin_token.clone() else {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "admin_disabled",
-            "no admin token is configured (server.admin_token, or UMPIRE_SERVER__ADMIN_TOKEN)",
-        ));
+/// What a request asks to do that needs a token.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Replace or edit a schedule: the write token, or the admin token.
+    Write,
+    /// `/v1/admin/*`: the admin token only.
+    Admin,
+}
+
+/// Checks the bearer token a request needs. Writes are open while neither
+/// token is configured; admin routes are closed (403) without an admin
+/// token.
+pub(crate) fn authorize(app: &App, headers: &HeaderMap, access: Access) -> ApiResult<()> {
+    let server = &app.config.server;
+    let admin = server.admin_token.as_deref();
+    let accepted: Vec<&str> = match access {
+        Access::Admin => admin.into_iter().collect(),
+        Access::Write => server
+            .write_token
+            .as_deref()
+            .into_iter()
+            .chain(admin)
+            .collect(),
     };
+    if accepted.is_empty() {
+        return match access {
+            Access::Write => Ok(()),
+            Access::Admin => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "admin_disabled",
+                "no admin token is configured (server.admin_token, or UMPIRE_SERVER__ADMIN_TOKEN)",
+            )),
+        };
+    }
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    if !given.is_some_and(|g| constant_time_eq(g.as_bytes(), token.as_bytes())) {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "send `Authorization: Bearer <admin token>`",
-        ));
+    let matches =
+        |token: &&str| given.is_some_and(|g| constant_time_eq(g.as_bytes(), token.as_bytes()));
+    if accepted.iter().any(matches) {
+        return Ok(());
     }
+    Err(ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        match access {
+            Access::Admin => "send `Authorization: Bearer <admin token>`",
+            Access::Write => {
+                "schedule writes need `Authorization: Bearer <token>`, with server.write_token or server.admin_token"
+            }
+        },
+    ))
+}
+
+pub(crate) async fn reload(
+    State(app): State<Arc<App>>,
+    Extension(work): Extension<Work>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    authorize(&app, &headers, Access::Admin)?;
     let app2 = app.clone();
-    let results = blocking(move || {
+    let results = blocking(&work, move |_| {
         app2.leagues
             .values()
             .map(|s| (s.name.clone(), s.reload(&app2)))

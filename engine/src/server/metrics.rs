@@ -114,6 +114,15 @@ pub(crate) struct Metrics {
     pub(crate) cache: Family<LayerLabels, Counter<u64, AtomicU64>>,
     pub(crate) queued: Family<LeagueLabels, Gauge>,
     pub(crate) in_flight: Gauge,
+    /// Connections open now.
+    pub(crate) connections: Gauge,
+    /// Connections refused at the `server.max_connections` cap.
+    pub(crate) connections_refused: Counter,
+    /// Requests whose client went away before the answer, their work
+    /// cancelled.
+    pub(crate) cancelled: Counter,
+    /// Decision log lines that could not be written, flushed or synced.
+    pub(crate) decision_log_errors: Counter,
 }
 
 impl Metrics {
@@ -128,6 +137,30 @@ impl Metrics {
         let cache = Family::<LayerLabels, Counter<u64, AtomicU64>>::default();
         let queued = Family::<LeagueLabels, Gauge>::default();
         let in_flight = Gauge::default();
+        let connections = Gauge::default();
+        let connections_refused = Counter::default();
+        let cancelled = Counter::default();
+        let decision_log_errors = Counter::default();
+        registry.register(
+            "http_connections",
+            "HTTP connections open",
+            connections.clone(),
+        );
+        registry.register(
+            "http_connections_refused",
+            "HTTP connections refused at server.max_connections",
+            connections_refused.clone(),
+        );
+        registry.register(
+            "http_requests_cancelled",
+            "Requests whose client went away before the answer; their evaluation was cancelled",
+            cancelled.clone(),
+        );
+        registry.register(
+            "decision_log_errors",
+            "Decision log writes, flushes or syncs that failed",
+            decision_log_errors.clone(),
+        );
         registry.register(
             "http_requests",
             "HTTP requests by route and status",
@@ -160,7 +193,7 @@ impl Metrics {
         );
         registry.register(
             "http_in_flight",
-            "HTTP requests being served",
+            "Requests holding a concurrency slot (server.concurrency)",
             in_flight.clone(),
         );
         Self {
@@ -173,6 +206,10 @@ impl Metrics {
             cache,
             queued,
             in_flight,
+            connections,
+            connections_refused,
+            cancelled,
+            decision_log_errors,
         }
     }
 

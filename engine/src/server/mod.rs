@@ -12,6 +12,7 @@
 mod alerts;
 mod api;
 mod decisions;
+mod listen;
 mod metrics;
 mod state;
 mod watch;
@@ -27,11 +28,10 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::serve::ListenerExt as _;
 use tracing::Instrument;
 
-use crate::Config;
 use crate::error::{Error, Result};
+use crate::{Cancel, Config};
 use state::App;
 
 /// The OpenAPI document of the routes.
@@ -97,6 +97,11 @@ pub fn serve(
             message: e.to_string(),
         })?;
         let router = router(app.clone());
+        if app.config.server.write_token.is_none() && app.config.server.admin_token.is_none() {
+            tracing::warn!(
+                "schedule writes (PUT, PATCH) are open to every client: set server.write_token to require a token"
+            );
+        }
         if app.config.server.watch {
             watch::start(app.clone());
         }
@@ -120,25 +125,11 @@ pub fn serve(
             warming.ready.store(true, Ordering::Release);
             tracing::info!("ready");
         });
-        // Answers go out as they are written: without TCP_NODELAY, an NDJSON
-        // stream's small chunks wait on the client's delayed ACK (~40 ms each
-        // time, as the load harness showed).
-        let listener = listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-            }
-        });
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown())
-            .await
-            .map_err(|e| Error::Config {
-                path: "server".into(),
-                message: format!("the server stopped: {e}"),
-            });
+        listen::serve(listener, router, app.clone(), shutdown()).await;
         if let Some(log) = &app.decisions {
             log.close();
         }
-        served
+        Ok(())
     })
 }
 
@@ -180,8 +171,9 @@ async fn method_not_allowed() -> Response {
     .into_response()
 }
 
-/// Every request: a span with its id, the concurrency limit, the deadline,
-/// and the counts.
+/// Every request: a span with its id, its body read in full (bounded in
+/// size and time) before it takes a concurrency slot, the slot, the
+/// deadline, cancellation if the client goes, and the counts.
 async fn guard(State(app): State<Arc<App>>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let route = request
@@ -192,24 +184,50 @@ async fn guard(State(app): State<Arc<App>>, mut request: Request, next: Next) ->
     let span = tracing::info_span!("request", id = %id, method = %request.method(), route = %route);
     // The evaluation a request makes carries the request's id.
     request.extensions_mut().insert(api::RequestId(id));
-    let limit = app.config.server.concurrency as i64;
-    let retry_after = app.config.server.retry_after_s;
     let response = async {
-        // Health and metrics are answered even when the server is full.
-        let exempt = matches!(route.as_str(), "/healthz" | "/readyz" | "/metrics");
-        let in_flight = app.metrics.in_flight.inc() + 1;
-        let response = if !exempt && in_flight > limit {
-            api::ApiError::unavailable(
+        // Health, metrics and stats are answered even when the server is
+        // full, and take no slot.
+        if matches!(
+            route.as_str(),
+            "/healthz" | "/readyz" | "/metrics" | "/v1/stats"
+        ) {
+            return next.run(request).await;
+        }
+        let request = match buffered(&app, request).await {
+            Ok(request) => request,
+            Err(e) => return e.into_response(),
+        };
+        let retry_after = app.config.server.retry_after_s;
+        let Some(slot) = Slot::take(&app) else {
+            return api::ApiError::unavailable(
                 "too_many_requests",
-                format!("{limit} requests in flight already (server.concurrency)"),
+                format!(
+                    "{} requests in flight already (server.concurrency)",
+                    app.config.server.concurrency
+                ),
                 retry_after,
             )
-            .into_response()
-        } else {
-            let deadline = Duration::from_millis(app.config.server.request_timeout_ms);
-            match tokio::time::timeout(deadline, next.run(request)).await {
-                Ok(response) => response,
-                Err(_) => api::ApiError::unavailable(
+            .into_response();
+        };
+        // If this future is dropped before it answers (the client went),
+        // the evaluation it started stops.
+        let cancel = Cancel::new();
+        let mut abandoned = Abandoned {
+            cancel: cancel.clone(),
+            counter: app.metrics.cancelled.clone(),
+            answered: false,
+        };
+        let mut request = request;
+        request.extensions_mut().insert(api::Work {
+            cancel: cancel.clone(),
+            slot: slot.clone(),
+        });
+        let deadline = Duration::from_millis(app.config.server.request_timeout_ms);
+        let response = match tokio::time::timeout(deadline, next.run(request)).await {
+            Ok(response) => response,
+            Err(_) => {
+                cancel.cancel();
+                api::ApiError::unavailable(
                     "deadline",
                     format!(
                         "the request took over {} ms (server.request_timeout_ms)",
@@ -217,10 +235,11 @@ async fn guard(State(app): State<Arc<App>>, mut request: Request, next: Next) ->
                     ),
                     retry_after,
                 )
-                .into_response(),
+                .into_response()
             }
         };
-        app.metrics.in_flight.dec();
+        abandoned.answered = true;
+        drop(slot);
         response
     }
     .instrument(span.clone())
@@ -230,6 +249,111 @@ async fn guard(State(app): State<Arc<App>>, mut request: Request, next: Next) ->
     app.metrics.request(&route, status, seconds);
     span.in_scope(|| tracing::debug!(status, ms = seconds * 1e3, "answered"));
     response
+}
+
+/// Held by a request's future: dropped before the answer (the client went),
+/// it cancels the request's evaluation and counts it.
+struct Abandoned {
+    cancel: Cancel,
+    counter: prometheus_client::metrics::counter::Counter,
+    answered: bool,
+}
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.cancel.cancel();
+            self.counter.inc();
+        }
+    }
+}
+
+/// A concurrency slot (`server.concurrency`): taken once a request's body
+/// is in, and given back when the last clone is dropped. The handler, the
+/// blocking evaluation it starts and the stream it answers with each hold
+/// a clone, so a slot is free exactly when the work it stood for is over,
+/// however the request ended.
+#[derive(Clone)]
+pub(crate) struct Slot {
+    _held: Arc<SlotInner>,
+}
+
+struct SlotInner {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+    in_flight: prometheus_client::metrics::gauge::Gauge,
+}
+
+impl Slot {
+    fn take(app: &App) -> Option<Self> {
+        let permit = app.slots.clone().try_acquire_owned().ok()?;
+        app.metrics.in_flight.inc();
+        Some(Self {
+            _held: Arc::new(SlotInner {
+                _permit: permit,
+                in_flight: app.metrics.in_flight.clone(),
+            }),
+        })
+    }
+}
+
+impl Drop for SlotInner {
+    fn drop(&mut self) {
+        self.in_flight.dec();
+    }
+}
+
+/// The request with its body read whole: at most `server.body_limit_kb`
+/// (a declared length over it is refused before anything is read, so an
+/// `Expect: 100-continue` client is not told to go on) within
+/// `server.body_timeout_ms`.
+async fn buffered(app: &App, request: Request) -> std::result::Result<Request, api::ApiError> {
+    use axum::http::StatusCode;
+    use http_body_util::BodyExt as _;
+
+    let limit = app.config.server.body_limit_kb.saturating_mul(1024);
+    let too_large = || {
+        api::ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!(
+                "the request body is over the server's limit of {} KiB (server.body_limit_kb)",
+                app.config.server.body_limit_kb
+            ),
+        )
+    };
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let (parts, body) = request.into_parts();
+    let limited = http_body_util::Limited::new(body, limit);
+    let wait = Duration::from_millis(app.config.server.body_timeout_ms);
+    let bytes = match tokio::time::timeout(wait, limited.collect()).await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
+        Ok(Err(e)) => {
+            return Err(api::ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_body",
+                format!("cannot read the request body: {e}"),
+            ));
+        }
+        Err(_) => {
+            return Err(api::ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                format!(
+                    "the request body did not arrive within {} ms (server.body_timeout_ms)",
+                    wait.as_millis()
+                ),
+            ));
+        }
+    };
+    Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
 }
 
 /// Resolves on SIGTERM or SIGINT.

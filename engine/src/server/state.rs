@@ -47,6 +47,10 @@ pub(crate) struct App {
     pub(crate) cache: Arc<VerdictCache>,
     pub(crate) data: Arc<DataSources>,
     pub(crate) metrics: Metrics,
+    /// One permit per request being served (`server.concurrency`), held
+    /// until its work is done: by the handler, the blocking evaluation it
+    /// started, or the stream it answers with.
+    pub(crate) slots: Arc<tokio::sync::Semaphore>,
     pub(crate) ready: AtomicBool,
     next_id: AtomicU64,
     /// Distinguishes this process's evaluation ids from another's.
@@ -65,11 +69,17 @@ impl App {
         leagues: Vec<(String, PathBuf, Vec<PathBuf>, Option<PathBuf>)>,
         no_build: bool,
     ) -> Result<Self> {
+        let metrics = Metrics::new();
         let decisions = match &config.server.decision_log {
             Some(path) => {
                 let path = path.relative();
                 Some(
-                    super::decisions::DecisionLog::open(&path).map_err(|e| Error::Config {
+                    super::decisions::DecisionLog::open(
+                        &path,
+                        config.server.decision_log_sync,
+                        metrics.decision_log_errors.clone(),
+                    )
+                    .map_err(|e| Error::Config {
                         path: "server.decision_log".into(),
                         message: format!("cannot open {}: {e}", path.display()),
                     })?,
@@ -101,7 +111,8 @@ impl App {
                 & 0xff_ffff
         );
         Ok(Self {
-            metrics: Metrics::new(),
+            slots: Arc::new(tokio::sync::Semaphore::new(config.server.concurrency)),
+            metrics,
             leagues: loaded,
             config,
             cache,

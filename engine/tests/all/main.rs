@@ -19,5 +19,6 @@ mod query_api;
 mod redis_cache;
 mod rhai_host;
 mod server;
+mod server_hardening;
 mod support;
 mod wasm;

@@ -11,15 +11,15 @@ use serde_json::{Value, json};
 use crate::support::{TempTree, TestResult, wasm_plugins, workspace_root};
 
 /// A running `umpire serve`, stopped (SIGKILL) when dropped.
-struct Server {
-    child: Child,
-    base: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
 impl Server {
     /// Starts `umpire serve --bind 127.0.0.1:0` with `args` and `env`, and
     /// waits for its address and for `/readyz`.
-    fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
+    pub(crate) fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("umpire"));
         cmd.current_dir(workspace_root())
             .args(["serve", "--bind", "127.0.0.1:0"])
@@ -51,7 +51,7 @@ impl Server {
         server
     }
 
-    fn agent() -> ureq::Agent {
+    pub(crate) fn agent() -> ureq::Agent {
         ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(30)))
@@ -59,7 +59,7 @@ impl Server {
             .into()
     }
 
-    fn answer(
+    pub(crate) fn answer(
         response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> (u16, Value, ureq::http::HeaderMap) {
         let mut response = response.expect("an HTTP answer");
@@ -75,12 +75,17 @@ impl Server {
         (status, value, headers)
     }
 
-    fn get(&self, path: &str) -> (u16, Value) {
+    pub(crate) fn get(&self, path: &str) -> (u16, Value) {
         let (s, v, _) = Self::answer(Self::agent().get(format!("{}{path}", self.base)).call());
         (s, v)
     }
 
-    fn send(&self, method: &str, path: &str, body: &str) -> (u16, Value, ureq::http::HeaderMap) {
+    pub(crate) fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: &str,
+    ) -> (u16, Value, ureq::http::HeaderMap) {
         let url = format!("{}{path}", self.base);
         let agent = Self::agent();
         let response = match method {
@@ -101,13 +106,13 @@ impl Server {
         Self::answer(response)
     }
 
-    fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+    pub(crate) fn post(&self, path: &str, body: &Value) -> (u16, Value) {
         let (s, v, _) = self.send("POST", path, &body.to_string());
         (s, v)
     }
 
     /// Sends SIGTERM.
-    fn terminate(&self) {
+    pub(crate) fn terminate(&self) {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -123,7 +128,7 @@ impl Drop for Server {
     }
 }
 
-const LEAGUE: &str = "examples/leagues/pacific-atlantic";
+pub(crate) const LEAGUE: &str = "examples/leagues/pacific-atlantic";
 
 fn status_of<'a>(report: &'a Value, constraint: &str) -> &'a str {
     report["verdicts"]
