@@ -301,3 +301,70 @@ fn a_move_that_shortens_the_next_games_rest_re_evaluates_that_game_too() -> Test
     assert_eq!(comparable(warm), comparable(fresh.evaluate(&moved)));
     Ok(())
 }
+
+/// Cancelling an evaluation part-way (as the server does when a client
+/// hangs up) must leave nothing behind: no half-filled baseline, no cached
+/// verdict that was not computed in full. Whenever the cancel lands, the
+/// next evaluations of the cached evaluator equal a fresh one's.
+#[test]
+fn a_cancelled_evaluation_leaves_no_trace_in_the_cache_or_the_baseline() -> TestResult {
+    use umpire::{Cancel, Interrupted};
+    let (league, mut spec, registry) = example_season();
+    let cache = Arc::new(VerdictCache::new(&CacheConfig::default())?);
+    let cached = Evaluator::new(league.clone(), registry.clone())
+        .with_workers(2)
+        .with_cache(cache);
+    let fresh = Evaluator::new(league.clone(), registry);
+
+    // Cancelled before it starts: nothing runs.
+    let cancel = Cancel::new();
+    cancel.cancel();
+    let schedule = schedule_of(&league, &spec);
+    assert!(matches!(
+        cached.try_evaluate_until(&schedule, &cancel),
+        Err(Interrupted::Cancelled)
+    ));
+    assert!(matches!(
+        cached.try_evaluate_games_until(&schedule, schedule.games().to_vec(), &cancel),
+        Err(Interrupted::Cancelled)
+    ));
+
+    // Cancelled at a different moment each round, while a moved game makes
+    // every round real work.
+    let mut outcomes = (0, 0);
+    for round in 0..24u64 {
+        move_game(
+            &mut spec,
+            (round as usize * 37) % 240,
+            1 + (round % 3) as i64,
+        );
+        let schedule = schedule_of(&league, &spec);
+        let cancel = Cancel::new();
+        let canceller = {
+            let cancel = cancel.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_micros(round * 150));
+                cancel.cancel();
+            })
+        };
+        match cached.try_evaluate_until(&schedule, &cancel) {
+            Ok(report) => {
+                outcomes.0 += 1;
+                assert_eq!(comparable(report), comparable(fresh.evaluate(&schedule)));
+            }
+            Err(Interrupted::Cancelled) => outcomes.1 += 1,
+            Err(e) => return Err(format!("round {round}: {e}").into()),
+        }
+        canceller.join().map_err(|_| "the canceller panicked")?;
+        let after = cached.evaluate(&schedule);
+        assert_eq!(
+            comparable(after),
+            comparable(fresh.evaluate(&schedule)),
+            "round {round}: the evaluation after a cancelled one differs from a fresh one"
+        );
+    }
+    // Both outcomes are legitimate; the loop must have seen a cancellation
+    // to prove anything.
+    assert!(outcomes.1 > 0, "no round was cancelled: {outcomes:?}");
+    Ok(())
+}
