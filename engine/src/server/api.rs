@@ -595,6 +595,16 @@ pub(crate) async fn evaluate_stream(
     let current = state.schedule.load_full();
     let games = resolve(&state, &current.schedule, refs)?;
     let evaluator = state.evaluator.load_full();
+    let Ok(streaming) = app.streams.clone().try_acquire_owned() else {
+        return Err(ApiError::unavailable(
+            "too_many_streams",
+            format!(
+                "{} streams are evaluating already (server.max_streams)",
+                app.config.server.max_streams
+            ),
+            app.config.server.retry_after_s,
+        ));
+    };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<GameReport, ApiError>>(256);
     let app2 = app.clone();
     // The stream outlives this handler: it keeps the slot, and its own
@@ -607,7 +617,7 @@ pub(crate) async fn evaluate_stream(
     let write_timeout = std::time::Duration::from_millis(app.config.server.write_timeout_ms);
     let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || {
-        let _slot = slot;
+        let _slot = (slot, streaming);
         let _span = span.entered();
         let app = app2;
         // A line the reader does not take within the write timeout ends

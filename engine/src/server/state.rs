@@ -51,6 +51,8 @@ pub(crate) struct App {
     /// until its work is done: by the handler, the blocking evaluation it
     /// started, or the stream it answers with.
     pub(crate) slots: Arc<tokio::sync::Semaphore>,
+    /// One permit per NDJSON stream evaluating (`server.max_streams`).
+    pub(crate) streams: Arc<tokio::sync::Semaphore>,
     pub(crate) ready: AtomicBool,
     next_id: AtomicU64,
     /// Distinguishes this process's evaluation ids from another's.
@@ -112,6 +114,7 @@ impl App {
         );
         Ok(Self {
             slots: Arc::new(tokio::sync::Semaphore::new(config.server.concurrency)),
+            streams: Arc::new(tokio::sync::Semaphore::new(config.server.max_streams)),
             metrics,
             leagues: loaded,
             config,

@@ -512,3 +512,50 @@ fn decision_log_failures_are_counted_and_withhold_answers() -> TestResult {
     assert!(fingerprint.chars().all(|c| c.is_ascii_hexdigit()));
     Ok(())
 }
+
+/// At most `server.max_streams` streams evaluate at once: each holds its
+/// games and reports in memory (300 unread streams took 1.1 GB before this
+/// bound); one more gets 503 while evaluations go on.
+#[test]
+fn streams_past_the_stream_cap_get_503() -> TestResult {
+    let server = Server::start(
+        &["--league", LEAGUE],
+        &[
+            ("UMPIRE_SERVER__MAX_STREAMS", "1"),
+            ("UMPIRE_SERVER__WRITE_TIMEOUT_MS", "600000"),
+        ],
+    );
+    let lines: String = (0..20_000).map(|_| "\"R14-PHX-SLC\"\n").collect();
+    let request = format!(
+        "POST /v1/evaluate/stream?league=pacific-atlantic HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/x-ndjson\r\ncontent-length: {}\r\n\r\n{lines}",
+        lines.len()
+    );
+    let mut reader = connect(&server);
+    reader.write_all(request.as_bytes())?;
+    assert!(eventually(Duration::from_secs(30), || in_flight(&server) == 1));
+    let url = format!("{}/v1/evaluate/stream?league=pacific-atlantic", server.base);
+    let second = || {
+        Server::answer(
+            Server::agent()
+                .post(&url)
+                .header("content-type", "application/x-ndjson")
+                .send("\"R14-PHX-SLC\"\n"),
+        )
+    };
+    // The first stream takes the stream permit once its lines are read:
+    // until then, a second one may still get in.
+    let mut refused = None;
+    assert!(eventually(Duration::from_secs(30), || {
+        let (s, v, headers) = second();
+        refused = Some((v, headers));
+        s == 503
+    }));
+    let (v, headers) = refused.ok_or("an answer")?;
+    assert_eq!(v["error"]["code"], "too_many_streams", "{v}");
+    assert!(headers.contains_key("retry-after"));
+    assert!(evaluates_normally(&server));
+    drop(reader);
+    assert!(eventually(Duration::from_secs(30), || in_flight(&server) == 0));
+    assert!(eventually(Duration::from_secs(10), || second().0 == 200));
+    Ok(())
+}
