@@ -70,7 +70,7 @@ impl Alerts {
             };
             next.insert(key, alert);
         }
-        for ((kind, subject), _) in active.iter() {
+        for (kind, subject) in active.keys() {
             tracing::info!(alert = kind, subject = %subject, "alert cleared");
         }
         *active = next;

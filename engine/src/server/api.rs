@@ -667,7 +667,7 @@ pub(crate) async fn evaluate_stream(
         bytes.push(b'\n');
         Bytes::from(bytes)
     };
-    let head = first.map(&line);
+    let head = first.map(line);
     let stream =
         futures_util::stream::unfold((head, rx, armed), move |(head, mut rx, armed)| async move {
             if let Some(bytes) = head {
