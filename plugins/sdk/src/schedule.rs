@@ -136,11 +136,15 @@ impl Pairings {
 
     /// The games, in schedule order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Pairing> + '_ {
-        self.0.chunks_exact(3).map(|c| Pairing {
-            home: TeamRef::new(c[0]),
-            away: TeamRef::new(c[1]),
-            round: (c[2] != u32::MAX).then_some(c[2]),
-        })
+        self.0
+            .as_chunks::<3>()
+            .0
+            .iter()
+            .map(|&[home, away, round]| Pairing {
+                home: TeamRef::new(home),
+                away: TeamRef::new(away),
+                round: (round != u32::MAX).then_some(round),
+            })
     }
 }
 

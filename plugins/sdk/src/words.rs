@@ -15,33 +15,35 @@ pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    let (x, y) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail = x
-        .remainder()
+    let ((x, x_tail), (y, y_tail)) = (a.as_chunks::<8>(), b.as_chunks::<8>());
+    let tail = x_tail
         .iter()
-        .zip(y.remainder())
+        .zip(y_tail)
         .fold(0u64, |d, (p, q)| d | u64::from(p ^ q));
-    x.zip(y).fold(tail, |d, (p, q)| d | (word(p) ^ word(q))) == 0
+    x.iter()
+        .zip(y)
+        .fold(tail, |d, (p, q)| d | (word(p) ^ word(q)))
+        == 0
 }
 
 /// A quick hash of bytes, eight at a time.
 pub(crate) fn hash_bytes(bytes: &[u8]) -> u64 {
     let mut h = bytes.len() as u64;
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
+    let (chunks, tail) = bytes.as_chunks::<8>();
+    for c in chunks {
         h = (h ^ word(c))
             .wrapping_mul(0x9E37_79B9_7F4A_7C15)
             .rotate_left(29);
     }
-    for &b in chunks.remainder() {
+    for &b in tail {
         h = (h ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
     h
 }
 
 /// Eight bytes as one word.
-fn word(c: &[u8]) -> u64 {
-    u64::from_le_bytes(c.try_into().unwrap_or_default())
+fn word(c: &[u8; 8]) -> u64 {
+    u64::from_le_bytes(*c)
 }
 
 #[cfg(test)]
