@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::state::{App, EditError, LeagueState};
-use crate::model::{GameReport, GameSpec, ScheduleSpec};
+use crate::model::{GameReport, GameSpec, SchedulePatch, ScheduleSpec};
 use crate::{BreakerState, Overloaded, Schedule};
 
 /// A client or server error as JSON.
@@ -698,32 +698,6 @@ pub(crate) async fn put_schedule(
     Ok(axum::Json(serde_json::json!({"version": version, "games": games})).into_response())
 }
 
-/// A partial game: the fields to change.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct GameEdit {
-    id: String,
-    round: Option<u32>,
-    home: Option<String>,
-    away: Option<String>,
-    venue: Option<String>,
-    start: Option<String>,
-    end: Option<String>,
-    tv: Option<String>,
-    tags: Option<Vec<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SchedulePatch {
-    #[serde(default)]
-    edit: Vec<GameEdit>,
-    #[serde(default)]
-    add: Vec<GameSpec>,
-    #[serde(default)]
-    remove: Vec<String>,
-}
-
 pub(crate) async fn patch_schedule(
     State(app): State<Arc<App>>,
     UrlPath(name): UrlPath<String>,
@@ -731,7 +705,7 @@ pub(crate) async fn patch_schedule(
 ) -> ApiResult<Response> {
     let state = league(&app, &name)?.clone();
     let edited = blocking(move || {
-        let r = state.edit(Path::new("request"), |spec| apply(spec, patch));
+        let r = state.edit(Path::new("request"), |spec| patch.apply(spec));
         (r, state.schedule.load().spec.games.len())
     })
     .await?;
@@ -746,54 +720,6 @@ pub(crate) async fn patch_schedule(
             e.to_string(),
         )),
     }
-}
-
-fn apply(spec: &mut ScheduleSpec, patch: SchedulePatch) -> Result<(), String> {
-    for id in &patch.remove {
-        let i = spec
-            .games
-            .iter()
-            .position(|g| g.id == *id)
-            .ok_or_else(|| format!("remove: no game `{id}`"))?;
-        spec.games.remove(i);
-    }
-    for e in patch.edit {
-        let g = spec
-            .games
-            .iter_mut()
-            .find(|g| g.id == e.id)
-            .ok_or_else(|| format!("edit: no game `{}`", e.id))?;
-        if let Some(v) = e.round {
-            g.round = Some(v);
-        }
-        if let Some(v) = e.home {
-            g.home = v;
-        }
-        if let Some(v) = e.away {
-            g.away = v;
-        }
-        if let Some(v) = e.venue {
-            g.venue = Some(v);
-        }
-        if let Some(v) = e.start {
-            g.start = v;
-            // An end that went with the old start would now be wrong.
-            if e.end.is_none() {
-                g.end = None;
-            }
-        }
-        if let Some(v) = e.end {
-            g.end = Some(v);
-        }
-        if let Some(v) = e.tv {
-            g.tv = Some(v);
-        }
-        if let Some(v) = e.tags {
-            g.tags = v;
-        }
-    }
-    spec.games.extend(patch.add);
-    Ok(())
 }
 
 pub(crate) async fn reload(State(app): State<Arc<App>>, headers: HeaderMap) -> ApiResult<Response> {
