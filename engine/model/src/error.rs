@@ -158,7 +158,7 @@ pub fn from_toml<T: serde::de::DeserializeOwned>(path: &std::path::Path, text: &
 /// Parses JSON into `T`, naming the file, the field path, line and column on failure.
 pub fn from_json<T: serde::de::DeserializeOwned>(path: &std::path::Path, text: &str) -> Result<T> {
     let de = &mut serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let field = e.path().to_string();
         let inner = e.into_inner();
         if field == "." || field.is_empty() {
@@ -166,6 +166,31 @@ pub fn from_json<T: serde::de::DeserializeOwned>(path: &std::path::Path, text: &
         } else {
             Error::parse(path, format!("field `{field}`: {inner}"))
         }
-    })
+    })?;
+    // A second value after the first (two files pasted together) is an
+    // error, not silently dropped.
+    de.end().map_err(|e| Error::parse(path, e))?;
+    Ok(value)
 }
 
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// Regression (found by the `schedule_patch` fuzz target): text after
+    /// the JSON value was ignored, so `{"games": []} {"games": [...]}` read
+    /// as an empty schedule, and a PATCH body `{}tv` as an empty edit.
+    #[test]
+    fn text_after_the_json_value_is_an_error_naming_where() {
+        let e =
+            from_json::<serde_json::Value>(Path::new("s.json"), "{\"games\": []}\n{}").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "s.json: trailing characters at line 2 column 1"
+        );
+        let v: serde_json::Value = from_json(Path::new("s.json"), " {} \n").unwrap();
+        assert_eq!(v, serde_json::json!({}));
+    }
+}

@@ -115,7 +115,7 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
         ));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let at = if path == "." || path.is_empty() {
@@ -136,7 +136,12 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
                 format!("{inner}{at}"),
             )
         }
-    })
+    })?;
+    // Text after the value is not ignored (a fuzz finding: `{}tv` was an
+    // empty edit).
+    de.end()
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.to_string()))?;
+    Ok(value)
 }
 
 /// A game named by id (in the league's schedule) or sent whole.
