@@ -501,6 +501,28 @@ fn malformed_xml_is_an_error_naming_file_and_line() {
     assert!(e.starts_with("sol.xml: line 2"), "{e}");
 }
 
+/// Regression (found while writing the `itc2021_instance` fuzz target's
+/// property): the league's name went into TOML quoted as JSON, which leaves
+/// DEL bare, so an instance named with one read but made no league.
+#[test]
+fn any_instance_name_makes_a_league_of_that_name() -> TestResult {
+    for name in [
+        "Ti\u{7f}ny",
+        "a \"quoted\" \\ name",
+        "tab\tand\u{1}",
+        "ünï ☃",
+    ] {
+        let text = tiny_instance("P", &[0, 1, 2, 3], "").replace(
+            "<InstanceName>Tiny</InstanceName>",
+            &format!("<InstanceName>{name}</InstanceName>"),
+        );
+        let league = Instance::from_xml_str(Path::new("tiny.xml"), &text)?.league()?;
+        assert_eq!(league.name, name);
+        assert_eq!(league.teams.len(), 4);
+    }
+    Ok(())
+}
+
 #[test]
 fn an_instance_with_bad_values_is_refused_naming_the_element() {
     let text = tiny_instance(

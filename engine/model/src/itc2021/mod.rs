@@ -395,8 +395,11 @@ impl Instance {
     }
 }
 
+/// `s` as a TOML string, quoted and escaped by the TOML writer. (JSON's
+/// quoting, used before, leaves DEL and other characters bare that a TOML
+/// string may not hold: an instance named so read, then made no league.)
 fn toml_string(s: &str) -> String {
-    Value::String(s.to_owned()).to_string()
+    toml::Value::String(s.to_owned()).to_string()
 }
 
 /// Ids must be exactly `0..count` (any order): the scorer indexes by them.
