@@ -10,8 +10,10 @@
 //! It is a crate of its own, not a module of `umpire`, so that what reads
 //! untrusted input builds without the plugin hosts (wasmtime, Rhai), the
 //! server and the Redis client: the fuzz targets in `fuzz/` depend on it
-//! alone and their instrumented build takes a minute, not ten. `umpire`
-//! re-exports its public types; depend on `umpire`, not on this crate.
+//! alone, so their sanitizer-instrumented build compiles a few small crates
+//! instead of wasmtime, cranelift and Rhai (FUZZING.md has the times).
+//! `umpire` re-exports its public types; depend on `umpire`, not on this
+//! crate.
 //!
 //! ```
 //! use std::path::Path;
