@@ -40,16 +40,21 @@ mod cache;
 mod config;
 mod constraint;
 mod data;
-mod error;
 mod exec;
 mod generate;
 pub mod itc2021;
-mod model;
 mod runtime;
 mod server;
 
 #[doc(hidden)]
 pub mod cli;
+
+// The plain data and its readers live in their own crate (`engine/model`),
+// so that what reads untrusted input builds, and is fuzzed, without the
+// plugin hosts; under their old names here, `crate::model::League` and
+// `crate::error::Error` read as before.
+use umpire_model as model;
+use umpire_model::error;
 
 pub use breaker::{Admit, Breaker, BreakerConfig, BreakerState};
 pub use cache::{Key as CacheKey, VerdictCache};

@@ -1,15 +1,29 @@
 //! Any text as an ITC2021 instance: it is read or refused with an error
-//! naming the file, and never panics.
+//! naming the file, never panics, and what is read becomes a league of as
+//! many teams, with the structural checks and one constraint id per
+//! element, none twice.
 
 #![no_main]
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use umpire::itc2021::Instance;
+use umpire_model::itc2021::Instance;
 
 fuzz_target!(|text: &str| {
-    if let Err(e) = Instance::from_xml_str(Path::new("fuzz.xml"), text) {
-        assert!(e.to_string().starts_with("fuzz.xml: "), "{e}");
+    let instance = match Instance::from_xml_str(Path::new("fuzz.xml"), text) {
+        Ok(instance) => instance,
+        Err(e) => {
+            assert!(e.to_string().starts_with("fuzz.xml: "), "{e}");
+            return;
+        }
+    };
+    let league = instance.league().expect("a read instance makes a league");
+    assert_eq!(league.teams.len(), instance.teams());
+    assert!(instance.structural().len() >= 2);
+    let mut ids = HashSet::new();
+    for e in &instance.elements {
+        assert!(ids.insert(e.id()), "{} twice", e.id());
     }
 });

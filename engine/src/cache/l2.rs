@@ -1,5 +1,7 @@
 //! L2: verdicts shared through Redis by every umpire process that points at
-//! it. Values are the entry (verdict and reads) as JSON, compressed with LZ4.
+//! it. Values are the entry (verdict and reads) as JSON, compressed with LZ4
+//! (`umpire_model::stored`, where the decoding of what Redis returns is
+//! fuzzed).
 //!
 //! Redis is an optimisation, never a dependency: every command has a
 //! timeout, failures go to a circuit breaker, and while it is open the cache
@@ -14,20 +16,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use redis::Commands;
-use serde::{Deserialize, Serialize};
+pub(super) use umpire_model::stored::Stored;
 
 use super::Key;
-use super::reads::Read;
 use crate::breaker::{Admit, Breaker, BreakerConfig};
 use crate::config::RedisConfig;
-use crate::model::Verdict;
-
-/// What L2 stores: the same as an L1 entry.
-#[derive(Serialize, Deserialize)]
-pub(super) struct Stored {
-    pub(super) verdict: Verdict,
-    pub(super) reads: Vec<(Read, u64)>,
-}
 
 /// L2's own counters (hits and misses are counted by the cache).
 #[derive(Default)]
@@ -118,14 +111,15 @@ impl L2 {
             .shared
             .run(|c| c.get::<_, Option<Vec<u8>>>(&k))
             .flatten()?;
-        let decoded = lz4_flex::decompress_size_prepended(&bytes)
-            .ok()
-            .and_then(|raw| serde_json::from_slice::<Stored>(&raw).ok());
-        if decoded.is_none() {
-            // Written by another build, or damaged: treat as absent.
-            self.shared.counters.errors.fetch_add(1, Ordering::Relaxed);
+        match Stored::decode(&bytes) {
+            Ok(stored) => Some(stored),
+            Err(e) => {
+                // Written by another build, or damaged: treat as absent.
+                self.shared.counters.errors.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(error = %e, key = %k, "the Redis cache (L2) holds a bad entry");
+                None
+            }
         }
-        decoded
     }
 
     /// Queues a write; dropped if the queue is full or Redis is out.
@@ -134,10 +128,9 @@ impl L2 {
             self.shared.counters.skipped.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        let Ok(json) = serde_json::to_vec(stored) else {
+        let Ok(value) = stored.encode() else {
             return;
         };
-        let value = lz4_flex::compress_prepend_size(&json);
         self.shared.counters.pending.fetch_add(1, Ordering::Relaxed);
         if self.writes.try_send((self.key(key), value)).is_err() {
             self.shared.counters.pending.fetch_sub(1, Ordering::Relaxed);

@@ -11,13 +11,12 @@
 //! games whose queries it does not touch in place, and re-evaluates the rest.
 
 mod l2;
-mod reads;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-pub(crate) use reads::{Delta, Read, Subject};
+pub(crate) use umpire_model::reads::{Delta, Read, Subject};
 
 use crate::config::CacheConfig;
 use crate::error::{Error, Result};

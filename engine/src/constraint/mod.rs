@@ -11,11 +11,13 @@
 
 mod build;
 mod graph;
-mod manifest;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+// Manifests are read in `umpire-model` (plain data, fuzzed without the hosts).
+use umpire_model::manifest;
 
 pub use build::{BuildObserver, BuildPolicy};
 pub use graph::{Bottleneck, DependencyGraph};

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::Slot;
 use super::decisions::NotLogged;
 use super::state::{App, EditError, LeagueState, Versioned};
-use crate::model::{GameReport, GameSpec, ScheduleSpec};
+use crate::model::{GameReport, GameSpec, SchedulePatch, ScheduleSpec};
 use crate::{BreakerState, Cancel, Evaluator, Interrupted, Schedule};
 
 /// A client or server error as JSON.
@@ -965,32 +965,6 @@ pub(crate) async fn put_schedule(
     Ok(axum::Json(serde_json::json!({"version": version, "games": games})).into_response())
 }
 
-/// A partial game: the fields to change.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct GameEdit {
-    id: String,
-    round: Option<u32>,
-    home: Option<String>,
-    away: Option<String>,
-    venue: Option<String>,
-    start: Option<String>,
-    end: Option<String>,
-    tv: Option<String>,
-    tags: Option<Vec<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SchedulePatch {
-    #[serde(default)]
-    edit: Vec<GameEdit>,
-    #[serde(default)]
-    add: Vec<GameSpec>,
-    #[serde(default)]
-    remove: Vec<String>,
-}
-
 pub(crate) async fn patch_schedule(
     State(app): State<Arc<App>>,
     UrlPath(name): UrlPath<String>,
@@ -1001,7 +975,7 @@ pub(crate) async fn patch_schedule(
     authorize(&app, &headers, Access::Write)?;
     let state = league(&app, &name)?.clone();
     let edited = blocking(&work, move |_| {
-        let r = state.edit(Path::new("request"), |spec| apply(spec, patch));
+        let r = state.edit(Path::new("request"), |spec| patch.apply(spec));
         (r, state.schedule.load().spec.games.len())
     })
     .await?;
@@ -1016,54 +990,6 @@ pub(crate) async fn patch_schedule(
             e.to_string(),
         )),
     }
-}
-
-fn apply(spec: &mut ScheduleSpec, patch: SchedulePatch) -> Result<(), String> {
-    for id in &patch.remove {
-        let i = spec
-            .games
-            .iter()
-            .position(|g| g.id == *id)
-            .ok_or_else(|| format!("remove: no game `{id}`"))?;
-        spec.games.remove(i);
-    }
-    for e in patch.edit {
-        let g = spec
-            .games
-            .iter_mut()
-            .find(|g| g.id == e.id)
-            .ok_or_else(|| format!("edit: no game `{}`", e.id))?;
-        if let Some(v) = e.round {
-            g.round = Some(v);
-        }
-        if let Some(v) = e.home {
-            g.home = v;
-        }
-        if let Some(v) = e.away {
-            g.away = v;
-        }
-        if let Some(v) = e.venue {
-            g.venue = Some(v);
-        }
-        if let Some(v) = e.start {
-            g.start = v;
-            // An end that went with the old start would now be wrong.
-            if e.end.is_none() {
-                g.end = None;
-            }
-        }
-        if let Some(v) = e.end {
-            g.end = Some(v);
-        }
-        if let Some(v) = e.tv {
-            g.tv = Some(v);
-        }
-        if let Some(v) = e.tags {
-            g.tags = v;
-        }
-    }
-    spec.games.extend(patch.add);
-    Ok(())
 }
 
 /// What a request asks to do that needs a token.

@@ -501,6 +501,28 @@ fn malformed_xml_is_an_error_naming_file_and_line() {
     assert!(e.starts_with("sol.xml: line 2"), "{e}");
 }
 
+/// Regression (found while writing the `itc2021_instance` fuzz target's
+/// property): the league's name went into TOML quoted as JSON, which leaves
+/// DEL bare, so an instance named with one read but made no league.
+#[test]
+fn any_instance_name_makes_a_league_of_that_name() -> TestResult {
+    for name in [
+        "Ti\u{7f}ny",
+        "a \"quoted\" \\ name",
+        "tab\tand\u{1}",
+        "ünï ☃",
+    ] {
+        let text = tiny_instance("P", &[0, 1, 2, 3], "").replace(
+            "<InstanceName>Tiny</InstanceName>",
+            &format!("<InstanceName>{name}</InstanceName>"),
+        );
+        let league = Instance::from_xml_str(Path::new("tiny.xml"), &text)?.league()?;
+        assert_eq!(league.name, name);
+        assert_eq!(league.teams.len(), 4);
+    }
+    Ok(())
+}
+
 #[test]
 fn an_instance_with_bad_values_is_refused_naming_the_element() {
     let text = tiny_instance(
@@ -651,6 +673,66 @@ fn the_command_exits_2_on_input_errors_and_under_strict_on_odd_input() -> TestRe
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    Ok(())
+}
+
+/// Regression (issue 17): a file starting with a byte-order mark made the
+/// reader panic (exit 101): quick-xml skipped the mark without counting it,
+/// so its offsets were three bytes behind the text.
+#[test]
+fn a_byte_order_mark_is_read_past_and_the_command_exits_2_naming_the_file() -> TestResult {
+    let t = TempTree::new();
+    let bom = t
+        .write("bom.xml", "\u{feff} <Instance/>")
+        .display()
+        .to_string();
+    let out = umpire()
+        .args(["itc2021", "--instance", &bom, "--solution", &bom])
+        .output()?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("bom.xml: line 1 (<Instance>): no <Resources>"),
+        "{err}"
+    );
+    // A real instance and solution, each behind a mark, score as without.
+    let (i, s) = cli_files(&t, BASE);
+    let marked = |p: &str| -> std::io::Result<String> {
+        let text = std::fs::read_to_string(p)?;
+        let path = Path::new(p).with_extension("bom.xml");
+        std::fs::write(&path, format!("\u{feff}{text}"))?;
+        Ok(path.display().to_string())
+    };
+    let plain = umpire()
+        .args([
+            "itc2021",
+            "--instance",
+            &i,
+            "--solution",
+            &s,
+            "--format",
+            "json",
+        ])
+        .output()?;
+    assert!(matches!(plain.status.code(), Some(0 | 1)), "{plain:?}");
+    let (bi, bs) = (marked(&i)?, marked(&s)?);
+    let out = umpire()
+        .args([
+            "itc2021",
+            "--instance",
+            &bi,
+            "--solution",
+            &bs,
+            "--format",
+            "json",
+        ])
+        .output()?;
+    assert_eq!(out.status.code(), plain.status.code());
+    let numbers = |o: &std::process::Output| -> serde_json::Result<(Value, Value)> {
+        let v: Value = serde_json::from_slice(&o.stdout)?;
+        Ok((v["hard_violations"].clone(), v["objective"].clone()))
+    };
+    assert_eq!(numbers(&out)?, numbers(&plain)?);
     Ok(())
 }
 

@@ -891,3 +891,35 @@ fn an_alert_is_raised_while_a_rule_fails_and_cleared_when_it_stops() -> TestResu
     eventually("the alert to clear", || !raised(&server));
     Ok(())
 }
+
+/// Regression (found by the `schedule_patch` fuzz target): text after a
+/// body's JSON value was ignored, so the PATCH body `{}tv` was an empty
+/// edit that bumped the version. It is malformed JSON, and nothing changes.
+#[test]
+fn text_after_a_json_body_is_malformed_and_edits_nothing() -> TestResult {
+    let server = Server::start(&["--league", LEAGUE], &[]);
+    let (s, v, _) = server.send("PATCH", "/v1/leagues/pacific-atlantic/schedule", "{}tv");
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (400, Some("malformed_json")),
+        "{v}"
+    );
+    let message = v["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("trailing characters at line 1 column 3"),
+        "{v}"
+    );
+    let (s, v, _) = server.send(
+        "POST",
+        "/v1/evaluate",
+        "{\"league\": \"pacific-atlantic\", \"game\": \"R14-PHX-SLC\"} {}",
+    );
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (400, Some("malformed_json")),
+        "{v}"
+    );
+    let (s, v, _) = server.send("PATCH", "/v1/leagues/pacific-atlantic/schedule", "{}");
+    assert_eq!((s, v["version"].as_u64()), (200, Some(2)), "{v}");
+    Ok(())
+}

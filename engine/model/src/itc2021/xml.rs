@@ -50,7 +50,12 @@ impl Element {
 /// Parses a whole document into its root element; malformed XML is an error
 /// naming the file, line and column.
 pub(crate) fn parse(path: &Path, text: &str) -> Result<Element> {
+    // quick-xml skips one leading byte-order mark without counting it: its
+    // offsets are into the text after the mark, and so are ours. (Taken into
+    // the whole text, they were three bytes short, and slicing at one could
+    // split a character: a panic, issue 17.)
     let mut reader = quick_xml::Reader::from_str(text);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     reader.config_mut().check_end_names = true;
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
@@ -133,9 +138,15 @@ fn element(
     lines: &mut Lines,
 ) -> Result<Element> {
     // The event starts after leading whitespace; count to the `<`.
-    let at = text[offset as usize..]
-        .find('<')
-        .map_or(offset as usize, |i| offset as usize + i);
+    let offset = offset as usize;
+    debug_assert!(
+        text.is_char_boundary(offset),
+        "offset {offset} inside a character"
+    );
+    let at = text
+        .get(offset..)
+        .and_then(|rest| rest.find('<'))
+        .map_or(offset, |i| offset + i);
     let line = lines.line_at(text, at);
     let name = e.name().as_ref().to_owned();
     let mut attrs = Vec::new();
@@ -301,6 +312,23 @@ mod tests {
         assert!(text.starts_with("x.xml: line 2, column"), "{text}");
         let e = parse(Path::new("x.xml"), "<a>\n<b/>").unwrap_err();
         assert!(e.to_string().contains("<a> is never closed"), "{e}");
+    }
+
+    /// Regression (issue 17): quick-xml skips a byte-order mark without
+    /// counting it, so every offset was three bytes behind the text, and
+    /// slicing at one (`\u{feff} <Instance/>`) panicked.
+    #[test]
+    fn a_byte_order_mark_is_skipped_and_positions_still_agree() {
+        let root = parse(Path::new("x.xml"), "\u{feff} <a>\n  <b/>\n</a>").unwrap();
+        assert_eq!((root.name.as_str(), root.line), ("a", 1));
+        assert_eq!(root.children[0].line, 2);
+        let e = parse(Path::new("x.xml"), "\u{feff}<a>\n<b></c></a>").unwrap_err();
+        assert!(e.to_string().starts_with("x.xml: line 2, column"), "{e}");
+        let root = parse(Path::new("x.xml"), "\u{feff}<é/>").unwrap();
+        assert_eq!(root.name, "é");
+        // Only the first mark is one; a second is text before the root.
+        let root = parse(Path::new("x.xml"), "\u{feff}\u{feff} <a/>").unwrap();
+        assert_eq!((root.name.as_str(), root.line), ("a", 1));
     }
 
     #[test]

@@ -118,7 +118,9 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub(crate) fn invalid(
+    /// An [`Error::Invalid`] (for the readers).
+    #[doc(hidden)]
+    pub fn invalid(
         path: impl Into<PathBuf>,
         at: impl Into<String>,
         message: impl Into<String>,
@@ -130,7 +132,9 @@ impl Error {
         }
     }
 
-    pub(crate) fn parse(path: impl Into<PathBuf>, message: impl std::fmt::Display) -> Self {
+    /// An [`Error::Parse`], its message trimmed (for the readers).
+    #[doc(hidden)]
+    pub fn parse(path: impl Into<PathBuf>, message: impl std::fmt::Display) -> Self {
         Self::Parse {
             path: path.into(),
             message: message.to_string().trim_end().to_owned(),
@@ -139,7 +143,7 @@ impl Error {
 }
 
 /// Reads a file to a string, naming the file on failure.
-pub(crate) fn read_to_string(path: &std::path::Path) -> Result<String> {
+pub fn read_to_string(path: &std::path::Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|cause| Error::Read {
         path: path.to_owned(),
         cause,
@@ -147,20 +151,14 @@ pub(crate) fn read_to_string(path: &std::path::Path) -> Result<String> {
 }
 
 /// Parses TOML into `T`, naming the file, line, column and field on failure.
-pub(crate) fn from_toml<T: serde::de::DeserializeOwned>(
-    path: &std::path::Path,
-    text: &str,
-) -> Result<T> {
+pub fn from_toml<T: serde::de::DeserializeOwned>(path: &std::path::Path, text: &str) -> Result<T> {
     toml::from_str(text).map_err(|e| Error::parse(path, e))
 }
 
 /// Parses JSON into `T`, naming the file, the field path, line and column on failure.
-pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
-    path: &std::path::Path,
-    text: &str,
-) -> Result<T> {
+pub fn from_json<T: serde::de::DeserializeOwned>(path: &std::path::Path, text: &str) -> Result<T> {
     let de = &mut serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let field = e.path().to_string();
         let inner = e.into_inner();
         if field == "." || field.is_empty() {
@@ -168,5 +166,31 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
         } else {
             Error::parse(path, format!("field `{field}`: {inner}"))
         }
-    })
+    })?;
+    // A second value after the first (two files pasted together) is an
+    // error, not silently dropped.
+    de.end().map_err(|e| Error::parse(path, e))?;
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// Regression (found by the `schedule_patch` fuzz target): text after
+    /// the JSON value was ignored, so `{"games": []} {"games": [...]}` read
+    /// as an empty schedule, and a PATCH body `{}tv` as an empty edit.
+    #[test]
+    fn text_after_the_json_value_is_an_error_naming_where() {
+        let e =
+            from_json::<serde_json::Value>(Path::new("s.json"), "{\"games\": []}\n{}").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "s.json: trailing characters at line 2 column 1"
+        );
+        let v: serde_json::Value = from_json(Path::new("s.json"), " {} \n").unwrap();
+        assert_eq!(v, serde_json::json!({}));
+    }
 }

@@ -372,15 +372,21 @@ impl League {
         self.tv_index.get(id).map(|&i| &self.tv_windows[i])
     }
 
-    pub(crate) fn team_position(&self, id: &str) -> Option<usize> {
+    /// The position of a team in the league's list (for the plugin hosts).
+    #[doc(hidden)]
+    pub fn team_position(&self, id: &str) -> Option<usize> {
         self.team_index.get(id).copied()
     }
 
-    pub(crate) fn venue_position(&self, id: &str) -> Option<usize> {
+    /// The position of a venue in the league's list (for the plugin hosts).
+    #[doc(hidden)]
+    pub fn venue_position(&self, id: &str) -> Option<usize> {
         self.venue_index.get(id).copied()
     }
 
-    pub(crate) fn tv_position(&self, id: &str) -> Option<usize> {
+    /// The position of a TV window in the league's list (for the plugin hosts).
+    #[doc(hidden)]
+    pub fn tv_position(&self, id: &str) -> Option<usize> {
         self.tv_index.get(id).copied()
     }
 }
@@ -389,7 +395,7 @@ impl League {
 /// diagnostics print `plugins/rhai/x.rhai` rather than
 /// `examples/leagues/l/../../../plugins/rhai/x.rhai`. A `..` that cannot be
 /// folded (leading, or after another `..`) is kept.
-pub(crate) fn join_clean(base: &Path, rel: &Path) -> PathBuf {
+pub fn join_clean(base: &Path, rel: &Path) -> PathBuf {
     use std::path::Component;
     let joined = base.join(rel);
     let mut out: Vec<Component<'_>> = Vec::new();
@@ -439,7 +445,7 @@ pub(crate) fn parse_weekday(s: &str) -> Option<Weekday> {
 }
 
 /// The full lowercase name of a weekday.
-pub(crate) fn weekday_name(day: Weekday) -> &'static str {
+pub fn weekday_name(day: Weekday) -> &'static str {
     match day {
         Weekday::Monday => "monday",
         Weekday::Tuesday => "tuesday",
@@ -453,7 +459,7 @@ pub(crate) fn weekday_name(day: Weekday) -> &'static str {
 
 /// "; did you mean `x`?" when one of `known` is close to `wrong`, else the
 /// known ids when they are few.
-pub(crate) fn suggest<'a>(wrong: &str, known: impl Iterator<Item = &'a str>) -> String {
+pub fn suggest<'a>(wrong: &str, known: impl Iterator<Item = &'a str>) -> String {
     let known: Vec<&str> = known.collect();
     let close = known
         .iter()

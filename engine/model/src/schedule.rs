@@ -315,7 +315,8 @@ impl Schedule {
 
     /// The position of `game` when it is this schedule's own (the same
     /// `Arc`).
-    pub(crate) fn position_of(&self, game: &Arc<Game>) -> Option<usize> {
+    #[doc(hidden)]
+    pub fn position_of(&self, game: &Arc<Game>) -> Option<usize> {
         self.by_ptr.get(&(Arc::as_ptr(game) as usize)).copied()
     }
 
@@ -401,7 +402,8 @@ impl Schedule {
     }
 
     /// A team's position in the league's list.
-    pub(crate) fn team_position(&self, team: &str) -> Option<usize> {
+    #[doc(hidden)]
+    pub fn team_position(&self, team: &str) -> Option<usize> {
         self.team_positions.get(team).copied()
     }
 

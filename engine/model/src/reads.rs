@@ -18,7 +18,7 @@ use crate::model::{Game, Schedule};
 
 /// The game a query was asked about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub(crate) enum Subject {
+pub enum Subject {
     /// The game under evaluation.
     This,
     /// Another game of the schedule, with its fingerprint then.
@@ -27,7 +27,7 @@ pub(crate) enum Subject {
 
 /// One schedule query.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub(crate) enum Read {
+pub enum Read {
     /// The number of games.
     Len,
     /// Every game.
@@ -54,7 +54,7 @@ impl Read {
     /// The answer's fingerprint in `schedule`, with `this` the game under
     /// evaluation; `None` when the question no longer makes sense (the other
     /// game it names is gone or changed).
-    pub(crate) fn answer(&self, schedule: &Schedule, this: Option<&Arc<Game>>) -> Option<u64> {
+    pub fn answer(&self, schedule: &Schedule, this: Option<&Arc<Game>>) -> Option<u64> {
         // Fx: fast, and the same in every process (L2 shares the answers).
         let mut h = rustc_hash::FxHasher::default();
         let mut list = |games: &mut dyn Iterator<Item = &Arc<Game>>| {
@@ -96,11 +96,7 @@ impl Read {
     }
 
     /// The subject of a query about `game`, given the game under evaluation.
-    pub(crate) fn subject(
-        schedule: &Schedule,
-        game: &Arc<Game>,
-        this: Option<&Arc<Game>>,
-    ) -> Subject {
+    pub fn subject(schedule: &Schedule, game: &Arc<Game>, this: Option<&Arc<Game>>) -> Subject {
         match this {
             Some(t)
                 if Arc::ptr_eq(t, game)
@@ -121,7 +117,7 @@ impl Read {
 /// edited, moved or swapped game is a change, and a game inserted near the
 /// front shifts every later one (the caller then gives up on the delta).
 #[derive(Debug, Default)]
-pub(crate) struct Delta {
+pub struct Delta {
     /// Per position of the new schedule: whether its game differs.
     changed: Vec<bool>,
     count: usize,
@@ -135,7 +131,7 @@ pub(crate) struct Delta {
 impl Delta {
     /// How `new` differs from `old`, or `None` when more than `most`
     /// positions differ.
-    pub(crate) fn between(old: &Schedule, new: &Schedule, most: usize) -> Option<Self> {
+    pub fn between(old: &Schedule, new: &Schedule, most: usize) -> Option<Self> {
         let n = old.len().max(new.len());
         let mut delta = Delta {
             changed: vec![false; new.len()],
@@ -168,13 +164,13 @@ impl Delta {
     }
 
     /// How many positions differ.
-    pub(crate) fn count(&self) -> usize {
+    pub fn count(&self) -> usize {
         self.count
     }
 
     /// Whether the game at `position` of the new schedule differs from the
     /// one at that position before (or is new).
-    pub(crate) fn changed_at(&self, position: usize) -> bool {
+    pub fn changed_at(&self, position: usize) -> bool {
         self.changed.get(position).copied().unwrap_or(true)
     }
 
@@ -182,7 +178,7 @@ impl Delta {
     /// evaluation that did not change itself. False means it surely does
     /// not: every answer depends only on the games of its topic (a team, a
     /// venue and date, a date, an id).
-    pub(crate) fn touches(&self, read: &Read) -> bool {
+    pub fn touches(&self, read: &Read) -> bool {
         if self.count == 0 {
             return false;
         }

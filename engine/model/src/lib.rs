@@ -1,0 +1,51 @@
+//! The data umpire rules on and what it rules: leagues, games and schedules,
+//! verdicts and reports; and the readers of everything a client or a plugin
+//! directory hands the engine: league and schedule files, constraint
+//! manifests, ITC2021 XML, schedule edits, cached verdicts.
+//!
+//! Nothing here knows about plugins, scripts or how evaluation is run; the
+//! model is plain data, validated once when it is loaded, so every later
+//! stage can trust it.
+//!
+//! It is a crate of its own, not a module of `umpire`, so that what reads
+//! untrusted input builds without the plugin hosts (wasmtime, Rhai), the
+//! server and the Redis client: the fuzz targets in `fuzz/` depend on it
+//! alone, so their sanitizer-instrumented build compiles a few small crates
+//! instead of wasmtime, cranelift and Rhai (FUZZING.md has the times).
+//! `umpire` re-exports its public types; depend on `umpire`, not on this
+//! crate.
+//!
+//! ```
+//! use std::path::Path;
+//! use umpire_model::{League, Schedule};
+//!
+//! let league = League::load(Path::new("../../examples/leagues/pacific-atlantic"))?;
+//! let schedule = Schedule::load(league.schedule_file.as_ref().unwrap(), &league)?;
+//! assert!(!schedule.is_empty());
+//! # Ok::<(), umpire_model::Error>(())
+//! ```
+
+pub mod error;
+pub mod itc2021;
+mod league;
+pub mod manifest;
+pub mod patch;
+pub mod reads;
+mod report;
+mod schedule;
+pub mod stored;
+mod verdict;
+
+// The moved readers still name the model as the engine does
+// (`crate::model::join_clean`), so edits made to them in the engine merge.
+use crate as model;
+
+pub use error::{Error, Result};
+pub use league::{Blackout, DEFAULT_GAME_MINUTES, LEAGUE_FILE, League, Team, TvWindow, Venue};
+pub use league::{join_clean, suggest, weekday_name};
+pub use patch::{GameEdit, SchedulePatch};
+pub use report::{
+    CacheStats, GameReport, L2Stats, LayerStats, Penalties, Report, ScheduleReport, Summary,
+};
+pub use schedule::{Game, GameSpec, Schedule, ScheduleSpec};
+pub use verdict::{Entity, EntityKind, Hardness, Severity, Status, Verdict, Violation};
