@@ -60,12 +60,12 @@ pub use breaker::{Admit, Breaker, BreakerConfig, BreakerState};
 pub use cache::{Key as CacheKey, VerdictCache};
 pub use config::{
     AlertConfig, BreakerSettings, CacheConfig, Config, DataConfig, ExecutorConfig, LeagueEntry,
-    LogFormat, LogSync, Order, RedisConfig, ServerConfig, Setting, SourceConfig,
+    LogFormat, LogSync, Order, PluginsConfig, RedisConfig, ServerConfig, Setting, SourceConfig,
 };
 pub use constraint::{
-    Bottleneck, BuildObserver, BuildPolicy, BuildSpec, Constraint, DEFAULT_MEMORY_MB,
+    Bottleneck, BuildLimits, BuildObserver, BuildPolicy, BuildSpec, Constraint, DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT_MS, DEFAULT_WEIGHT, DependencyGraph, Fallback, Isolation, Kind, LoadOptions,
-    MAX_MEMORY_MB, MAX_TIMEOUT_MS, Manifest, Partition, Registry, Scope, WasmSettings,
+    MAX_MEMORY_MB, MAX_TIMEOUT_MS, Manifest, PASSED_ENV, Partition, Registry, Scope, WasmSettings,
 };
 pub use data::{DataError, DataSources};
 pub use error::{Error, Result};
@@ -79,5 +79,5 @@ pub use model::{
     ScheduleReport, ScheduleSpec, Severity, Status, Summary, Team, TvWindow, Venue, Verdict,
     Violation,
 };
-pub use runtime::{CACHE_ENV, CONTRACT, Compiled, RhaiLimits, Runtime};
+pub use runtime::{CACHE_ENV, CONTRACT, Compiled, RhaiLimits, Runtime, components_in_memory};
 pub use server::{ServeLeague, serve};

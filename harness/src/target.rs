@@ -120,6 +120,32 @@ impl Target {
             }
             command.arg("--league").arg(&dir);
         }
+        // A server builds no plugin unless its config says so; build the
+        // spawned leagues' plugins first, as a developer would
+        // (`umpire constraints` builds what is stale).
+        let leagues: Vec<std::path::PathBuf> = command
+            .get_args()
+            .collect::<Vec<_>>()
+            .windows(2)
+            .filter(|w| w[0] == "--league")
+            .map(|w| std::path::PathBuf::from(w[1]))
+            .collect();
+        for league in leagues {
+            let status = Command::new(umpire)
+                .arg("constraints")
+                .arg("--league")
+                .arg(&league)
+                .stdout(Stdio::null())
+                .status()
+                .map_err(|e| Unreachable(format!("cannot run {}: {e}", umpire.display())))?;
+            if !status.success() {
+                return Err(Unreachable(format!(
+                    "the plugins of {} do not build or load ({status}); see the error above",
+                    league.display()
+                ))
+                .into());
+            }
+        }
         if let Some(workers) = harness.spawn.workers {
             command.args(["--workers", &workers.to_string()]);
         }

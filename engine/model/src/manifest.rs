@@ -166,6 +166,11 @@ pub struct BuildSpec {
     /// and the WIT contract the plugin is built against.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub watch: Vec<PathBuf>,
+    /// Where the command leaves the artifact, when that is outside the
+    /// plugin directory (a cargo workspace's `target/`): it is copied to
+    /// `source` after each build.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<PathBuf>,
 }
 
 /// A validated manifest.
@@ -256,6 +261,7 @@ struct BuildFile {
     dir: Option<PathBuf>,
     #[serde(default)]
     watch: Vec<PathBuf>,
+    output: Option<PathBuf>,
 }
 
 impl Manifest {
@@ -315,7 +321,8 @@ impl Manifest {
             depends_on.push(dep.into());
         }
         let dir = path.parent().unwrap_or(Path::new("."));
-        let source = crate::model::join_clean(dir, &m.source);
+        let source = check_source(dir, &m.source, m.build.is_some())
+            .map_err(|message| invalid("source", message))?;
         let wasm = match (m.kind, m.wasm) {
             (Kind::Rhai, Some(_)) => {
                 return Err(invalid(
@@ -390,18 +397,10 @@ impl Manifest {
                     command: b.command,
                     dir: build_dir,
                     watch,
+                    output: b.output.map(|o| crate::model::join_clean(dir, &o)),
                 })
             }
         };
-        if !source.is_file() && build.is_none() {
-            return Err(invalid(
-                "source",
-                format!(
-                    "{} does not exist (the path is relative to the manifest)",
-                    source.display()
-                ),
-            ));
-        }
         Ok(Self {
             id: m.id.into(),
             name: m.name,
@@ -421,6 +420,69 @@ impl Manifest {
             wasm,
             build,
         })
+    }
+}
+
+/// Where a manifest's `source` is, if it is allowed: a relative path with
+/// no `..`, naming a regular file inside the plugin directory `dir` (after
+/// symlinks). A plugin directory is a trust boundary: what it names must
+/// not reach the rest of the machine (`/etc/shadow`, a FIFO, `/dev/zero`).
+/// A source that a `[build]` will produce (`built`) need not exist yet.
+pub fn check_source(
+    dir: &Path,
+    source: &Path,
+    built: bool,
+) -> std::result::Result<PathBuf, String> {
+    use std::path::Component;
+    let shown = source.display();
+    if source.is_absolute() {
+        return Err(format!(
+            "`{shown}` is an absolute path; a source is a path inside the plugin directory, relative to the manifest"
+        ));
+    }
+    if source
+        .components()
+        .any(|c| matches!(c, Component::ParentDir))
+    {
+        return Err(format!(
+            "`{shown}` leaves the plugin directory (`..`); a source is a path inside it, relative to the manifest (a build that leaves its artifact elsewhere names it with `build.output`)"
+        ));
+    }
+    let joined = crate::model::join_clean(dir, source);
+    let exists = std::fs::symlink_metadata(&joined).is_ok();
+    if !exists {
+        if built {
+            return Ok(joined);
+        }
+        return Err(format!(
+            "{} does not exist (the path is relative to the manifest)",
+            joined.display()
+        ));
+    }
+    let outside = || {
+        format!(
+            "`{shown}` resolves outside the plugin directory (a symlink out?); a source must be a file inside it"
+        )
+    };
+    let (Ok(real), Ok(root)) = (joined.canonicalize(), dir.canonicalize()) else {
+        return Err(outside());
+    };
+    if !real.starts_with(&root) {
+        return Err(outside());
+    }
+    match std::fs::metadata(&real) {
+        Ok(meta) if meta.is_file() => Ok(joined),
+        Ok(meta) => {
+            let what = if meta.is_dir() {
+                "a directory"
+            } else {
+                "not a regular file (a FIFO, socket or device)"
+            };
+            Err(format!(
+                "`{shown}` is {what}; a source must be a regular file"
+            ))
+        }
+        Err(e) => Err(format!("`{shown}` cannot be read: {e}")),
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 
-use super::{Format, load_registry};
+use super::{Format, load_registry_with};
 use crate::{Config, Evaluator, League, VerdictCache};
 
 #[derive(Debug, Subcommand)]
@@ -94,7 +94,7 @@ fn warm(args: WarmArgs) -> Result<ExitCode> {
     };
     let mut dirs = league.plugin_dirs.clone();
     dirs.extend(args.plugins.iter().cloned());
-    let registry = load_registry(&dirs, args.no_build)?;
+    let registry = load_registry_with(&dirs, args.no_build, &config.plugins)?;
     let evaluator = Evaluator::new(Arc::new(league), Arc::new(registry))
         .with_executor(&config.executor)
         .with_breakers(config.breaker_config())

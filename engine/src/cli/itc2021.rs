@@ -11,7 +11,7 @@ use clap::{Args, ValueEnum};
 
 use super::Format;
 use crate::itc2021::{Host, Instance, Pack, Scorer, Solution};
-use crate::{BuildPolicy, EntityKind, Hardness, LoadOptions};
+use crate::{EntityKind, Hardness, LoadOptions};
 
 #[derive(Debug, Args)]
 pub(super) struct Itc2021Args {
@@ -67,14 +67,9 @@ pub(super) fn run(args: Itc2021Args) -> Result<ExitCode> {
         HostArg::Wasm => Host::Wasm,
         HostArg::Rhai => Host::Rhai,
     };
-    let options = LoadOptions {
-        build: if args.no_build {
-            BuildPolicy::Never
-        } else {
-            BuildPolicy::default()
-        },
-        ..LoadOptions::default()
-    };
+    let options: LoadOptions<'_> = crate::Config::load(None)?
+        .plugins
+        .load_options(false, args.no_build);
     let scorer = Scorer::new(&instance, &pack, host, &options)?;
     let schedule = Arc::new(solution.schedule(scorer.league())?);
     let score = scorer.score(&schedule);

@@ -295,7 +295,7 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
         );
     }
     let config = crate::Config::load(args.config.as_deref())?;
-    let registry = load_registry(&dirs, args.no_build)?;
+    let registry = load_registry_with(&dirs, args.no_build, &config.plugins)?;
     let mut executor = config.executor.clone();
     if let Some(n) = args.workers {
         executor.workers = usize::from(n);
@@ -475,7 +475,7 @@ fn constraints(args: ConstraintsArgs) -> Result<ExitCode> {
         bail!("no plugin directories: pass --league DIR or --plugins DIR");
     }
     let config = crate::Config::load(args.config.as_deref())?;
-    let registry = load_registry(&dirs, args.no_build)?;
+    let registry = load_registry_with(&dirs, args.no_build, &config.plugins)?;
     // A breaker starts closed; a long-running server shows live states.
     let state = crate::BreakerState::Closed;
     let mut out = anstream::stdout().lock();
@@ -522,26 +522,44 @@ fn constraints(args: ConstraintsArgs) -> Result<ExitCode> {
 }
 
 /// Loads the constraints, building out-of-date plugins first unless told
-/// not to (and saying so on stderr, since a first build takes a while).
+/// not to (and saying so on stderr, since a first build takes a while),
+/// under the plugin settings of the built-in config and the `UMPIRE_*`
+/// environment.
 pub(super) fn load_registry(dirs: &[PathBuf], no_build: bool) -> Result<Registry> {
+    let config = crate::Config::load(None)?;
+    load_registry_with(dirs, no_build, &config.plugins)
+}
+
+/// As [`load_registry`], under these plugin settings.
+pub(super) fn load_registry_with(
+    dirs: &[PathBuf],
+    no_build: bool,
+    plugins: &crate::PluginsConfig,
+) -> Result<Registry> {
     let announce = |dir: &std::path::Path, command: &[String]| {
         let mut err = anstream::stderr();
-        let _ = writeln!(
-            err,
-            "{} plugins in {}: {}",
-            render::building_label(),
-            dir.display(),
-            command.join(" ")
-        );
+        let _ = if command.first().is_some_and(|c| c == "rustup") {
+            // The one thing a build does to the machine: said plainly.
+            writeln!(
+                err,
+                "{} a Rust target the plugins in {} build for: {}",
+                render::adding_label(),
+                dir.display(),
+                command.join(" ")
+            )
+        } else {
+            writeln!(
+                err,
+                "{} plugins in {}: {}",
+                render::building_label(),
+                dir.display(),
+                command.join(" ")
+            )
+        };
     };
     let options = crate::LoadOptions {
-        build: if no_build {
-            crate::BuildPolicy::Never
-        } else {
-            crate::BuildPolicy::IfStale
-        },
         on_build: Some(&announce),
-        ..Default::default()
+        ..plugins.load_options(false, no_build)
     };
     Ok(Registry::load_opts(dirs, &options)?)
 }

@@ -27,6 +27,11 @@ pub(super) fn building_label() -> String {
     format!("{GREEN}{:>12}{GREEN:#}", "Building")
 }
 
+/// The label before `rustup target add`, as cargo labels its steps.
+pub(super) fn adding_label() -> String {
+    format!("{GREEN}{:>12}{GREEN:#}", "Adding")
+}
+
 fn label(hardness: Hardness) -> (Style, &'static str) {
     match hardness {
         Hardness::Hard => (RED, "error"),

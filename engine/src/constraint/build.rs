@@ -1,17 +1,34 @@
 //! Building plugins whose manifest says how (the `[build]` table): the
 //! command runs when `source` is missing or older than any file under the
 //! build directory, as `make` would decide.
+//!
+//! A `[build]` command is code from the plugin directory, so it runs fenced:
+//! from an environment cleared down to an allow-list ([`PASSED_ENV`]: no
+//! `UMPIRE_*`, no tokens or keys), in a process group of its own that is
+//! killed as a whole at the timeout, with only the tail of its output kept.
+//! A server does not build at all unless its config says so
+//! (`plugins.build`).
+//!
+//! A cargo build for a target that rustup has not installed (a fresh
+//! machine with stable only) would fail with "can't find crate for `core`";
+//! before such a build the target is added with `rustup target add`, said
+//! through the observer, or the error names the command to run.
 
-use std::path::Path;
-use std::process::Command;
-use std::sync::Mutex;
-use std::time::SystemTime;
+use std::collections::VecDeque;
+use std::ffi::OsString;
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::manifest::{BuildSpec, Manifest};
 use crate::error::{Error, Result};
 
 /// When to run a manifest's `[build]` command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum BuildPolicy {
     /// When `source` is missing or older than its inputs.
     #[default]
@@ -20,18 +37,55 @@ pub enum BuildPolicy {
     Never,
 }
 
-/// Called before a build command runs, with the directory and the command.
+/// How a build may run: how long, and how much of its output is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BuildLimits {
+    /// A build still running after this is killed with its process group
+    /// (default 600 s: a first cargo build of the example plugins on two
+    /// cores takes a few minutes).
+    pub timeout: Duration,
+    /// Bytes of a build's output (stdout and stderr together) kept for an
+    /// error; older output is dropped as it comes (default 64 KiB).
+    pub output_bytes: usize,
+}
+
+impl Default for BuildLimits {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(600),
+            output_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// Called before a build command runs, with the directory and the command
+/// (and before `rustup target add`, when a build needs a target that is not
+/// installed).
 pub type BuildObserver<'a> = dyn Fn(&Path, &[String]) + Send + Sync + 'a;
 
-/// Environment a build must not inherit: it would redirect the output away
-/// from `source`, or apply the host's compiler flags to a wasm target.
-const SCRUBBED_ENV: &[&str] = &[
-    "CARGO_TARGET_DIR",
-    "CARGO_BUILD_TARGET",
-    "CARGO_BUILD_TARGET_DIR",
-    "CARGO_ENCODED_RUSTFLAGS",
-    "CARGO_BUILD_RUSTFLAGS",
-    "RUSTFLAGS",
+/// The environment a build gets: these variables, if set, and nothing
+/// else. Enough for cargo and rustup to find the toolchain, its caches and
+/// a terminal; never the server's secrets (`UMPIRE_*`, tokens, keys), nor
+/// variables that would redirect cargo's output away from `source` or
+/// apply the host's compiler flags to a wasm target (`CARGO_TARGET_DIR`,
+/// `RUSTFLAGS`). A proxy for cargo goes in cargo's own config
+/// (`http.proxy`).
+pub const PASSED_ENV: &[&str] = &[
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TERM",
+    "TMPDIR",
+    "CARGO_HOME",
+    "RUSTUP_HOME",
+    "RUSTUP_TOOLCHAIN",
+    "RUSTUP_AUTO_INSTALL",
+    "RUSTUP_DIST_SERVER",
+    "RUSTUP_UPDATE_ROOT",
 ];
 
 /// How many lines of a failed build's output an error quotes.
@@ -41,17 +95,39 @@ const OUTPUT_TAIL_LINES: usize = 25;
 /// then build it once, and the rest find it fresh.
 static BUILDING: Mutex<()> = Mutex::new(());
 
+/// The environment variables of this process that a build may see.
+fn passed_env() -> Vec<(OsString, OsString)> {
+    std::env::vars_os()
+        .filter(|(k, _)| PASSED_ENV.iter().any(|p| k == p))
+        .collect()
+}
+
 /// Builds every manifest's `source` that needs it; manifests that share a
 /// command and directory (a cargo workspace) build together, once.
 pub(crate) fn ensure_built(
     manifests: &[Manifest],
     policy: BuildPolicy,
+    limits: BuildLimits,
     observer: Option<&BuildObserver<'_>>,
 ) -> Result<()> {
+    ensure_built_in(manifests, policy, limits, observer, &passed_env())
+}
+
+fn ensure_built_in(
+    manifests: &[Manifest],
+    policy: BuildPolicy,
+    limits: BuildLimits,
+    observer: Option<&BuildObserver<'_>>,
+    env: &[(OsString, OsString)],
+) -> Result<()> {
+    // One group per command, directory and inputs: the artifact each
+    // member copies in (`output`) may differ.
     let mut groups: Vec<(&BuildSpec, Vec<&Manifest>)> = Vec::new();
     for m in manifests {
         let Some(spec) = &m.build else { continue };
-        match groups.iter_mut().find(|(s, _)| *s == spec) {
+        let same =
+            |s: &BuildSpec| s.command == spec.command && s.dir == spec.dir && s.watch == spec.watch;
+        match groups.iter_mut().find(|(s, _)| same(s)) {
             Some((_, members)) => members.push(m),
             None => groups.push((spec, vec![m])),
         }
@@ -71,7 +147,7 @@ pub(crate) fn ensure_built(
                     &m.path,
                     "source",
                     format!(
-                        "{} does not exist and building is turned off; build it with `{}` in {}",
+                        "{} does not exist and building is turned off; build it with `{}` in {} (or let umpire build: `plugins.build = \"if-stale\"` in the config)",
                         source.display(),
                         spec.command.join(" "),
                         spec.dir.display()
@@ -81,22 +157,29 @@ pub(crate) fn ensure_built(
             continue;
         }
         let _guard = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
-        if sources.iter().all(|(source, _)| is_fresh(source, spec)) {
+        if sources
+            .iter()
+            .all(|(_, m)| is_fresh(m, m.build.as_ref().unwrap_or(spec)))
+        {
             continue;
         }
-        if let Some(observe) = observer {
-            observe(&spec.dir, &spec.command);
-        }
-        run(&members, spec)?;
+        run(&members, spec, limits, observer, env)?;
     }
     Ok(())
 }
 
-/// Whether `source` exists and no input is newer.
-fn is_fresh(source: &Path, spec: &BuildSpec) -> bool {
-    let Ok(built) = std::fs::metadata(source).and_then(|m| m.modified()) else {
+/// Whether a manifest's `source` exists, no input is newer, and neither is
+/// the artifact it is copied from.
+fn is_fresh(m: &Manifest, spec: &BuildSpec) -> bool {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let Some(built) = modified(&m.source) else {
         return false;
     };
+    if let Some(output) = &spec.output
+        && modified(output).is_some_and(|t| t > built)
+    {
+        return false;
+    }
     std::iter::once(&spec.dir)
         .chain(&spec.watch)
         .filter_map(|p| newest_input(p))
@@ -133,40 +216,83 @@ fn newest_input(path: &Path) -> Option<SystemTime> {
     newest
 }
 
-fn run(members: &[&Manifest], spec: &BuildSpec) -> Result<()> {
+fn run(
+    members: &[&Manifest],
+    spec: &BuildSpec,
+    limits: BuildLimits,
+    observer: Option<&BuildObserver<'_>>,
+    env: &[(OsString, OsString)],
+) -> Result<()> {
     let first = members[0];
     let fail = |m: &Manifest, message: String| Error::Build {
         path: m.path.clone(),
         message,
     };
     let shown = spec.command.join(" ");
-    let mut cmd = Command::new(&spec.command[0]);
-    cmd.args(&spec.command[1..]).current_dir(&spec.dir);
-    for var in SCRUBBED_ENV {
-        cmd.env_remove(var);
+    let program = Path::new(&spec.command[0]);
+    if program.file_name().is_some_and(|n| n == "cargo") {
+        let artifact = first.build.as_ref().and_then(|b| b.output.as_deref());
+        let target = target_of(&spec.command).or_else(|| {
+            artifact
+                .and_then(target_in_path)
+                .or_else(|| target_in_path(&first.source))
+        });
+        if let Some(target) = target {
+            ensure_target(&target, &spec.dir, limits, observer, env)
+                .map_err(|message| fail(first, message))?;
+        }
+    }
+    if let Some(observe) = observer {
+        observe(&spec.dir, &spec.command);
     }
     tracing::info!(dir = %spec.dir.display(), command = %shown, "building plugin");
-    let output = cmd.output().map_err(|e| {
+    let mut cmd = Command::new(&spec.command[0]);
+    cmd.args(&spec.command[1..]).current_dir(&spec.dir);
+    let ran = run_fenced(&mut cmd, limits, env).map_err(|e| {
         fail(
             first,
             format!("cannot run `{shown}` in {}: {e}", spec.dir.display()),
         )
     })?;
-    if !output.status.success() {
-        let text = String::from_utf8_lossy(&output.stderr);
-        let lines: Vec<&str> = text.lines().collect();
-        let tail = lines[lines.len().saturating_sub(OUTPUT_TAIL_LINES)..].join("\n");
-        return Err(fail(
-            first,
-            format!(
-                "`{shown}` in {} exited with {}:\n{tail}",
-                spec.dir.display(),
-                output.status
-            ),
-        ));
+    match ran.status {
+        None => {
+            return Err(fail(
+                first,
+                format!(
+                    "`{shown}` in {} was still running after {} s and was killed with its process group; raise `plugins.build_timeout_s` if the build is only slow{}",
+                    spec.dir.display(),
+                    limits.timeout.as_secs(),
+                    ran.tail_for_error()
+                ),
+            ));
+        }
+        Some(status) if !status.success() => {
+            return Err(fail(
+                first,
+                format!(
+                    "`{shown}` in {} exited with {status}{}",
+                    spec.dir.display(),
+                    ran.tail_for_error()
+                ),
+            ));
+        }
+        Some(_) => {}
     }
     let now = SystemTime::now();
     for m in members {
+        if let Some(output) = m.build.as_ref().and_then(|b| b.output.as_ref()) {
+            copy_artifact(output, &m.source).map_err(|e| {
+                fail(
+                    m,
+                    format!(
+                        "`{shown}` in {} succeeded, but {} cannot be copied to {}: {e}; check `build.output`",
+                        spec.dir.display(),
+                        output.display(),
+                        m.source.display()
+                    ),
+                )
+            })?;
+        }
         if !m.source.is_file() {
             return Err(fail(
                 m,
@@ -177,6 +303,12 @@ fn run(members: &[&Manifest], spec: &BuildSpec) -> Result<()> {
                 ),
             ));
         }
+        // What the build left must pass the rules a manifest's source does
+        // (a regular file inside the plugin directory).
+        let dir = m.path.parent().unwrap_or(Path::new("."));
+        let relative = m.source.strip_prefix(dir).unwrap_or(&m.source);
+        super::manifest::check_source(dir, relative, false)
+            .map_err(|message| Error::invalid(&m.path, "source", message))?;
         // A build with nothing to do for this artifact leaves its time
         // alone; mark it built now so the next load does not build again.
         let _ = std::fs::File::options()
@@ -187,9 +319,244 @@ fn run(members: &[&Manifest], spec: &BuildSpec) -> Result<()> {
     Ok(())
 }
 
+/// Copies a build's artifact into the plugin directory (through a
+/// temporary name, so a reader never sees half a file).
+fn copy_artifact(from: &Path, to: &Path) -> std::io::Result<()> {
+    if !std::fs::metadata(from)?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let partial = to.with_extension("partial");
+    std::fs::copy(from, &partial)?;
+    std::fs::rename(&partial, to)
+}
+
+/// The target a cargo command names with `--target`.
+fn target_of(command: &[String]) -> Option<String> {
+    command.iter().enumerate().find_map(|(i, a)| {
+        a.strip_prefix("--target=").map(str::to_owned).or_else(|| {
+            (a == "--target")
+                .then(|| command.get(i + 1).cloned())
+                .flatten()
+        })
+    })
+}
+
+/// The target triple in a cargo artifact's path
+/// (`target/wasm32-wasip2/release/x.wasm`), if it names one.
+fn target_in_path(path: &Path) -> Option<String> {
+    let parts: Vec<&std::ffi::OsStr> = path.iter().collect();
+    parts.windows(3).find_map(|w| {
+        let triple = w[1].to_str()?;
+        (w[0] == "target" && triple.contains('-')).then(|| triple.to_owned())
+    })
+}
+
+/// Makes sure rustup has `target` for the toolchain that builds in `dir`,
+/// adding it if not; an error when it cannot, naming what to run.
+fn ensure_target(
+    target: &str,
+    dir: &Path,
+    limits: BuildLimits,
+    observer: Option<&BuildObserver<'_>>,
+    env: &[(OsString, OsString)],
+) -> std::result::Result<(), String> {
+    let add = format!("rustup target add {target}");
+    let mut list = Command::new("rustup");
+    list.args(["target", "list", "--installed"]);
+    let listed = match run_fenced(list.current_dir(dir), limits, env) {
+        Ok(ran) => ran,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // No rustup: a toolchain from elsewhere may have the target in
+            // its sysroot.
+            if sysroot_has(target, dir, limits, env) {
+                return Ok(());
+            }
+            return Err(format!(
+                "the plugins build for {target}, which this Rust toolchain does not have, and there is no rustup on PATH to add it; run `{add}` (or install your distribution's Rust standard library for {target}) and build again"
+            ));
+        }
+        Err(e) => return Err(format!("cannot run `rustup target list --installed`: {e}")),
+    };
+    if listed.status.is_some_and(|s| s.success())
+        && listed.text().lines().any(|l| l.trim() == target)
+    {
+        return Ok(());
+    }
+    if !listed.status.is_some_and(|s| s.success()) {
+        return Err(format!(
+            "`rustup target list --installed` in {} failed; run `{add}` yourself{}",
+            dir.display(),
+            listed.tail_for_error()
+        ));
+    }
+    let command: Vec<String> = add.split(' ').map(str::to_owned).collect();
+    if let Some(observe) = observer {
+        observe(dir, &command);
+    }
+    tracing::info!(dir = %dir.display(), command = %add, "adding a target the plugins build for");
+    let mut cmd = Command::new("rustup");
+    cmd.args(&command[1..]).current_dir(dir);
+    let ran = run_fenced(&mut cmd, limits, env).map_err(|e| format!("cannot run `{add}`: {e}"))?;
+    if ran.status.is_some_and(|s| s.success()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the plugins build for {target}, which is not installed, and `{add}` failed; run it yourself{}",
+            ran.tail_for_error()
+        ))
+    }
+}
+
+/// Whether `rustc --print sysroot` has the standard library for `target`.
+fn sysroot_has(
+    target: &str,
+    dir: &Path,
+    limits: BuildLimits,
+    env: &[(OsString, OsString)],
+) -> bool {
+    let mut cmd = Command::new("rustc");
+    cmd.args(["--print", "sysroot"]).current_dir(dir);
+    match run_fenced(&mut cmd, limits, env) {
+        Ok(ran) if ran.status.is_some_and(|s| s.success()) => {
+            let sysroot = PathBuf::from(ran.text().trim());
+            sysroot.join("lib/rustlib").join(target).is_dir()
+        }
+        _ => false,
+    }
+}
+
+/// What a fenced command did: its exit status (`None`: killed at the
+/// timeout) and the tail of its output.
+struct Ran {
+    status: Option<ExitStatus>,
+    tail: Vec<u8>,
+    dropped: usize,
+}
+
+impl Ran {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.tail).into_owned()
+    }
+
+    /// The last lines of the output, as an error quotes them.
+    fn tail_for_error(&self) -> String {
+        let text = self.text();
+        let lines: Vec<&str> = text.lines().collect();
+        if lines.is_empty() {
+            return String::new();
+        }
+        let tail = lines[lines.len().saturating_sub(OUTPUT_TAIL_LINES)..].join("\n");
+        let cut = if self.dropped > 0 || lines.len() > OUTPUT_TAIL_LINES {
+            " (its last lines)"
+        } else {
+            ""
+        };
+        format!("; output{cut}:\n{tail}")
+    }
+}
+
+/// The last bytes written to a pipe, at most a limit.
+struct Tail {
+    bytes: VecDeque<u8>,
+    limit: usize,
+    dropped: usize,
+}
+
+/// Runs `cmd` from a cleared environment plus `env`, in its own process
+/// group, until it exits or `limits.timeout` passes (then the group is
+/// killed); its stdout and stderr are read together, the last
+/// `limits.output_bytes` kept.
+fn run_fenced(
+    cmd: &mut Command,
+    limits: BuildLimits,
+    env: &[(OsString, OsString)],
+) -> std::io::Result<Ran> {
+    cmd.env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn()?;
+    let group = rustix::process::Pid::from_child(&child);
+    let tail = Arc::new(Mutex::new(Tail {
+        bytes: VecDeque::new(),
+        limit: limits.output_bytes,
+        dropped: 0,
+    }));
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let pipes: [Option<Box<dyn Read + Send>>; 2] = [
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    ];
+    let mut readers = 0;
+    for mut pipe in pipes.into_iter().flatten() {
+        let tail = tail.clone();
+        let done = done_tx.clone();
+        readers += 1;
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let mut t = tail.lock().unwrap_or_else(|e| e.into_inner());
+                t.bytes.extend(&buf[..n]);
+                let over = t.bytes.len().saturating_sub(t.limit);
+                if over > 0 {
+                    t.bytes.drain(..over);
+                    t.dropped += over;
+                }
+            }
+            let _ = done.send(());
+        });
+    }
+    let until = Instant::now() + limits.timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if Instant::now() >= until {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    // Whatever the leader did, nothing it started outlives it: a build that
+    // left a process behind would hold the pipes open (and run on).
+    let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+    if status.is_none() {
+        let _ = child.wait();
+    }
+    // The readers end when the group's last writer is gone; one that
+    // escaped the group (its own session) is not waited for long.
+    let grace = Instant::now() + Duration::from_secs(2);
+    for _ in 0..readers {
+        let left = grace.saturating_duration_since(Instant::now());
+        if done_rx.recv_timeout(left).is_err() {
+            break;
+        }
+    }
+    let t = tail.lock().unwrap_or_else(|e| e.into_inner());
+    Ok(Ran {
+        status,
+        tail: t.bytes.iter().copied().collect(),
+        dropped: t.dropped,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn fixtures_are_no_build_input() {
@@ -209,5 +576,148 @@ mod tests {
         assert_eq!(newest_input(dir.path()), Some(old));
         std::fs::write(dir.path().join("tests/other.toml"), "").unwrap();
         assert!(newest_input(dir.path()) > Some(old));
+    }
+
+    #[test]
+    fn the_target_comes_from_the_command_or_the_artifact_path() {
+        let cmd = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(
+            target_of(&cmd("cargo build --target wasm32-wasip2")).as_deref(),
+            Some("wasm32-wasip2")
+        );
+        assert_eq!(
+            target_of(&cmd("cargo build --target=wasm32-wasip1")).as_deref(),
+            Some("wasm32-wasip1")
+        );
+        assert_eq!(target_of(&cmd("cargo build --release")), None);
+        assert_eq!(
+            target_in_path(Path::new("/w/target/wasm32-wasip2/release/x.wasm")).as_deref(),
+            Some("wasm32-wasip2")
+        );
+        assert_eq!(target_in_path(Path::new("/w/target/release/x")), None);
+    }
+
+    /// A directory on PATH holding stand-ins for `rustup` and `rustc`:
+    /// `rustup` records its arguments in `calls` and lists `installed`.
+    fn stand_ins(
+        installed: &str,
+        with_rustup: bool,
+    ) -> (tempfile::TempDir, Vec<(OsString, OsString)>) {
+        let bin = tempfile::tempdir().unwrap();
+        let calls = bin.path().join("calls");
+        let script = |name: &str, body: String| {
+            let path = bin.path().join(name);
+            std::fs::write(&path, format!("#!/bin/sh\n{body}")).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        };
+        if with_rustup {
+            script(
+                "rustup",
+                format!(
+                    "echo \"$@\" >> {calls:?}\nif [ \"$2\" = list ]; then printf '{installed}'; fi\n"
+                ),
+            );
+        }
+        // A sysroot without any target's standard library.
+        script(
+            "rustc",
+            format!("echo {:?}\n", bin.path().display().to_string()),
+        );
+        // `sh` itself, for the scripts' #! line, stays reachable.
+        let path = format!("{}:/usr/bin:/bin", bin.path().display());
+        let env = vec![(OsString::from("PATH"), OsString::from(path))];
+        (bin, env)
+    }
+
+    fn calls(bin: &tempfile::TempDir) -> String {
+        std::fs::read_to_string(bin.path().join("calls")).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_missing_target_is_added_through_rustup_and_said() {
+        let (bin, env) = stand_ins("x86_64-unknown-linux-gnu\\n", true);
+        let said = Mutex::new(Vec::new());
+        let observe = |_: &Path, c: &[String]| said.lock().unwrap().push(c.join(" "));
+        ensure_target(
+            "wasm32-wasip2",
+            bin.path(),
+            BuildLimits::default(),
+            Some(&observe),
+            &env,
+        )
+        .unwrap();
+        assert_eq!(
+            calls(&bin),
+            "target list --installed\ntarget add wasm32-wasip2\n"
+        );
+        assert_eq!(*said.lock().unwrap(), ["rustup target add wasm32-wasip2"]);
+    }
+
+    #[test]
+    fn an_installed_target_is_left_alone() {
+        let (bin, env) = stand_ins("wasm32-wasip2\\nx86_64-unknown-linux-gnu\\n", true);
+        ensure_target(
+            "wasm32-wasip2",
+            bin.path(),
+            BuildLimits::default(),
+            None,
+            &env,
+        )
+        .unwrap();
+        assert_eq!(calls(&bin), "target list --installed\n");
+    }
+
+    #[test]
+    fn without_rustup_the_error_names_the_command_to_run() {
+        let (bin, env) = stand_ins("", false);
+        let err = ensure_target(
+            "wasm32-wasip2",
+            bin.path(),
+            BuildLimits::default(),
+            None,
+            &env,
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("there is no rustup on PATH")
+                && err.contains("run `rustup target add wasm32-wasip2`"),
+            "{err}"
+        );
+        // A sysroot that has the target is enough without rustup.
+        std::fs::create_dir_all(bin.path().join("lib/rustlib/wasm32-wasip2")).unwrap();
+        ensure_target(
+            "wasm32-wasip2",
+            bin.path(),
+            BuildLimits::default(),
+            None,
+            &env,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_build_sees_only_the_passed_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let env: Vec<(OsString, OsString)> = vec![
+            ("PATH".into(), "/usr/bin:/bin".into()),
+            ("HOME".into(), dir.path().into()),
+        ];
+        let mut cmd = Command::new("env");
+        let ran = run_fenced(&mut cmd, BuildLimits::default(), &env).unwrap();
+        let mut seen: Vec<String> = ran.text().lines().map(str::to_owned).collect();
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                format!("HOME={}", dir.path().display()),
+                "PATH=/usr/bin:/bin".to_owned()
+            ]
+        );
+        // And what is passed from this process is the allow-list only.
+        assert!(
+            passed_env()
+                .iter()
+                .all(|(k, _)| PASSED_ENV.iter().any(|p| k == p))
+        );
     }
 }

@@ -19,7 +19,7 @@ use std::sync::Arc;
 // Manifests are read in `umpire-model` (plain data, fuzzed without the hosts).
 use umpire_model::manifest;
 
-pub use build::{BuildObserver, BuildPolicy};
+pub use build::{BuildLimits, BuildObserver, BuildPolicy, PASSED_ENV};
 pub use graph::{Bottleneck, DependencyGraph};
 pub use manifest::{
     BuildSpec, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_MS, DEFAULT_WEIGHT, Fallback, Isolation, Kind,
@@ -46,6 +46,8 @@ pub struct LoadOptions<'a> {
     pub limits: RhaiLimits,
     /// Whether to run `[build]` commands.
     pub build: BuildPolicy,
+    /// How long a build may run and how much of its output is kept.
+    pub build_limits: BuildLimits,
     /// Told before each build command runs.
     pub on_build: Option<&'a BuildObserver<'a>>,
 }
@@ -188,6 +190,7 @@ impl Constraint {
 #[derive(Debug, Clone)]
 pub struct Registry {
     constraints: Vec<Constraint>,
+    limits: RhaiLimits,
     manifests: Vec<Manifest>,
     graph: DependencyGraph,
 }
@@ -228,7 +231,12 @@ impl Registry {
                 manifests.push(m);
             }
         }
-        build::ensure_built(&manifests, options.build, options.on_build)?;
+        build::ensure_built(
+            &manifests,
+            options.build,
+            options.build_limits,
+            options.on_build,
+        )?;
         Self::from_manifests(manifests, &options.limits)
     }
 
@@ -239,7 +247,12 @@ impl Registry {
         manifests: Vec<Manifest>,
         options: &LoadOptions<'_>,
     ) -> Result<Self> {
-        build::ensure_built(&manifests, options.build, options.on_build)?;
+        build::ensure_built(
+            &manifests,
+            options.build,
+            options.build_limits,
+            options.on_build,
+        )?;
         Self::from_manifests(manifests, &options.limits)
     }
 
@@ -260,7 +273,7 @@ impl Registry {
                 let program = compiler.compile(m)?;
                 let code = *code
                     .entry(m.source.as_path())
-                    .or_insert_with(|| code_hash(&m.source));
+                    .or_insert_with(|| code_hash(&m.source, limits));
                 Ok(Constraint {
                     program,
                     content: content_hash(m, code),
@@ -270,9 +283,16 @@ impl Registry {
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             constraints,
+            limits: limits.clone(),
             manifests,
             graph,
         })
+    }
+
+    /// The limits it was compiled under, which its calls run under too
+    /// ([`crate::Evaluator::new`]).
+    pub fn limits(&self) -> &RhaiLimits {
+        &self.limits
     }
 
     /// The constraints, in load order.
@@ -360,9 +380,12 @@ fn content_hash(m: &Manifest, code: u64) -> u64 {
 
 /// A hash of the bytes of a source file (unreadable code hashes as empty:
 /// it did compile, so this does not happen in practice).
-fn code_hash(source: &Path) -> u64 {
+fn code_hash(source: &Path, limits: &RhaiLimits) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::hash::DefaultHasher::new();
-    std::fs::read(source).unwrap_or_default().hash(&mut h);
+    let max = limits.max_script_bytes.max(limits.max_component_bytes);
+    crate::runtime::read_source(source, max, "plugins.max_component_mb")
+        .unwrap_or_default()
+        .hash(&mut h);
     h.finish()
 }

@@ -136,9 +136,11 @@ struct Pending {
 }
 
 impl Evaluator {
-    /// An evaluator with the default script limits.
+    /// An evaluator whose calls run under the limits the registry was
+    /// loaded with.
     pub fn new(league: Arc<League>, registry: Arc<Registry>) -> Self {
-        Self::with_limits(league, registry, &RhaiLimits::default())
+        let limits = registry.limits().clone();
+        Self::with_limits(league, registry, &limits)
     }
 
     /// An evaluator whose scripts run under `limits`.

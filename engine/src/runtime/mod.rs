@@ -12,17 +12,18 @@ mod query;
 mod rhai_host;
 mod wasm;
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 pub(crate) use console::{Console, ConsoleError, Value as ConsoleValue};
 pub use rhai_host::RhaiLimits;
-pub use wasm::{CACHE_ENV, CONTRACT, Compiled};
+pub use wasm::{CACHE_ENV, CONTRACT, Compiled, components_in_memory};
 
 use crate::constraint::{Constraint, Kind, Manifest, Partition};
 use crate::data::DataSources;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{Game, League, Schedule, Status, Verdict};
 use rhai_host::{Failure, RhaiCompiler, RhaiHost, Script};
 
@@ -64,6 +65,49 @@ pub(crate) fn part_id(league: &League, partition: Partition, k: usize) -> &str {
     }
 }
 
+/// Reads a plugin's source file: a regular file (checked before it is
+/// opened, so a FIFO or a device never blocks or floods the load) of at
+/// most `max` bytes (`setting` names the limit), read through a bounded
+/// reader in case it grows in between.
+pub(crate) fn read_source(path: &Path, max: usize, setting: &str) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let read_error = |cause| Error::Read {
+        path: path.to_owned(),
+        cause,
+    };
+    let refuse = |message: String| Error::Plugin {
+        path: path.to_owned(),
+        message,
+    };
+    let meta = std::fs::metadata(path).map_err(read_error)?;
+    if !meta.is_file() {
+        return Err(refuse(
+            "not a regular file (a directory, FIFO or device); a source must be a plain file"
+                .into(),
+        ));
+    }
+    let too_big = |size: u64| {
+        refuse(format!(
+            "the file is {size} bytes, over the limit of {max} bytes (`{setting}`)"
+        ))
+    };
+    if meta.len() > max as u64 {
+        return Err(too_big(meta.len()));
+    }
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(max as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() > max {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// The bytes one violation takes as the output limit counts them.
+pub(crate) use query::output_size;
+
 /// Compiled code of one constraint.
 #[derive(Debug, Clone)]
 pub(crate) enum Program {
@@ -94,7 +138,7 @@ impl Compiler {
     pub(crate) fn new(limits: &RhaiLimits) -> Self {
         Self {
             rhai: RhaiCompiler::new(limits),
-            wasm: wasm::Loader::default(),
+            wasm: wasm::Loader::new(limits.max_component_bytes),
         }
     }
 
@@ -114,6 +158,8 @@ pub struct Runtime {
     data: Arc<DataSources>,
     calls: AtomicU64,
     tainted: AtomicBool,
+    max_violations: usize,
+    max_output_bytes: usize,
 }
 
 impl Runtime {
@@ -132,6 +178,8 @@ impl Runtime {
             data,
             calls: AtomicU64::new(0),
             tainted: AtomicBool::new(false),
+            max_violations: limits.max_violations,
+            max_output_bytes: limits.max_output_bytes,
         }
     }
 
@@ -250,6 +298,26 @@ impl Runtime {
             return (verdict, None);
         }
         let reads = if notes.used_data { None } else { notes.reads };
+        // Bounded before the verdict goes into a report, whichever host.
+        let outcome = outcome.and_then(|o| {
+            let file = m.source.file_name().unwrap_or_default().to_string_lossy();
+            if o.violations.len() > self.max_violations {
+                return Err(Failure::Error(format!(
+                    "{file}: it returned {} violations; at most {} are accepted (`plugins.max_violations`)",
+                    o.violations.len(),
+                    self.max_violations
+                )));
+            }
+            let size = output_size(&o.violations);
+            if size > self.max_output_bytes {
+                return Err(Failure::Error(format!(
+                    "{file}: its answer takes {} KiB; at most {} KiB are accepted (`plugins.max_output_kb`)",
+                    size.div_ceil(1024),
+                    self.max_output_bytes / 1024
+                )));
+            }
+            Ok(o)
+        });
         match outcome {
             Ok(outcome) => match query::check_outcome(&outcome.violations, outcome.score) {
                 Ok(score) => {

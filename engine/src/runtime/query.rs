@@ -59,6 +59,24 @@ pub(crate) fn severity(name: &str) -> Result<Severity, String> {
     })
 }
 
+/// The bytes a call's violations take, as `plugins.max_output_kb` counts
+/// them: about what the host holds for them.
+pub(crate) fn output_size(violations: &[Violation]) -> usize {
+    violations.iter().map(violation_size).sum()
+}
+
+/// The bytes one violation takes: its fixed part, its message and
+/// suggestion, and each entity with its id.
+pub(crate) fn violation_size(v: &Violation) -> usize {
+    std::mem::size_of::<Violation>()
+        + v.message.len()
+        + v.suggestion.as_ref().map_or(0, String::len)
+        + v.entities
+            .iter()
+            .map(|e| std::mem::size_of::<crate::model::Entity>() + e.id.len())
+            .sum::<usize>()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

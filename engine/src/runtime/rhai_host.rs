@@ -27,10 +27,12 @@ use rhai::{
 use super::Target;
 use super::query;
 use crate::constraint::{Manifest, Partition, Scope as RuleScope};
-use crate::error::{Error, Result, read_to_string};
+use crate::error::{Error, Result};
 use crate::model::{Entity, EntityKind, Game, League, Schedule, Violation};
 
-/// Limits every script call runs under.
+/// Limits every plugin runs under: the Rhai engine's, checked on every
+/// write a script makes (index writes included), and what any plugin may
+/// be read from and may return.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RhaiLimits {
@@ -46,6 +48,17 @@ pub struct RhaiLimits {
     pub max_array_size: usize,
     /// Entries in one map (default 10,000).
     pub max_map_size: usize,
+    /// Bytes of a Rhai source file (default 1 MiB; `plugins.max_script_kb`).
+    pub max_script_bytes: usize,
+    /// Bytes of a WebAssembly component file (default 64 MiB;
+    /// `plugins.max_component_mb`).
+    pub max_component_bytes: usize,
+    /// Violations one call may return (default 10,000;
+    /// `plugins.max_violations`).
+    pub max_violations: usize,
+    /// Bytes one call's answer may take, as [`output_size`] counts them
+    /// (default 4 MiB; `plugins.max_output_kb`).
+    pub max_output_bytes: usize,
 }
 
 impl Default for RhaiLimits {
@@ -57,6 +70,10 @@ impl Default for RhaiLimits {
             max_string_size: 64 * 1024,
             max_array_size: 10_000,
             max_map_size: 10_000,
+            max_script_bytes: 1 << 20,
+            max_component_bytes: 64 << 20,
+            max_violations: 10_000,
+            max_output_bytes: 4 << 20,
         }
     }
 }
@@ -71,6 +88,122 @@ impl RhaiLimits {
 
 thread_local! {
     static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// Variable reads left before the next size check of the script's data.
+    static UNTIL_SIZE_CHECK: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Variable reads between two size checks at least, and at most (the
+/// bigger the data, the rarer the check, so its cost stays a small share).
+const SIZE_CHECK_EVERY: (u32, u32) = (64, 1024);
+
+/// What a value holds, counted as Rhai's own data-size check counts it
+/// (elements of arrays, entries of maps, bytes of strings, all nested), and
+/// the bytes of the violations in it (which Rhai cannot see into).
+#[derive(Default)]
+struct Sizes {
+    array: usize,
+    map: usize,
+    string: usize,
+    output: usize,
+}
+
+impl Sizes {
+    fn of(value: &Dynamic) -> Self {
+        let mut sizes = Self::default();
+        sizes.add(value);
+        sizes
+    }
+
+    fn add(&mut self, value: &Dynamic) {
+        if let Some(a) = value.read_lock::<Array>() {
+            self.array += a.len();
+            a.iter().for_each(|v| self.add(v));
+        } else if let Some(m) = value.read_lock::<Map>() {
+            self.map += m.len();
+            m.values().for_each(|v| self.add(v));
+        } else if let Some(s) = value.read_lock::<ImmutableString>() {
+            self.string += s.len();
+        } else if let Some(b) = value.read_lock::<rhai::Blob>() {
+            self.array += b.len();
+        } else if let Some(v) = value.read_lock::<RViolation>() {
+            self.output += query::violation_size(&v.0);
+        } else if let Some(v) = value.read_lock::<RVerdict>() {
+            self.output += query::output_size(&v.violations);
+        }
+    }
+
+    /// A measure of the work a check of this much data costs.
+    fn units(&self) -> usize {
+        self.array + self.map + (self.string + self.output) / 256
+    }
+}
+
+/// The size check Rhai leaves out: it checks what an index write stores
+/// (`m[k] = v` checks `v`), not the array or map it grows, so a loop of
+/// such writes builds gigabytes under limits that say kilobytes. Every
+/// so many variable reads, the script's variables are measured against
+/// the limits; the first one over stops the script with an error naming
+/// it and the limit.
+fn check_sizes(
+    context: &rhai::EvalContext<'_, '_, '_, '_, '_, '_>,
+    limits: &RhaiLimits,
+) -> std::result::Result<(), Box<EvalAltResult>> {
+    let left = UNTIL_SIZE_CHECK.with(Cell::get);
+    if left > 0 {
+        UNTIL_SIZE_CHECK.with(|c| c.set(left - 1));
+        return Ok(());
+    }
+    let too_large = |what: String| Box::new(EvalAltResult::ErrorDataTooLarge(what, Position::NONE));
+    let mut units = 0;
+    let mut output = 0;
+    let this = context.this_ptr().map(|v| ("this", v));
+    for (name, value) in context
+        .scope()
+        .iter_raw()
+        .map(|(name, _, value)| (name, value))
+        .chain(this)
+    {
+        let sizes = Sizes::of(value);
+        units += sizes.units();
+        output += sizes.output;
+        for (count, limit, what, setting) in [
+            (
+                sizes.array,
+                limits.max_array_size,
+                "array elements",
+                "max_array_size",
+            ),
+            (
+                sizes.map,
+                limits.max_map_size,
+                "map entries",
+                "max_map_size",
+            ),
+            (
+                sizes.string,
+                limits.max_string_size,
+                "bytes of strings",
+                "max_string_size",
+            ),
+        ] {
+            if count > limit {
+                return Err(too_large(format!(
+                    "`{name}` holds {count} {what}, over the limit of {limit} (`{setting}`)"
+                )));
+            }
+        }
+    }
+    if output > limits.max_output_bytes {
+        return Err(too_large(format!(
+            "the violations the script holds take {} KiB, over the limit of {} KiB (`plugins.max_output_kb`)",
+            output.div_ceil(1024),
+            limits.max_output_bytes / 1024
+        )));
+    }
+    let (least, most) = SIZE_CHECK_EVERY;
+    let next = u32::try_from(units / 16).unwrap_or(most).clamp(least, most);
+    UNTIL_SIZE_CHECK.with(|c| c.set(next));
+    Ok(())
 }
 
 /// Runs `f` with the script deadline set to `deadline` on this thread.
@@ -99,6 +232,12 @@ pub(crate) fn new_engine(limits: &RhaiLimits) -> Engine {
         .set_strict_variables(true)
         .set_fail_on_invalid_map_property(true);
     engine.disable_symbol("eval");
+    let checked = limits.clone();
+    #[allow(
+        deprecated,
+        reason = "on_var is marked volatile, not deprecated; it is the one hook that sees the scope while a script runs"
+    )]
+    engine.on_var(move |_, _, context| check_sizes(&context, &checked).map(|()| None));
     engine.on_print(|s| tracing::info!(target: "umpire::plugin", "{s}"));
     engine.on_debug(|s, src, pos| {
         tracing::debug!(target: "umpire::plugin", source = src.unwrap_or(""), line = pos.line(), "{s}")
@@ -144,6 +283,7 @@ type ScriptKey = (PathBuf, RuleScope, Option<Partition>);
 /// Compiles scripts. One per registry load.
 pub(crate) struct RhaiCompiler {
     engine: Engine,
+    max_script_bytes: usize,
     /// Scripts compiled so far, by file and the variables declared for them.
     compiled: RefCell<HashMap<ScriptKey, Arc<AST>>>,
 }
@@ -152,6 +292,7 @@ impl RhaiCompiler {
     pub(crate) fn new(limits: &RhaiLimits) -> Self {
         Self {
             engine: new_engine(limits),
+            max_script_bytes: limits.max_script_bytes,
             compiled: Default::default(),
         }
     }
@@ -181,7 +322,18 @@ impl RhaiCompiler {
     }
 
     fn compile_file(&self, m: &Manifest) -> Result<AST> {
-        let text = read_to_string(&m.source)?;
+        let bytes = super::read_source(&m.source, self.max_script_bytes, "plugins.max_script_kb")?;
+        // Not text: said with the position only, never the bytes (the file
+        // may be anything).
+        let text = String::from_utf8(bytes).map_err(|e| Error::Script {
+            path: m.source.clone(),
+            line: 0,
+            column: 0,
+            message: format!(
+                "not a Rhai script: it is not UTF-8 text (byte {} is not)",
+                e.utf8_error().valid_up_to()
+            ),
+        })?;
         let mut scope = Scope::new();
         if m.scope == RuleScope::Game {
             scope.push("game", ());
@@ -281,6 +433,7 @@ impl RhaiHost {
             }
         }
         DEADLINE.with(|d| d.set(Some(deadline)));
+        UNTIL_SIZE_CHECK.with(|c| c.set(SIZE_CHECK_EVERY.0));
         let result = self
             .engine
             .eval_ast_with_scope::<Dynamic>(&mut scope, &script.ast);
@@ -310,6 +463,9 @@ fn failure(script: &Script, mut err: EvalAltResult) -> Failure {
         EvalAltResult::ErrorTooManyOperations(..) => Failure::Error(format!(
             "{at}: the script exceeded its operation limit (an endless loop?)"
         )),
+        EvalAltResult::ErrorDataTooLarge(what, _) => {
+            Failure::Error(format!("{at}: the script went over a data limit: {what}"))
+        }
         EvalAltResult::ErrorPropertyNotFound(property, _) => {
             // Most often a misspelt param: name the ones the manifest has.
             let known = script

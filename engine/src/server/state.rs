@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwap;
 
 use super::metrics::Metrics;
-use crate::constraint::{BuildPolicy, LoadOptions};
 use crate::error::{Error, Result};
 use crate::{
     Config, DataSources, Evaluator, League, Registry, Schedule, ScheduleSpec, VerdictCache,
@@ -159,7 +158,7 @@ impl LeagueState {
         let league = Arc::new(League::load(dir)?);
         let mut dirs = league.plugin_dirs.clone();
         dirs.extend(plugins);
-        let registry = load_registry(&dirs, no_build)?;
+        let registry = load_registry(&dirs, config, no_build)?;
         let evaluator = evaluator(&league, registry, config, cache, data);
         let spec = match schedule
             .map(Path::to_path_buf)
@@ -201,7 +200,7 @@ impl LeagueState {
     /// Loads the plugins again and swaps the evaluator; on failure the
     /// previous plugins keep serving and the error is kept to be shown.
     pub(crate) fn reload(&self, app: &App) -> std::result::Result<usize, String> {
-        let loaded = load_registry(&self.dirs, app.no_build);
+        let loaded = load_registry(&self.dirs, &app.config, app.no_build);
         let mut error = self.reload_error.lock().unwrap_or_else(|e| e.into_inner());
         match loaded {
             Ok(registry) => {
@@ -267,16 +266,10 @@ pub(crate) enum EditError {
     Invalid(Error),
 }
 
-fn load_registry(dirs: &[PathBuf], no_build: bool) -> Result<Registry> {
-    let options = LoadOptions {
-        build: if no_build {
-            BuildPolicy::Never
-        } else {
-            BuildPolicy::IfStale
-        },
-        ..LoadOptions::default()
-    };
-    Registry::load_opts(dirs, &options)
+/// A server builds no plugin unless `plugins.build` says so: a plugin
+/// directory's `[build]` is code it would run, at start and on every reload.
+fn load_registry(dirs: &[PathBuf], config: &Config, no_build: bool) -> Result<Registry> {
+    Registry::load_opts(dirs, &config.plugins.load_options(true, no_build))
 }
 
 fn evaluator(

@@ -132,17 +132,8 @@ fn a_breaker_probes_and_closes_when_the_rule_recovers() -> TestResult {
 fn timeouts_count_as_failures() -> TestResult {
     // The hostile WebAssembly loop: it never returns, so only the deadline
     // stops it (a Rhai loop would hit its operation limit first).
-    Registry::load(&[crate::support::wasm_plugins()])?;
-    let component =
-        crate::support::wasm_plugins().join("target/wasm32-wasip2/release/infinite_loop.wasm");
     let t = TempTree::new();
-    t.write(
-        "plugins/stuck.toml",
-        &format!(
-            "id = \"infinite-loop\"\nname = \"stuck\"\nkind = \"wasm\"\nsource = \"{}\"\nscope = \"game\"\nhardness = \"soft\"\ntimeout_ms = 10\n",
-            component.display()
-        ),
-    );
+    t.stuck("plugins", 10)?;
     let (report, _) = run(&t, 12, config(Duration::from_secs(3600)))?;
     let s = statuses(&report, "infinite-loop");
     assert!(s[..5].iter().all(|&s| s == Status::Timeout), "{s:?}");

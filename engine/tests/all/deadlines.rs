@@ -25,16 +25,7 @@ fn schedule_json(n: u32) -> String {
 /// A plugin directory with the hostile WebAssembly loop (its own deadline
 /// one second, soft) and a Rhai rule that runs after it.
 fn stuck_rules(t: &TempTree) -> Result<(), umpire::Error> {
-    Registry::load(&[crate::support::wasm_plugins()])?;
-    let component =
-        crate::support::wasm_plugins().join("target/wasm32-wasip2/release/infinite_loop.wasm");
-    t.write(
-        "plugins/stuck.toml",
-        &format!(
-            "id = \"infinite-loop\"\nname = \"stuck\"\nkind = \"wasm\"\nsource = \"{}\"\nscope = \"game\"\nhardness = \"soft\"\ntimeout_ms = 1000\n",
-            component.display()
-        ),
-    );
+    t.stuck("plugins", 1000)?;
     t.rule(
         "after",
         "game",

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use umpire::{Evaluator, ExecutorConfig, Order, Registry, Schedule, Status};
 
-use crate::support::{TempTree, TestResult, mini_league, umpire, verdict, wasm_plugins};
+use crate::support::{TempTree, TestResult, mini_league, umpire, verdict};
 
 /// `n` games on consecutive days.
 fn schedule_json(n: u32) -> String {
@@ -45,15 +45,7 @@ fn pool(
 
 /// The hostile WebAssembly loop as a soft rule with a deadline of `ms`.
 fn stuck_rule(t: &TempTree, ms: u32) -> Result<(), umpire::Error> {
-    Registry::load(&[wasm_plugins()])?;
-    let component = wasm_plugins().join("target/wasm32-wasip2/release/infinite_loop.wasm");
-    t.write(
-        "plugins/stuck.toml",
-        &format!(
-            "id = \"infinite-loop\"\nname = \"stuck\"\nkind = \"wasm\"\nsource = \"{}\"\nscope = \"game\"\nhardness = \"soft\"\ntimeout_ms = {ms}\n",
-            component.display()
-        ),
-    );
+    t.stuck("plugins", ms)?;
     Ok(())
 }
 

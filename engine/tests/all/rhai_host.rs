@@ -312,6 +312,96 @@ fn a_map_past_10000_entries_is_an_error() {
     assert!(message.to_lowercase().contains("map"), "{message}");
 }
 
+/// A hostile script from `engine/tests/fixtures/hostile`.
+fn hostile_script(name: &str) -> String {
+    std::fs::read_to_string(crate::support::fixture(&format!("hostile/{name}")))
+        .expect("the hostile fixture exists")
+}
+
+/// Pins issue 17: Rhai checks the value an index write stores, not the map
+/// it grows; `m[k] = s + i` built a 1.3 GB map under limits of 64 KiB
+/// strings, verdict `passed`. Now the map's strings are measured on the
+/// way and the script stops with the limit named, long before a gigabyte.
+#[test]
+fn index_writes_that_grow_a_map_past_the_limits_are_an_error() {
+    let sandbox = Sandbox::new(&hostile_script("map_growth.rhai"), "timeout_ms = 10000");
+    let message = sandbox.error_message();
+    assert!(
+        message.contains("the script went over a data limit: `m` holds ")
+            && message.contains(" bytes of strings, over the limit of 65536 (`max_string_size`)"),
+        "{message}"
+    );
+    let sandbox = Sandbox::new(&hostile_script("map_keys.rhai"), "timeout_ms = 10000");
+    let message = sandbox.error_message();
+    assert!(
+        message.contains("`m` holds ")
+            && message.contains(" map entries, over the limit of 10000 (`max_map_size`)"),
+        "{message}"
+    );
+}
+
+/// Pins issue 17: `a[i] = ...` filled a 640 MB array of 10,000 elements,
+/// each string within its limit.
+#[test]
+fn index_writes_that_fill_an_array_past_the_string_limit_are_an_error() {
+    let sandbox = Sandbox::new(&hostile_script("array_fill.rhai"), "timeout_ms = 10000");
+    let message = sandbox.error_message();
+    assert!(
+        message.contains("`a` holds ")
+            && message.contains(" bytes of strings, over the limit of 65536 (`max_string_size`)"),
+        "{message}"
+    );
+}
+
+/// Pins issue 17: 10,000 violations of 60 KB each, within the array and
+/// string limits, made a 600 MB verdict.
+#[test]
+fn violations_past_the_output_limit_are_an_error_while_the_script_builds_them() {
+    let sandbox = Sandbox::new(
+        &hostile_script("violation_flood.rhai"),
+        "timeout_ms = 10000",
+    );
+    let message = sandbox.error_message();
+    assert!(
+        message.contains("the violations the script holds take ")
+            && message.contains(" KiB, over the limit of 4096 KiB (`plugins.max_output_kb`)"),
+        "{message}"
+    );
+}
+
+#[test]
+fn more_violations_than_max_violations_are_an_error_naming_the_setting() -> TestResult {
+    let mut limits = RhaiLimits::default();
+    limits.max_violations = 5;
+    let sandbox = Sandbox::new(
+        "let out = [];\nfor i in 0..6 { out.push(violation(\"minor\", `v${i}`)); }\nout",
+        "",
+    );
+    let v = sandbox.run(&limits)?.remove(0);
+    assert_eq!(v.status, Status::Error, "{v:?}");
+    assert_eq!(
+        v.message.as_deref(),
+        Some(
+            "a_bad.rhai: it returned 6 violations; at most 5 are accepted (`plugins.max_violations`)"
+        )
+    );
+    let mut limits = RhaiLimits::default();
+    limits.max_output_bytes = 1024;
+    let sandbox = Sandbox::new(
+        "let s = \"\";\ns.pad(2000, \"x\");\nviolation(\"minor\", s)",
+        "",
+    );
+    let v = sandbox.run(&limits)?.remove(0);
+    assert_eq!(v.status, Status::Error, "{v:?}");
+    assert_eq!(
+        v.message.as_deref(),
+        Some(
+            "a_bad.rhai: its answer takes 3 KiB; at most 1 KiB are accepted (`plugins.max_output_kb`)"
+        )
+    );
+    Ok(())
+}
+
 // ---- run time: throws and nonsense answers ----------------------------------------
 
 #[test]

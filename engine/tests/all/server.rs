@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{TempTree, TestResult, wasm_plugins, workspace_root};
+use crate::support::{TempTree, TestResult, workspace_root};
 
 /// A running `umpire serve`, stopped (SIGKILL) when dropped.
 pub(crate) struct Server {
@@ -20,6 +20,8 @@ impl Server {
     /// Starts `umpire serve --bind 127.0.0.1:0` with `args` and `env`, and
     /// waits for its address and for `/readyz`.
     pub(crate) fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
+        // A server does not build plugins unless its config says so.
+        crate::support::examples_built();
         let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("umpire"));
         cmd.current_dir(workspace_root())
             .args(["serve", "--bind", "127.0.0.1:0"])
@@ -504,15 +506,7 @@ fn slow_config(
     ms: u32,
     extra: &str,
 ) -> Result<std::path::PathBuf, Box<dyn std::error::Error>> {
-    umpire::Registry::load(&[wasm_plugins()])?;
-    let component = wasm_plugins().join("target/wasm32-wasip2/release/infinite_loop.wasm");
-    t.write(
-        "slow/stuck.toml",
-        &format!(
-            "id = \"infinite-loop\"\nname = \"stuck\"\nkind = \"wasm\"\nsource = {:?}\nscope = \"game\"\nhardness = \"soft\"\ntimeout_ms = {ms}\n",
-            component.display().to_string()
-        ),
-    );
+    t.stuck("slow", ms)?;
     Ok(t.write(
         "umpire.toml",
         &format!(
@@ -796,6 +790,7 @@ fn an_edited_plugin_is_reloaded_by_the_watcher_and_a_broken_edit_keeps_the_old_o
 fn json_logs_carry_the_request_span() -> TestResult {
     let t = TempTree::new();
     let config = t.write("umpire.toml", "[server]\nlog_format = \"json\"\nlog_level = \"umpire=debug\"\nwatch = false\n[cache]\nenabled = false\n");
+    crate::support::examples_built();
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("umpire"))
         .current_dir(workspace_root())
         .args([
@@ -921,5 +916,56 @@ fn text_after_a_json_body_is_malformed_and_edits_nothing() -> TestResult {
     );
     let (s, v, _) = server.send("PATCH", "/v1/leagues/pacific-atlantic/schedule", "{}");
     assert_eq!((s, v["version"].as_u64()), (200, Some(2)), "{v}");
+    Ok(())
+}
+
+/// A league whose one plugin is built by a `[build]` that leaves a marker.
+fn league_with_a_build(t: &TempTree) -> std::path::PathBuf {
+    t.write("league/league.toml", crate::support::MINI_LEAGUE);
+    t.write("league/schedule.json", r#"{"games": []}"#);
+    t.write(
+        "league/plugins/rule.toml",
+        &crate::support::manifest(
+            "rule",
+            "rule.rhai",
+            "game",
+            "soft",
+            "[build]\ncommand = [\"sh\", \"-c\", \"touch built && echo 'pass()' > rule.rhai\"]",
+        ),
+    );
+    t.path().join("league")
+}
+
+/// Pins issue 17: a manifest's `[build]` ran at server start (and on every
+/// reload) with the server's environment.
+#[test]
+fn a_server_runs_no_build_unless_its_config_says_so() -> TestResult {
+    let t = TempTree::new();
+    let league = league_with_a_build(&t);
+    let out = crate::support::umpire()
+        .args(["serve", "--bind", "127.0.0.1:0", "--league"])
+        .arg(&league)
+        .timeout(Duration::from_secs(60))
+        .output()?;
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8(out.stderr)?;
+    assert!(
+        stderr.contains("rule.toml: source: ")
+            && stderr.contains("rule.rhai does not exist and building is turned off; build it with `sh -c touch built && echo 'pass()' > rule.rhai` in ")
+            && stderr.contains("(or let umpire build: `plugins.build = \"if-stale\"` in the config)"),
+        "{stderr}"
+    );
+    assert!(!league.join("plugins/built").exists(), "the build ran");
+
+    let league = league.display().to_string();
+    let server = Server::start(
+        &["--league", &league],
+        &[("UMPIRE_PLUGINS__BUILD", "if-stale")],
+    );
+    assert_eq!(server.get("/healthz").0, 200);
+    assert!(
+        t.path().join("league/plugins/built").exists(),
+        "the build ran"
+    );
     Ok(())
 }

@@ -60,6 +60,15 @@ pub(crate) fn example_plugins() -> Vec<PathBuf> {
     vec![rhai_plugins(), wasm_plugins()]
 }
 
+/// Builds the example plugins (once per test run) for a process that will
+/// not build them itself: `umpire serve` does not by default.
+pub(crate) fn examples_built() {
+    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        Registry::load(&example_plugins()).expect("the example plugins build and load");
+    });
+}
+
 /// A fixture under `engine/tests/fixtures`.
 pub(crate) fn fixture(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -135,6 +144,38 @@ impl TempTree {
             &manifest(id, &format!("{file}.rhai"), scope, hardness, extra),
         )
     }
+
+    /// Writes the hostile endless WebAssembly loop into the plugin
+    /// directory `dir` as a soft game rule `infinite-loop` with a deadline
+    /// of `ms`: its component copied in (a source lies inside its plugin
+    /// directory) and `stuck.toml`. Builds it first if need be.
+    pub(crate) fn stuck(&self, dir: &str, ms: u32) -> Result<PathBuf, umpire::Error> {
+        let built = hostile_component("infinite-loop")?;
+        std::fs::create_dir_all(self.path().join(dir)).expect("create the plugin dir");
+        std::fs::copy(&built, self.path().join(dir).join("stuck.wasm"))
+            .expect("copy the component");
+        Ok(self.write(
+            &format!("{dir}/stuck.toml"),
+            &format!(
+                "id = \"infinite-loop\"\nname = \"stuck\"\nkind = \"wasm\"\nsource = \"stuck.wasm\"\nscope = \"game\"\nhardness = \"soft\"\ntimeout_ms = {ms}\n"
+            ),
+        ))
+    }
+}
+
+/// A hostile plugin's directory (`plugins/wasm/hostile/<name>`).
+pub(crate) fn hostile_dir(name: &str) -> PathBuf {
+    wasm_plugins().join("hostile").join(name)
+}
+
+/// A hostile plugin's component, built (and copied into its plugin
+/// directory) if it is missing or out of date.
+pub(crate) fn hostile_component(name: &str) -> Result<PathBuf, umpire::Error> {
+    let dir = hostile_dir(name);
+    Registry::load(std::slice::from_ref(&dir))?;
+    Ok(dir
+        .join("target")
+        .join(format!("{}.wasm", name.replace('-', "_"))))
 }
 
 /// Manifest text for a Rhai rule.

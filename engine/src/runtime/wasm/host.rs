@@ -618,7 +618,7 @@ pub(crate) fn outcome(
 ) -> Result<(Vec<Violation>, Option<f64>), String> {
     if record.violations.len() > limits.max_violations {
         return Err(format!(
-            "it returned {} violations; at most {} are accepted",
+            "it returned {} violations; at most {} are accepted (`plugins.max_violations`)",
             record.violations.len(),
             limits.max_violations
         ));

@@ -82,8 +82,14 @@ struct Kit {
     engine: Engine,
     linker: Linker<HostState>,
     cache: Option<wasmtime::Cache>,
-    components: Mutex<HashMap<[u8; 32], Component>>,
+    /// Compiled components by the SHA-256 of their bytes, each kept only
+    /// while a loaded plugin holds it: once the last registry that uses a
+    /// component is dropped (replaced by a reload), so is its machine code.
+    components: Mutex<HashMap<[u8; 32], Weak<Held>>>,
 }
+
+/// A compiled component, shared by the plugins loaded from it.
+pub(crate) struct Held(Component);
 
 static PLAIN: OnceLock<std::result::Result<Arc<Kit>, String>> = OnceLock::new();
 static METERED: OnceLock<std::result::Result<Arc<Kit>, String>> = OnceLock::new();
@@ -163,15 +169,14 @@ impl Kit {
         })
     }
 
-    /// The component with these bytes, compiled at most once.
-    fn component(&self, hash: [u8; 32], bytes: &[u8]) -> wasmtime::Result<(Component, Compiled)> {
-        if let Some(c) = self
-            .components
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&hash)
-        {
-            return Ok((c.clone(), Compiled::Memory));
+    /// The component with these bytes, compiled once while any loaded
+    /// plugin holds it.
+    fn component(&self, hash: [u8; 32], bytes: &[u8]) -> wasmtime::Result<(Arc<Held>, Compiled)> {
+        let live = |components: &HashMap<[u8; 32], Weak<Held>>| {
+            components.get(&hash).and_then(Weak::upgrade)
+        };
+        if let Some(held) = live(&self.components.lock().unwrap_or_else(|e| e.into_inner())) {
+            return Ok((held, Compiled::Memory));
         }
         let hits = self.cache.as_ref().map_or(0, |c| c.cache_hits());
         let component = Component::new(&self.engine, bytes)?;
@@ -180,12 +185,43 @@ impl Kit {
         } else {
             Compiled::Fresh
         };
-        self.components
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(hash, component.clone());
-        Ok((component, from))
+        let mut components = self.components.lock().unwrap_or_else(|e| e.into_inner());
+        // Another thread may have compiled it meanwhile: one copy in memory.
+        if let Some(held) = live(&components) {
+            return Ok((held, Compiled::Memory));
+        }
+        components.retain(|_, held| held.strong_count() > 0);
+        let held = Arc::new(Held(component));
+        components.insert(hash, Arc::downgrade(&held));
+        Ok((held, from))
     }
+
+    fn in_memory(&self) -> Vec<[u8; 32]> {
+        let components = self.components.lock().unwrap_or_else(|e| e.into_inner());
+        components
+            .iter()
+            .filter(|(_, held)| held.strong_count() > 0)
+            .map(|(hash, _)| *hash)
+            .collect()
+    }
+}
+
+/// The SHA-256 (hex) of every compiled component this process holds in
+/// memory: those that a loaded plugin uses, and no others (for tests and
+/// metrics; a reload that replaces a component frees the old one).
+pub fn components_in_memory() -> Vec<String> {
+    let mut hashes: Vec<String> = [&PLAIN, &METERED]
+        .into_iter()
+        .filter_map(|cell| cell.get().and_then(|k| k.as_ref().ok()))
+        .flat_map(|kit| kit.in_memory())
+        .map(|hash| hex(&hash))
+        .collect();
+    hashes.sort();
+    hashes
+}
+
+fn hex(hash: &[u8; 32]) -> String {
+    hash.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The disk cache, unless turned off or impossible.
@@ -215,6 +251,9 @@ fn disk_cache() -> Option<wasmtime::Cache> {
 /// manifest that names it.
 pub(crate) struct Prepared {
     pre: BindingsPre<HostState>,
+    /// Keeps the compiled component in the in-memory cache while this
+    /// plugin is loaded.
+    _held: Arc<Held>,
     engine: Engine,
     hash: String,
     compiled: Compiled,
@@ -225,12 +264,20 @@ pub(crate) struct Prepared {
 
 /// Loads components, each file once: a pack of many manifests on one
 /// component (ITC2021's) reads, hashes, links and describes it once.
-#[derive(Default)]
 pub(crate) struct Loader {
     by_file: RefCell<HashMap<(PathBuf, bool), Arc<Prepared>>>,
+    max_bytes: usize,
 }
 
 impl Loader {
+    /// A loader that refuses component files over `max_bytes`.
+    pub(crate) fn new(max_bytes: usize) -> Self {
+        Self {
+            by_file: RefCell::default(),
+            max_bytes,
+        }
+    }
+
     /// Loads and checks a `wasm` manifest's component.
     pub(crate) fn load(&self, m: &Manifest) -> Result<WasmPlugin> {
         let settings = m.wasm.unwrap_or_default();
@@ -239,7 +286,7 @@ impl Loader {
         let prepared = match known {
             Some(p) => p,
             None => {
-                let p = Arc::new(prepare(m)?);
+                let p = Arc::new(prepare(m, self.max_bytes)?);
                 self.by_file.borrow_mut().insert(key, p.clone());
                 p
             }
@@ -323,23 +370,33 @@ impl WasmPlugin {
 
 /// Reads, compiles, checks, links and describes a `wasm` manifest's
 /// component.
-fn prepare(m: &Manifest) -> Result<Prepared> {
+fn prepare(m: &Manifest, max_bytes: usize) -> Result<Prepared> {
     let fail = |message: String| Error::Plugin {
         path: m.source.clone(),
         message,
     };
     let settings = m.wasm.unwrap_or_default();
     let kit = kit(settings.fuel.is_some()).map_err(fail)?;
-    let bytes = std::fs::read(&m.source).map_err(|cause| Error::Read {
-        path: m.source.clone(),
-        cause,
-    })?;
+    let bytes = super::read_source(&m.source, max_bytes, "plugins.max_component_mb")?;
+    // What is not a component is said without quoting its bytes (wasmtime
+    // would print the first four): the file may be anything.
+    if !bytes.starts_with(b"\0asm") {
+        return Err(fail(
+            "not a WebAssembly component (no `\\0asm` header); build it for wasm32-wasip2 with the umpire-plugin SDK".into(),
+        ));
+    }
+    if bytes.get(4..8) == Some(&[1, 0, 0, 0]) {
+        return Err(fail(
+            "not a WebAssembly component but a core module; build it for wasm32-wasip2 (which emits a component) with the umpire-plugin SDK".into(),
+        ));
+    }
     let hash: [u8; 32] = Sha256::digest(&bytes).into();
-    let (component, compiled) = kit.component(hash, &bytes).map_err(|e| {
+    let (held, compiled) = kit.component(hash, &bytes).map_err(|e| {
         fail(format!(
             "not a WebAssembly component this host can compile: {e:#}; build it for wasm32-wasip2 with the umpire-plugin SDK"
         ))
     })?;
+    let component = held.0.clone();
     check_contract(&component, &kit.engine).map_err(fail)?;
     let pre = kit.linker.instantiate_pre(&component).map_err(|e| {
         fail(format!(
@@ -356,8 +413,9 @@ fn prepare(m: &Manifest) -> Result<Prepared> {
         params: Arc::new(Params::new(&m.params)),
         prepared: Arc::new(Prepared {
             pre,
+            _held: held,
             engine: kit.engine.clone(),
-            hash: hash.iter().map(|b| format!("{b:02x}")).collect(),
+            hash: hex(&hash),
             compiled,
             id: String::new(),
             version: String::new(),
@@ -485,6 +543,10 @@ pub(crate) struct WasmHost {
     slots: RefCell<Vec<(SlotKey, Slot)>>,
     records: RefCell<Option<Records>>,
     limits: host::OutputLimits,
+    /// Bytes a call's answer may copy out of the guest (wasmtime's
+    /// hostcall fuel): the output limit, enforced before the host holds
+    /// the answer.
+    output_fuel: usize,
 }
 
 impl WasmHost {
@@ -493,8 +555,9 @@ impl WasmHost {
             league,
             slots: RefCell::new(Vec::new()),
             records: RefCell::new(None),
+            output_fuel: limits.max_output_bytes,
             limits: host::OutputLimits {
-                max_violations: limits.max_array_size,
+                max_violations: limits.max_violations,
                 max_entities: limits.max_array_size,
                 max_string_bytes: limits.max_string_size,
             },
@@ -602,6 +665,7 @@ impl WasmHost {
             state.serve(&plugin.params, &plugin.id);
         }
         state.begin(call);
+        store.set_hostcall_fuel(self.output_fuel);
         store.set_epoch_deadline(ticks(deadline.saturating_duration_since(now)));
         if let Some(fuel) = plugin.settings.fuel
             && let Err(e) = store.set_fuel(fuel)
@@ -660,6 +724,12 @@ impl WasmHost {
     ) -> Failure {
         let text = failure_text(e, store, plugin);
         let file = file_name(&plugin.source);
+        if format!("{e:#}").contains("fuel allocated for hostcalls has been exhausted") {
+            return Failure::Error(format!(
+                "{file}: its answer is over {} KiB; at most that is accepted (`plugins.max_output_kb`), and the rest was not copied out of the plugin",
+                self.output_fuel / 1024
+            ));
+        }
         if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) || Instant::now() > deadline {
             Failure::Timeout(format!("{file}: the plugin ran past its deadline"))
         } else {

@@ -1,8 +1,11 @@
 //! Hostile: answers with far too much. `[params] mode` picks how:
-//! `"many"` (the default) returns 1,000,000 violations, `"long"` one
-//! violation whose message is 10 MiB. Its manifest gives it 256 MiB so the
-//! output reaches the host: the test is of the host's output limits, not of
-//! the memory cap.
+//! `"many"` (the default) returns 1,000,000 violations; `"long"` one
+//! violation whose message is 100 KiB (over the 64 KiB a string may be);
+//! `"count"` 10,001 small ones (one over the violation limit, well within
+//! the byte limit); `"wide"` 100 violations of 60 KB each (each string
+//! within its limit, 6 MB together: over the 4 MiB a call may return). Its
+//! manifest gives it 256 MiB so the output reaches the host: the test is of
+//! the host's output limits, not of the memory cap.
 
 use umpire_plugin::{Description, Game, Outcome, Rule, Severity, Violation, params};
 
@@ -22,10 +25,16 @@ impl Rule for HugeOutput {
                 .collect()),
             "long" => Ok(Outcome::from(Violation::new(
                 Severity::Minor,
-                "x".repeat(10 << 20),
+                "x".repeat(100 << 10),
             ))),
+            "count" => Ok((0..10_001)
+                .map(|i| Violation::new(Severity::Minor, format!("violation {i}")))
+                .collect()),
+            "wide" => Ok((0..100)
+                .map(|i| Violation::new(Severity::Minor, format!("{i:>60000}")))
+                .collect()),
             other => Err(format!(
-                "parameter `mode`: unknown mode \"{other}\"; expected \"many\" or \"long\""
+                "parameter `mode`: unknown mode \"{other}\"; expected \"many\", \"long\", \"count\" or \"wide\""
             )),
         }
     }
