@@ -137,12 +137,13 @@ impl PluginsConfig {
 
     /// The limits plugin calls run under.
     pub fn limits(&self) -> crate::runtime::RhaiLimits {
-        let mut limits = crate::runtime::RhaiLimits::default();
-        limits.max_script_bytes = self.max_script_kb * 1024;
-        limits.max_component_bytes = self.max_component_mb << 20;
-        limits.max_violations = self.max_violations;
-        limits.max_output_bytes = self.max_output_kb * 1024;
-        limits
+        crate::runtime::RhaiLimits {
+            max_script_bytes: self.max_script_kb * 1024,
+            max_component_bytes: self.max_component_mb << 20,
+            max_violations: self.max_violations,
+            max_output_bytes: self.max_output_kb * 1024,
+            ..Default::default()
+        }
     }
 
     fn check(&self) -> std::result::Result<(), String> {
