@@ -56,7 +56,8 @@ pub struct RhaiLimits {
     /// Violations one call may return (default 10,000;
     /// `plugins.max_violations`).
     pub max_violations: usize,
-    /// Bytes one call's answer may take, as [`output_size`] counts them
+    /// Bytes one call's answer may take, counted as the host holds its
+    /// violations (each one's fixed part, message, suggestion and entities)
     /// (default 4 MiB; `plugins.max_output_kb`).
     pub max_output_bytes: usize,
 }
