@@ -257,6 +257,16 @@ fn sigterm_drains_for_a_bounded_time_and_exits() -> TestResult {
     Ok(())
 }
 
+/// A stream of 20,000 lines whose answer (some 30 MB) no socket buffer
+/// holds: a client that sends it and never reads leaves it waiting.
+fn unread_stream_request() -> String {
+    let lines: String = (0..20_000).map(|_| "\"R14-PHX-SLC\"\n").collect();
+    format!(
+        "POST /v1/evaluate/stream?league=pacific-atlantic HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/x-ndjson\r\ncontent-length: {}\r\n\r\n{lines}",
+        lines.len()
+    )
+}
+
 /// Regression (issue 17): NDJSON clients that never read their answer kept
 /// a blocking thread each forever. Now an unread stream holds one slot
 /// while it waits (readyz says full), and gives it back at the write
@@ -270,11 +280,7 @@ fn unread_streams_hold_a_slot_and_give_it_back() -> TestResult {
             ("UMPIRE_SERVER__WRITE_TIMEOUT_MS", "600000"),
         ],
     );
-    let lines: String = (0..20_000).map(|_| "\"R14-PHX-SLC\"\n").collect();
-    let request = format!(
-        "POST /v1/evaluate/stream?league=pacific-atlantic HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/x-ndjson\r\ncontent-length: {}\r\n\r\n{lines}",
-        lines.len()
-    );
+    let request = unread_stream_request();
     let mut reader = connect(&server);
     reader.write_all(request.as_bytes())?;
     // Never read: the answer backs up, and the stream holds its slot.
@@ -525,11 +531,7 @@ fn streams_past_the_stream_cap_get_503() -> TestResult {
             ("UMPIRE_SERVER__WRITE_TIMEOUT_MS", "600000"),
         ],
     );
-    let lines: String = (0..20_000).map(|_| "\"R14-PHX-SLC\"\n").collect();
-    let request = format!(
-        "POST /v1/evaluate/stream?league=pacific-atlantic HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/x-ndjson\r\ncontent-length: {}\r\n\r\n{lines}",
-        lines.len()
-    );
+    let request = unread_stream_request();
     let mut reader = connect(&server);
     reader.write_all(request.as_bytes())?;
     assert!(eventually(Duration::from_secs(30), || in_flight(&server) == 1));
