@@ -306,9 +306,20 @@ fn run(
         // What the build left must pass the rules a manifest's source does
         // (a regular file inside the plugin directory).
         let dir = m.path.parent().unwrap_or(Path::new("."));
-        let relative = m.source.strip_prefix(dir).unwrap_or(&m.source);
-        super::manifest::check_source(dir, relative, false)
-            .map_err(|message| Error::invalid(&m.path, "source", message))?;
+        let inside = match (m.source.canonicalize(), dir.canonicalize()) {
+            (Ok(real), Ok(root)) => real.starts_with(root) && real.is_file(),
+            _ => false,
+        };
+        if !inside {
+            return Err(Error::invalid(
+                &m.path,
+                "source",
+                format!(
+                    "`{shown}` left {} as something other than a regular file inside the plugin directory (a symlink out?); a source must be a file inside it",
+                    m.source.display()
+                ),
+            ));
+        }
         // A build with nothing to do for this artifact leaves its time
         // alone; mark it built now so the next load does not build again.
         let _ = std::fs::File::options()
