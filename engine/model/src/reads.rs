@@ -113,13 +113,15 @@ impl Read {
 /// may have answered differently are those it [`touches`](Delta::touches);
 /// any other read answers as before without being asked.
 ///
-/// Positional: the game at each position is compared by fingerprint, so an
-/// edited, moved or swapped game is a change, and a game inserted near the
-/// front shifts every later one (the caller then gives up on the delta).
+/// Games are matched by id: an edited or moved game is a change, an added
+/// or removed one too, and a game that only changed position (another was
+/// removed before it) is not, since no read but the positional ones
+/// ([`Read::At`], [`Read::All`], always re-asked) depends on where it sits.
 #[derive(Debug, Default)]
 pub struct Delta {
-    /// Per position of the new schedule: whether its game differs.
-    changed: Vec<bool>,
+    /// Per position of the new schedule: the position of the same game (by
+    /// id, with the same fingerprint) in the old one.
+    from: Vec<Option<usize>>,
     count: usize,
     len: bool,
     ids: rustc_hash::FxHashSet<Arc<str>>,
@@ -129,49 +131,93 @@ pub struct Delta {
 }
 
 impl Delta {
-    /// How `new` differs from `old`, or `None` when more than `most`
-    /// positions differ.
+    /// How `new` differs from `old`, or `None` when more than `most` games
+    /// differ (changed, added or removed).
     pub fn between(old: &Schedule, new: &Schedule, most: usize) -> Option<Self> {
-        let n = old.len().max(new.len());
         let mut delta = Delta {
-            changed: vec![false; new.len()],
+            from: Vec::with_capacity(new.len()),
             len: old.len() != new.len(),
             ..Delta::default()
         };
-        for i in 0..n {
-            if old.fingerprint_at(i) == new.fingerprint_at(i) {
-                continue;
+        for (i, g) in new.games().iter().enumerate() {
+            // The same `Arc` is the same game; otherwise by id and content.
+            let same = old.position_of(g).or_else(|| {
+                old.position(&g.id)
+                    .filter(|&j| old.fingerprint_at(j) == new.fingerprint_at(i))
+            });
+            delta.from.push(same);
+            if same.is_none() {
+                delta.note(old.game(&g.id));
+                delta.note(Some(g));
+                delta.count += 1;
+                if delta.count > most {
+                    return None;
+                }
             }
-            delta.count += 1;
-            if delta.count > most {
-                return None;
-            }
-            if let Some(flag) = delta.changed.get_mut(i) {
-                *flag = true;
-            }
-            for g in [old.games().get(i), new.games().get(i)]
-                .into_iter()
-                .flatten()
-            {
-                delta.ids.insert(g.id.clone());
-                delta.teams.insert(g.home.clone());
-                delta.teams.insert(g.away.clone());
-                delta.venue_dates.insert((g.venue.clone(), g.date()));
-                delta.dates.insert(g.date());
+        }
+        if old.len() + delta.count > new.len() {
+            for g in old.games().iter().filter(|g| new.position(&g.id).is_none()) {
+                delta.note(Some(g));
+                delta.count += 1;
+                if delta.count > most {
+                    return None;
+                }
             }
         }
         Some(delta)
     }
 
-    /// How many positions differ.
+    /// Adds a changed game's topics.
+    fn note(&mut self, game: Option<&Arc<Game>>) {
+        if let Some(g) = game {
+            self.ids.insert(g.id.clone());
+            self.teams.insert(g.home.clone());
+            self.teams.insert(g.away.clone());
+            self.venue_dates.insert((g.venue.clone(), g.date()));
+            self.dates.insert(g.date());
+        }
+    }
+
+    /// The position in the old schedule of the game at `position` of the
+    /// new one, when it did not change.
+    pub fn unchanged_from(&self, position: usize) -> Option<usize> {
+        self.from.get(position).copied().flatten()
+    }
+
+    /// The ids of the games that changed, were added or were removed.
+    pub fn ids(&self) -> impl Iterator<Item = &Arc<str>> {
+        self.ids.iter()
+    }
+
+    /// The teams of the games that changed (before and after).
+    pub fn teams(&self) -> impl Iterator<Item = &Arc<str>> {
+        self.teams.iter()
+    }
+
+    /// The venues and venue-local dates of the games that changed.
+    pub fn venue_dates(&self) -> impl Iterator<Item = &(Arc<str>, Date)> {
+        self.venue_dates.iter()
+    }
+
+    /// The venue-local dates of the games that changed.
+    pub fn dates(&self) -> impl Iterator<Item = &Date> {
+        self.dates.iter()
+    }
+
+    /// Whether the number of games changed.
+    pub fn len_changed(&self) -> bool {
+        self.len
+    }
+
+    /// How many games differ (changed, added or removed).
     pub fn count(&self) -> usize {
         self.count
     }
 
-    /// Whether the game at `position` of the new schedule differs from the
-    /// one at that position before (or is new).
+    /// Whether the game at `position` of the new schedule differs from its
+    /// namesake before (or is new).
     pub fn changed_at(&self, position: usize) -> bool {
-        self.changed.get(position).copied().unwrap_or(true)
+        self.unchanged_from(position).is_none()
     }
 
     /// Whether the change may answer `read` differently, for a game under

@@ -164,11 +164,36 @@ impl Report {
         games: Vec<GameReport>,
         elapsed: std::time::Duration,
     ) -> Self {
+        let summary = Summary::of(constraints, &schedule, &games, elapsed);
+        Self {
+            summary,
+            schedule,
+            games,
+            cache: None,
+        }
+    }
+}
+
+impl Summary {
+    /// The totals of a schedule section and its games' reports, in order.
+    /// The same reports in the same order give the same totals, to the
+    /// last bit of every float.
+    pub fn of<'a, G>(
+        constraints: usize,
+        schedule: &ScheduleReport,
+        games: G,
+        elapsed: std::time::Duration,
+    ) -> Self
+    where
+        G: IntoIterator<Item = &'a GameReport>,
+        G::IntoIter: Clone,
+    {
+        let games = games.into_iter();
         let all = || {
             schedule
                 .verdicts
                 .iter()
-                .chain(games.iter().flat_map(|g| g.verdicts.iter()))
+                .chain(games.clone().flat_map(|g| g.verdicts.iter()))
         };
         let count_violations = |h: Hardness| {
             all()
@@ -178,11 +203,11 @@ impl Report {
         };
         let count_status = |s: Status| all().filter(|v| v.status == s).count();
         let mut penalties = schedule.penalties;
-        games.iter().for_each(|g| penalties.absorb(&g.penalties));
-        let invalid_games = games.iter().filter(|g| !g.valid).count();
-        let summary = Summary {
+        games.clone().for_each(|g| penalties.absorb(&g.penalties));
+        let invalid_games = games.clone().filter(|g| !g.valid).count();
+        Summary {
             valid: schedule.valid && invalid_games == 0,
-            games: games.len(),
+            games: games.clone().count(),
             constraints,
             evaluations: all().count(),
             invalid_games,
@@ -196,14 +221,66 @@ impl Report {
             score: weighted_score(all()),
             penalties,
             elapsed_ms: elapsed.as_secs_f64() * 1e3,
-        };
-        Self {
-            summary,
-            schedule,
-            games,
-            cache: None,
         }
     }
+
+    /// The score in levels, as a Timefold user reads it: each level's
+    /// penalty total, negated, `-470hard/-160soft/-30pref`. Compared level
+    /// by level, hard first, it orders schedules as a solver should.
+    pub fn levels(&self) -> String {
+        self.penalties.levels()
+    }
+}
+
+impl Penalties {
+    /// `-Hhard/-Ssoft/-Ppref`: each level's total, negated (see
+    /// [`Summary::levels`]).
+    pub fn levels(&self) -> String {
+        let level = |p: f64| {
+            if p == 0.0 {
+                "0".to_owned()
+            } else {
+                format!("{}", -p)
+            }
+        };
+        format!(
+            "{}hard/{}soft/{}pref",
+            level(self.hard),
+            level(self.soft),
+            level(self.preference)
+        )
+    }
+}
+
+impl GameReport {
+    /// Whether two reports say the same about their game: everything but
+    /// the time the calls took.
+    pub fn same_ruling(&self, other: &Self) -> bool {
+        self.game == other.game
+            && self.round == other.round
+            && self.home == other.home
+            && self.away == other.away
+            && self.venue == other.venue
+            && self.start == other.start
+            && self.valid == other.valid
+            && self.score.to_bits() == other.score.to_bits()
+            && self.penalties == other.penalties
+            && same_verdicts(&self.verdicts, &other.verdicts)
+    }
+}
+
+impl ScheduleReport {
+    /// Whether two schedule sections say the same: everything but the time
+    /// the calls took.
+    pub fn same_ruling(&self, other: &Self) -> bool {
+        self.valid == other.valid
+            && self.penalties == other.penalties
+            && same_verdicts(&self.verdicts, &other.verdicts)
+    }
+}
+
+fn same_verdicts(a: &[Verdict], b: &[Verdict]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_ruling(y))
 }
 
 fn weighted_score<'a>(verdicts: impl IntoIterator<Item = &'a Verdict>) -> f64 {

@@ -59,6 +59,32 @@ impl Game {
         h.finish()
     }
 
+    /// The game as a schedule file writes it: times zoned (exact, in any
+    /// season), the venue only when it is not the home team's own, the end
+    /// only when it is not the league's default length. Read back against
+    /// the same league it gives the same game.
+    pub fn to_spec(&self, league: &League) -> GameSpec {
+        let home_venue = league.team(&self.home).map(|t| &*t.venue);
+        let default_end = self
+            .start
+            .checked_add(SignedDuration::from_mins(i64::from(
+                league.default_game_minutes,
+            )))
+            .ok();
+        GameSpec {
+            id: self.id.to_string(),
+            round: self.round,
+            home: self.home.to_string(),
+            away: self.away.to_string(),
+            venue: (home_venue != Some(&*self.venue)).then(|| self.venue.to_string()),
+            start: self.start.to_string(),
+            end: (default_end.as_ref().map(Zoned::timestamp) != Some(self.end.timestamp()))
+                .then(|| self.end.to_string()),
+            tv: self.tv.as_deref().map(str::to_owned),
+            tags: self.tags.iter().map(|t| t.to_string()).collect(),
+        }
+    }
+
     /// The venue-local date of the kickoff.
     pub fn date(&self) -> Date {
         self.start.date()
@@ -230,8 +256,34 @@ impl Schedule {
             .map_err(|(field, msg)| Error::invalid(origin, format!("{at}{field}"), msg))
     }
 
+    /// The schedule as a schedule file writes it (see [`Game::to_spec`]).
+    pub fn to_spec(&self, league: &League) -> ScheduleSpec {
+        ScheduleSpec {
+            games: self.games.iter().map(|g| g.to_spec(league)).collect(),
+        }
+    }
+
+    /// A schedule of `games`, each either one of this schedule's (the same
+    /// `Arc`) or validated against `league` on its own; the ids must be
+    /// unique (the caller checked). Fingerprints of the kept games are
+    /// taken from here, not computed again.
+    pub(crate) fn rebuilt(&self, league: &League, games: Vec<Arc<Game>>) -> Self {
+        let known: Vec<u64> = games
+            .iter()
+            .map(|g| match self.position_of(g) {
+                Some(i) => self.fingerprints[i],
+                None => g.fingerprint(),
+            })
+            .collect();
+        Self::index_with(league, games, Some(known))
+    }
+
     /// Builds the indexes over validated games.
     fn index(league: &League, games: Vec<Arc<Game>>) -> Self {
+        Self::index_with(league, games, None)
+    }
+
+    fn index_with(league: &League, games: Vec<Arc<Game>>, fingerprints: Option<Vec<u64>>) -> Self {
         let mut by_team = vec![Vec::new(); league.teams.len()];
         let mut by_venue_day: HashMap<(usize, Date), Vec<usize>> = HashMap::new();
         let mut by_day: BTreeMap<Date, Vec<usize>> = BTreeMap::new();
@@ -262,7 +314,8 @@ impl Schedule {
                 team_slot[i][side] = slot;
             }
         }
-        let fingerprints: Vec<u64> = games.iter().map(|g| g.fingerprint()).collect();
+        let fingerprints: Vec<u64> =
+            fingerprints.unwrap_or_else(|| games.iter().map(|g| g.fingerprint()).collect());
         let fingerprint = {
             use std::hash::{Hash, Hasher};
             let mut h = std::hash::DefaultHasher::new();

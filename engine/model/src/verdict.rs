@@ -203,6 +203,18 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// Whether two verdicts say the same: everything but the time the call
+    /// took.
+    pub fn same_ruling(&self, other: &Self) -> bool {
+        self.constraint == other.constraint
+            && self.hardness == other.hardness
+            && self.weight == other.weight
+            && self.status == other.status
+            && self.score.to_bits() == other.score.to_bits()
+            && self.violations == other.violations
+            && self.message == other.message
+    }
+
     /// Whether this verdict makes its game (or the schedule) invalid: a hard
     /// constraint with at least one violation.
     pub fn is_hard_violation(&self) -> bool {
