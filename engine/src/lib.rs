@@ -70,7 +70,8 @@ pub use constraint::{
 pub use data::{DataError, DataSources};
 pub use error::{Error, Result};
 pub use exec::{
-    Cancel, CancelOnDrop, Deadlines, Evaluator, Interrupted, Overloaded, PoolStats, Warmed,
+    Cancel, CancelOnDrop, Changed, Deadlines, Evaluator, Interrupted, Overloaded, PoolStats,
+    Season, Totals, TotalsDelta, Warmed, WhatIf,
 };
 pub use generate::{GenerateOptions, generate};
 pub use model::{
@@ -79,5 +80,6 @@ pub use model::{
     ScheduleReport, ScheduleSpec, Severity, Status, Summary, Team, TvWindow, Venue, Verdict,
     Violation,
 };
+pub use model::{GameEdit, PatchError, SchedulePatch};
 pub use runtime::{CACHE_ENV, CONTRACT, Compiled, RhaiLimits, Runtime, components_in_memory};
 pub use server::{ServeLeague, serve};

@@ -13,6 +13,7 @@
 mod cancel;
 mod cost;
 mod pool;
+mod whatif;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +24,7 @@ use crossbeam_channel::Receiver;
 
 pub use cancel::{Cancel, CancelOnDrop, Interrupted};
 pub use pool::{Overloaded, PoolStats};
+pub use whatif::{Changed, Season, Totals, TotalsDelta, WhatIf};
 
 use crate::breaker::{Admit, Breaker, BreakerConfig};
 use crate::cache::{Delta, GameEntry, Key, Read, VerdictCache};
@@ -48,7 +50,12 @@ pub struct Evaluator {
     /// one's changes touch.
     baseline: Mutex<Option<Arc<Baseline>>>,
     reused: AtomicU64,
+    /// Unique in the process: a [`Season`] knows which evaluator made it.
+    id: u64,
 }
+
+/// The next evaluator's id.
+static EVALUATORS: AtomicU64 = AtomicU64::new(0);
 
 /// An evaluation's game reports with what each was read from, by position.
 /// The next evaluation of a schedule that differs in a few games takes the
@@ -61,6 +68,14 @@ struct Baseline {
     games: Vec<Option<Arc<GameEntry>>>,
     /// The cache's generation it was built in: clearing the cache drops it.
     generation: u64,
+}
+
+/// Which baseline an evaluation reuses.
+enum Against {
+    /// The evaluator's last, which the evaluation then replaces.
+    Last,
+    /// A season's, left as it is (a what-if).
+    Season(Option<Arc<Baseline>>),
 }
 
 /// What warming the cache with one schedule file did.
@@ -179,6 +194,7 @@ impl Evaluator {
             pool: OnceLock::new(),
             baseline: Mutex::new(None),
             reused: AtomicU64::new(0),
+            id: EVALUATORS.fetch_add(1, Ordering::Relaxed),
         }
     }
 
@@ -380,6 +396,21 @@ impl Evaluator {
         refuse_when_full: bool,
         cancel: &Cancel,
     ) -> Result<Report, Interrupted> {
+        self.run_against(schedule, progress, refuse_when_full, cancel, Against::Last)
+            .map(|(report, _)| report)
+    }
+
+    /// Runs an evaluation that reuses what `against` knows; returns the
+    /// report and, with a cache, the baseline it makes (which becomes the
+    /// evaluator's own only when it ran against the last one).
+    fn run_against(
+        &self,
+        schedule: &Arc<Schedule>,
+        progress: &mut dyn FnMut(usize),
+        refuse_when_full: bool,
+        cancel: &Cancel,
+        against: Against,
+    ) -> Result<(Report, Option<Arc<Baseline>>), Interrupted> {
         let _span = tracing::debug_span!("evaluation", games = schedule.len()).entered();
         let started = Instant::now();
         let budget = self.rules.budget(started);
@@ -393,7 +424,15 @@ impl Evaluator {
         let mut reports: Vec<Option<GameReport>> = (0..games.len()).map(|_| None).collect();
         let mut entries: Vec<Option<Arc<GameEntry>>> = vec![None; games.len()];
         let todo = if keep {
-            self.reuse(schedule, &blocked, budget, &mut reports, &mut entries)
+            let base = match &against {
+                Against::Last => self
+                    .baseline
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone(),
+                Against::Season(base) => base.clone(),
+            };
+            self.reuse(base, schedule, &blocked, budget, &mut reports, &mut entries)
         } else {
             (0..games.len()).collect()
         };
@@ -435,15 +474,19 @@ impl Evaluator {
             .zip(games)
             .map(|(r, g)| r.unwrap_or_else(|| self.rules.panicked(g)))
             .collect();
+        let mut made = None;
         if let (true, Some(cache)) = (keep, &self.rules.cache) {
-            let baseline = Baseline {
+            let baseline = Arc::new(Baseline {
                 schedule: schedule.clone(),
                 blocked,
                 fail_fast: budget.fail_fast,
                 games: entries,
                 generation: cache.generation(),
-            };
-            *self.baseline.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(baseline));
+            });
+            if let Against::Last = against {
+                *self.baseline.lock().unwrap_or_else(|e| e.into_inner()) = Some(baseline.clone());
+            }
+            made = Some(baseline);
         }
         let mut report = Report::new(
             self.rules.registry.len(),
@@ -452,7 +495,7 @@ impl Evaluator {
             started.elapsed(),
         );
         report.cache = self.cache_stats();
-        Ok(report)
+        Ok((report, made))
     }
 
     /// Rules on `games` (of `schedule`, or inline ones not in it) and
@@ -600,6 +643,7 @@ impl Evaluator {
     /// evaluate.
     fn reuse(
         &self,
+        base: Option<Arc<Baseline>>,
         schedule: &Arc<Schedule>,
         blocked: &Arc<[Option<Arc<str>>]>,
         budget: Budget,
@@ -608,11 +652,6 @@ impl Evaluator {
     ) -> Vec<usize> {
         let games = schedule.games();
         let all = || (0..games.len()).collect();
-        let base = self
-            .baseline
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
         let (Some(base), Some(cache)) = (base, &self.rules.cache) else {
             return all();
         };
