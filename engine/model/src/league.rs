@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use jiff::civil::{Date, Time, Weekday};
-use jiff::tz::TimeZone;
+use jiff::tz::{Disambiguation, TimeZone};
 use serde::Deserialize;
 
 use crate::error::{Error, Result, from_toml, read_to_string};
@@ -32,6 +32,10 @@ pub struct League {
     pub plugin_dirs: Vec<PathBuf>,
     /// Game length when a game gives no `end`.
     pub default_game_minutes: u32,
+    /// What a wall-clock game time that a daylight-saving change skips or
+    /// repeats means (`dst` in league.toml; by default such a time is
+    /// refused).
+    pub dst: DstPolicy,
     /// The teams, in file order.
     pub teams: Vec<Team>,
     /// The venues, in file order.
@@ -111,6 +115,45 @@ pub struct TvWindow {
     pub timezone: TimeZone,
 }
 
+/// What a wall-clock game time (venue-local, or zoned without an offset)
+/// means when a daylight-saving change skips it (a gap: 02:30 on the day the
+/// clocks go forward) or repeats it (an overlap: 01:30 on the day they go
+/// back). Such a time names no instant, or two, so by default it is an
+/// error; a league that writes its schedule in wall-clock time and wants it
+/// read anyway picks a rule, as jiff's [`Disambiguation`] resolves. A time
+/// with an offset is exact and never affected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum DstPolicy {
+    /// An error naming the game, the time and the zone (the default).
+    #[default]
+    Refuse,
+    /// The earlier instant: in an overlap the first 01:30 (still summer
+    /// time); in a gap the instant the time would have had before the
+    /// change (02:30 reads as 01:30 standard time).
+    Earlier,
+    /// The later instant: in an overlap the second 01:30 (standard time);
+    /// in a gap the instant the time would have had after the change
+    /// (02:30 reads as 03:30 summer time).
+    Later,
+    /// What most calendar software does: a gap as `later`, an overlap as
+    /// `earlier`.
+    Compatible,
+}
+
+impl DstPolicy {
+    /// The jiff rule it stands for.
+    pub fn disambiguation(self) -> Disambiguation {
+        match self {
+            Self::Refuse => Disambiguation::Reject,
+            Self::Earlier => Disambiguation::Earlier,
+            Self::Later => Disambiguation::Later,
+            Self::Compatible => Disambiguation::Compatible,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LeagueFile {
@@ -120,6 +163,8 @@ struct LeagueFile {
     #[serde(default)]
     plugins: Vec<PathBuf>,
     default_game_minutes: Option<u32>,
+    #[serde(default)]
+    dst: DstPolicy,
     #[serde(default)]
     teams: Vec<TeamSpec>,
     #[serde(default)]
@@ -341,6 +386,7 @@ impl League {
             plugin_dirs: spec.plugins.iter().map(|p| join_clean(&dir, p)).collect(),
             dir,
             default_game_minutes,
+            dst: spec.dst,
             teams,
             venues,
             tv_windows,
@@ -579,5 +625,34 @@ timezone = "America/New_York"
         assert_eq!(parse_weekday("wednesday"), Some(Weekday::Wednesday));
         assert_eq!(parse_weekday("satx"), None);
         assert_eq!(parse_weekday("xx"), None);
+    }
+
+    #[test]
+    fn dst_defaults_to_refuse_and_reads_each_rule() {
+        let league = League::from_toml_str(Path::new("l.toml"), MINI).unwrap();
+        assert_eq!(league.dst, DstPolicy::Refuse);
+        for (text, rule) in [
+            ("refuse", DstPolicy::Refuse),
+            ("earlier", DstPolicy::Earlier),
+            ("later", DstPolicy::Later),
+            ("compatible", DstPolicy::Compatible),
+        ] {
+            let league =
+                League::from_toml_str(Path::new("l.toml"), &format!("dst = \"{text}\"\n{MINI}"))
+                    .unwrap();
+            assert_eq!(league.dst, rule, "{text}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_dst_rule_is_an_error_listing_the_rules() {
+        let msg = League::from_toml_str(Path::new("l.toml"), &format!("dst = \"Later\"\n{MINI}"))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.starts_with("l.toml:"), "{msg}");
+        assert!(
+            msg.contains("`refuse`, `earlier`, `later`, `compatible`"),
+            "{msg}"
+        );
     }
 }

@@ -41,7 +41,9 @@ mod verdict;
 use crate as model;
 
 pub use error::{Error, Result};
-pub use league::{Blackout, DEFAULT_GAME_MINUTES, LEAGUE_FILE, League, Team, TvWindow, Venue};
+pub use league::{
+    Blackout, DEFAULT_GAME_MINUTES, DstPolicy, LEAGUE_FILE, League, Team, TvWindow, Venue,
+};
 pub use league::{join_clean, suggest, weekday_name};
 pub use patch::{GameEdit, PatchError, SchedulePatch};
 pub use report::{

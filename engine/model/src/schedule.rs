@@ -10,10 +10,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use jiff::civil::{Date, DateTime};
+use jiff::fmt::temporal::Pieces;
+use jiff::tz::{AmbiguousOffset, TimeZone};
 use jiff::{SignedDuration, Timestamp, Zoned};
 use serde::{Deserialize, Serialize};
 
-use super::league::{League, suggest};
+use super::league::{DstPolicy, League, suggest};
 use crate::error::{Error, Result, from_json, from_toml, read_to_string};
 
 /// One game, a slot of the schedule.
@@ -522,9 +524,10 @@ fn resolve_game(league: &League, g: GameSpec) -> std::result::Result<Game, (Stri
             ),
         )
     })?;
-    let start = parse_time(&g.start, &venue.timezone).map_err(|m| (".start".into(), m))?;
+    let start =
+        parse_time(&g.start, &venue.timezone, league.dst).map_err(|m| (".start".into(), m))?;
     let end = match &g.end {
-        Some(e) => parse_time(e, &venue.timezone).map_err(|m| (".end".into(), m))?,
+        Some(e) => parse_time(e, &venue.timezone, league.dst).map_err(|m| (".end".into(), m))?,
         None => start
             .checked_add(SignedDuration::from_mins(i64::from(
                 league.default_game_minutes,
@@ -569,19 +572,34 @@ fn resolve_game(league: &League, g: GameSpec) -> std::result::Result<Game, (Stri
 }
 
 /// Parses a game time: zoned (`...[Area/City]`), an instant with an offset,
-/// or venue-local; the result is in the venue's zone.
+/// or venue-local; the result is in the venue's zone. A time with an offset
+/// is exact. A wall-clock time (venue-local, or zoned without an offset)
+/// that a daylight-saving change skips or repeats names no instant, or two:
+/// `dst` says which to take, or to refuse it.
 pub(crate) fn parse_time(
     s: &str,
-    venue_tz: &jiff::tz::TimeZone,
+    venue_tz: &TimeZone,
+    dst: DstPolicy,
 ) -> std::result::Result<Zoned, String> {
     if s.ends_with(']') {
+        // jiff alone would resolve a zoned time without an offset
+        // (compatibly); it is as much a wall-clock time as a venue-local one,
+        // so it follows the league's rule too.
+        if let Ok(pieces) = Pieces::parse(s)
+            && pieces.offset().is_none()
+            && let Some(time) = pieces.time()
+            && let Some(Ok(tz)) = pieces.time_zone_annotation().map(|a| a.to_time_zone())
+        {
+            let zoned = wall_clock(s, pieces.date().to_datetime(time), &tz, dst)?;
+            return Ok(zoned.with_time_zone(venue_tz.clone()));
+        }
         if let Ok(z) = s.parse::<Zoned>() {
             return Ok(z.with_time_zone(venue_tz.clone()));
         }
     } else if let Ok(ts) = s.parse::<Timestamp>() {
         return Ok(ts.to_zoned(venue_tz.clone()));
     } else if let Ok(dt) = s.parse::<DateTime>() {
-        return dt.to_zoned(venue_tz.clone()).map_err(|e| e.to_string());
+        return wall_clock(s, dt, venue_tz, dst);
     }
     Err(format!(
         "\"{s}\" is not a date-time; expected venue-local 2026-03-14T19:30, \
@@ -589,15 +607,84 @@ pub(crate) fn parse_time(
     ))
 }
 
+/// The instant of wall-clock time `dt` in `tz` (`s` as written, for errors):
+/// the one instant it names, or in a gap or an overlap the one `dst` picks.
+fn wall_clock(
+    s: &str,
+    dt: DateTime,
+    tz: &TimeZone,
+    dst: DstPolicy,
+) -> std::result::Result<Zoned, String> {
+    let ambiguous = tz.to_ambiguous_zoned(dt);
+    let (before, after, gap) = match ambiguous.offset() {
+        AmbiguousOffset::Unambiguous { .. } => {
+            return ambiguous.unambiguous().map_err(|e| format!("\"{s}\": {e}"));
+        }
+        AmbiguousOffset::Gap { before, after } => (before, after, true),
+        AmbiguousOffset::Fold { before, after } => (before, after, false),
+    };
+    if dst != DstPolicy::Refuse {
+        return ambiguous
+            .disambiguate(dst.disambiguation())
+            .map_err(|e| format!("\"{s}\": {e}"));
+    }
+    let zone = tz.iana_name().unwrap_or("the venue's time zone");
+    // Both readings are instants (each with the offset it would have); the
+    // error shows them, as the exact ways to write the time.
+    let (Ok(earlier), Ok(later)) = (ambiguous.clone().earlier(), ambiguous.later()) else {
+        return Err(format!("\"{s}\" is not a single instant in {zone}"));
+    };
+    let clocks = match tz.following(earlier.timestamp()).next() {
+        Some(change) => format!(
+            " (the clocks go {} from {} to {} that day)",
+            if gap { "forward" } else { "back" },
+            before.to_datetime(change.timestamp()).strftime("%H:%M"),
+            after.to_datetime(change.timestamp()).strftime("%H:%M"),
+        ),
+        None => String::new(),
+    };
+    Err(if gap {
+        format!(
+            "\"{s}\" does not exist in {zone}{clocks}; give an offset ({}) \
+             or set dst = \"later\" in league.toml",
+            exact(&later),
+        )
+    } else {
+        format!(
+            "\"{s}\" happens twice in {zone}{clocks}; give an offset ({} for the first, \
+             {} for the second) or set dst = \"earlier\" or \"later\" in league.toml",
+            exact(&earlier),
+            exact(&later),
+        )
+    })
+}
+
+/// A time written with its offset (`2026-03-08T03:30-04:00`), seconds only
+/// when it has them.
+fn exact(z: &Zoned) -> String {
+    if z.second() == 0 && z.subsec_nanosecond() == 0 {
+        z.strftime("%Y-%m-%dT%H:%M%:z").to_string()
+    } else {
+        z.strftime("%Y-%m-%dT%H:%M:%S%.f%:z").to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn league() -> League {
+        league_with("")
+    }
+
+    /// The test league with `top` (top-level keys) added.
+    fn league_with(top: &str) -> League {
         League::from_toml_str(
             Path::new("league.toml"),
-            r#"
+            &format!(
+                r#"
 name = "T"
+{top}
 [[venues]]
 id = "east"
 name = "East"
@@ -618,7 +705,8 @@ venue = "west"
 id = "C"
 name = "C"
 venue = "west"
-"#,
+"#
+            ),
         )
         .unwrap()
     }
@@ -779,5 +867,181 @@ venue = "west"
             err.contains("games[1] (g): game id `g` is used twice"),
             "{err}"
         );
+    }
+
+    /// The start of a one-game schedule at A's venue (New York) of `league`,
+    /// or the error.
+    fn start_in(league: &League, start: &str) -> std::result::Result<Zoned, String> {
+        Schedule::from_spec(
+            Path::new("s.json"),
+            ScheduleSpec {
+                games: vec![spec("x", "A", "B", start)],
+            },
+            league,
+        )
+        .map(|s| s.games()[0].start.clone())
+        .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_time_the_clocks_skip_is_refused_naming_game_time_and_zone() {
+        assert_eq!(
+            start_in(&league(), "2026-03-08T02:30").unwrap_err(),
+            "s.json: games[0] (x).start: \"2026-03-08T02:30\" does not exist in \
+             America/New_York (the clocks go forward from 02:00 to 03:00 that day); \
+             give an offset (2026-03-08T03:30-04:00) or set dst = \"later\" in league.toml"
+        );
+        // An end in the gap is named as the end.
+        let err = Schedule::from_spec(
+            Path::new("s.json"),
+            ScheduleSpec {
+                games: vec![GameSpec {
+                    end: Some("2026-03-08T02:15".into()),
+                    ..spec("x", "A", "B", "2026-03-08T00:30")
+                }],
+            },
+            &league(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("games[0] (x).end: \"2026-03-08T02:15\" does not exist"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_time_the_clocks_repeat_is_refused_naming_both_offsets() {
+        assert_eq!(
+            start_in(&league(), "2026-11-01T01:30").unwrap_err(),
+            "s.json: games[0] (x).start: \"2026-11-01T01:30\" happens twice in \
+             America/New_York (the clocks go back from 02:00 to 01:00 that day); \
+             give an offset (2026-11-01T01:30-04:00 for the first, \
+             2026-11-01T01:30-05:00 for the second) or set dst = \"earlier\" or \"later\" \
+             in league.toml"
+        );
+    }
+
+    #[test]
+    fn the_same_times_with_an_offset_are_exact() {
+        for (time, utc) in [
+            ("2026-03-08T03:30-04:00", "2026-03-08T07:30:00Z"),
+            ("2026-03-08T01:30-05:00", "2026-03-08T06:30:00Z"),
+            ("2026-11-01T01:30-04:00", "2026-11-01T05:30:00Z"),
+            ("2026-11-01T01:30-05:00", "2026-11-01T06:30:00Z"),
+            (
+                "2026-11-01T01:30-05:00[America/New_York]",
+                "2026-11-01T06:30:00Z",
+            ),
+            ("2026-11-01T06:30Z", "2026-11-01T06:30:00Z"),
+        ] {
+            let start = start_in(&league(), time).unwrap();
+            assert_eq!(start.timestamp().to_string(), utc, "{time}");
+        }
+    }
+
+    #[test]
+    fn each_dst_rule_resolves_as_documented() {
+        // (rule, the offset a gap time gets, the offset an overlap time gets)
+        let cases = [
+            (
+                "earlier",
+                "2026-03-08T01:30:00-05:00",
+                "2026-11-01T01:30:00-04:00",
+            ),
+            (
+                "later",
+                "2026-03-08T03:30:00-04:00",
+                "2026-11-01T01:30:00-05:00",
+            ),
+            (
+                "compatible",
+                "2026-03-08T03:30:00-04:00",
+                "2026-11-01T01:30:00-04:00",
+            ),
+        ];
+        for (rule, gap, overlap) in cases {
+            let league = league_with(&format!("dst = \"{rule}\""));
+            let start = |t| {
+                start_in(&league, t)
+                    .unwrap()
+                    .strftime("%FT%T%:z")
+                    .to_string()
+            };
+            assert_eq!(start("2026-03-08T02:30"), gap, "{rule}");
+            assert_eq!(start("2026-11-01T01:30"), overlap, "{rule}");
+            // Outside a change a rule changes nothing.
+            assert_eq!(
+                start("2026-03-09T02:30"),
+                "2026-03-09T02:30:00-04:00",
+                "{rule}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_zoned_time_without_an_offset_follows_the_league_rule() {
+        // jiff alone resolves it, compatibly (the gap read as 03:30 summer
+        // time); umpire treats it as the wall-clock time it is.
+        let jiff = "2026-03-08T02:30[America/New_York]"
+            .parse::<Zoned>()
+            .unwrap();
+        assert_eq!(
+            jiff.to_string(),
+            "2026-03-08T03:30:00-04:00[America/New_York]"
+        );
+        // Its own zone is named, not the venue's (B plays at Los Angeles).
+        let err = Schedule::from_spec(
+            Path::new("s.json"),
+            ScheduleSpec {
+                games: vec![spec("x", "B", "A", "2026-03-08T02:30[America/New_York]")],
+            },
+            &league(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains(
+                "games[0] (x).start: \"2026-03-08T02:30[America/New_York]\" does not exist \
+                 in America/New_York"
+            ),
+            "{err}"
+        );
+        let err = start_in(&league(), "2026-11-01T01:30[America/New_York]").unwrap_err();
+        assert!(err.contains("happens twice in America/New_York"), "{err}");
+        let later = start_in(
+            &league_with("dst = \"later\""),
+            "2026-03-08T02:30[America/New_York]",
+        )
+        .unwrap();
+        assert_eq!(later.timestamp().to_string(), "2026-03-08T07:30:00Z");
+        // Unambiguous, it is read as before.
+        let plain = start_in(&league(), "2026-03-07T18:00[America/Chicago]").unwrap();
+        assert_eq!(plain.timestamp().to_string(), "2026-03-08T00:00:00Z");
+    }
+
+    #[test]
+    fn a_game_written_back_is_exact_under_any_rule() {
+        // Read with `later` from wall-clock time, written zoned (with its
+        // offset), read back by a league that refuses wall-clock overlaps.
+        let later = league_with("dst = \"later\"");
+        let s = Schedule::from_spec(
+            Path::new("s.json"),
+            ScheduleSpec {
+                games: vec![GameSpec {
+                    end: Some("2026-11-01T01:45".into()),
+                    ..spec("x", "A", "B", "2026-11-01T01:30")
+                }],
+            },
+            &later,
+        )
+        .unwrap();
+        let spec = s.to_spec(&later);
+        assert_eq!(
+            spec.games[0].start,
+            "2026-11-01T01:30:00-05:00[America/New_York]"
+        );
+        let again = Schedule::from_spec(Path::new("s.json"), spec, &league()).unwrap();
+        assert_eq!(again.games()[0].fingerprint(), s.games()[0].fingerprint());
     }
 }
