@@ -236,6 +236,9 @@ pub struct ServerConfig {
     pub shutdown_drain_ms: u64,
     /// Games one batch or stream request may name at most; more get 413.
     pub max_batch_games: usize,
+    /// Candidate moves one `/v1/leagues/{league}/moves` request may carry
+    /// at most; more get 413.
+    pub max_moves: usize,
     /// NDJSON streams evaluating at once at most (each holds its games and
     /// up to `executor.stream_in_flight` reports); one more gets 503.
     pub max_streams: usize,
@@ -305,6 +308,7 @@ impl Default for ServerConfig {
             write_timeout_ms: 10_000,
             shutdown_drain_ms: 10_000,
             max_batch_games: 20_000,
+            max_moves: 1_000,
             max_streams: 64,
             max_answer_kb: 262_144,
             admin_token: None,
@@ -731,6 +735,7 @@ impl Config {
             ("body_timeout_ms", s.body_timeout_ms),
             ("write_timeout_ms", s.write_timeout_ms),
             ("max_batch_games", s.max_batch_games as u64),
+            ("max_moves", s.max_moves as u64),
             ("max_streams", s.max_streams as u64),
             ("max_answer_kb", s.max_answer_kb as u64),
         ] {

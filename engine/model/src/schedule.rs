@@ -280,6 +280,39 @@ impl Schedule {
         Self::index_with(league, games, Some(known))
     }
 
+    /// This schedule with `games` in it: each replaces the game with its id,
+    /// in its place, or is added at the end. The games must be of `league`
+    /// (validated on their own, as [`game_from_spec`](Self::game_from_spec)
+    /// does) and their ids unique among them: a repeated id is an error
+    /// naming the second, by its index among `games` (`origin` names the
+    /// source).
+    pub fn with_games(
+        &self,
+        league: &League,
+        games: Vec<Arc<Game>>,
+        origin: &Path,
+    ) -> Result<Self> {
+        let mut all = self.games.clone();
+        let mut seen = HashSet::with_capacity(games.len());
+        for (k, g) in games.into_iter().enumerate() {
+            if !seen.insert(g.id.clone()) {
+                return Err(Error::invalid(
+                    origin,
+                    format!("games[{k}] ({})", g.id),
+                    format!(
+                        "game `{}` is sent twice; send each game once (the request is one edit)",
+                        g.id
+                    ),
+                ));
+            }
+            match self.position(&g.id) {
+                Some(i) => all[i] = g,
+                None => all.push(g),
+            }
+        }
+        Ok(self.rebuilt(league, all))
+    }
+
     /// Builds the indexes over validated games.
     fn index(league: &League, games: Vec<Arc<Game>>) -> Self {
         Self::index_with(league, games, None)

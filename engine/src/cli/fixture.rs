@@ -459,7 +459,7 @@ impl Fixture {
                 ),
             ));
         };
-        let schedule = match &c.games {
+        let mut schedule = match &c.games {
             Some(games) => {
                 let mut specs = Vec::with_capacity(games.len());
                 for (j, g) in games.iter().enumerate() {
@@ -536,13 +536,23 @@ impl Fixture {
                                 .map_err(|e: toml::de::Error| {
                                     self.error_at(&g.span(), &field, e.message().to_owned())
                                 })?;
-                        Schedule::game_from_spec(&self.path, &field, spec, league).map_err(|e| {
-                            let message = match &e {
-                                crate::Error::Invalid { message, .. } => message.clone(),
-                                other => other.to_string(),
-                            };
-                            self.error_at(&g.span(), &field, message)
-                        })?
+                        let game = Schedule::game_from_spec(&self.path, &field, spec, league)
+                            .map_err(|e| {
+                                let message = match &e {
+                                    crate::Error::Invalid { message, .. } => message.clone(),
+                                    other => other.to_string(),
+                                };
+                                self.error_at(&g.span(), &field, message)
+                            })?;
+                        // An inline game is an edit of the case's schedule:
+                        // it replaces its namesake or joins it, and is judged
+                        // with the rest, as a full evaluation would judge it.
+                        schedule = Arc::new(
+                            schedule
+                                .with_games(league, vec![game.clone()], &self.path)
+                                .map_err(|e| self.error_at(&g.span(), &field, e.to_string()))?,
+                        );
+                        game
                     }
                     other => {
                         return Err(self.error_at(

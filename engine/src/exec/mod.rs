@@ -667,7 +667,10 @@ impl Evaluator {
         };
         let mut todo = Vec::with_capacity(delta.count() * 8);
         for (i, g) in games.iter().enumerate() {
-            let entry = delta.unchanged_from(i).and_then(|j| base.games.get(j)).and_then(Option::as_ref);
+            let entry = delta
+                .unchanged_from(i)
+                .and_then(|j| base.games.get(j))
+                .and_then(Option::as_ref);
             let holds = |e: &&Arc<GameEntry>| {
                 e.reads.iter().all(|(read, fp)| {
                     !delta.touches(read) || read.answer(schedule, Some(g)) == Some(*fp)

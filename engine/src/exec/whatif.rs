@@ -37,6 +37,12 @@ impl Season {
         &self.report
     }
 
+    /// Whether `evaluator` made it (what-ifs against it then reuse what it
+    /// read).
+    pub fn made_by(&self, evaluator: &Evaluator) -> bool {
+        self.evaluator == evaluator.id
+    }
+
     /// Its totals.
     pub fn totals(&self) -> Totals {
         Totals::from(&self.report.summary)
@@ -98,10 +104,7 @@ impl TotalsDelta {
         Self {
             hard_violations: count(after.hard_violations, before.hard_violations),
             soft_violations: count(after.soft_violations, before.soft_violations),
-            preference_violations: count(
-                after.preference_violations,
-                before.preference_violations,
-            ),
+            preference_violations: count(after.preference_violations, before.preference_violations),
             penalties: Penalties {
                 hard: after.penalties.hard - before.penalties.hard,
                 soft: after.penalties.soft - before.penalties.soft,
@@ -178,8 +181,13 @@ impl Evaluator {
         refuse_when_full: bool,
         cancel: &Cancel,
     ) -> Result<Season, Interrupted> {
-        let (report, baseline) =
-            self.run_against(schedule, &mut |_| {}, refuse_when_full, cancel, Against::Last)?;
+        let (report, baseline) = self.run_against(
+            schedule,
+            &mut |_| {},
+            refuse_when_full,
+            cancel,
+            Against::Last,
+        )?;
         Ok(Season {
             schedule: schedule.clone(),
             report,
@@ -216,7 +224,10 @@ impl Evaluator {
         refuse_when_full: bool,
         cancel: &Cancel,
     ) -> Result<WhatIf, Interrupted> {
-        let base = season.baseline.clone().filter(|_| season.evaluator == self.id);
+        let base = season
+            .baseline
+            .clone()
+            .filter(|_| season.evaluator == self.id);
         let (report, _) = self.run_against(
             &edited,
             &mut |_| {},

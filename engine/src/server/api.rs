@@ -19,9 +19,9 @@ use serde::{Deserialize, Serialize};
 
 use super::Slot;
 use super::decisions::NotLogged;
-use super::state::{App, EditError, LeagueState, Versioned};
-use crate::model::{GameReport, GameSpec, SchedulePatch, ScheduleSpec};
-use crate::{BreakerState, Cancel, Evaluator, Interrupted, Schedule};
+use super::state::{App, EditError, Expect, LeagueState, Versioned};
+use crate::model::{Game, GameReport, GameSpec, PatchError, SchedulePatch, ScheduleSpec};
+use crate::{BreakerState, Cancel, Evaluator, Interrupted, Schedule, WhatIf};
 
 /// A client or server error as JSON.
 #[derive(Debug)]
@@ -230,6 +230,9 @@ struct GameAnswer {
     league: String,
     schedule_version: u64,
     report: GameReport,
+    /// For a game sent whole: what else the edit changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    what_if: Option<serde_json::Value>,
 }
 
 fn league<'a>(app: &'a App, name: &str) -> ApiResult<&'a Arc<LeagueState>> {
@@ -242,36 +245,121 @@ fn league<'a>(app: &'a App, name: &str) -> ApiResult<&'a Arc<LeagueState>> {
     })
 }
 
-/// The games a request names, resolved against the current schedule.
-fn resolve(
+/// A game a request names, resolved: one of the schedule's, or one sent
+/// whole (an edit of a copy of the schedule, judged as a what-if).
+pub(crate) enum Named {
+    InSchedule(Arc<Game>),
+    Inline(Arc<Game>),
+}
+
+impl Named {
+    fn game(&self) -> &Arc<Game> {
+        match self {
+            Named::InSchedule(g) | Named::Inline(g) => g,
+        }
+    }
+}
+
+/// One game reference resolved against the current schedule; `at` names
+/// it in errors (`games[3]`).
+pub(crate) fn resolve_one(
     state: &LeagueState,
     schedule: &Schedule,
-    refs: Vec<GameRef>,
-) -> ApiResult<Vec<Arc<crate::Game>>> {
-    refs.into_iter()
-        .enumerate()
-        .map(|(i, r)| match r {
-            GameRef::Id(id) => schedule.game(&id).cloned().ok_or_else(|| {
+    r: GameRef,
+    at: &str,
+) -> ApiResult<Named> {
+    match r {
+        GameRef::Id(id) => schedule
+            .game(&id)
+            .cloned()
+            .map(Named::InSchedule)
+            .ok_or_else(|| {
                 ApiError::not_found(
                     "unknown_game",
                     format!("league `{}` has no game `{id}` in its schedule", state.name),
                 )
             }),
-            GameRef::Inline(spec) => Schedule::game_from_spec(
-                Path::new("request"),
-                &format!("games[{i}] ({})", spec.id),
-                spec,
-                &state.league,
-            )
-            .map_err(|e| {
-                ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_game",
-                    e.to_string(),
-                )
-            }),
-        })
+        GameRef::Inline(spec) => Schedule::game_from_spec(
+            Path::new("request"),
+            &format!("{at} ({})", spec.id),
+            spec,
+            &state.league,
+        )
+        .map(Named::Inline)
+        .map_err(invalid_game),
+    }
+}
+
+fn invalid_game(e: crate::Error) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_game",
+        e.to_string(),
+    )
+}
+
+/// The games a request names, resolved against the current schedule.
+fn resolve(state: &LeagueState, schedule: &Schedule, refs: Vec<GameRef>) -> ApiResult<Vec<Named>> {
+    refs.into_iter()
+        .enumerate()
+        .map(|(i, r)| resolve_one(state, schedule, r, &format!("games[{i}]")))
         .collect()
+}
+
+/// The current schedule with the inline games among `named` in it (each
+/// replaces its namesake or is added), judged against its season: what a
+/// full evaluation of that edited copy says. `None` when every game is
+/// the schedule's own.
+pub(crate) fn what_if_of(
+    app: &App,
+    state: &LeagueState,
+    current: &Versioned,
+    evaluator: &Evaluator,
+    named: &[&Named],
+    cancel: &Cancel,
+) -> ApiResult<Option<WhatIf>> {
+    let inline: Vec<Arc<Game>> = named
+        .iter()
+        .filter_map(|n| match n {
+            Named::Inline(g) => Some(g.clone()),
+            Named::InSchedule(_) => None,
+        })
+        .collect();
+    if inline.is_empty() {
+        return Ok(None);
+    }
+    let edited = current
+        .schedule
+        .with_games(&state.league, inline, Path::new("request"))
+        .map_err(invalid_game)?;
+    let season = current
+        .season(evaluator, cancel)
+        .map_err(|e| interrupted(app, e))?;
+    evaluator
+        .try_what_if_until(&season, Arc::new(edited), cancel)
+        .map(Some)
+        .map_err(|e| interrupted(app, e))
+}
+
+/// What a what-if changed beyond the games a request asked about: the
+/// `what_if` member of an answer.
+pub(crate) fn what_if_json(what: &WhatIf, asked: &[&str]) -> serde_json::Value {
+    let changed: Vec<_> = what
+        .changed
+        .iter()
+        .filter(|c| !asked.contains(&&*c.game))
+        .collect();
+    let mut v = serde_json::json!({
+        "changed": changed,
+        "before": what.before,
+        "after": what.after,
+        "delta": what.delta,
+        "schedule_changed": what.schedule_changed,
+    });
+    if what.schedule_changed {
+        v["schedule"] = serde_json::to_value(&what.report.schedule).unwrap_or_default();
+    }
+    v
 }
 
 fn interrupted(app: &App, e: Interrupted) -> ApiError {
@@ -391,7 +479,7 @@ fn log_decision(
     app: &App,
     id: &str,
     league: &str,
-    current: &Versioned,
+    (version, schedule): (u64, &Schedule),
     evaluator: &Evaluator,
     games: &[&GameReport],
 ) -> Result<(), NotLogged> {
@@ -399,8 +487,8 @@ fn log_decision(
         Some(log) => log.record(
             id,
             league,
-            current.version,
-            current.schedule.fingerprint(),
+            version,
+            schedule.fingerprint(),
             evaluator,
             games,
             std::time::Duration::from_millis(app.config.server.request_timeout_ms),
@@ -417,24 +505,51 @@ pub(crate) async fn evaluate(
 ) -> ApiResult<Response> {
     let state = league(&app, &req.league)?.clone();
     let current = state.schedule.load_full();
-    let games = resolve(&state, &current.schedule, vec![req.game])?;
+    let named = resolve_one(&state, &current.schedule, req.game, "game")?;
     let evaluator = state.evaluator.load_full();
     let app2 = app.clone();
     blocking(&work, move |cancel| {
         let app = app2;
-        let reports = evaluator
-            .try_evaluate_games_until(&current.schedule, games, cancel)
-            .map_err(|e| interrupted(&app, e))?;
-        let report = reports.into_iter().next().ok_or_else(|| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "no report came back",
-            )
-        })?;
+        let game = named.game().clone();
+        let (report, what_if, judged) =
+            match what_if_of(&app, &state, &current, &evaluator, &[&named], cancel)? {
+                Some(what) => {
+                    let report = what.report_of(&game.id).cloned().ok_or_else(|| {
+                        ApiError::new(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            "internal",
+                            "the edited schedule lost its game",
+                        )
+                    })?;
+                    let json = what_if_json(&what, &[&game.id]);
+                    (report, Some(json), what.schedule)
+                }
+                None => {
+                    let report = evaluator
+                        .try_evaluate_games_until(&current.schedule, vec![game], cancel)
+                        .map_err(|e| interrupted(&app, e))?
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| {
+                            ApiError::new(
+                                StatusCode::INTERNAL_SERVER_ERROR,
+                                "internal",
+                                "no report came back",
+                            )
+                        })?;
+                    (report, None, current.schedule.clone())
+                }
+            };
         app.metrics.verdicts(&state.name, report.verdicts.iter());
-        log_decision(&app, &id, &state.name, &current, &evaluator, &[&report])
-            .map_err(|e| not_logged(&app, &e))?;
+        log_decision(
+            &app,
+            &id,
+            &state.name,
+            (current.version, &judged),
+            &evaluator,
+            &[&report],
+        )
+        .map_err(|e| not_logged(&app, &e))?;
         json_answer(
             &app,
             &GameAnswer {
@@ -442,6 +557,7 @@ pub(crate) async fn evaluate(
                 league: state.name.clone(),
                 schedule_version: current.version,
                 report,
+                what_if,
             },
         )
     })
@@ -471,24 +587,50 @@ pub(crate) async fn evaluate_batch(
         let app = app2;
         let schedule = &current.schedule;
         match games {
-            Some(games) => {
-                let reports = evaluator
-                    .try_evaluate_games_until(schedule, games, cancel)
-                    .map_err(|e| interrupted(&app, e))?;
+            Some(named) => {
+                let refs: Vec<&Named> = named.iter().collect();
+                let (reports, what_if, judged) =
+                    match what_if_of(&app, &state, &current, &evaluator, &refs, cancel)? {
+                        // Every game, inline or not, as the edited copy has it.
+                        Some(what) => {
+                            let reports: Vec<GameReport> = named
+                                .iter()
+                                .filter_map(|n| what.report_of(&n.game().id).cloned())
+                                .collect();
+                            let asked: Vec<&str> = named.iter().map(|n| &*n.game().id).collect();
+                            let json = what_if_json(&what, &asked);
+                            (reports, Some(json), what.schedule)
+                        }
+                        None => {
+                            let games = named.iter().map(|n| n.game().clone()).collect();
+                            let reports = evaluator
+                                .try_evaluate_games_until(schedule, games, cancel)
+                                .map_err(|e| interrupted(&app, e))?;
+                            (reports, None, schedule.clone())
+                        }
+                    };
                 app.metrics
                     .verdicts(&state.name, reports.iter().flat_map(|r| r.verdicts.iter()));
                 let logged: Vec<_> = reports.iter().collect();
-                log_decision(&app, &id, &state.name, &current, &evaluator, &logged)
-                    .map_err(|e| not_logged(&app, &e))?;
-                json_answer(
+                log_decision(
                     &app,
-                    &serde_json::json!({
-                        "id": id,
-                        "league": state.name,
-                        "schedule_version": current.version,
-                        "games": reports,
-                    }),
+                    &id,
+                    &state.name,
+                    (current.version, &judged),
+                    &evaluator,
+                    &logged,
                 )
+                .map_err(|e| not_logged(&app, &e))?;
+                let mut answer = serde_json::json!({
+                    "id": id,
+                    "league": state.name,
+                    "schedule_version": current.version,
+                    "games": reports,
+                });
+                if let Some(w) = what_if {
+                    answer["what_if"] = w;
+                }
+                json_answer(&app, &answer)
             }
             None => {
                 let report = evaluator
@@ -501,8 +643,15 @@ pub(crate) async fn evaluate_batch(
                     .chain(report.games.iter().flat_map(|g| g.verdicts.iter()));
                 app.metrics.verdicts(&state.name, verdicts);
                 let logged: Vec<_> = report.games.iter().collect();
-                log_decision(&app, &id, &state.name, &current, &evaluator, &logged)
-                    .map_err(|e| not_logged(&app, &e))?;
+                log_decision(
+                    &app,
+                    &id,
+                    &state.name,
+                    current.judged(),
+                    &evaluator,
+                    &logged,
+                )
+                .map_err(|e| not_logged(&app, &e))?;
                 json_answer(
                     &app,
                     &serde_json::json!({
@@ -535,6 +684,13 @@ enum StreamLine {
     Bare(GameRef),
 }
 
+/// One line of a stream, checked: a game to judge, or what is wrong with
+/// the line (answered with an error line naming it).
+enum StreamItem {
+    Game(usize, Named),
+    Bad(usize, ApiError),
+}
+
 pub(crate) async fn evaluate_stream(
     State(app): State<Arc<App>>,
     Extension(RequestId(id)): Extension<RequestId>,
@@ -550,39 +706,34 @@ pub(crate) async fn evaluate_stream(
             format!("the body is not UTF-8: {e}"),
         )
     })?;
-    // Every line is checked before anything runs: a bad line is a 4xx that
-    // names it, not a half-done stream.
+    // Each line is checked on its own: a bad one is answered with an error
+    // line that names it, and the others are judged.
     let mut name = q.league.clone();
-    let mut refs = Vec::new();
+    let mut parsed: Vec<(usize, Result<GameRef, ApiError>)> = Vec::new();
     for (n, line) in text
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
     {
         let line_no = n + 1;
-        let parsed: StreamLine = parse(line.as_bytes()).map_err(|e| ApiError {
-            message: format!("line {line_no}: {}", e.message),
-            ..e
-        })?;
-        let (league_of_line, game) = match parsed {
-            StreamLine::Wrapped { league, game } => (league, game),
-            StreamLine::Bare(game) => (None, game),
-        };
-        match (&name, league_of_line) {
-            (None, Some(l)) => name = Some(l),
-            (Some(a), Some(b)) if *a != b => {
-                return Err(ApiError::new(
+        check_batch(&app, parsed.len() + 1)?;
+        let game = match parse::<StreamLine>(line.as_bytes()) {
+            Ok(StreamLine::Wrapped { league, game }) => match (&name, league) {
+                (None, Some(l)) => {
+                    name = Some(l);
+                    Ok(game)
+                }
+                (Some(a), Some(b)) if *a != b => Err(ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "mixed_leagues",
-                    format!(
-                        "line {line_no}: league `{b}`, but the stream is for `{a}`; one stream, one league"
-                    ),
-                ));
-            }
-            _ => {}
-        }
-        check_batch(&app, refs.len() + 1)?;
-        refs.push(game);
+                    format!("league `{b}`, but the stream is for `{a}`; one stream, one league"),
+                )),
+                _ => Ok(game),
+            },
+            Ok(StreamLine::Bare(game)) => Ok(game),
+            Err(e) => Err(e),
+        };
+        parsed.push((line_no, game));
     }
     let name = name.ok_or_else(|| {
         ApiError::new(
@@ -593,7 +744,15 @@ pub(crate) async fn evaluate_stream(
     })?;
     let state = league(&app, &name)?.clone();
     let current = state.schedule.load_full();
-    let games = resolve(&state, &current.schedule, refs)?;
+    let items: Vec<StreamItem> = parsed
+        .into_iter()
+        .map(|(line, game)| {
+            match game.and_then(|g| resolve_one(&state, &current.schedule, g, "game")) {
+                Ok(named) => StreamItem::Game(line, named),
+                Err(e) => StreamItem::Bad(line, e),
+            }
+        })
+        .collect();
     let evaluator = state.evaluator.load_full();
     let Ok(streaming) = app.streams.clone().try_acquire_owned() else {
         return Err(ApiError::unavailable(
@@ -605,7 +764,8 @@ pub(crate) async fn evaluate_stream(
             app.config.server.retry_after_s,
         ));
     };
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<GameReport, ApiError>>(256);
+    // Lines ready to write; an `Err` first is the whole request's answer.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, ApiError>>(256);
     let app2 = app.clone();
     // The stream outlives this handler: it keeps the slot, and its own
     // cancel flag, which dropping the body (the client went) cancels.
@@ -622,7 +782,7 @@ pub(crate) async fn evaluate_stream(
         let app = app2;
         // A line the reader does not take within the write timeout ends
         // the stream: its evaluation is cancelled, its thread freed.
-        let send = |item: Result<GameReport, ApiError>| {
+        let send = |item: Result<Bytes, ApiError>| {
             let sent = handle.block_on(tokio::time::timeout(write_timeout, tx.send(item)));
             if !matches!(sent, Ok(Ok(()))) {
                 if sent.is_err() {
@@ -634,13 +794,59 @@ pub(crate) async fn evaluate_stream(
                 stopper.cancel();
             }
         };
+        // Every line names the evaluation, the schedule version and the
+        // request line it answers.
+        let head = |line: usize| serde_json::json!({"id": id, "schedule_version": current.version, "line": line});
+        let answer = |line: usize, report: &GameReport, what_if: Option<serde_json::Value>| {
+            let mut v = head(line);
+            if let (Some(out), Ok(serde_json::Value::Object(fields))) =
+                (v.as_object_mut(), serde_json::to_value(report))
+            {
+                out.extend(fields);
+            }
+            if let Some(w) = what_if {
+                v["what_if"] = w;
+            }
+            ndjson(&v)
+        };
+        let bad = |line: usize, e: &ApiError| {
+            let mut v = head(line);
+            v["error"] = e.line()["error"].clone();
+            ndjson(&v)
+        };
+        let log = |report: &GameReport, judged: &Schedule| {
+            app.metrics.verdicts(&state.name, report.verdicts.iter());
+            log_decision(
+                &app,
+                &id,
+                &state.name,
+                (current.version, judged),
+                &evaluator,
+                &[report],
+            )
+        };
+        // The schedule's own games first, as the pool finishes them; then
+        // each game sent whole, as its own what-if; then the bad lines.
+        let mut lines_of: BTreeMap<&str, std::collections::VecDeque<usize>> = BTreeMap::new();
+        let mut own = Vec::new();
+        for item in &items {
+            if let StreamItem::Game(line, Named::InSchedule(g)) = item {
+                lines_of.entry(&g.id).or_default().push_back(*line);
+                own.push(g.clone());
+            }
+        }
+        let mut started = false;
         let result = evaluator.stream_until(
             &current.schedule,
-            games,
+            own,
             &mut |report| {
-                app.metrics.verdicts(&state.name, report.verdicts.iter());
-                match log_decision(&app, &id, &state.name, &current, &evaluator, &[&report]) {
-                    Ok(()) => send(Ok(report)),
+                started = true;
+                let line = lines_of
+                    .get_mut(&*report.game)
+                    .and_then(std::collections::VecDeque::pop_front)
+                    .unwrap_or_default();
+                match log(&report, &current.schedule) {
+                    Ok(()) => send(Ok(answer(line, &report, None))),
                     Err(e) => {
                         send(Err(not_logged(&app, &e)));
                         stopper.cancel();
@@ -649,8 +855,55 @@ pub(crate) async fn evaluate_stream(
             },
             &stopper,
         );
-        if let Err(e @ Interrupted::Overloaded(_)) = result {
-            send(Err(interrupted(&app, e)));
+        if let Err(e) = result {
+            if let Interrupted::Overloaded(_) = e {
+                send(Err(interrupted(&app, e)));
+            }
+            return;
+        }
+        for item in &items {
+            if stopper.is_cancelled() {
+                return;
+            }
+            let StreamItem::Game(line, named @ Named::Inline(g)) = item else {
+                continue;
+            };
+            let what = match what_if_of(&app, &state, &current, &evaluator, &[named], &stopper) {
+                Ok(Some(what)) => what,
+                Ok(None) => continue,
+                Err(e) if e.status == StatusCode::SERVICE_UNAVAILABLE => {
+                    if !started {
+                        send(Err(e));
+                    } else {
+                        send(Ok(bad(*line, &e)));
+                    }
+                    return;
+                }
+                Err(e) => {
+                    send(Ok(bad(*line, &e)));
+                    continue;
+                }
+            };
+            started = true;
+            let Some(report) = what.report_of(&g.id) else {
+                continue;
+            };
+            match log(report, &what.schedule) {
+                Ok(()) => send(Ok(answer(
+                    *line,
+                    report,
+                    Some(what_if_json(&what, &[&g.id])),
+                ))),
+                Err(e) => {
+                    send(Err(not_logged(&app, &e)));
+                    return;
+                }
+            }
+        }
+        for item in &items {
+            if let StreamItem::Bad(line, e) = item {
+                send(Ok(bad(*line, e)));
+            }
         }
     });
     // The first answer decides the status: refused at once is a 503.
@@ -658,14 +911,11 @@ pub(crate) async fn evaluate_stream(
     if let Some(Err(e)) = first {
         return Err(e);
     }
-    let line = move |item: Result<GameReport, ApiError>| -> Bytes {
-        let value = match item {
-            Ok(report) => serde_json::to_value(&report).unwrap_or_default(),
-            Err(e) => e.line(),
-        };
-        let mut bytes = serde_json::to_vec(&value).unwrap_or_default();
-        bytes.push(b'\n');
-        Bytes::from(bytes)
+    let line = move |item: Result<Bytes, ApiError>| -> Bytes {
+        match item {
+            Ok(bytes) => bytes,
+            Err(e) => ndjson(&e.line()),
+        }
     };
     let head = first.map(line);
     let stream =
@@ -688,6 +938,13 @@ pub(crate) async fn evaluate_stream(
         HeaderValue::from_static("application/x-ndjson"),
     );
     Ok(response)
+}
+
+/// One NDJSON line.
+fn ndjson(value: &serde_json::Value) -> Bytes {
+    let mut bytes = serde_json::to_vec(value).unwrap_or_default();
+    bytes.push(b'\n');
+    Bytes::from(bytes)
 }
 
 /// The league a query names, or every league.
@@ -931,16 +1188,120 @@ pub(crate) async fn leagues(State(app): State<Arc<App>>) -> Response {
     axum::Json(serde_json::json!({"leagues": list})).into_response()
 }
 
+/// A schedule version as an entity tag: `"7"`.
+fn etag(version: u64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
+}
+
+/// The versions an `If-Match` header accepts: `None` for any (no header,
+/// or `*`). A tag that is not one of ours matches no version.
+fn if_match(headers: &HeaderMap) -> ApiResult<Option<Vec<Option<u64>>>> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = value.to_str().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_if_match",
+            "If-Match is not text; send the ETag of GET .../schedule, e.g. If-Match: \"7\"",
+        )
+    })?;
+    if text.trim() == "*" {
+        return Ok(None);
+    }
+    text.split(',')
+        .map(|tag| {
+            let tag = tag.trim();
+            // If-Match compares strongly: a weak tag never matches.
+            match tag.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+                Some(inner) => Ok(inner.parse::<u64>().ok()),
+                None if tag.starts_with("W/") => Ok(None),
+                None => Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed_if_match",
+                    format!(
+                        "If-Match `{tag}` is not an entity tag; send the ETag of GET .../schedule, quotes included, e.g. If-Match: \"7\""
+                    ),
+                )),
+            }
+        })
+        .collect::<ApiResult<Vec<_>>>()
+        .map(Some)
+}
+
+/// The answer to a refused schedule write.
+fn edit_refused(e: EditError) -> ApiError {
+    match e {
+        EditError::Request(
+            e @ PatchError::Request {
+                unknown_game: true, ..
+            },
+        ) => ApiError::not_found("unknown_game", format!("request: {e}")),
+        EditError::Request(e) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_edit",
+            format!("request: {e}"),
+        ),
+        EditError::Invalid(e) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_schedule",
+            e.to_string(),
+        ),
+        EditError::Moved {
+            current,
+            precondition: true,
+        } => ApiError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "precondition_failed",
+            format!(
+                "If-Match does not name the schedule's version, which is now \"{current}\"; GET it again and redo the edit"
+            ),
+        ),
+        EditError::Moved {
+            current,
+            precondition: false,
+        } => ApiError::new(
+            StatusCode::CONFLICT,
+            "schedule_moved",
+            format!(
+                "the body names another version; the schedule is now at version {current}: GET it again and redo the edit"
+            ),
+        ),
+    }
+}
+
+/// A schedule write's answer: the new version, also as the ETag.
+fn written(version: u64, games: usize) -> Response {
+    let mut response =
+        axum::Json(serde_json::json!({"version": version, "games": games})).into_response();
+    response.headers_mut().insert(header::ETAG, etag(version));
+    response
+}
+
 pub(crate) async fn get_schedule(
     State(app): State<Arc<App>>,
     UrlPath(name): UrlPath<String>,
 ) -> ApiResult<Response> {
     let state = league(&app, &name)?;
     let current = state.schedule.load();
-    Ok(
-        axum::Json(serde_json::json!({"version": current.version, "games": current.spec.games}))
-            .into_response(),
-    )
+    let spec = current.schedule.to_spec(&state.league);
+    let mut response =
+        axum::Json(serde_json::json!({"version": current.version, "games": spec.games}))
+            .into_response();
+    response
+        .headers_mut()
+        .insert(header::ETAG, etag(current.version));
+    Ok(response)
+}
+
+/// The body of `PUT .../schedule`: the games, and optionally the version
+/// they were read at (what `GET` answers), which must still be current.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PutSchedule {
+    #[serde(default)]
+    version: Option<u64>,
+    games: Vec<GameSpec>,
 }
 
 pub(crate) async fn put_schedule(
@@ -948,21 +1309,22 @@ pub(crate) async fn put_schedule(
     UrlPath(name): UrlPath<String>,
     Extension(work): Extension<Work>,
     headers: HeaderMap,
-    JsonBody(spec): JsonBody<ScheduleSpec>,
+    JsonBody(body): JsonBody<PutSchedule>,
 ) -> ApiResult<Response> {
     authorize(&app, &headers, Access::Write)?;
+    let expect = Expect {
+        tags: if_match(&headers)?,
+        version: body.version,
+    };
     let state = league(&app, &name)?.clone();
+    let spec = ScheduleSpec { games: body.games };
     let games = spec.games.len();
-    let version = blocking(&work, move |_| state.replace(spec, Path::new("request")))
-        .await?
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_schedule",
-                e.to_string(),
-            )
-        })?;
-    Ok(axum::Json(serde_json::json!({"version": version, "games": games})).into_response())
+    let version = blocking(&work, move |_| {
+        state.replace(spec, Path::new("request"), &expect)
+    })
+    .await?
+    .map_err(edit_refused)?;
+    Ok(written(version, games))
 }
 
 pub(crate) async fn patch_schedule(
@@ -973,23 +1335,148 @@ pub(crate) async fn patch_schedule(
     JsonBody(patch): JsonBody<SchedulePatch>,
 ) -> ApiResult<Response> {
     authorize(&app, &headers, Access::Write)?;
+    let expect = Expect {
+        tags: if_match(&headers)?,
+        version: None,
+    };
     let state = league(&app, &name)?.clone();
-    let edited = blocking(&work, move |_| {
-        let r = state.edit(Path::new("request"), |spec| patch.apply(spec));
-        (r, state.schedule.load().spec.games.len())
+    let (version, games) = blocking(&work, move |_| {
+        state.edit(&patch, Path::new("request"), &expect)
     })
-    .await?;
-    match edited {
-        (Ok(version), games) => {
-            Ok(axum::Json(serde_json::json!({"version": version, "games": games})).into_response())
-        }
-        (Err(EditError::Request(m)), _) => Err(ApiError::not_found("unknown_game", m)),
-        (Err(EditError::Invalid(e)), _) => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_schedule",
-            e.to_string(),
-        )),
+    .await?
+    .map_err(edit_refused)?;
+    Ok(written(version, games))
+}
+
+/// The body of `POST /v1/leagues/{league}/moves`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MovesRequest {
+    /// Candidate moves, each an edit as `PATCH .../schedule` takes it.
+    moves: Vec<SchedulePatch>,
+    /// The version the moves were made against; another is a 409.
+    #[serde(default)]
+    base_version: Option<u64>,
+}
+
+/// One move's answer.
+#[derive(Debug, Serialize)]
+struct MoveAnswer {
+    after: crate::Totals,
+    delta: crate::TotalsDelta,
+    changed: Vec<crate::Changed>,
+    schedule_changed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schedule: Option<crate::ScheduleReport>,
+}
+
+pub(crate) async fn moves(
+    State(app): State<Arc<App>>,
+    Extension(RequestId(id)): Extension<RequestId>,
+    Extension(work): Extension<Work>,
+    UrlPath(name): UrlPath<String>,
+    JsonBody(req): JsonBody<MovesRequest>,
+) -> ApiResult<Response> {
+    let state = league(&app, &name)?.clone();
+    let most = app.config.server.max_moves;
+    if req.moves.len() > most {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_moves",
+            format!(
+                "{} moves in one request; at most {most} (server.max_moves): split them",
+                req.moves.len()
+            ),
+        ));
     }
+    if req.moves.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no_moves",
+            "`moves` is empty; send at least one move, e.g. {\"moves\": [{\"edit\": [{\"id\": \"G1\", \"start\": \"2026-03-14T19:30\"}]}]}",
+        ));
+    }
+    if let Some(k) = req.moves.iter().position(SchedulePatch::is_empty) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "empty_move",
+            format!("moves[{k}] changes nothing; give it an `edit`, `add` or `remove`"),
+        ));
+    }
+    let current = state.schedule.load_full();
+    if let Some(base) = req.base_version
+        && base != current.version
+    {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "schedule_moved",
+            format!(
+                "the moves were made against version {base}; the schedule is now at version {}: GET it again",
+                current.version
+            ),
+        ));
+    }
+    let evaluator = state.evaluator.load_full();
+    let app2 = app.clone();
+    blocking(&work, move |cancel| {
+        let app = app2;
+        // Every move must apply before any is judged: a bad one is the
+        // client's mistake, named, and nothing is scored.
+        let edited = req
+            .moves
+            .iter()
+            .enumerate()
+            .map(|(k, m)| {
+                m.apply_to(&current.schedule, &state.league, Path::new("request"))
+                    .map(Arc::new)
+                    .map_err(|e| match e {
+                        PatchError::Request { unknown_game, .. } => ApiError::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            if unknown_game {
+                                "unknown_game"
+                            } else {
+                                "invalid_move"
+                            },
+                            format!("moves[{k}].{e}"),
+                        ),
+                        PatchError::Invalid(e) => ApiError::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            "invalid_move",
+                            format!("moves[{k}]: {e}"),
+                        ),
+                    })
+            })
+            .collect::<ApiResult<Vec<_>>>()?;
+        let season = current
+            .season(&evaluator, cancel)
+            .map_err(|e| interrupted(&app, e))?;
+        let answers = edited
+            .into_iter()
+            .map(|schedule| {
+                let what = evaluator
+                    .try_what_if_until(&season, schedule, cancel)
+                    .map_err(|e| interrupted(&app, e))?;
+                Ok(MoveAnswer {
+                    schedule: what.schedule_changed.then(|| what.report.schedule.clone()),
+                    after: what.after,
+                    delta: what.delta,
+                    changed: what.changed,
+                    schedule_changed: what.schedule_changed,
+                })
+            })
+            .collect::<ApiResult<Vec<_>>>()?;
+        json_answer(
+            &app,
+            &serde_json::json!({
+                "id": id,
+                "league": state.name,
+                "schedule_version": current.version,
+                "season": season.totals(),
+                "moves": answers,
+            }),
+        )
+    })
+    .await?
 }
 
 /// What a request asks to do that needs a token.

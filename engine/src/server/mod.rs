@@ -154,6 +154,7 @@ fn router(app: Arc<App>) -> Router {
                 .put(api::put_schedule)
                 .patch(api::patch_schedule),
         )
+        .route("/v1/leagues/{league}/moves", post(api::moves))
         .route("/v1/admin/reload", post(api::reload))
         .fallback(api::not_found)
         .method_not_allowed_fallback(method_not_allowed)

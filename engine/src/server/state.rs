@@ -12,7 +12,8 @@ use arc_swap::ArcSwap;
 use super::metrics::Metrics;
 use crate::error::{Error, Result};
 use crate::{
-    Config, DataSources, Evaluator, League, Registry, Schedule, ScheduleSpec, VerdictCache,
+    Cancel, Config, DataSources, Evaluator, Interrupted, League, PatchError, Registry, Schedule,
+    SchedulePatch, ScheduleSpec, Season, VerdictCache,
 };
 
 /// One league being served.
@@ -31,12 +32,46 @@ pub(crate) struct LeagueState {
     pub(crate) generation: AtomicU64,
 }
 
-/// A schedule as served: the spec it was built from (for edits) and its
-/// version (1 at start, one more per edit).
+/// A schedule as served, with its version (1 at start, one more per edit)
+/// and, once a what-if has needed it, its full evaluation.
 pub(crate) struct Versioned {
     pub(crate) schedule: Arc<Schedule>,
-    pub(crate) spec: ScheduleSpec,
     pub(crate) version: u64,
+    season: Mutex<Option<Arc<Season>>>,
+}
+
+impl Versioned {
+    pub(crate) fn new(schedule: Arc<Schedule>, version: u64) -> Self {
+        Self {
+            schedule,
+            version,
+            season: Mutex::new(None),
+        }
+    }
+
+    /// The version and the schedule an evaluation of it judged (for the
+    /// decision log).
+    pub(crate) fn judged(&self) -> (u64, &Schedule) {
+        (self.version, &self.schedule)
+    }
+
+    /// This schedule's season under `evaluator`: evaluated at the first
+    /// what-if and kept for the next (until an edit makes a new version, or
+    /// a reload a new evaluator). Requests that need it meanwhile wait for
+    /// the one evaluation.
+    pub(crate) fn season(
+        &self,
+        evaluator: &Evaluator,
+        cancel: &Cancel,
+    ) -> std::result::Result<Arc<Season>, Interrupted> {
+        let mut held = self.season.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(season) = held.as_ref().filter(|s| s.made_by(evaluator)) {
+            return Ok(season.clone());
+        }
+        let season = Arc::new(evaluator.try_season_until(&self.schedule, cancel)?);
+        *held = Some(season.clone());
+        Ok(season)
+    }
 }
 
 /// The whole server.
@@ -160,37 +195,19 @@ impl LeagueState {
         dirs.extend(plugins);
         let registry = load_registry(&dirs, config, no_build)?;
         let evaluator = evaluator(&league, registry, config, cache, data);
-        let spec = match schedule
+        let schedule = match schedule
             .map(Path::to_path_buf)
             .or_else(|| league.schedule_file.clone())
         {
-            Some(path) => {
-                let spec = ScheduleSpec::load(&path)?;
-                let schedule = Schedule::from_spec(&path, spec.clone(), &league)?;
-                (Arc::new(schedule), spec)
-            }
-            None => {
-                let spec = ScheduleSpec::default();
-                (
-                    Arc::new(Schedule::from_spec(
-                        Path::new("(empty)"),
-                        spec.clone(),
-                        &league,
-                    )?),
-                    spec,
-                )
-            }
+            Some(path) => Schedule::load(&path, &league)?,
+            None => Schedule::from_spec(Path::new("(empty)"), ScheduleSpec::default(), &league)?,
         };
         Ok(Self {
             name: name.to_owned(),
             league,
             dirs,
             evaluator: ArcSwap::from_pointee(evaluator),
-            schedule: ArcSwap::from_pointee(Versioned {
-                schedule: spec.0,
-                spec: spec.1,
-                version: 1,
-            }),
+            schedule: ArcSwap::from_pointee(Versioned::new(Arc::new(schedule), 1)),
             editing: Mutex::new(()),
             reload_error: Mutex::new(None),
             generation: AtomicU64::new(0),
@@ -222,48 +239,89 @@ impl LeagueState {
         }
     }
 
-    /// Replaces the schedule with one built from `spec`; returns its version.
-    pub(crate) fn replace(&self, spec: ScheduleSpec, origin: &Path) -> Result<u64> {
-        let _edit = self.editing.lock().unwrap_or_else(|e| e.into_inner());
-        let schedule = Schedule::from_spec(origin, spec.clone(), &self.league)?;
-        let version = self.schedule.load().version + 1;
-        self.schedule.store(Arc::new(Versioned {
-            schedule: Arc::new(schedule),
-            spec,
-            version,
-        }));
-        Ok(version)
-    }
-
-    /// Edits the current schedule's spec with `f` and replaces it; an
-    /// error (from `f` or validation) leaves the schedule as it was.
-    pub(crate) fn edit(
+    /// Replaces the schedule with one built from `spec`, if the current
+    /// one is still `expect` (when given); returns the new version.
+    pub(crate) fn replace(
         &self,
+        spec: ScheduleSpec,
         origin: &Path,
-        f: impl FnOnce(&mut ScheduleSpec) -> std::result::Result<(), String>,
+        expect: &Expect,
     ) -> std::result::Result<u64, EditError> {
         let _edit = self.editing.lock().unwrap_or_else(|e| e.into_inner());
         let current = self.schedule.load_full();
-        let mut spec = current.spec.clone();
-        f(&mut spec).map_err(EditError::Request)?;
+        check_version(current.version, expect)?;
         let schedule =
-            Schedule::from_spec(origin, spec.clone(), &self.league).map_err(EditError::Invalid)?;
-        let version = current.version + 1;
-        self.schedule.store(Arc::new(Versioned {
-            schedule: Arc::new(schedule),
-            spec,
-            version,
-        }));
-        Ok(version)
+            Schedule::from_spec(origin, spec, &self.league).map_err(EditError::Invalid)?;
+        Ok(self.store(schedule, current.version))
+    }
+
+    /// Applies `patch` to the current schedule, if it is still `expect`
+    /// (when given), and replaces it; returns the new version and its number
+    /// of games. An error leaves the schedule as it was.
+    pub(crate) fn edit(
+        &self,
+        patch: &SchedulePatch,
+        origin: &Path,
+        expect: &Expect,
+    ) -> std::result::Result<(u64, usize), EditError> {
+        let _edit = self.editing.lock().unwrap_or_else(|e| e.into_inner());
+        let current = self.schedule.load_full();
+        check_version(current.version, expect)?;
+        let schedule = patch
+            .apply_to(&current.schedule, &self.league, origin)
+            .map_err(|e| match e {
+                PatchError::Invalid(e) => EditError::Invalid(e),
+                e @ PatchError::Request { .. } => EditError::Request(e),
+            })?;
+        let games = schedule.len();
+        Ok((self.store(schedule, current.version), games))
+    }
+
+    fn store(&self, schedule: Schedule, previous: u64) -> u64 {
+        let version = previous + 1;
+        self.schedule
+            .store(Arc::new(Versioned::new(Arc::new(schedule), version)));
+        version
+    }
+}
+
+/// What a write expects the schedule to be: the versions an `If-Match`
+/// header accepts (`None`: any), and the version a body names.
+pub(crate) struct Expect {
+    pub(crate) tags: Option<Vec<Option<u64>>>,
+    pub(crate) version: Option<u64>,
+}
+
+/// Refuses an edit of a schedule that moved on from the version its client
+/// read.
+fn check_version(current: u64, expect: &Expect) -> std::result::Result<(), EditError> {
+    if let Some(tags) = &expect.tags
+        && !tags.contains(&Some(current))
+    {
+        return Err(EditError::Moved {
+            current,
+            precondition: true,
+        });
+    }
+    match expect.version {
+        Some(v) if v != current => Err(EditError::Moved {
+            current,
+            precondition: false,
+        }),
+        _ => Ok(()),
     }
 }
 
 /// Why an edit was refused.
 pub(crate) enum EditError {
-    /// The request names what is not there (a game to edit or remove).
-    Request(String),
+    /// The edit names what is not there (a game to edit or remove), or a
+    /// game twice.
+    Request(PatchError),
     /// The edited schedule does not validate.
     Invalid(Error),
+    /// The schedule is no longer the version the client named: in
+    /// `If-Match` (a failed precondition), or in the body.
+    Moved { current: u64, precondition: bool },
 }
 
 /// A server builds no plugin unless `plugins.build` says so: a plugin
