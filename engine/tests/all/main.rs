@@ -21,5 +21,7 @@ mod redis_cache;
 mod rhai_host;
 mod server;
 mod server_hardening;
+mod server_what_if;
 mod support;
 mod wasm;
+mod what_if;

@@ -154,9 +154,10 @@ fn evaluates_games_by_id_inline_in_batches_and_streams() -> TestResult {
     assert_eq!(v["report"]["valid"], false);
     assert_eq!(status_of(&v["report"], "min-rest-days"), "violated");
 
-    // Inline: the same game two days later is rested enough.
+    // Inline: the same game two days later is rested enough (an inline
+    // game with the id of one in the schedule takes its place).
     let inline = json!({"league": "pacific-atlantic", "game": {
-        "id": "R14-PHX-SLC-late", "home": "PHX", "away": "SLC", "start": "2026-05-13T19:00"
+        "id": "R14-PHX-SLC", "home": "PHX", "away": "SLC", "start": "2026-05-13T19:00"
     }});
     let (s, v) = server.post("/v1/evaluate", &inline);
     assert_eq!(s, 200, "{v}");
