@@ -352,6 +352,7 @@ fn constraints_stats_metrics_health_and_the_openapi_document() -> TestResult {
         "/v1/stats",
         "/v1/leagues",
         "/v1/leagues/{league}/schedule",
+        "/v1/leagues/{league}/moves",
         "/v1/admin/reload",
     ] {
         assert!(
@@ -391,7 +392,9 @@ fn client_errors_are_json_4xx_never_5xx() -> TestResult {
         ("POST", "/v1/evaluate", big, 413, "body_too_large"),
         ("POST", "/v1/evaluate/batch", "[]".into(), 422, "invalid_request"),
         ("POST", "/v1/evaluate/stream", "\"R14-PHX-SLC\"\n".into(), 422, "no_league"),
-        ("POST", "/v1/evaluate/stream?league=pacific-atlantic", "\"R14-PHX-SLC\"\n{oops\n".into(), 400, "malformed_json"),
+        // A bad line is answered by an error line (server_what_if); an
+        // unknown league is the whole request's mistake.
+        ("POST", "/v1/evaluate/stream?league=nope", "\"R14-PHX-SLC\"\n{oops\n".into(), 404, "unknown_league"),
         ("PUT", "/v1/leagues/pacific-atlantic/schedule", "{\"games\": [{\"id\": \"a\"}]}".into(), 422, "invalid_request"),
         ("PUT", "/v1/leagues/nope/schedule", "{\"games\": []}".into(), 404, "unknown_league"),
         ("PATCH", "/v1/leagues/pacific-atlantic/schedule", "{\"remove\": [\"nope\"]}".into(), 404, "unknown_game"),
