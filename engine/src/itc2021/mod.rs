@@ -26,12 +26,13 @@ use std::time::Instant;
 use serde_json::Value;
 
 pub use umpire_model::itc2021::{
-    CLASSES, ConstraintElement, Instance, Meeting, Note, STRUCTURAL, Solution, game,
+    CLASSES, ConstraintElement, Instance, Meeting, Note, STRUCTURAL, Solution, game, to_slot,
 };
 
 use crate::constraint::{Kind, LoadOptions, Manifest, Registry};
 use crate::error::{Error, Result};
-use crate::model::{Hardness, League, Schedule, Status, Verdict};
+use crate::model::reads::Delta;
+use crate::model::{Game, Hardness, League, PatchError, Schedule, SchedulePatch, Status, Verdict};
 use crate::runtime::{RhaiLimits, Runtime};
 
 /// Which host runs each class.
@@ -375,6 +376,85 @@ impl Scorer {
             .map(|((c, touch), old)| {
                 if touch.moved(home, away, from, to) {
                     Arc::new(self.runtime.evaluate(c, schedule, None))
+                } else {
+                    old.clone()
+                }
+            })
+            .collect();
+        self.total(verdicts, started)
+    }
+
+    /// Each move judged on its own against `before` (the score of
+    /// `schedule`), none committed: the edited schedule and its score, or
+    /// why the move does not apply. Only the constraints a changed game can
+    /// touch are asked again, as [`rescore_move`](Self::rescore_move) does;
+    /// a game moves between slots with [`to_slot`].
+    pub fn score_moves(
+        &self,
+        schedule: &Arc<Schedule>,
+        before: &Score,
+        moves: &[SchedulePatch],
+    ) -> Vec<std::result::Result<(Arc<Schedule>, Score), PatchError>> {
+        moves
+            .iter()
+            .enumerate()
+            .map(|(k, m)| {
+                let origin = format!("moves[{k}]");
+                let edited = Arc::new(m.apply_to(schedule, &self.league, Path::new(&origin))?);
+                let score = self.rescore_edit(before, schedule, &edited);
+                Ok((edited, score))
+            })
+            .collect()
+    }
+
+    /// Re-scores `edited`, an edit of `schedule` (scored `before`).
+    fn rescore_edit(&self, before: &Score, schedule: &Schedule, edited: &Arc<Schedule>) -> Score {
+        let started = Instant::now();
+        // Each changed game as (home, away, slot) before and after; a game
+        // umpire cannot place (a team or slot that is not an index) makes
+        // every constraint ask again.
+        let place = |g: &Game| -> Option<(usize, usize, usize)> {
+            Some((
+                g.home.parse().ok()?,
+                g.away.parse().ok()?,
+                g.round? as usize,
+            ))
+        };
+        let mut changes: Vec<(Option<(usize, usize, usize)>, Option<(usize, usize, usize)>)> =
+            Vec::new();
+        let mut unplaced = false;
+        match Delta::between(schedule, edited, usize::MAX) {
+            Some(delta) => {
+                for id in delta.ids() {
+                    let (old, new) = (schedule.game(id), edited.game(id));
+                    let (a, b) = (old.map(|g| place(g)), new.map(|g| place(g)));
+                    unplaced |= matches!(a, Some(None)) || matches!(b, Some(None));
+                    changes.push((a.flatten(), b.flatten()));
+                }
+            }
+            None => unplaced = true,
+        }
+        let touched = |touch: &Touch| {
+            unplaced
+                || changes.iter().any(|change| match *change {
+                    (Some((h, a, from)), Some((h2, a2, to))) if (h, a) == (h2, a2) => {
+                        touch.moved(h, a, from, to)
+                    }
+                    (old, new) => {
+                        old.is_some_and(|(h, a, s)| touch.moved(h, a, s, s))
+                            || new.is_some_and(|(h, a, s)| touch.moved(h, a, s, s))
+                    }
+                })
+        };
+        let verdicts = self
+            .registry
+            .constraints()
+            .iter()
+            .zip(&self.touches)
+            .zip(&before.verdicts)
+            .map(|((c, touch), old)| {
+                if touched(touch) {
+                    Arc::new(self.runtime.evaluate(c, edited, None))
                 } else {
                     old.clone()
                 }

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::Value;
-use umpire::itc2021::{Host, Instance, Meeting, Pack, Scorer, Solution, game};
-use umpire::{LoadOptions, Schedule};
+use umpire::itc2021::{Host, Instance, Meeting, Pack, Scorer, Solution, game, to_slot};
+use umpire::{GameEdit, GameSpec, LoadOptions, Schedule, SchedulePatch};
 
 use crate::support::{TempTree, TestResult, umpire, workspace_root};
 
@@ -121,6 +121,67 @@ fn a_rescore_after_a_move_equals_a_full_score() -> TestResult {
         );
         assert!(quick.hard_violations > 0, "a move double-books two teams");
     }
+    Ok(())
+}
+
+#[test]
+fn candidate_moves_score_as_a_full_score_of_each_edited_solution() -> TestResult {
+    let i = Instance::load(&data().join("instances/ITC2021_Late_2.xml"))?;
+    let sol = Solution::load(&data().join("solutions/Late_2_5379.xml"), &i)?;
+    let s = scorer(&i, Host::Wasm)?;
+    let schedule = Arc::new(sol.schedule(s.league())?);
+    let base = s.score(&schedule);
+    let games = schedule.games();
+    let slot = |k: usize| games[k].round.unwrap_or(0) as usize;
+    let mut moves = Vec::new();
+    for (k, step) in [(3usize, 1usize), (77, 5), (151, 13), (239, 29), (12, 2)] {
+        moves.push(SchedulePatch::new().editing(to_slot(&games[k], (slot(k) + step) % i.slots)));
+    }
+    // Two games trade slots: one move, two edits.
+    for (a, b) in [(5usize, 200usize), (40, 41)] {
+        moves.push(
+            SchedulePatch::new()
+                .editing(to_slot(&games[a], slot(b)))
+                .editing(to_slot(&games[b], slot(a))),
+        );
+    }
+    // Home and away trade places; a game goes; a game comes back.
+    let g = &games[9];
+    moves.push(SchedulePatch::new().editing(GameEdit::new(&*g.id).teams(&*g.away, &*g.home)));
+    moves.push(SchedulePatch::new().removing(&*games[100].id));
+    let spec = games[100].to_spec(s.league());
+    moves.push(
+        SchedulePatch::new()
+            .removing(&*games[100].id)
+            .adding(GameSpec {
+                id: "again".into(),
+                ..spec
+            }),
+    );
+    let answers = s.score_moves(&schedule, &base, &moves);
+    assert_eq!(answers.len(), moves.len());
+    for (k, answer) in answers.into_iter().enumerate() {
+        let (edited, quick) = answer?;
+        let full = s.score(&edited);
+        assert_eq!(
+            (quick.hard_violations, quick.objective, &quick.classes),
+            (full.hard_violations, full.objective, &full.classes),
+            "move {k}: {:?}",
+            moves[k]
+        );
+    }
+    // A move that does not apply says which.
+    let bad = s.score_moves(
+        &schedule,
+        &base,
+        &[SchedulePatch::new().editing(GameEdit::new("nope").round(1))],
+    );
+    let message = bad[0]
+        .as_ref()
+        .err()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    assert!(message.contains("no game `nope`"), "{message}");
     Ok(())
 }
 

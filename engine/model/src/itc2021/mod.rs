@@ -679,6 +679,23 @@ pub fn game(m: &Meeting) -> Game {
     }
 }
 
+/// The edit that moves `game` of a solution's schedule to `slot`: its round
+/// and its day (each slot is a day, see [`game`]), keeping its place in
+/// the slot's order.
+pub fn to_slot(game: &Game, slot: usize) -> crate::GameEdit {
+    let within = game.start.timestamp().as_second().rem_euclid(86_400);
+    let start = Timestamp::from_second(FIRST_DAY + slot as i64 * 86_400 + within)
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+        .to_zoned(TimeZone::UTC);
+    let end = start
+        .checked_add(jiff::SignedDuration::from_secs(1))
+        .unwrap_or_else(|_| start.clone());
+    crate::GameEdit::new(&*game.id)
+        .round(slot as u32)
+        .start(start.to_string())
+        .end(end.to_string())
+}
+
 /// The `MetaData` mistakes that make the validator read no games
 /// (SPEC.md §2): their line and what they are.
 fn metadata_pitfall(root: &Element) -> Option<(usize, String)> {
