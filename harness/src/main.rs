@@ -204,6 +204,10 @@ fn run(args: Args) -> anyhow::Result<bool> {
         peak_users: plan.peak_users(),
         leagues,
         slo: profile.slo.clone(),
+        moves_scored_per_s: judged
+            .kinds
+            .get("moves")
+            .map(|f| f.rps * harness.workload.moves_per_request.max(1) as f64),
         judged,
         goose_requests,
         baseline: args.baseline.clone(),

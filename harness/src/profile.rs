@@ -101,6 +101,8 @@ pub(crate) struct Workload {
     pub(crate) batch_games: usize,
     /// Games in one stream request (default 32).
     pub(crate) stream_games: usize,
+    /// Candidate moves in one moves request (default 20).
+    pub(crate) moves_per_request: usize,
     /// Bodies prepared of each kind, drawn at random (default 512).
     pub(crate) pool: usize,
     /// Seed of the draw (default 1).
@@ -112,6 +114,7 @@ impl Default for Workload {
         Self {
             batch_games: 16,
             stream_games: 32,
+            moves_per_request: 20,
             pool: 512,
             seed: 1,
         }
@@ -231,6 +234,11 @@ pub(crate) struct Mix {
     pub(crate) stream: u32,
     /// `GET /v1/stats`.
     pub(crate) stats: u32,
+    /// `POST /v1/leagues/{league}/moves`: `workload.moves_per_request`
+    /// candidate moves, each a game moved a few days.
+    pub(crate) moves: u32,
+    /// `PATCH /v1/leagues/{league}/schedule`: one such move accepted.
+    pub(crate) accept: u32,
 }
 
 /// Whole-run thresholds; a missing one is not checked.
@@ -352,7 +360,7 @@ impl Profile {
     fn check(&self) -> Result<(), String> {
         Plan::parse(&self.plan)?;
         let m = &self.mix;
-        if m.evaluate + m.evaluate_inline + m.batch + m.stream + m.stats == 0 {
+        if m.evaluate + m.evaluate_inline + m.batch + m.stream + m.stats + m.moves + m.accept == 0 {
             return Err("mix: give at least one request kind a weight above 0".into());
         }
         if self.think_ms[0] > self.think_ms[1] {

@@ -25,16 +25,22 @@ pub(crate) enum Kind {
     Stream,
     /// The stats page.
     Stats,
+    /// Candidate moves scored (`POST /v1/leagues/{league}/moves`).
+    Moves,
+    /// A move accepted (`PATCH /v1/leagues/{league}/schedule`).
+    Accept,
 }
 
 impl Kind {
     /// Every kind, in report order.
-    pub(crate) const ALL: [Kind; 5] = [
+    pub(crate) const ALL: [Kind; 7] = [
         Kind::Evaluate,
         Kind::EvaluateInline,
         Kind::Batch,
         Kind::Stream,
         Kind::Stats,
+        Kind::Moves,
+        Kind::Accept,
     ];
 
     /// The name in reports and in Goose's metrics.
@@ -45,6 +51,8 @@ impl Kind {
             Kind::Batch => "batch",
             Kind::Stream => "stream",
             Kind::Stats => "stats",
+            Kind::Moves => "moves",
+            Kind::Accept => "accept",
         }
     }
 

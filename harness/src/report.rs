@@ -28,6 +28,10 @@ pub(crate) struct Report {
     /// (league, games) the bodies were drawn from.
     pub(crate) leagues: Vec<(String, usize)>,
     pub(crate) slo: Slo,
+    /// Candidate moves scored per second (moves requests answered per
+    /// second, times the moves in each), when the mix sends them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) moves_scored_per_s: Option<f64>,
     #[serde(flatten)]
     pub(crate) judged: Judged,
     /// Requests Goose counted (a cross-check of `totals.requests`).
@@ -114,6 +118,10 @@ impl Report {
             }
         };
         add("peak ended at", p.peak_end_s.map(|s| format!("{s} s")));
+        add(
+            "candidate moves scored",
+            self.moves_scored_per_s.map(|m| format!("{m:.0}/s")),
+        );
         if self.shape == Shape::Spike {
             add(
                 "back under the SLO after",

@@ -1,6 +1,7 @@
 //! Request bodies, drawn from the target's own leagues and schedules (the
 //! example league, a generated one, whatever it serves), so the load asks
-//! what clients ask: games by id, games moved inline, batches, streams.
+//! what clients ask: games by id, games moved inline, batches, streams,
+//! and a solver's candidate moves and accepted ones.
 //!
 //! Bodies are prepared before the run, a pool of each kind, so the load
 //! loop only picks one.
@@ -25,6 +26,8 @@ pub(crate) struct Body {
     pub(crate) body: Option<Bytes>,
     /// NDJSON lines a stream answer must have.
     pub(crate) lines: usize,
+    /// Sent with PATCH (otherwise POST with a body, GET without).
+    pub(crate) patch: bool,
 }
 
 /// The prepared bodies of every kind, and what they were drawn from.
@@ -114,12 +117,36 @@ impl Bodies {
                 path: format!("/v1/evaluate/stream?league={league}"),
                 body: Some(Bytes::from(ndjson)),
                 lines: workload.stream_games,
+                patch: false,
+            });
+            // As a solver asks: many candidates, each a game moved a few
+            // days, judged on their own; now and then one is accepted.
+            let mut candidate = || {
+                let g = &games[rng.usize(..games.len())];
+                let days = if rng.bool() {
+                    rng.i64(1..=3)
+                } else {
+                    -rng.i64(1..=3)
+                };
+                json!({"edit": [{"id": g["id"], "start": moved(g, days)["start"]}]})
+            };
+            let moves: Vec<Value> = (0..workload.moves_per_request.max(1))
+                .map(|_| candidate())
+                .collect();
+            pools[5].push(json_body(
+                &format!("/v1/leagues/{league}/moves"),
+                &json!({"moves": moves}),
+            ));
+            pools[6].push(Body {
+                patch: true,
+                ..json_body(&format!("/v1/leagues/{league}/schedule"), &candidate())
             });
         }
         pools[4].push(Body {
             path: "/v1/stats".into(),
             body: None,
             lines: 0,
+            patch: false,
         });
         Ok(Self {
             pools,
@@ -142,6 +169,7 @@ fn json_body(path: &str, value: &Value) -> Body {
         path: path.to_owned(),
         body: Some(Bytes::from(value.to_string())),
         lines: 0,
+        patch: false,
     }
 }
 
@@ -161,8 +189,19 @@ fn moved(game: &Value, days: i64) -> Value {
     game
 }
 
-/// `2026-02-28T19:30...` with its date moved by `days`.
+/// `start` moved by `days`: a zoned time (as `GET .../schedule` gives
+/// them) by the zone's calendar, so the offset is the one of the new day;
+/// any other form by its date alone.
 fn shift_date(start: &str, days: i64) -> Option<String> {
+    if start.ends_with(']') {
+        let zoned: jiff::Zoned = start.parse().ok()?;
+        return Some(
+            zoned
+                .checked_add(jiff::Span::new().days(days))
+                .ok()?
+                .to_string(),
+        );
+    }
     let date: jiff::civil::Date = start.get(..10)?.parse().ok()?;
     let moved = date.checked_add(jiff::Span::new().days(days)).ok()?;
     Some(format!("{moved}{}", &start[10..]))
@@ -175,8 +214,13 @@ mod tests {
     #[test]
     fn a_moved_game_keeps_its_clock_and_zone() {
         assert_eq!(
-            shift_date("2026-02-28T19:30[America/Los_Angeles]", 2).as_deref(),
-            Some("2026-03-02T19:30[America/Los_Angeles]")
+            shift_date("2026-02-28T19:30:00-08:00[America/Los_Angeles]", 2).as_deref(),
+            Some("2026-03-02T19:30:00-08:00[America/Los_Angeles]")
+        );
+        // Across the change to summer time the offset follows the zone.
+        assert_eq!(
+            shift_date("2026-03-07T15:30:00-08:00[America/Los_Angeles]", 2).as_deref(),
+            Some("2026-03-09T15:30:00-07:00[America/Los_Angeles]")
         );
         let game = json!({"id": "G", "start": "2026-12-31T20:00-05:00", "end": "x"});
         let moved = moved(&game, 1);

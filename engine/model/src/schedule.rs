@@ -626,8 +626,11 @@ pub(crate) fn parse_time(
             let zoned = wall_clock(s, pieces.date().to_datetime(time), &tz, dst)?;
             return Ok(zoned.with_time_zone(venue_tz.clone()));
         }
-        if let Ok(z) = s.parse::<Zoned>() {
-            return Ok(z.with_time_zone(venue_tz.clone()));
+        match s.parse::<Zoned>() {
+            Ok(z) => return Ok(z.with_time_zone(venue_tz.clone())),
+            // A zoned time whose offset the zone does not have then: say so.
+            Err(e) if Pieces::parse(s).is_ok() => return Err(format!("\"{s}\": {e}")),
+            Err(_) => {}
         }
     } else if let Ok(ts) = s.parse::<Timestamp>() {
         return Ok(ts.to_zoned(venue_tz.clone()));
@@ -830,6 +833,29 @@ venue = "west"
             .collect();
         assert_eq!(ids, ["g1"]);
         assert_eq!(s.games_of_between("A", to, from).count(), 0);
+    }
+
+    #[test]
+    fn a_zoned_time_with_an_offset_its_zone_does_not_have_is_refused_saying_so() {
+        let tz = TimeZone::get("America/Los_Angeles").unwrap();
+        // Summer time from 2026-03-08: -08:00 is a day late.
+        let e = parse_time(
+            "2026-03-09T15:30:00-08:00[America/Los_Angeles]",
+            &tz,
+            DstPolicy::Refuse,
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("\"2026-03-09T15:30:00-08:00[America/Los_Angeles]\": "),
+            "{e}"
+        );
+        assert!(e.contains("-07"), "{e}");
+        let ok = parse_time(
+            "2026-03-09T15:30:00-07:00[America/Los_Angeles]",
+            &tz,
+            DstPolicy::Refuse,
+        );
+        assert_eq!(ok.map(|z| z.offset().seconds()), Ok(-7 * 3600));
     }
 
     #[test]

@@ -6,8 +6,7 @@ use predicates::str::contains;
 
 use crate::support::{Server, TestResult, check, harness, harness_file, report, root};
 
-const MIX_ALL: &str =
-    "mix = { evaluate = 6, evaluate_inline = 2, batch = 1, stream = 1, stats = 1 }";
+const MIX_ALL: &str = "mix = { evaluate = 6, evaluate_inline = 2, batch = 1, stream = 1, stats = 1, moves = 1, accept = 1 }";
 
 #[test]
 fn a_spawned_run_answers_every_kind_writes_three_reports_and_stops_the_server() -> TestResult {
@@ -35,7 +34,20 @@ fn a_spawned_run_answers_every_kind_writes_three_reports_and_stops_the_server() 
     assert!(answered > 20, "only {answered} answered");
     assert_eq!(r["totals"]["failed"], 0);
     assert_eq!(r["lost"], 0);
-    for kind in ["evaluate", "evaluate_inline", "batch", "stream", "stats"] {
+    assert!(
+        r["moves_scored_per_s"].as_f64() > Some(0.0),
+        "{}",
+        r["moves_scored_per_s"]
+    );
+    for kind in [
+        "evaluate",
+        "evaluate_inline",
+        "batch",
+        "stream",
+        "stats",
+        "moves",
+        "accept",
+    ] {
         let n = r["kinds"][kind]["answered"].as_u64().unwrap_or(0);
         assert!(n > 0, "no {kind} request answered: {:#}", r["kinds"]);
     }
@@ -59,6 +71,36 @@ fn a_spawned_run_answers_every_kind_writes_three_reports_and_stops_the_server() 
             "goose/{goose} missing"
         );
     }
+    Ok(())
+}
+
+/// A failed request is counted as failed, as Goose counts it: a server
+/// that wants a write token answers the unauthenticated PATCHes 401.
+#[test]
+fn failed_requests_are_counted_and_fail_the_run() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let file = harness_file(
+        dir.path(),
+        "[profiles.writes]\ndescription = \"test\"\nplan = \"2,1s;2,3s;0,0s\"\n\
+         mix = { evaluate = 1, accept = 1 }\nthresholds = { p95_ms = 5000.0 }\n\
+         spawn_env = { UMPIRE_SERVER__WRITE_TOKEN = \"a-write-token-of-twenty\" }\n",
+    );
+    let out = dir.path().join("out");
+    harness()
+        .arg("--config")
+        .arg(&file)
+        .args(["--profile", "writes", "--spawn", "configs/default.toml"])
+        .arg("--out-dir")
+        .arg(&out)
+        .assert()
+        .code(1);
+    let r = report(&out);
+    let failed = r["kinds"]["accept"]["failed"].as_u64().unwrap_or(0);
+    assert!(failed > 0, "{:#}", r["kinds"]);
+    assert_eq!(r["kinds"]["accept"]["answered"], 0);
+    let goose = r["goose_requests"].as_i64().unwrap_or(0);
+    let ours = r["totals"]["requests"].as_i64().unwrap_or(0);
+    assert!((goose - ours).abs() <= 2, "goose {goose}, harness {ours}");
     Ok(())
 }
 
