@@ -278,6 +278,65 @@ violations = [{ message = "B is not A", severity = "minor", entities = ["team:B"
     Ok(())
 }
 
+/// An inline game is an edit of the case's schedule: the rule sees the
+/// schedule with the game in it, not the old game beside the new one.
+#[test]
+fn an_inline_game_of_a_fixture_is_judged_in_the_schedule_it_edits() -> TestResult {
+    let t = TempTree::new();
+    // What the schedule holds under the game's id, and who else plays
+    // that day.
+    t.write(
+        "plugins/sees_itself.rhai",
+        r#"
+let mine = schedule.game(game.id);
+if mine == () { return violation("major", "not in the schedule"); }
+if mine.start != game.start { return violation("major", `the schedule has ${game.id} at ${mine.start}`); }
+let others = schedule.games_at(game.venue, game.start.date).filter(|g| g.id != game.id);
+if others.len() > 0 { return violation("major", `shares its venue with ${others[0].id}`); }
+pass()
+"#,
+    );
+    t.write(
+        "plugins/sees_itself.toml",
+        &crate::support::manifest("sees-itself", "sees_itself.rhai", "game", "hard", ""),
+    );
+    let f = t.write(
+        "plugins/tests/sees_itself.test.toml",
+        r#"
+constraint = "sees-itself"
+
+[[case]]
+name = "moved, it is where it was moved to"
+games = [
+    { id = "g1", home = "PHX", away = "SLC", start = "2026-03-07T19:00" },
+    { id = "g2", home = "PHX", away = "DEN", start = "2026-03-14T19:00" },
+]
+game = { id = "g1", home = "PHX", away = "SLC", start = "2026-03-09T19:00" }
+expect = "passed"
+
+[[case]]
+name = "moved onto the other game's day, it shares the venue"
+games = [
+    { id = "g1", home = "PHX", away = "SLC", start = "2026-03-07T19:00" },
+    { id = "g2", home = "PHX", away = "DEN", start = "2026-03-14T19:00" },
+]
+game = { id = "g1", home = "PHX", away = "SLC", start = "2026-03-14T13:00" }
+expect = "violated"
+violations = [{ message = "shares its venue with g2" }]
+
+[[case]]
+name = "a new id joins the schedule"
+games = [{ id = "g1", home = "PHX", away = "SLC", start = "2026-03-07T19:00" }]
+game = { id = "g9", home = "PHX", away = "SLC", start = "2026-03-21T19:00" }
+expect = "passed"
+"#,
+    );
+    let (code, stdout, stderr) = test_cmd(&[&f])?;
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.ends_with("3 passed, 0 failed\n"), "{stdout}");
+    Ok(())
+}
+
 #[test]
 fn new_rhai_plugin_passes_umpire_test_as_generated() -> TestResult {
     let t = TempTree::new();

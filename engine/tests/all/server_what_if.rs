@@ -459,3 +459,54 @@ fn a_stream_answers_a_bad_line_with_an_error_line_and_the_rest_as_usual() -> Tes
     assert_eq!(by_line(7)?["error"]["code"], "malformed_json");
     Ok(())
 }
+
+/// A venue-local time that the clocks skip or repeat is refused wherever a
+/// schedule is written or a move made, naming the game, the time and the
+/// zone; with an offset it is exact.
+#[test]
+fn times_that_do_not_exist_are_refused_naming_game_time_and_zone() -> TestResult {
+    let server = Server::start(&["--league", LEAGUE], &[]);
+    // Portland's clocks go from 02:00 to 03:00 on 2026-03-08.
+    let gap = json!({"games": [
+        {"id": "G1", "home": "POR", "away": "SEA", "start": "2026-03-01T19:00"},
+        {"id": "G2", "home": "POR", "away": "SEA", "start": "2026-03-08T02:30"}
+    ]});
+    let (s, v, _) = server.send("PUT", SCHEDULE, &gap.to_string());
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (422, Some("invalid_schedule")),
+        "{v}"
+    );
+    let message = v["error"]["message"].as_str().unwrap_or("");
+    for says in [
+        "games[1] (G2).start",
+        "2026-03-08T02:30",
+        "does not exist in America/Los_Angeles",
+    ] {
+        assert!(message.contains(says), "{message:?} should say {says:?}");
+    }
+    // ...and 01:30 on 2026-11-01 happens twice.
+    let (s, v) = server.post(
+        MOVES,
+        &json!({"moves": [{"edit": [{"id": "R02-POR-SEA", "start": "2026-11-01T01:30"}]}]}),
+    );
+    assert_eq!(s, 422, "{v}");
+    let message = v["error"]["message"].as_str().unwrap_or("");
+    for says in [
+        "moves[0]",
+        "R02-POR-SEA",
+        "happens twice in America/Los_Angeles",
+        "-07:00",
+        "-08:00",
+    ] {
+        assert!(message.contains(says), "{message:?} should say {says:?}");
+    }
+    // With an offset the time is exact.
+    let (s, v) = server.post(
+        MOVES,
+        &json!({"moves": [{"edit": [{"id": "R02-POR-SEA", "start": "2026-11-01T01:30-08:00"}]}]}),
+    );
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(version(&server), 1);
+    Ok(())
+}
