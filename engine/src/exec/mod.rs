@@ -70,14 +70,6 @@ struct Baseline {
     generation: u64,
 }
 
-/// Which baseline an evaluation reuses.
-enum Against {
-    /// The evaluator's last, which the evaluation then replaces.
-    Last,
-    /// A season's, left as it is (a what-if).
-    Season(Option<Arc<Baseline>>),
-}
-
 /// What warming the cache with one schedule file did.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Warmed {
@@ -396,20 +388,19 @@ impl Evaluator {
         refuse_when_full: bool,
         cancel: &Cancel,
     ) -> Result<Report, Interrupted> {
-        self.run_against(schedule, progress, refuse_when_full, cancel, Against::Last)
+        self.run_keeping(schedule, progress, refuse_when_full, cancel)
             .map(|(report, _)| report)
     }
 
-    /// Runs an evaluation that reuses what `against` knows; returns the
-    /// report and, with a cache, the baseline it makes (which becomes the
-    /// evaluator's own only when it ran against the last one).
-    fn run_against(
+    /// Runs an evaluation that reuses the last one's baseline; returns the
+    /// report and, with a cache, the baseline it makes (which also becomes
+    /// the evaluator's own).
+    fn run_keeping(
         &self,
         schedule: &Arc<Schedule>,
         progress: &mut dyn FnMut(usize),
         refuse_when_full: bool,
         cancel: &Cancel,
-        against: Against,
     ) -> Result<(Report, Option<Arc<Baseline>>), Interrupted> {
         let _span = tracing::debug_span!("evaluation", games = schedule.len()).entered();
         let started = Instant::now();
@@ -424,14 +415,11 @@ impl Evaluator {
         let mut reports: Vec<Option<GameReport>> = (0..games.len()).map(|_| None).collect();
         let mut entries: Vec<Option<Arc<GameEntry>>> = vec![None; games.len()];
         let todo = if keep {
-            let base = match &against {
-                Against::Last => self
-                    .baseline
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .clone(),
-                Against::Season(base) => base.clone(),
-            };
+            let base = self
+                .baseline
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
             self.reuse(base, schedule, &blocked, budget, &mut reports, &mut entries)
         } else {
             (0..games.len()).collect()
@@ -483,9 +471,7 @@ impl Evaluator {
                 games: entries,
                 generation: cache.generation(),
             });
-            if let Against::Last = against {
-                *self.baseline.lock().unwrap_or_else(|e| e.into_inner()) = Some(baseline.clone());
-            }
+            *self.baseline.lock().unwrap_or_else(|e| e.into_inner()) = Some(baseline.clone());
             made = Some(baseline);
         }
         let mut report = Report::new(
@@ -650,44 +636,73 @@ impl Evaluator {
         reports: &mut [Option<GameReport>],
         entries: &mut [Option<Arc<GameEntry>>],
     ) -> Vec<usize> {
-        let games = schedule.games();
-        let all = || (0..games.len()).collect();
-        let (Some(base), Some(cache)) = (base, &self.rules.cache) else {
-            return all();
+        let n = schedule.len();
+        let most = (n / BASELINE_MOST_CHANGED).max(1);
+        let Some((base, (todo, kept))) = base
+            .filter(|b| self.baseline_applies(b, blocked, budget))
+            .and_then(|b| self.kept(&b, schedule, most).map(|k| (b, k)))
+        else {
+            return (0..n).collect();
         };
-        if base.blocked != *blocked
-            || base.fail_fast != budget.fail_fast
-            || base.generation != cache.generation()
-        {
-            return all();
+        for (i, j) in kept.iter().enumerate() {
+            if let Some(e) = j.and_then(|j| base.games[j].as_ref()) {
+                reports[i] = Some(e.report.clone());
+                entries[i] = Some(e.clone());
+            }
         }
-        let most = games.len() / BASELINE_MOST_CHANGED;
-        let Some(delta) = Delta::between(&base.schedule, schedule, most.max(1)) else {
-            return all();
-        };
+        todo
+    }
+
+    /// Whether a baseline's reports may stand for an evaluation with these
+    /// schedule-scoped outcomes and budget.
+    fn baseline_applies(
+        &self,
+        base: &Baseline,
+        blocked: &Arc<[Option<Arc<str>>]>,
+        budget: Budget,
+    ) -> bool {
+        self.rules.cache.as_ref().is_some_and(|cache| {
+            self.rules.game_memo_applies(budget)
+                && base.blocked == *blocked
+                && base.fail_fast == budget.fail_fast
+                && base.generation == cache.generation()
+        })
+    }
+
+    /// Which games of `schedule` keep their report from `base`: per
+    /// position, the baseline's position of the same game when it did not
+    /// change and its recorded reads, asked again where the change touches
+    /// them, answer as before; and the positions left to judge, in order.
+    /// `None` when more than `most` games changed.
+    fn kept(
+        &self,
+        base: &Baseline,
+        schedule: &Arc<Schedule>,
+        most: usize,
+    ) -> Option<(Vec<usize>, Vec<Option<usize>>)> {
+        let cache = self.rules.cache.as_ref()?;
+        let delta = Delta::between(&base.schedule, schedule, most)?;
+        let games = schedule.games();
         let mut todo = Vec::with_capacity(delta.count() * 8);
+        let mut kept = vec![None; games.len()];
         for (i, g) in games.iter().enumerate() {
-            let entry = delta
-                .unchanged_from(i)
-                .and_then(|j| base.games.get(j))
-                .and_then(Option::as_ref);
-            let holds = |e: &&Arc<GameEntry>| {
+            let holds = |e: &Arc<GameEntry>| {
                 e.reads.iter().all(|(read, fp)| {
                     !delta.touches(read) || read.answer(schedule, Some(g)) == Some(*fp)
                 })
             };
-            match entry.filter(|_| !delta.changed_at(i)).filter(holds) {
-                Some(e) => {
+            let from = delta.unchanged_from(i);
+            match from.and_then(|j| base.games.get(j)?.as_ref()) {
+                Some(e) if holds(e) => {
                     cache.hit_game(e);
-                    reports[i] = Some(e.report.clone());
-                    entries[i] = Some(e.clone());
+                    kept[i] = from;
                 }
-                None => todo.push(i),
+                _ => todo.push(i),
             }
         }
         self.reused
             .fetch_add((games.len() - todo.len()) as u64, Ordering::Relaxed);
-        todo
+        Some((todo, kept))
     }
 
     fn chunk_size(&self, games: usize) -> usize {

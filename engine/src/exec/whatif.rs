@@ -13,13 +13,17 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{Against, Baseline, Cancel, Evaluator, Interrupted};
-use crate::model::{GameReport, PatchError, Penalties, Report, Schedule, SchedulePatch, Summary};
+use std::time::Instant;
+
+use super::{Baseline, Cancel, Evaluator, Interrupted, MAX_CHUNK};
+use crate::model::{
+    GameReport, PatchError, Penalties, Report, Schedule, SchedulePatch, ScheduleReport, Summary,
+};
 
 /// A schedule and its full evaluation, to judge edits of it against.
 pub struct Season {
     schedule: Arc<Schedule>,
-    report: Report,
+    report: Arc<Report>,
     /// What the evaluation read, game by game (with a cache only).
     baseline: Option<Arc<Baseline>>,
     /// The evaluator that made it: another's baseline is no use.
@@ -133,8 +137,6 @@ pub struct Changed {
 pub struct WhatIf {
     /// The edited schedule.
     pub schedule: Arc<Schedule>,
-    /// Its full evaluation, as [`Evaluator::evaluate`] would give it.
-    pub report: Report,
     /// The season's totals before the edit.
     pub before: Totals,
     /// The totals after it.
@@ -147,12 +149,48 @@ pub struct WhatIf {
     pub changed: Vec<Changed>,
     /// Whether the schedule-scoped verdicts differ.
     pub schedule_changed: bool,
+    /// The edited schedule's summary.
+    pub summary: Summary,
+    /// The edited schedule's schedule-scoped verdicts.
+    pub schedule_report: ScheduleReport,
+    /// The season's evaluation, for the games the edit leaves as they were.
+    season: Arc<Report>,
+    /// Per position of the edited schedule: its new report, when it was
+    /// judged again, or the season's position whose report it keeps.
+    games: Vec<Judged>,
+}
+
+/// One game of a what-if: judged again, or as the season had it.
+#[derive(Debug, Clone)]
+enum Judged {
+    Again(GameReport),
+    Kept(usize),
 }
 
 impl WhatIf {
     /// The report of a game of the edited schedule.
     pub fn report_of(&self, id: &str) -> Option<&GameReport> {
-        self.schedule.position(id).map(|i| &self.report.games[i])
+        self.schedule.position(id).map(|i| self.at(i))
+    }
+
+    /// The report of the game at `position` of the edited schedule.
+    fn at(&self, position: usize) -> &GameReport {
+        match &self.games[position] {
+            Judged::Again(r) => r,
+            Judged::Kept(j) => &self.season.games[*j],
+        }
+    }
+
+    /// The whole evaluation of the edited schedule, as
+    /// [`Evaluator::evaluate`] would give it (a copy of every game's
+    /// report: for an answer about every game, not for scoring moves).
+    pub fn report(&self) -> Report {
+        Report {
+            summary: self.summary.clone(),
+            schedule: self.schedule_report.clone(),
+            games: (0..self.games.len()).map(|i| self.at(i).clone()).collect(),
+            cache: None,
+        }
     }
 }
 
@@ -181,16 +219,11 @@ impl Evaluator {
         refuse_when_full: bool,
         cancel: &Cancel,
     ) -> Result<Season, Interrupted> {
-        let (report, baseline) = self.run_against(
-            schedule,
-            &mut |_| {},
-            refuse_when_full,
-            cancel,
-            Against::Last,
-        )?;
+        let (report, baseline) =
+            self.run_keeping(schedule, &mut |_| {}, refuse_when_full, cancel)?;
         Ok(Season {
             schedule: schedule.clone(),
-            report,
+            report: Arc::new(report),
             baseline,
             evaluator: self.id,
         })
@@ -224,18 +257,106 @@ impl Evaluator {
         refuse_when_full: bool,
         cancel: &Cancel,
     ) -> Result<WhatIf, Interrupted> {
-        let base = season
+        let _span = tracing::debug_span!("what_if", games = edited.len()).entered();
+        let started = Instant::now();
+        let rules = &self.rules;
+        let budget = rules.budget(started);
+        cancel.check()?;
+        let schedule_verdicts = self.schedule_scope(&edited, budget, refuse_when_full)?;
+        cancel.check()?;
+        let blocked: Arc<[_]> = rules.blocked_by_schedule(&schedule_verdicts).into();
+        let n = edited.len();
+        // What the season read decides which games to judge again; another
+        // evaluator's season, or none, and every game is judged.
+        let (todo, kept) = season
             .baseline
-            .clone()
-            .filter(|_| season.evaluator == self.id);
-        let (report, _) = self.run_against(
+            .as_ref()
+            .filter(|b| season.evaluator == self.id && self.baseline_applies(b, &blocked, budget))
+            .and_then(|b| self.kept(b, &edited, usize::MAX))
+            .unwrap_or_else(|| ((0..n).collect(), vec![None; n]));
+        let chunk = if todo.len() <= self.executor.inline_games {
+            todo.len().max(1)
+        } else {
+            self.chunk_size(todo.len()).min(MAX_CHUNK)
+        };
+        let pending = self.submit_games(
             &edited,
-            &mut |_| {},
+            todo.iter().map(|&i| edited.games()[i].clone()).collect(),
+            chunk,
+            blocked,
+            budget,
             refuse_when_full,
             cancel,
-            Against::Season(base),
         )?;
-        Ok(compare(season, edited, report))
+        let mut games: Vec<Option<Judged>> =
+            kept.into_iter().map(|j| j.map(Judged::Kept)).collect();
+        for (c, part) in pending.rx.iter() {
+            for (&i, (report, _)) in todo[c * chunk..].iter().zip(part) {
+                games[i] = Some(Judged::Again(report));
+            }
+        }
+        cancel.check()?;
+        let games: Vec<Judged> = games
+            .into_iter()
+            .zip(edited.games())
+            .map(|(j, g)| j.unwrap_or_else(|| Judged::Again(rules.panicked(g))))
+            .collect();
+        let schedule_report = ScheduleReport::new(schedule_verdicts);
+        let before_games = &season.report.games;
+        let report_at = |i: usize| match &games[i] {
+            Judged::Again(r) => r,
+            Judged::Kept(j) => &before_games[*j],
+        };
+        let summary = Summary::of(
+            rules.registry.len(),
+            &schedule_report,
+            (0..n).map(report_at),
+            started.elapsed(),
+        );
+        // A kept report is the season's own; only those judged again may
+        // differ, and every game that is new or gone does.
+        let mut added = 0;
+        let mut changed: Vec<Changed> = Vec::new();
+        for &i in &todo {
+            let now = report_at(i);
+            let was = season.schedule.position(&now.game);
+            added += usize::from(was.is_none());
+            if was.is_none_or(|j| !before_games[j].same_ruling(now)) {
+                changed.push(Changed {
+                    game: now.game.clone(),
+                    report: Some(now.clone()),
+                    removed: false,
+                });
+            }
+        }
+        if season.schedule.len() + added > n {
+            changed.extend(
+                season
+                    .schedule
+                    .games()
+                    .iter()
+                    .filter(|g| edited.position(&g.id).is_none())
+                    .map(|g| Changed {
+                        game: g.id.clone(),
+                        report: None,
+                        removed: true,
+                    }),
+            );
+        }
+        let before = season.totals();
+        let after = Totals::from(&summary);
+        Ok(WhatIf {
+            schedule_changed: !season.report.schedule.same_ruling(&schedule_report),
+            delta: TotalsDelta::between(&before, &after),
+            before,
+            after,
+            changed,
+            summary,
+            schedule_report,
+            season: season.report.clone(),
+            schedule: edited,
+            games,
+        })
     }
 
     /// Each move judged on its own against `season`, none committed: a
@@ -282,49 +403,5 @@ impl Evaluator {
                 }
             })
             .collect()
-    }
-}
-
-/// The what-if of `report`, the evaluation of `edited`, against `season`.
-fn compare(season: &Season, edited: Arc<Schedule>, report: Report) -> WhatIf {
-    let before_games = &season.report.games;
-    let mut changed: Vec<Changed> = edited
-        .games()
-        .iter()
-        .zip(&report.games)
-        .filter(|(g, now)| {
-            season
-                .schedule
-                .position(&g.id)
-                .is_none_or(|j| !before_games[j].same_ruling(now))
-        })
-        .map(|(g, now)| Changed {
-            game: g.id.clone(),
-            report: Some(now.clone()),
-            removed: false,
-        })
-        .collect();
-    changed.extend(
-        season
-            .schedule
-            .games()
-            .iter()
-            .filter(|g| edited.position(&g.id).is_none())
-            .map(|g| Changed {
-                game: g.id.clone(),
-                report: None,
-                removed: true,
-            }),
-    );
-    let before = season.totals();
-    let after = Totals::from(&report.summary);
-    WhatIf {
-        schedule_changed: !season.report.schedule.same_ruling(&report.schedule),
-        delta: TotalsDelta::between(&before, &after),
-        before,
-        after,
-        changed,
-        schedule: edited,
-        report,
     }
 }

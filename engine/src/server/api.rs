@@ -357,7 +357,7 @@ pub(crate) fn what_if_json(what: &WhatIf, asked: &[&str]) -> serde_json::Value {
         "schedule_changed": what.schedule_changed,
     });
     if what.schedule_changed {
-        v["schedule"] = serde_json::to_value(&what.report.schedule).unwrap_or_default();
+        v["schedule"] = serde_json::to_value(&what.schedule_report).unwrap_or_default();
     }
     v
 }
@@ -1457,7 +1457,7 @@ pub(crate) async fn moves(
                     .try_what_if_until(&season, schedule, cancel)
                     .map_err(|e| interrupted(&app, e))?;
                 Ok(MoveAnswer {
-                    schedule: what.schedule_changed.then(|| what.report.schedule.clone()),
+                    schedule: what.schedule_changed.then(|| what.schedule_report.clone()),
                     after: what.after,
                     delta: what.delta,
                     changed: what.changed,

@@ -173,7 +173,7 @@ fn walk(
         for (m, answer) in moves.iter().zip(answers) {
             let what = answer.map_err(|e| TestCaseError::fail(format!("{m:?}: {e}")))?;
             let full = comparable(slow.evaluate(&what.schedule));
-            prop_assert_eq!(&comparable(what.report.clone()), &full, "{:?}", m);
+            prop_assert_eq!(&comparable(what.report()), &full, "{:?}", m);
             prop_assert_eq!(&what.before, &Totals::from(&truth.summary));
             prop_assert_eq!(&what.after, &Totals::from(&full.summary), "{:?}", m);
             prop_assert_eq!(
