@@ -282,6 +282,9 @@ impl Touch {
     }
 }
 
+/// Where a game is: (home, away, slot), as indices.
+type Place = (usize, usize, usize);
+
 /// Scores solutions of one instance: its constraints on the pack, run in
 /// process on one runtime.
 pub struct Scorer {
@@ -413,15 +416,14 @@ impl Scorer {
         // Each changed game as (home, away, slot) before and after; a game
         // umpire cannot place (a team or slot that is not an index) makes
         // every constraint ask again.
-        let place = |g: &Game| -> Option<(usize, usize, usize)> {
+        let place = |g: &Game| -> Option<Place> {
             Some((
                 g.home.parse().ok()?,
                 g.away.parse().ok()?,
                 g.round? as usize,
             ))
         };
-        let mut changes: Vec<(Option<(usize, usize, usize)>, Option<(usize, usize, usize)>)> =
-            Vec::new();
+        let mut changes: Vec<(Option<Place>, Option<Place>)> = Vec::new();
         let mut unplaced = false;
         match Delta::between(schedule, edited, usize::MAX) {
             Some(delta) => {
