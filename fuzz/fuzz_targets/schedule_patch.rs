@@ -4,6 +4,10 @@
 //! which game it cannot find; and the edited spec is a schedule of the
 //! league or an error naming the request, as the server answers 200, 404 or
 //! 422. An applied edit removes and adds exactly the games it lists.
+//!
+//! The same edit applied to the schedule itself (`apply_to`, the server's
+//! and the moves' path): a schedule of the league that keeps every game it
+//! does not name as it was, or an error naming where in the edit.
 
 #![no_main]
 
@@ -13,17 +17,19 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use umpire_model::error::from_json;
-use umpire_model::{League, Schedule, SchedulePatch, ScheduleSpec};
+use umpire_model::{League, PatchError, Schedule, SchedulePatch, ScheduleSpec};
 
-fn example() -> &'static (League, ScheduleSpec) {
-    static EXAMPLE: OnceLock<(League, ScheduleSpec)> = OnceLock::new();
+fn example() -> &'static (League, ScheduleSpec, Schedule) {
+    static EXAMPLE: OnceLock<(League, ScheduleSpec, Schedule)> = OnceLock::new();
     EXAMPLE.get_or_init(|| {
         let dir = Path::new("examples/leagues/pacific-atlantic");
         let text = include_str!("../../examples/leagues/pacific-atlantic/league.toml");
         let league = League::from_toml_str(&dir.join("league.toml"), text).expect("league");
         let text = include_str!("../../examples/leagues/pacific-atlantic/schedule.json");
-        let spec = from_json(&dir.join("schedule.json"), text).expect("schedule");
-        (league, spec)
+        let spec: ScheduleSpec = from_json(&dir.join("schedule.json"), text).expect("schedule");
+        let schedule = Schedule::from_spec(&dir.join("schedule.json"), spec.clone(), &league)
+            .expect("the example schedule");
+        (league, spec, schedule)
     })
 }
 
@@ -33,7 +39,7 @@ fn count(body: &Value, key: &str) -> usize {
 }
 
 fuzz_target!(|text: &str| {
-    let (league, spec) = example();
+    let (league, spec, schedule) = example();
     let patch: SchedulePatch = match from_json(Path::new("request"), text) {
         Ok(patch) => patch,
         Err(e) => {
@@ -42,6 +48,28 @@ fuzz_target!(|text: &str| {
         }
     };
     let body: Value = serde_json::from_str(text).expect("a patch is JSON");
+    match patch.apply_to(schedule, league, Path::new("request")) {
+        Ok(edited) => {
+            assert_eq!(
+                edited.len() + count(&body, "remove"),
+                schedule.len() + count(&body, "add")
+            );
+            let named: Vec<&str> = patch.game_ids().collect();
+            for g in schedule.games() {
+                if !named.contains(&&*g.id) {
+                    let kept = edited.game(&g.id).expect("an unnamed game stays");
+                    assert!(std::sync::Arc::ptr_eq(kept, g), "{} was rebuilt", g.id);
+                }
+            }
+        }
+        Err(PatchError::Request { at, .. }) => assert!(
+            ["remove[", "edit[", "add["]
+                .iter()
+                .any(|p| at.starts_with(p)),
+            "{at}"
+        ),
+        Err(PatchError::Invalid(e)) => assert!(e.to_string().starts_with("request: "), "{e}"),
+    }
     let mut edited = spec.clone();
     if let Err(e) = patch.apply(&mut edited) {
         assert!(

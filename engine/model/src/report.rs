@@ -186,42 +186,62 @@ impl Summary {
     ) -> Self
     where
         G: IntoIterator<Item = &'a GameReport>,
-        G::IntoIter: Clone,
     {
-        let games = games.into_iter();
-        let all = || {
-            schedule
-                .verdicts
-                .iter()
-                .chain(games.clone().flat_map(|g| g.verdicts.iter()))
-        };
-        let count_violations = |h: Hardness| {
-            all()
-                .filter(|v| v.hardness == h)
-                .map(|v| v.violations.len())
-                .sum()
-        };
-        let count_status = |s: Status| all().filter(|v| v.status == s).count();
-        let mut penalties = schedule.penalties;
-        games.clone().for_each(|g| penalties.absorb(&g.penalties));
-        let invalid_games = games.clone().filter(|g| !g.valid).count();
-        Summary {
-            valid: schedule.valid && invalid_games == 0,
-            games: games.clone().count(),
+        // One pass over every verdict, in the order a report lists them, so
+        // the sums come out the same to the last bit however the reports
+        // were gathered.
+        let mut s = Summary {
+            valid: schedule.valid,
+            games: 0,
             constraints,
-            evaluations: all().count(),
-            invalid_games,
-            hard_violations: count_violations(Hardness::Hard),
-            soft_violations: count_violations(Hardness::Soft),
-            preference_violations: count_violations(Hardness::Preference),
-            errors: count_status(Status::Error),
-            timeouts: count_status(Status::Timeout),
-            skipped: count_status(Status::Skipped),
-            fallbacks: count_status(Status::Fallback),
-            score: weighted_score(all()),
-            penalties,
+            evaluations: 0,
+            invalid_games: 0,
+            hard_violations: 0,
+            soft_violations: 0,
+            preference_violations: 0,
+            errors: 0,
+            timeouts: 0,
+            skipped: 0,
+            fallbacks: 0,
+            score: 1.0,
+            penalties: schedule.penalties,
             elapsed_ms: elapsed.as_secs_f64() * 1e3,
+        };
+        let (mut num, mut den) = (0.0, 0.0);
+        let mut tally = |v: &Verdict| {
+            s.evaluations += 1;
+            match v.hardness {
+                Hardness::Hard => s.hard_violations += v.violations.len(),
+                Hardness::Soft => s.soft_violations += v.violations.len(),
+                Hardness::Preference => s.preference_violations += v.violations.len(),
+            }
+            match v.status {
+                Status::Error => s.errors += 1,
+                Status::Timeout => s.timeouts += 1,
+                Status::Skipped => s.skipped += 1,
+                Status::Fallback => s.fallbacks += 1,
+                Status::Passed | Status::Violated => {}
+            }
+            if !matches!(v.status, Status::Skipped | Status::Fallback) {
+                num += f64::from(v.weight) * v.score;
+                den += f64::from(v.weight);
+            }
+        };
+        schedule.verdicts.iter().for_each(&mut tally);
+        let mut penalties = schedule.penalties;
+        let (mut games_n, mut invalid) = (0, 0);
+        for g in games {
+            games_n += 1;
+            invalid += usize::from(!g.valid);
+            penalties.absorb(&g.penalties);
+            g.verdicts.iter().for_each(&mut tally);
         }
+        s.games = games_n;
+        s.invalid_games = invalid;
+        s.valid = schedule.valid && invalid == 0;
+        s.penalties = penalties;
+        s.score = if den == 0.0 { 1.0 } else { num / den };
+        s
     }
 
     /// The score in levels, as a Timefold user reads it: each level's

@@ -1420,15 +1420,19 @@ pub(crate) async fn moves(
     let app2 = app.clone();
     blocking(&work, move |cancel| {
         let app = app2;
-        // Every move must apply before any is judged: a bad one is the
-        // client's mistake, named, and nothing is scored.
-        let edited = req
+        // Moves are applied and judged one at a time, so that only one
+        // edited copy of the season is held; a move that does not apply is
+        // the client's mistake, named, and nothing is answered but that.
+        let season = current
+            .season(&evaluator, cancel)
+            .map_err(|e| interrupted(&app, e))?;
+        let answers = req
             .moves
             .iter()
             .enumerate()
             .map(|(k, m)| {
-                m.apply_to(&current.schedule, &state.league, Path::new("request"))
-                    .map(Arc::new)
+                let schedule = m
+                    .apply_to(&current.schedule, &state.league, Path::new("request"))
                     .map_err(|e| match e {
                         PatchError::Request { unknown_game, .. } => ApiError::new(
                             StatusCode::UNPROCESSABLE_ENTITY,
@@ -1444,17 +1448,9 @@ pub(crate) async fn moves(
                             "invalid_move",
                             format!("moves[{k}]: {e}"),
                         ),
-                    })
-            })
-            .collect::<ApiResult<Vec<_>>>()?;
-        let season = current
-            .season(&evaluator, cancel)
-            .map_err(|e| interrupted(&app, e))?;
-        let answers = edited
-            .into_iter()
-            .map(|schedule| {
+                    })?;
                 let what = evaluator
-                    .try_what_if_until(&season, schedule, cancel)
+                    .try_what_if_until(&season, Arc::new(schedule), cancel)
                     .map_err(|e| interrupted(&app, e))?;
                 Ok(MoveAnswer {
                     schedule: what.schedule_changed.then(|| what.schedule_report.clone()),
