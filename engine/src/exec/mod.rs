@@ -1079,7 +1079,7 @@ impl Rules {
         let game = match target {
             Target::Schedule => 0,
             Target::Game(g) => schedule.fingerprint_of(g),
-            Target::Part(p, k) => part_key(p, runtime::part_id(&self.league, p, k)),
+            Target::Part(p, k) => part_key(p, runtime::part_id(&self.league, p, k), schedule),
         };
         let key = Key {
             constraint: c.content,
@@ -1222,12 +1222,21 @@ impl Rules {
     }
 }
 
-/// The cache's game slot for one part of a partitioned rule.
-fn part_key(partition: Partition, id: &str) -> u64 {
+/// The cache's game slot for one part of a partitioned rule. A team's part
+/// is keyed by its games too, so that the part's verdicts for schedules
+/// that differ in that team's games (a season and the moves tried on it)
+/// are kept side by side; whether one holds is for its recorded reads to
+/// say, as for every entry.
+fn part_key(partition: Partition, id: &str, schedule: &Schedule) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = rustc_hash::FxHasher::default();
     partition.hash(&mut h);
     id.hash(&mut h);
+    if partition == Partition::Team {
+        for g in schedule.games_of(id) {
+            schedule.fingerprint_of(g).hash(&mut h);
+        }
+    }
     h.finish()
 }
 
