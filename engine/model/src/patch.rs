@@ -312,6 +312,20 @@ impl SchedulePatch {
                 )
             })
         };
+        // An edit that only edits games (a move) updates the indexes in
+        // place; one that removes or adds builds them again.
+        if self.remove.is_empty() && self.add.is_empty() {
+            let mut changes = Vec::with_capacity(self.edit.len());
+            for (k, e) in self.edit.iter().enumerate() {
+                let at = format!("edit[{k}] ({})", e.id);
+                twice(at.clone(), &e.id)?;
+                let i = position(&at, &e.id)?;
+                let mut spec = schedule.games()[i].to_spec(league);
+                e.clone().apply_to_spec(&mut spec);
+                changes.push((i, Schedule::game_from_spec(origin, &at, spec, league)?));
+            }
+            return Ok(schedule.with_replaced(league, &changes));
+        }
         for (k, id) in self.remove.iter().enumerate() {
             let at = format!("remove[{k}]");
             twice(at.clone(), id)?;

@@ -313,6 +313,70 @@ impl Schedule {
         Ok(self.rebuilt(league, all))
     }
 
+    /// This schedule with the games at some positions replaced by games of
+    /// the same ids (an edit): the indexes are updated where those games
+    /// were and now are, not built again. The games must be of `league`.
+    pub(crate) fn with_replaced(&self, league: &League, changes: &[(usize, Arc<Game>)]) -> Self {
+        let mut s = self.clone();
+        let mut teams = Vec::with_capacity(4 * changes.len());
+        for (i, _) in changes {
+            let old = &self.games[*i];
+            for team in [&old.home, &old.away] {
+                if let Some(t) = league.team_position(team) {
+                    s.by_team[t].retain(|&x| x != *i);
+                    teams.push(t);
+                }
+            }
+            if let Some(v) = league.venue_position(&old.venue) {
+                remove_from(&mut s.by_venue_day, (v, old.date()), *i);
+            }
+            if let Some(list) = s.by_day.get_mut(&old.date()) {
+                list.retain(|&x| x != *i);
+                if list.is_empty() {
+                    s.by_day.remove(&old.date());
+                }
+            }
+            s.by_ptr.remove(&(Arc::as_ptr(old) as usize));
+        }
+        for (i, g) in changes {
+            debug_assert_eq!(g.id, self.games[*i].id, "an edit keeps the game's id");
+            s.games[*i] = g.clone();
+        }
+        for (i, g) in changes {
+            for team in [&g.home, &g.away] {
+                if let Some(t) = league.team_position(team) {
+                    insert_sorted(&mut s.by_team[t], &s.games, *i);
+                    teams.push(t);
+                }
+            }
+            if let Some(v) = league.venue_position(&g.venue) {
+                insert_sorted(
+                    s.by_venue_day.entry((v, g.date())).or_default(),
+                    &s.games,
+                    *i,
+                );
+            }
+            insert_sorted(s.by_day.entry(g.date()).or_default(), &s.games, *i);
+            s.by_ptr.insert(Arc::as_ptr(g) as usize, *i);
+            s.fingerprints[*i] = g.fingerprint();
+        }
+        teams.sort_unstable();
+        teams.dedup();
+        for t in teams {
+            for (slot, &i) in s.by_team[t].iter().enumerate() {
+                let side = usize::from(league.team_position(&s.games[i].home) != Some(t));
+                s.team_slot[i][side] = slot;
+            }
+        }
+        s.fingerprint = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::hash::DefaultHasher::new();
+            s.fingerprints.hash(&mut h);
+            h.finish()
+        };
+        s
+    }
+
     /// Builds the indexes over validated games.
     fn index(league: &League, games: Vec<Arc<Game>>) -> Self {
         Self::index_with(league, games, None)
@@ -522,6 +586,24 @@ impl Schedule {
         let start = game.start.timestamp();
         let slot = list.partition_point(|&i| self.games[i].start.timestamp() < start);
         (list, slot, false)
+    }
+}
+
+/// Inserts position `i` into a list sorted as the indexes are: by start,
+/// then position.
+fn insert_sorted(list: &mut Vec<usize>, games: &[Arc<Game>], i: usize) {
+    let key = |x: usize| (games[x].start.timestamp(), x);
+    let at = list.partition_point(|&x| key(x) < key(i));
+    list.insert(at, i);
+}
+
+/// Takes position `i` out of a venue's day, and the day out when empty.
+fn remove_from(map: &mut HashMap<(usize, Date), Vec<usize>>, key: (usize, Date), i: usize) {
+    if let Some(list) = map.get_mut(&key) {
+        list.retain(|&x| x != i);
+        if list.is_empty() {
+            map.remove(&key);
+        }
     }
 }
 
@@ -833,6 +915,84 @@ venue = "west"
             .collect();
         assert_eq!(ids, ["g1"]);
         assert_eq!(s.games_of_between("A", to, from).count(), 0);
+    }
+
+    /// Every index of two schedules of the same games, compared.
+    fn assert_same_index(a: &Schedule, b: &Schedule) {
+        let ids = |s: &Schedule| s.games.iter().map(|g| g.fingerprint()).collect::<Vec<_>>();
+        assert_eq!(ids(a), ids(b));
+        assert_eq!(a.by_id, b.by_id);
+        assert_eq!(a.by_team, b.by_team);
+        assert_eq!(a.team_slot, b.team_slot);
+        assert_eq!(a.by_venue_day, b.by_venue_day);
+        assert_eq!(a.by_day, b.by_day);
+        assert_eq!(a.fingerprints, b.fingerprints);
+        assert_eq!(a.fingerprint, b.fingerprint);
+        for (i, g) in a.games.iter().enumerate() {
+            assert_eq!(a.by_ptr.get(&(Arc::as_ptr(g) as usize)), Some(&i));
+        }
+        assert_eq!(a.by_ptr.len(), a.games.len());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
+
+        #[test]
+        fn replacing_games_in_place_indexes_as_building_anew(seed in 1..u64::MAX) {
+            replace_and_compare(seed);
+        }
+    }
+
+    /// Schedules and edits drawn from `seed`, each edited schedule indexed
+    /// in place and anew.
+    fn replace_and_compare(seed: u64) {
+        let league = league();
+        let teams = ["A", "B", "C"];
+        let mut rng = seed;
+        let mut next = |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        let game = |id: String, home: &str, away: &str, day: u64, hour: u64| {
+            spec(
+                &id,
+                home,
+                away,
+                &format!("2026-06-{:02}T{:02}:00", 1 + day, 12 + hour),
+            )
+        };
+        for _ in 0..16 {
+            let n = 1 + next(12) as usize;
+            let specs: Vec<GameSpec> = (0..n)
+                .map(|k| {
+                    let h = next(3) as usize;
+                    let a = (h + 1 + next(2) as usize) % 3;
+                    game(format!("g{k}"), teams[h], teams[a], next(6), next(3))
+                })
+                .collect();
+            let before = schedule(specs);
+            let mut changes: Vec<(usize, Arc<Game>)> = Vec::new();
+            for _ in 0..1 + next(3) {
+                let i = next(n as u64) as usize;
+                if changes.iter().any(|(j, _)| *j == i) {
+                    continue;
+                }
+                let h = next(3) as usize;
+                let a = (h + 1 + next(2) as usize) % 3;
+                let moved = game(format!("g{i}"), teams[h], teams[a], next(6), next(3));
+                let g = Schedule::game_from_spec(Path::new("t"), "edit", moved, &league).unwrap();
+                changes.push((i, g));
+            }
+            let fast = before.with_replaced(&league, &changes);
+            let mut games = before.games().to_vec();
+            for (i, g) in &changes {
+                games[*i] = g.clone();
+            }
+            let slow = Schedule::index(&league, games);
+            assert_same_index(&fast, &slow);
+        }
     }
 
     #[test]

@@ -68,6 +68,95 @@ struct Baseline {
     games: Vec<Option<Arc<GameEntry>>>,
     /// The cache's generation it was built in: clearing the cache drops it.
     generation: u64,
+    /// Which games read what, made when a what-if first needs it.
+    topics: OnceLock<Topics>,
+}
+
+/// The baseline's games by what their recorded reads are about: a change
+/// can only make a game's reads answer differently when it touches one of
+/// the game's topics (as [`Delta::touches`] decides), so only those games
+/// need their reads asked again.
+#[derive(Default)]
+struct Topics {
+    by: rustc_hash::FxHashMap<Topic, Vec<u32>>,
+    /// Games that read the number of games.
+    len: Vec<u32>,
+    /// Games that read by position or the whole schedule (asked again
+    /// after any change).
+    always: Vec<u32>,
+}
+
+#[derive(PartialEq, Eq, Hash)]
+enum Topic {
+    Id(Arc<str>),
+    Team(Arc<str>),
+    VenueDate(Arc<str>, jiff::civil::Date),
+    Date(jiff::civil::Date),
+}
+
+impl Topics {
+    fn of(base: &Baseline) -> Self {
+        let mut t = Topics::default();
+        for (j, entry) in base.games.iter().enumerate() {
+            let Some(e) = entry else { continue };
+            let j = j as u32;
+            let mut add = |topic: Topic| {
+                let list = t.by.entry(topic).or_default();
+                if list.last() != Some(&j) {
+                    list.push(j);
+                }
+            };
+            for (read, _) in e.reads.iter() {
+                match read {
+                    Read::Len => t.len.push(j),
+                    Read::All | Read::At(_) => t.always.push(j),
+                    Read::ById(id) => add(Topic::Id(id.clone())),
+                    Read::GamesOf(team) | Read::GamesOfBetween(team, ..) => {
+                        add(Topic::Team(team.clone()));
+                    }
+                    Read::Previous(team, subject) | Read::Next(team, subject) => {
+                        add(Topic::Team(team.clone()));
+                        if let crate::cache::Subject::Other(id, _) = subject {
+                            add(Topic::Id(id.clone()));
+                        }
+                    }
+                    Read::GamesAt(venue, date) => add(Topic::VenueDate(venue.clone(), *date)),
+                    Read::GamesOn(date) => add(Topic::Date(*date)),
+                }
+            }
+        }
+        t
+    }
+
+    /// Marks the baseline's games whose reads `delta` may touch.
+    fn suspects(&self, delta: &Delta, games: usize) -> Vec<bool> {
+        let mut marked = vec![false; games];
+        if delta.count() == 0 {
+            return marked;
+        }
+        let mut mark = |list: Option<&Vec<u32>>| {
+            for &j in list.into_iter().flatten() {
+                marked[j as usize] = true;
+            }
+        };
+        mark(Some(&self.always));
+        if delta.len_changed() {
+            mark(Some(&self.len));
+        }
+        for id in delta.ids() {
+            mark(self.by.get(&Topic::Id(id.clone())));
+        }
+        for team in delta.teams() {
+            mark(self.by.get(&Topic::Team(team.clone())));
+        }
+        for (venue, date) in delta.venue_dates() {
+            mark(self.by.get(&Topic::VenueDate(venue.clone(), *date)));
+        }
+        for date in delta.dates() {
+            mark(self.by.get(&Topic::Date(*date)));
+        }
+        marked
+    }
 }
 
 /// What warming the cache with one schedule file did.
@@ -470,6 +559,7 @@ impl Evaluator {
                 fail_fast: budget.fail_fast,
                 games: entries,
                 generation: cache.generation(),
+                topics: OnceLock::new(),
             });
             *self.baseline.lock().unwrap_or_else(|e| e.into_inner()) = Some(baseline.clone());
             made = Some(baseline);
@@ -640,7 +730,7 @@ impl Evaluator {
         let most = (n / BASELINE_MOST_CHANGED).max(1);
         let Some((base, (todo, kept))) = base
             .filter(|b| self.baseline_applies(b, blocked, budget))
-            .and_then(|b| self.kept(&b, schedule, most).map(|k| (b, k)))
+            .and_then(|b| self.kept(&b, schedule, most, false).map(|k| (b, k)))
         else {
             return (0..n).collect();
         };
@@ -673,27 +763,36 @@ impl Evaluator {
     /// position, the baseline's position of the same game when it did not
     /// change and its recorded reads, asked again where the change touches
     /// them, answer as before; and the positions left to judge, in order.
-    /// `None` when more than `most` games changed.
+    /// `None` when more than `most` games changed. With `indexed`, only the
+    /// games whose topics the change touches have their reads looked at
+    /// (the baseline's [`Topics`], made once); the answer is the same.
     fn kept(
         &self,
         base: &Baseline,
         schedule: &Arc<Schedule>,
         most: usize,
+        indexed: bool,
     ) -> Option<(Vec<usize>, Vec<Option<usize>>)> {
         let cache = self.rules.cache.as_ref()?;
         let delta = Delta::between(&base.schedule, schedule, most)?;
+        let suspects = indexed.then(|| {
+            base.topics
+                .get_or_init(|| Topics::of(base))
+                .suspects(&delta, base.games.len())
+        });
         let games = schedule.games();
         let mut todo = Vec::with_capacity(delta.count() * 8);
         let mut kept = vec![None; games.len()];
         for (i, g) in games.iter().enumerate() {
-            let holds = |e: &Arc<GameEntry>| {
-                e.reads.iter().all(|(read, fp)| {
-                    !delta.touches(read) || read.answer(schedule, Some(g)) == Some(*fp)
-                })
+            let holds = |j: usize, e: &Arc<GameEntry>| {
+                suspects.as_ref().is_some_and(|s| !s[j])
+                    || e.reads.iter().all(|(read, fp)| {
+                        !delta.touches(read) || read.answer(schedule, Some(g)) == Some(*fp)
+                    })
             };
             let from = delta.unchanged_from(i);
-            match from.and_then(|j| base.games.get(j)?.as_ref()) {
-                Some(e) if holds(e) => {
+            match from.and_then(|j| Some((j, base.games.get(j)?.as_ref()?))) {
+                Some((j, e)) if holds(j, e) => {
                     cache.hit_game(e);
                     kept[i] = from;
                 }

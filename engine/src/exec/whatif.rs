@@ -272,7 +272,7 @@ impl Evaluator {
             .baseline
             .as_ref()
             .filter(|b| season.evaluator == self.id && self.baseline_applies(b, &blocked, budget))
-            .and_then(|b| self.kept(b, &edited, usize::MAX))
+            .and_then(|b| self.kept(b, &edited, usize::MAX, true))
             .unwrap_or_else(|| ((0..n).collect(), vec![None; n]));
         let chunk = if todo.len() <= self.executor.inline_games {
             todo.len().max(1)
