@@ -138,6 +138,10 @@ pub struct Summary {
     pub score: f64,
     /// Penalty totals.
     pub penalties: Penalties,
+    /// The penalties as score levels, `-470hard/-160soft/-30pref` (see
+    /// [`Penalties::levels`]).
+    #[serde(default)]
+    pub levels: String,
     /// Wall-clock time of the evaluation.
     pub elapsed_ms: f64,
 }
@@ -205,6 +209,7 @@ impl Summary {
             fallbacks: 0,
             score: 1.0,
             penalties: schedule.penalties,
+            levels: String::new(),
             elapsed_ms: elapsed.as_secs_f64() * 1e3,
         };
         let (mut num, mut den) = (0.0, 0.0);
@@ -240,6 +245,7 @@ impl Summary {
         s.invalid_games = invalid;
         s.valid = schedule.valid && invalid == 0;
         s.penalties = penalties;
+        s.levels = penalties.levels();
         s.score = if den == 0.0 { 1.0 } else { num / den };
         s
     }

@@ -174,8 +174,8 @@ fn summary(out: &mut impl Write, r: &Report) -> io::Result<()> {
     )?;
     writeln!(
         out,
-        "  score {:.3} · penalties {} hard / {} soft / {} preference",
-        s.score, s.penalties.hard, s.penalties.soft, s.penalties.preference
+        "  score {:.3} · penalties {} hard / {} soft / {} preference ({})",
+        s.score, s.penalties.hard, s.penalties.soft, s.penalties.preference, s.levels
     )?;
     let failed = s.errors + s.timeouts;
     if !s.valid {
