@@ -159,6 +159,20 @@ impl Topics {
     }
 }
 
+/// Verdicts of parts of partitioned rules, by (registry position, part),
+/// that are known to hold for the schedule under evaluation (a what-if's:
+/// the season's, where the edit touches none of their reads).
+struct KnownParts {
+    parts: Arc<[whatif::SeasonPart]>,
+    holding: rustc_hash::FxHashMap<(usize, usize), usize>,
+}
+
+impl KnownParts {
+    fn get(&self, at: &(usize, usize)) -> Option<Verdict> {
+        self.holding.get(at).map(|&n| self.parts[n].verdict.clone())
+    }
+}
+
 /// What warming the cache with one schedule file did.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Warmed {
@@ -773,12 +787,23 @@ impl Evaluator {
         most: usize,
         indexed: bool,
     ) -> Option<(Vec<usize>, Vec<Option<usize>>)> {
-        let cache = self.rules.cache.as_ref()?;
         let delta = Delta::between(&base.schedule, schedule, most)?;
+        self.kept_after(base, schedule, &delta, indexed)
+    }
+
+    /// [`kept`](Self::kept) with the delta from `base` made already.
+    fn kept_after(
+        &self,
+        base: &Baseline,
+        schedule: &Arc<Schedule>,
+        delta: &Delta,
+        indexed: bool,
+    ) -> Option<(Vec<usize>, Vec<Option<usize>>)> {
+        let cache = self.rules.cache.as_ref()?;
         let suspects = indexed.then(|| {
             base.topics
                 .get_or_init(|| Topics::of(base))
-                .suspects(&delta, base.games.len())
+                .suspects(delta, base.games.len())
         });
         let games = schedule.games();
         let mut todo = Vec::with_capacity(delta.count() * 8);
@@ -819,6 +844,18 @@ impl Evaluator {
         budget: Budget,
         refuse_when_full: bool,
     ) -> Result<Vec<Verdict>, Overloaded> {
+        self.schedule_scope_knowing(schedule, budget, refuse_when_full, None)
+    }
+
+    /// [`schedule_scope`](Self::schedule_scope), taking the parts in
+    /// `known` as they are, without asking the cache or the rule.
+    fn schedule_scope_knowing(
+        &self,
+        schedule: &Arc<Schedule>,
+        budget: Budget,
+        refuse_when_full: bool,
+        known: Option<Arc<KnownParts>>,
+    ) -> Result<Vec<Verdict>, Overloaded> {
         if self.rules.plan.schedule.is_empty() {
             return Ok(Vec::new());
         }
@@ -827,8 +864,15 @@ impl Evaluator {
         let task: Task = Box::new(move |runtime| {
             let mut blocked = vec![None; rules.registry.len()];
             let order = &rules.plan.schedule;
-            let verdicts =
-                rules.run_in_order(runtime, order, &schedule, None, &mut blocked, budget);
+            let verdicts = rules.run_in_order(
+                runtime,
+                order,
+                &schedule,
+                None,
+                &mut blocked,
+                budget,
+                known.as_deref(),
+            );
             let _ = tx.send(verdicts);
         });
         // The caller waits for these verdicts anyway: it may as well run
@@ -989,8 +1033,15 @@ impl Rules {
             GAME_READS.with(|r| *r.borrow_mut() = Some(Vec::new()));
         }
         let mut blocked = blocked_by_schedule.to_vec();
-        let verdicts =
-            self.run_in_order(runtime, order, schedule, Some(game), &mut blocked, budget);
+        let verdicts = self.run_in_order(
+            runtime,
+            order,
+            schedule,
+            Some(game),
+            &mut blocked,
+            budget,
+            None,
+        );
         let reads = GAME_READS.with(|r| r.borrow_mut().take());
         let verdicts = if order == self.plan.game.as_slice() {
             verdicts
@@ -1108,6 +1159,10 @@ impl Rules {
         blocked
     }
 
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "each is one input of the calls it makes in order"
+    )]
     fn run_in_order(
         &self,
         runtime: &Runtime,
@@ -1116,6 +1171,7 @@ impl Rules {
         game: Option<&Arc<Game>>,
         blocked: &mut [Option<Arc<str>>],
         budget: Budget,
+        known: Option<&KnownParts>,
     ) -> Vec<Verdict> {
         let constraints = self.registry.constraints();
         let graph = self.registry.graph();
@@ -1140,7 +1196,9 @@ impl Rules {
                 } else {
                     match (reason, game, c.manifest.partition) {
                         (Some((d, why)), ..) => skipped(c, &constraints[d].manifest.id, &why),
-                        (None, None, Some(p)) => self.call_parts(runtime, i, p, schedule, cap),
+                        (None, None, Some(p)) => {
+                            self.call_parts(runtime, i, p, schedule, cap, known)
+                        }
                         (None, game, _) => {
                             let target = game.map_or(Target::Schedule, Target::Game);
                             self.call(runtime, i, schedule, target, cap, budget.measure)
@@ -1233,16 +1291,18 @@ impl Rules {
         partition: Partition,
         schedule: &Arc<Schedule>,
         cap: Option<Instant>,
+        known: Option<&KnownParts>,
     ) -> Verdict {
         let c = &self.registry.constraints()[i];
         let n = runtime::part_count(&self.league, partition);
         let mut parts: Vec<(usize, Option<Verdict>)> = (0..n)
             .map(|k| {
                 let target = Target::Part(partition, k);
-                let hit = self
-                    .cache_key(i, schedule, target)
-                    .and_then(|(cache, key)| cache.lookup(&key, schedule, None))
-                    .map(|(v, _)| v);
+                let hit = known.and_then(|m| m.get(&(i, k))).or_else(|| {
+                    self.cache_key(i, schedule, target)
+                        .and_then(|(cache, key)| cache.lookup(&key, schedule, None))
+                        .map(|(v, _)| v)
+                });
                 (k, hit)
             })
             .collect();

@@ -15,10 +15,14 @@ use serde::Serialize;
 
 use std::time::Instant;
 
-use super::{Baseline, Cancel, Evaluator, Interrupted, MAX_CHUNK};
+use std::sync::OnceLock;
+
+use super::{Baseline, Cancel, Evaluator, Interrupted, KnownParts, MAX_CHUNK};
+use crate::cache::{Delta, Reads};
 use crate::model::{
     GameReport, PatchError, Penalties, Report, Schedule, SchedulePatch, ScheduleReport, Summary,
 };
+use crate::runtime::{self, Target};
 
 /// A schedule and its full evaluation, to judge edits of it against.
 pub struct Season {
@@ -28,6 +32,17 @@ pub struct Season {
     baseline: Option<Arc<Baseline>>,
     /// The evaluator that made it: another's baseline is no use.
     evaluator: u64,
+    /// The verdicts of the partitioned rules' parts, with their reads, as
+    /// the cache held them for this schedule (found at the first what-if).
+    parts: OnceLock<Arc<[SeasonPart]>>,
+}
+
+/// One part of a partitioned rule, as the season's evaluation left it.
+pub(super) struct SeasonPart {
+    constraint: usize,
+    part: usize,
+    pub(super) verdict: crate::Verdict,
+    reads: Reads,
 }
 
 impl Season {
@@ -226,6 +241,7 @@ impl Evaluator {
             report: Arc::new(report),
             baseline,
             evaluator: self.id,
+            parts: OnceLock::new(),
         })
     }
 
@@ -262,17 +278,28 @@ impl Evaluator {
         let rules = &self.rules;
         let budget = rules.budget(started);
         cancel.check()?;
-        let schedule_verdicts = self.schedule_scope(&edited, budget, refuse_when_full)?;
+        // What the season read decides which parts and games to judge
+        // again; another evaluator's season, or none, and all are.
+        let base = season
+            .baseline
+            .as_ref()
+            .filter(|_| season.evaluator == self.id);
+        let delta = base.and_then(|b| Delta::between(&b.schedule, &edited, usize::MAX));
+        let known = match (base, &delta, &rules.cache) {
+            (Some(b), Some(d), Some(cache)) if b.generation == cache.generation() => {
+                Some(Arc::new(self.known_parts(season, d)))
+            }
+            _ => None,
+        };
+        let schedule_verdicts =
+            self.schedule_scope_knowing(&edited, budget, refuse_when_full, known)?;
         cancel.check()?;
         let blocked: Arc<[_]> = rules.blocked_by_schedule(&schedule_verdicts).into();
         let n = edited.len();
-        // What the season read decides which games to judge again; another
-        // evaluator's season, or none, and every game is judged.
-        let (todo, kept) = season
-            .baseline
-            .as_ref()
-            .filter(|b| season.evaluator == self.id && self.baseline_applies(b, &blocked, budget))
-            .and_then(|b| self.kept(b, &edited, usize::MAX, true))
+        let (todo, kept) = base
+            .filter(|b| self.baseline_applies(b, &blocked, budget))
+            .zip(delta.as_ref())
+            .and_then(|(b, d)| self.kept_after(b, &edited, d, true))
             .unwrap_or_else(|| ((0..n).collect(), vec![None; n]));
         let chunk = if todo.len() <= self.executor.inline_games {
             todo.len().max(1)
@@ -357,6 +384,48 @@ impl Evaluator {
             schedule: edited,
             games,
         })
+    }
+
+    /// The season's parts whose reads `delta` does not touch: they hold for
+    /// the edited schedule as they did for the season.
+    fn known_parts(&self, season: &Season, delta: &Delta) -> KnownParts {
+        let parts = season
+            .parts
+            .get_or_init(|| self.season_parts(season))
+            .clone();
+        let holding = parts
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.reads.iter().all(|(read, _)| !delta.touches(read)))
+            .map(|(n, p)| ((p.constraint, p.part), n))
+            .collect();
+        KnownParts { parts, holding }
+    }
+
+    /// The verdicts and reads of the season's parts, as the cache holds them
+    /// (a part it no longer holds is asked as usual).
+    fn season_parts(&self, season: &Season) -> Arc<[SeasonPart]> {
+        let rules = &self.rules;
+        let mut found = Vec::new();
+        for &i in &rules.plan.schedule {
+            let Some(p) = rules.registry.constraints()[i].manifest.partition else {
+                continue;
+            };
+            for k in 0..runtime::part_count(&rules.league, p) {
+                let target = Target::Part(p, k);
+                if let Some((cache, key)) = rules.cache_key(i, &season.schedule, target)
+                    && let Some((verdict, reads)) = cache.lookup(&key, &season.schedule, None)
+                {
+                    found.push(SeasonPart {
+                        constraint: i,
+                        part: k,
+                        verdict,
+                        reads,
+                    });
+                }
+            }
+        }
+        found.into()
     }
 
     /// Each move judged on its own against `season`, none committed: a
