@@ -298,8 +298,6 @@ impl SchedulePatch {
                 ))
             }
         };
-        let mut games: Vec<Option<Arc<Game>>> =
-            schedule.games().iter().cloned().map(Some).collect();
         let position = |at: &str, id: &str| {
             schedule.position(id).ok_or_else(|| {
                 request(
@@ -312,32 +310,33 @@ impl SchedulePatch {
                 )
             })
         };
-        // An edit that only edits games (a move) updates the indexes in
-        // place; one that removes or adds builds them again.
-        if self.remove.is_empty() && self.add.is_empty() {
-            let mut changes = Vec::with_capacity(self.edit.len());
-            for (k, e) in self.edit.iter().enumerate() {
-                let at = format!("edit[{k}] ({})", e.id);
-                twice(at.clone(), &e.id)?;
-                let i = position(&at, &e.id)?;
-                let mut spec = schedule.games()[i].to_spec(league);
-                e.clone().apply_to_spec(&mut spec);
-                changes.push((i, Schedule::game_from_spec(origin, &at, spec, league)?));
-            }
-            return Ok(schedule.with_replaced(league, &changes));
-        }
+        let mut removed = Vec::with_capacity(self.remove.len());
         for (k, id) in self.remove.iter().enumerate() {
             let at = format!("remove[{k}]");
             twice(at.clone(), id)?;
-            games[position(&at, id)?] = None;
+            removed.push(position(&at, id)?);
         }
+        let mut changes = Vec::with_capacity(self.edit.len());
         for (k, e) in self.edit.iter().enumerate() {
             let at = format!("edit[{k}] ({})", e.id);
             twice(at.clone(), &e.id)?;
             let i = position(&at, &e.id)?;
             let mut spec = schedule.games()[i].to_spec(league);
             e.clone().apply_to_spec(&mut spec);
-            games[i] = Some(Schedule::game_from_spec(origin, &at, spec, league)?);
+            changes.push((i, Schedule::game_from_spec(origin, &at, spec, league)?));
+        }
+        // An edit that only edits games (a move) updates the indexes in
+        // place; one that removes or adds builds them again.
+        if removed.is_empty() && self.add.is_empty() {
+            return Ok(schedule.with_replaced(league, &changes));
+        }
+        let mut games: Vec<Option<Arc<Game>>> =
+            schedule.games().iter().cloned().map(Some).collect();
+        for i in removed {
+            games[i] = None;
+        }
+        for (i, g) in changes {
+            games[i] = Some(g);
         }
         let mut games: Vec<Arc<Game>> = games.into_iter().flatten().collect();
         for (k, g) in self.add.iter().enumerate() {

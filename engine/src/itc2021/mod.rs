@@ -369,7 +369,20 @@ impl Scorer {
         (home, away): (usize, usize),
         (from, to): (usize, usize),
     ) -> Score {
-        let started = Instant::now();
+        self.rescore(before, schedule, Instant::now(), |touch| {
+            touch.moved(home, away, from, to)
+        })
+    }
+
+    /// `before`'s verdicts, with those of the constraints `touched` says a
+    /// change reaches asked again of `schedule`.
+    fn rescore(
+        &self,
+        before: &Score,
+        schedule: &Arc<Schedule>,
+        started: Instant,
+        touched: impl Fn(&Touch) -> bool,
+    ) -> Score {
         let verdicts = self
             .registry
             .constraints()
@@ -377,7 +390,7 @@ impl Scorer {
             .zip(&self.touches)
             .zip(&before.verdicts)
             .map(|((c, touch), old)| {
-                if touch.moved(home, away, from, to) {
+                if touched(touch) {
                     Arc::new(self.runtime.evaluate(c, schedule, None))
                 } else {
                     old.clone()
@@ -448,21 +461,7 @@ impl Scorer {
                     }
                 })
         };
-        let verdicts = self
-            .registry
-            .constraints()
-            .iter()
-            .zip(&self.touches)
-            .zip(&before.verdicts)
-            .map(|((c, touch), old)| {
-                if touched(touch) {
-                    Arc::new(self.runtime.evaluate(c, edited, None))
-                } else {
-                    old.clone()
-                }
-            })
-            .collect();
-        self.total(verdicts, started)
+        self.rescore(before, edited, started, touched)
     }
 
     fn total(&self, verdicts: Vec<Arc<Verdict>>, started: Instant) -> Score {

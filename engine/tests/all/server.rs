@@ -132,7 +132,7 @@ impl Drop for Server {
 
 pub(crate) const LEAGUE: &str = "examples/leagues/pacific-atlantic";
 
-fn status_of<'a>(report: &'a Value, constraint: &str) -> &'a str {
+pub(crate) fn status_of<'a>(report: &'a Value, constraint: &str) -> &'a str {
     report["verdicts"]
         .as_array()
         .and_then(|vs| vs.iter().find(|v| v["constraint"] == constraint))

@@ -4,20 +4,12 @@
 
 use serde_json::{Value, json};
 
-use crate::server::Server;
+use crate::server::{Server, status_of};
 use crate::support::TestResult;
 
 const LEAGUE: &str = "examples/leagues/pacific-atlantic";
 const SCHEDULE: &str = "/v1/leagues/pacific-atlantic/schedule";
 const MOVES: &str = "/v1/leagues/pacific-atlantic/moves";
-
-fn status_of<'a>(report: &'a Value, constraint: &str) -> &'a str {
-    report["verdicts"]
-        .as_array()
-        .and_then(|vs| vs.iter().find(|v| v["constraint"] == constraint))
-        .and_then(|v| v["status"].as_str())
-        .unwrap_or("(none)")
-}
 
 fn untimed(v: &Value) -> Value {
     let mut v = v.clone();
