@@ -131,6 +131,7 @@ impl PluginsConfig {
                 timeout: Duration::from_secs(self.build_timeout_s),
                 output_bytes: self.build_output_kb * 1024,
             },
+            build_output: Default::default(),
             on_build: None,
         }
     }
@@ -643,9 +644,25 @@ impl Config {
                 .filter(|key| key.as_str().contains("__"))
                 .split("__"),
         );
-        let config: Config = figment.extract().map_err(|e| Error::Config {
-            path: file.map_or_else(|| PathBuf::from("<defaults>"), Path::to_path_buf),
-            message: figment_message(e),
+        let config: Config = figment.extract().map_err(|e| {
+            // A value from the environment is blamed on its variable, not on
+            // the file or the defaults.
+            let from_env = e
+                .metadata
+                .as_ref()
+                .is_some_and(|m| m.name.contains("environment"));
+            let path = if from_env && !e.path.is_empty() {
+                PathBuf::from(format!(
+                    "environment variable {}",
+                    env_var_of(&e.path.join("."))
+                ))
+            } else {
+                file.map_or_else(|| PathBuf::from("<defaults>"), Path::to_path_buf)
+            };
+            Error::Config {
+                path,
+                message: figment_message(e),
+            }
         })?;
         config.check().map_err(|message| Error::Config {
             path: file.map_or_else(|| PathBuf::from("<defaults>"), Path::to_path_buf),
@@ -767,10 +784,18 @@ fn env_var_of(key: &str) -> String {
     format!("{ENV_PREFIX}{}", key.replace('.', "__").to_uppercase())
 }
 
+/// The field a figment `RelativePathBuf` serialises its path as.
+const RELATIVE_PATH: &str = "___figment_relative_path";
+
 /// Every leaf of a JSON value with its dotted key, the value as TOML would
 /// write it.
 fn flatten(v: &serde_json::Value, key: String, out: &mut Vec<(String, String)>) {
     match v {
+        // A path relative to the file that set it (figment's
+        // `RelativePathBuf`): one setting, shown as written.
+        serde_json::Value::Object(map) if map.contains_key(RELATIVE_PATH) => {
+            out.push((key, map[RELATIVE_PATH].to_string()));
+        }
         serde_json::Value::Object(map) if !map.is_empty() => {
             for (k, v) in map {
                 let key = if key.is_empty() {
@@ -783,7 +808,29 @@ fn flatten(v: &serde_json::Value, key: String, out: &mut Vec<(String, String)>) 
         }
         serde_json::Value::Null => out.push((key, "(unset)".into())),
         serde_json::Value::Object(_) => out.push((key, "{}".into())),
+        serde_json::Value::Array(items) => {
+            let items: Vec<serde_json::Value> = items.iter().map(plain_paths).collect();
+            out.push((key, serde_json::Value::Array(items).to_string()));
+        }
         other => out.push((key, other.to_string())),
+    }
+}
+
+/// A value with each figment relative path in it as the path alone.
+fn plain_paths(v: &serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(map) if map.contains_key(RELATIVE_PATH) => {
+            map[RELATIVE_PATH].clone()
+        }
+        serde_json::Value::Object(map) => serde_json::Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), plain_paths(v)))
+                .collect(),
+        ),
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.iter().map(plain_paths).collect())
+        }
+        other => other.clone(),
     }
 }
 

@@ -63,9 +63,10 @@ pub use config::{
     LogFormat, LogSync, Order, PluginsConfig, RedisConfig, ServerConfig, Setting, SourceConfig,
 };
 pub use constraint::{
-    Bottleneck, BuildLimits, BuildObserver, BuildPolicy, BuildSpec, Constraint, DEFAULT_MEMORY_MB,
-    DEFAULT_TIMEOUT_MS, DEFAULT_WEIGHT, DependencyGraph, Fallback, Isolation, Kind, LoadOptions,
-    MAX_MEMORY_MB, MAX_TIMEOUT_MS, Manifest, PASSED_ENV, Partition, Registry, Scope, WasmSettings,
+    Bottleneck, BuildEvent, BuildLimits, BuildObserver, BuildOutput, BuildPolicy, BuildSpec,
+    Constraint, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_MS, DEFAULT_WEIGHT, DependencyGraph, Fallback,
+    Isolation, Kind, LoadOptions, MAX_MEMORY_MB, MAX_TIMEOUT_MS, Manifest, PASSED_ENV, Partition,
+    Registry, Scope, WasmSettings,
 };
 pub use data::{DataError, DataSources};
 pub use error::{Error, Result};

@@ -250,11 +250,22 @@ fn init_tracing(level: &str, format: crate::LogFormat) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour_on_stderr())
         .with_writer(std::io::stderr);
     let _ = match format {
         crate::LogFormat::Text => builder.try_init(),
         crate::LogFormat::Json => builder.json().with_current_span(true).try_init(),
     };
+}
+
+/// Whether stderr takes colour: a terminal, and neither `NO_COLOR` nor
+/// `CLICOLOR=0` set (`CLICOLOR_FORCE` wins), as anstream decides for the
+/// diagnostics.
+pub(crate) fn colour_on_stderr() -> bool {
+    !matches!(
+        anstream::AutoStream::choice(&std::io::stderr()),
+        anstream::ColorChoice::Never
+    )
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -536,29 +547,43 @@ pub(super) fn load_registry_with(
     no_build: bool,
     plugins: &crate::PluginsConfig,
 ) -> Result<Registry> {
-    let announce = |dir: &std::path::Path, command: &[String]| {
+    let announce = |event: crate::BuildEvent<'_>| {
         let mut err = anstream::stderr();
-        let _ = if command.first().is_some_and(|c| c == "rustup") {
+        let _ = match event {
             // The one thing a build does to the machine: said plainly.
-            writeln!(
+            crate::BuildEvent::AddingTarget { dir, command } => writeln!(
                 err,
                 "{} a Rust target the plugins in {} build for: {}",
                 render::adding_label(),
                 dir.display(),
                 command.join(" ")
-            )
-        } else {
-            writeln!(
+            ),
+            crate::BuildEvent::Building { dir, command } => writeln!(
                 err,
                 "{} plugins in {}: {}",
                 render::building_label(),
                 dir.display(),
                 command.join(" ")
-            )
+            ),
+            crate::BuildEvent::Built { dir, elapsed } => writeln!(
+                err,
+                "{} plugins in {} in {}",
+                render::built_label(),
+                dir.display(),
+                render::elapsed(elapsed)
+            ),
         };
+    };
+    // On a terminal cargo draws its progress; elsewhere its output is kept
+    // for the error, if there is one.
+    let build_output = if std::io::stderr().is_terminal() {
+        crate::BuildOutput::Shown
+    } else {
+        crate::BuildOutput::Captured
     };
     let options = crate::LoadOptions {
         on_build: Some(&announce),
+        build_output,
         ..plugins.load_options(false, no_build)
     };
     Ok(Registry::load_opts(dirs, &options)?)

@@ -27,6 +27,22 @@ pub(super) fn building_label() -> String {
     format!("{GREEN}{:>12}{GREEN:#}", "Building")
 }
 
+/// The label after a plugin build, as cargo's `Finished`.
+pub(super) fn built_label() -> String {
+    format!("{GREEN}{:>12}{GREEN:#}", "Built")
+}
+
+/// A build's elapsed time as a person reads it: `48.2s`, `1m 53s`.
+pub(super) fn elapsed(d: std::time::Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 60.0 {
+        format!("{s:.1}s")
+    } else {
+        let whole = d.as_secs();
+        format!("{}m {:02}s", whole / 60, whole % 60)
+    }
+}
+
 /// The label before `rustup target add`, as cargo labels its steps.
 pub(super) fn adding_label() -> String {
     format!("{GREEN}{:>12}{GREEN:#}", "Adding")

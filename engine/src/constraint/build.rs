@@ -58,10 +58,48 @@ impl Default for BuildLimits {
     }
 }
 
-/// Called before a build command runs, with the directory and the command
-/// (and before `rustup target add`, when a build needs a target that is not
-/// installed).
-pub type BuildObserver<'a> = dyn Fn(&Path, &[String]) + Send + Sync + 'a;
+/// What a build tells its observer, as it happens.
+#[derive(Debug, Clone, Copy)]
+pub enum BuildEvent<'a> {
+    /// `rustup target add` is about to run in `dir`: a build needs a
+    /// target the toolchain does not have.
+    AddingTarget {
+        /// Where the build runs.
+        dir: &'a Path,
+        /// The rustup command.
+        command: &'a [String],
+    },
+    /// A build command is about to run in `dir`.
+    Building {
+        /// Where it runs.
+        dir: &'a Path,
+        /// The command, with the packages of every plugin that needs it.
+        command: &'a [String],
+    },
+    /// The build command of `dir` succeeded after `elapsed`.
+    Built {
+        /// Where it ran.
+        dir: &'a Path,
+        /// How long it took.
+        elapsed: Duration,
+    },
+}
+
+/// Told of each step of a build ([`BuildEvent`]).
+pub type BuildObserver<'a> = dyn Fn(BuildEvent<'_>) + Send + Sync + 'a;
+
+/// Where a build's output goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BuildOutput {
+    /// Kept (its tail, [`BuildLimits::output_bytes`]) and quoted in the
+    /// error if the build fails: for servers and for output that is not a
+    /// terminal.
+    #[default]
+    Captured,
+    /// The build's stderr is this process's own, so cargo draws its
+    /// progress on the terminal and its errors are read there.
+    Shown,
+}
 
 /// The environment a build gets: these variables, if set, and nothing
 /// else. Enough for cargo and rustup to find the toolchain, its caches and
@@ -107,49 +145,88 @@ fn passed_env() -> Vec<(OsString, OsString)> {
 pub(crate) fn ensure_built(
     manifests: &[Manifest],
     policy: BuildPolicy,
-    limits: BuildLimits,
+    how: How,
     observer: Option<&BuildObserver<'_>>,
 ) -> Result<()> {
-    ensure_built_in(manifests, policy, limits, observer, &passed_env())
+    ensure_built_in(manifests, policy, how, observer, &passed_env())
+}
+
+/// How builds run: their limits and where their output goes.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct How {
+    pub(crate) limits: BuildLimits,
+    pub(crate) output: BuildOutput,
 }
 
 fn ensure_built_in(
     manifests: &[Manifest],
     policy: BuildPolicy,
-    limits: BuildLimits,
+    how: How,
     observer: Option<&BuildObserver<'_>>,
     env: &[(OsString, OsString)],
 ) -> Result<()> {
     // One group per command, directory and inputs: the artifact each
-    // member copies in (`output`) may differ.
-    let mut groups: Vec<(&BuildSpec, Vec<&Manifest>)> = Vec::new();
+    // member copies in (`output`) may differ. Cargo commands that differ
+    // only in the packages they select (`-p NAME`) are one group and run
+    // once, with every member's packages: building one package of a
+    // workspace builds what the others share anyway.
+    let mut groups: Vec<Group<'_>> = Vec::new();
     for m in manifests {
         let Some(spec) = &m.build else { continue };
+        let (base, packages) = split_packages(&spec.command);
         let same =
-            |s: &BuildSpec| s.command == spec.command && s.dir == spec.dir && s.watch == spec.watch;
-        match groups.iter_mut().find(|(s, _)| same(s)) {
-            Some((_, members)) => members.push(m),
-            None => groups.push((spec, vec![m])),
+            |g: &Group<'_>| g.base == base && g.spec.dir == spec.dir && g.spec.watch == spec.watch;
+        let at = match groups.iter().position(same) {
+            Some(at) => at,
+            None => {
+                groups.push(Group {
+                    spec,
+                    base,
+                    packages: Some(Vec::new()),
+                    members: Vec::new(),
+                });
+                groups.len() - 1
+            }
+        };
+        let group = &mut groups[at];
+        group.members.push(m);
+        match (&mut group.packages, packages) {
+            // A member that builds the whole workspace: so does the group.
+            (selected, None) => *selected = None,
+            (Some(selected), Some(packages)) => {
+                for p in packages {
+                    if !selected.contains(&p) {
+                        selected.push(p);
+                    }
+                }
+            }
+            (None, Some(_)) => {}
         }
     }
-    for (spec, members) in groups {
+    // Inputs shared by several manifests (the workspace, the SDK) are
+    // walked once.
+    let mut newest = NewestInputs::default();
+    for group in groups {
+        let spec = group.spec;
+        let members = &group.members;
         // Each file once, however many manifests name it, with the first
         // manifest that does (for the error).
         let mut sources: Vec<(&Path, &Manifest)> = Vec::new();
-        for m in &members {
+        for m in members {
             if !sources.iter().any(|(s, _)| *s == m.source) {
                 sources.push((&m.source, m));
             }
         }
         if policy == BuildPolicy::Never {
             if let Some((source, m)) = sources.iter().find(|(s, _)| !s.is_file()) {
+                let command = m.build.as_ref().map_or(&spec.command, |b| &b.command);
                 return Err(Error::invalid(
                     &m.path,
                     "source",
                     format!(
                         "{} does not exist and building is turned off; build it with `{}` in {} (or let umpire build: `plugins.build = \"if-stale\"` in the config)",
                         source.display(),
-                        spec.command.join(" "),
+                        command.join(" "),
                         spec.dir.display()
                     ),
                 ));
@@ -159,18 +236,94 @@ fn ensure_built_in(
         let _guard = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
         if sources
             .iter()
-            .all(|(_, m)| is_fresh(m, m.build.as_ref().unwrap_or(spec)))
+            .all(|(_, m)| is_fresh(m, m.build.as_ref().unwrap_or(spec), &mut newest))
         {
             continue;
         }
-        run(&members, spec, limits, observer, env)?;
+        let command = group.command();
+        run(members, spec, &command, how, observer, env)?;
+        newest.forget();
     }
     Ok(())
 }
 
+/// Manifests whose plugins one build command makes.
+struct Group<'a> {
+    /// The first member's build table (directory and inputs).
+    spec: &'a BuildSpec,
+    /// The command without its package selections.
+    base: Vec<String>,
+    /// The packages to build, or `None` for all of them.
+    packages: Option<Vec<String>>,
+    members: Vec<&'a Manifest>,
+}
+
+impl Group<'_> {
+    /// The command to run: the base with each selected package.
+    fn command(&self) -> Vec<String> {
+        let mut command = self.base.clone();
+        for p in self.packages.iter().flatten() {
+            command.push("-p".into());
+            command.push(p.clone());
+        }
+        command
+    }
+}
+
+/// A cargo command without its package selections (`-p NAME`,
+/// `--package NAME`, `--package=NAME`), and those packages; `None` when it
+/// selects none (it builds the whole workspace) or is not cargo's.
+fn split_packages(command: &[String]) -> (Vec<String>, Option<Vec<String>>) {
+    let is_cargo = command
+        .first()
+        .is_some_and(|c| Path::new(c).file_name().is_some_and(|n| n == "cargo"));
+    if !is_cargo {
+        return (command.to_vec(), None);
+    }
+    let mut base = Vec::new();
+    let mut packages = Vec::new();
+    let mut args = command.iter();
+    while let Some(a) = args.next() {
+        if a == "-p" || a == "--package" {
+            match args.next() {
+                Some(p) => packages.push(p.clone()),
+                None => base.push(a.clone()),
+            }
+        } else if let Some(p) = a.strip_prefix("--package=") {
+            packages.push(p.to_owned());
+        } else {
+            base.push(a.clone());
+        }
+    }
+    let packages = (!packages.is_empty()).then_some(packages);
+    (base, packages)
+}
+
+/// The newest modification time under each input path, found once per
+/// load however many manifests name the path.
+#[derive(Default)]
+struct NewestInputs(std::collections::HashMap<PathBuf, Option<SystemTime>>);
+
+impl NewestInputs {
+    fn of(&mut self, path: &Path) -> Option<SystemTime> {
+        if let Some(t) = self.0.get(path) {
+            return *t;
+        }
+        let t = newest_input(path);
+        self.0.insert(path.to_owned(), t);
+        t
+    }
+
+    /// After a build: the inputs may have changed (a build script, a lock
+    /// file).
+    fn forget(&mut self) {
+        self.0.clear();
+    }
+}
+
 /// Whether a manifest's `source` exists, no input is newer, and neither is
 /// the artifact it is copied from.
-fn is_fresh(m: &Manifest, spec: &BuildSpec) -> bool {
+fn is_fresh(m: &Manifest, spec: &BuildSpec, newest: &mut NewestInputs) -> bool {
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let Some(built) = modified(&m.source) else {
         return false;
@@ -182,8 +335,8 @@ fn is_fresh(m: &Manifest, spec: &BuildSpec) -> bool {
     }
     std::iter::once(&spec.dir)
         .chain(&spec.watch)
-        .filter_map(|p| newest_input(p))
-        .all(|newest| newest <= built)
+        .filter_map(|p| newest.of(p))
+        .all(|t| t <= built)
 }
 
 /// The newest modification time of `path` or of the files under it,
@@ -219,20 +372,22 @@ fn newest_input(path: &Path) -> Option<SystemTime> {
 fn run(
     members: &[&Manifest],
     spec: &BuildSpec,
-    limits: BuildLimits,
+    command: &[String],
+    how: How,
     observer: Option<&BuildObserver<'_>>,
     env: &[(OsString, OsString)],
 ) -> Result<()> {
+    let limits = how.limits;
     let first = members[0];
     let fail = |m: &Manifest, message: String| Error::Build {
         path: m.path.clone(),
         message,
     };
-    let shown = spec.command.join(" ");
-    let program = Path::new(&spec.command[0]);
+    let shown = command.join(" ");
+    let program = Path::new(&command[0]);
     if program.file_name().is_some_and(|n| n == "cargo") {
         let artifact = first.build.as_ref().and_then(|b| b.output.as_deref());
-        let target = target_of(&spec.command).or_else(|| {
+        let target = target_of(command).or_else(|| {
             artifact
                 .and_then(target_in_path)
                 .or_else(|| target_in_path(&first.source))
@@ -243,12 +398,16 @@ fn run(
         }
     }
     if let Some(observe) = observer {
-        observe(&spec.dir, &spec.command);
+        observe(BuildEvent::Building {
+            dir: &spec.dir,
+            command,
+        });
     }
     tracing::info!(dir = %spec.dir.display(), command = %shown, "building plugin");
-    let mut cmd = Command::new(&spec.command[0]);
-    cmd.args(&spec.command[1..]).current_dir(&spec.dir);
-    let ran = run_fenced(&mut cmd, limits, env).map_err(|e| {
+    let started = Instant::now();
+    let mut cmd = Command::new(&command[0]);
+    cmd.args(&command[1..]).current_dir(&spec.dir);
+    let ran = run_fenced_to(&mut cmd, limits, how.output, env).map_err(|e| {
         fail(
             first,
             format!("cannot run `{shown}` in {}: {e}", spec.dir.display()),
@@ -277,6 +436,12 @@ fn run(
             ));
         }
         Some(_) => {}
+    }
+    if let Some(observe) = observer {
+        observe(BuildEvent::Built {
+            dir: &spec.dir,
+            elapsed: started.elapsed(),
+        });
     }
     let now = SystemTime::now();
     for m in members {
@@ -405,7 +570,10 @@ fn ensure_target(
     }
     let command: Vec<String> = add.split(' ').map(str::to_owned).collect();
     if let Some(observe) = observer {
-        observe(dir, &command);
+        observe(BuildEvent::AddingTarget {
+            dir,
+            command: &command,
+        });
     }
     tracing::info!(dir = %dir.display(), command = %add, "adding a target the plugins build for");
     let mut cmd = Command::new("rustup");
@@ -445,6 +613,8 @@ struct Ran {
     status: Option<ExitStatus>,
     tail: Vec<u8>,
     dropped: usize,
+    /// Whether stderr went to this process's own (and was not kept).
+    shown: bool,
 }
 
 impl Ran {
@@ -454,6 +624,9 @@ impl Ran {
 
     /// The last lines of the output, as an error quotes them.
     fn tail_for_error(&self) -> String {
+        if self.shown {
+            return "; its output is above".into();
+        }
         let text = self.text();
         let lines: Vec<&str> = text.lines().collect();
         if lines.is_empty() {
@@ -485,12 +658,28 @@ fn run_fenced(
     limits: BuildLimits,
     env: &[(OsString, OsString)],
 ) -> std::io::Result<Ran> {
+    run_fenced_to(cmd, limits, BuildOutput::Captured, env)
+}
+
+/// As [`run_fenced`]; with [`BuildOutput::Shown`] its stderr is this
+/// process's own.
+fn run_fenced_to(
+    cmd: &mut Command,
+    limits: BuildLimits,
+    output: BuildOutput,
+    env: &[(OsString, OsString)],
+) -> std::io::Result<Ran> {
+    let shown = output == BuildOutput::Shown;
     cmd.env_clear()
         .envs(env.iter().map(|(k, v)| (k, v)))
         .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stderr(if shown {
+            Stdio::inherit()
+        } else {
+            Stdio::piped()
+        });
     let mut child = cmd.spawn()?;
     let group = rustix::process::Pid::from_child(&child);
     let tail = Arc::new(Mutex::new(Tail {
@@ -561,6 +750,7 @@ fn run_fenced(
         status,
         tail: t.bytes.iter().copied().collect(),
         dropped: t.dropped,
+        shown,
     })
 }
 
@@ -648,7 +838,11 @@ mod tests {
     fn a_missing_target_is_added_through_rustup_and_said() {
         let (bin, env) = stand_ins("x86_64-unknown-linux-gnu\\n", true);
         let said = Mutex::new(Vec::new());
-        let observe = |_: &Path, c: &[String]| said.lock().unwrap().push(c.join(" "));
+        let observe = |e: BuildEvent<'_>| {
+            if let BuildEvent::AddingTarget { command, .. } = e {
+                said.lock().unwrap().push(command.join(" "));
+            }
+        };
         ensure_target(
             "wasm32-wasip2",
             bin.path(),

@@ -19,7 +19,7 @@ use std::sync::Arc;
 // Manifests are read in `umpire-model` (plain data, fuzzed without the hosts).
 use umpire_model::manifest;
 
-pub use build::{BuildLimits, BuildObserver, BuildPolicy, PASSED_ENV};
+pub use build::{BuildEvent, BuildLimits, BuildObserver, BuildOutput, BuildPolicy, PASSED_ENV};
 pub use graph::{Bottleneck, DependencyGraph};
 pub use manifest::{
     BuildSpec, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_MS, DEFAULT_WEIGHT, Fallback, Isolation, Kind,
@@ -48,7 +48,9 @@ pub struct LoadOptions<'a> {
     pub build: BuildPolicy,
     /// How long a build may run and how much of its output is kept.
     pub build_limits: BuildLimits,
-    /// Told before each build command runs.
+    /// Where a build's output goes (captured unless a terminal shows it).
+    pub build_output: BuildOutput,
+    /// Told of each step of a build.
     pub on_build: Option<&'a BuildObserver<'a>>,
 }
 
@@ -234,7 +236,10 @@ impl Registry {
         build::ensure_built(
             &manifests,
             options.build,
-            options.build_limits,
+            build::How {
+                limits: options.build_limits,
+                output: options.build_output,
+            },
             options.on_build,
         )?;
         Self::from_manifests(manifests, &options.limits)
@@ -250,7 +255,10 @@ impl Registry {
         build::ensure_built(
             &manifests,
             options.build,
-            options.build_limits,
+            build::How {
+                limits: options.build_limits,
+                output: options.build_output,
+            },
             options.on_build,
         )?;
         Self::from_manifests(manifests, &options.limits)

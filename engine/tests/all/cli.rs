@@ -422,3 +422,49 @@ fn zero_workers_is_a_usage_error() -> TestResult {
     assert!(stderr_of(&out).contains("--workers"), "{}", stderr_of(&out));
     Ok(())
 }
+
+#[test]
+fn nothing_written_to_a_pipe_carries_colour_codes() -> TestResult {
+    // A violated rule (coloured diagnostics on a terminal) that also
+    // prints (a log line): stdout and stderr are pipes here, as in
+    // `umpire eval 2>&1 | grep` or a server's log file.
+    let t = TempTree::new();
+    t.write("league.toml", crate::support::MINI_LEAGUE);
+    t.write(
+        "plugins/loud.rhai",
+        "print(`judging ${game.id}`); violation(\"major\", \"always\")",
+    );
+    t.write(
+        "plugins/loud.toml",
+        &manifest("loud", "loud.rhai", "game", "hard", ""),
+    );
+    t.write(
+        "schedule.json",
+        r#"{"games": [{"id": "g1", "home": "NYR", "away": "LAS", "start": "2026-03-07T19:00"}]}"#,
+    );
+    let out = umpire()
+        .args(["eval", "--league"])
+        .arg(t.path())
+        .env("UMPIRE_LOG", "info")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("NO_COLOR")
+        .output()?;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("judging g1"),
+        "no log line to check: {stderr}"
+    );
+    assert!(!out.stderr.contains(&0x1b), "{stderr:?}");
+    let stdout = String::from_utf8(out.stdout)?;
+    assert!(stdout.contains("error[loud]"), "{stdout}");
+    assert!(!stdout.contains('\u{1b}'), "{stdout:?}");
+    // A failing input: the error label is plain too.
+    let out = umpire()
+        .args(["eval", "--league", "/no/such/league"])
+        .output()?;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).starts_with("error:"), "{}", stderr_of(&out));
+    assert!(!out.stderr.contains(&0x1b));
+    Ok(())
+}

@@ -641,6 +641,48 @@ fn config_show_says_where_each_value_came_from() -> TestResult {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr)?;
     assert!(err.contains("executor.workers"), "{err}");
+    // Blamed on the variable, not on the defaults.
+    assert!(
+        err.contains("environment variable UMPIRE_EXECUTOR__WORKERS"),
+        "{err}"
+    );
+    assert!(!err.contains("<defaults>"), "{err}");
+    Ok(())
+}
+
+#[test]
+fn config_show_prints_paths_as_the_keys_a_file_writes() -> TestResult {
+    let t = TempTree::new();
+    let config = t.write(
+        "umpire.toml",
+        "[leagues.pa]\ndir = \"leagues/pa\"\nplugins = [\"more\"]\n[server]\ndecision_log = \"decisions.ndjson\"\n",
+    );
+    let out = crate::support::umpire()
+        .args(["config", "show", "--config"])
+        .arg(&config)
+        .output()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout)?;
+    assert!(!text.contains("figment"), "{text}");
+    let line = |key: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{key} = ")))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    for (key, value) in [
+        ("leagues.pa.dir", "\"leagues/pa\""),
+        ("server.decision_log", "\"decisions.ndjson\""),
+    ] {
+        let l = line(key);
+        assert!(l.contains(value), "{key}: {l:?} in\n{text}");
+        assert!(l.trim_end().ends_with("umpire.toml"), "{key}: {l:?}");
+    }
+    assert!(line("leagues.pa.plugins").contains("more"), "{text}");
     Ok(())
 }
 

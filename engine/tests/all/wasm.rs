@@ -359,8 +359,15 @@ fn copying_plugin(t: &TempTree) -> PathBuf {
 
 fn load_counting(dir: &Path, policy: BuildPolicy) -> (Result<Registry, Error>, usize) {
     let builds = AtomicUsize::new(0);
-    let observe = |_: &Path, _: &[String]| {
-        builds.fetch_add(1, Ordering::SeqCst);
+    let built = AtomicUsize::new(0);
+    let observe = |e: umpire::BuildEvent<'_>| match e {
+        umpire::BuildEvent::Building { .. } => {
+            builds.fetch_add(1, Ordering::SeqCst);
+        }
+        umpire::BuildEvent::Built { .. } => {
+            built.fetch_add(1, Ordering::SeqCst);
+        }
+        umpire::BuildEvent::AddingTarget { .. } => {}
     };
     let options = LoadOptions {
         build: policy,
@@ -368,7 +375,51 @@ fn load_counting(dir: &Path, policy: BuildPolicy) -> (Result<Registry, Error>, u
         ..LoadOptions::default()
     };
     let result = Registry::load_opts(&[dir.to_owned()], &options);
-    (result, builds.load(Ordering::SeqCst))
+    let builds = builds.load(Ordering::SeqCst);
+    // Every build that succeeds is reported done, with its time.
+    if result.is_ok() {
+        assert_eq!(built.load(Ordering::SeqCst), builds);
+    }
+    (result, builds)
+}
+
+#[test]
+fn plugins_of_one_workspace_build_once_with_only_their_packages() -> TestResult {
+    built();
+    let component = wasm_plugins().join("target/wasm32-wasip2/release/venue_availability.wasm");
+    let t = TempTree::new();
+    // A stand-in for cargo that records its arguments and leaves each
+    // selected package's component where its manifest looks.
+    let log = t.path().join("calls");
+    t.write(
+        "bin/cargo",
+        &format!(
+            "#!/bin/sh\necho \"$@\" >> {log:?}\nfor p in \"$@\"; do case \"$p\" in a|b|c) cp {component:?} out/$p.wasm;; esac; done\n"
+        ),
+    );
+    let cargo = t.path().join("bin/cargo");
+    std::fs::set_permissions(&cargo, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    std::fs::create_dir_all(t.path().join("ws/out"))?;
+    // Two of the workspace's three packages are loaded; `c` is not.
+    for (id, package) in [("venue-availability.a", "a"), ("venue-availability.b", "b")] {
+        t.write(
+            &format!("ws/{id}.toml"),
+            &format!(
+                "id = \"{id}\"\nname = \"{id}\"\nkind = \"wasm\"\nsource = \"out/{package}.wasm\"\nscope = \"game\"\nhardness = \"hard\"\n\n[build]\ncommand = [{cargo:?}, \"build\", \"--release\", \"-p\", \"{package}\"]\n"
+            ),
+        );
+    }
+    let (registry, builds) = load_counting(&t.path().join("ws"), BuildPolicy::IfStale);
+    assert_eq!(registry?.constraints().len(), 2);
+    assert_eq!(builds, 1, "one command for the workspace");
+    let calls = std::fs::read_to_string(&log)?;
+    assert_eq!(calls, "build --release -p a -p b\n");
+    assert!(!t.path().join("ws/out/c.wasm").exists());
+    // Fresh now: nothing runs.
+    let (again, builds) = load_counting(&t.path().join("ws"), BuildPolicy::IfStale);
+    again?;
+    assert_eq!(builds, 0);
+    Ok(())
 }
 
 #[test]
