@@ -36,10 +36,11 @@ use crate::{Registry, Scope, Severity, Status, Verdict};
 pub(super) const SUFFIX: &str = ".test.toml";
 
 /// The example league's files, built in: the league a fixture uses when it
-/// names none, wherever the fixture is.
-const EXAMPLE_LEAGUE: &str = include_str!("../../../examples/leagues/pacific-atlantic/league.toml");
-const EXAMPLE_SCHEDULE: &str =
-    include_str!("../../../examples/leagues/pacific-atlantic/schedule.json");
+/// names none, wherever the fixture is. The crate carries its own copy
+/// (`example/`, so that it builds from its package alone); a test keeps it
+/// equal to `examples/leagues/pacific-atlantic`.
+const EXAMPLE_LEAGUE: &str = include_str!("example/league.toml");
+const EXAMPLE_SCHEDULE: &str = include_str!("example/schedule.json");
 const EXAMPLE_LEAGUE_PATH: &str = "<built-in>/examples/leagues/pacific-atlantic/league.toml";
 
 /// A mistake in a fixture: where, which field, what.

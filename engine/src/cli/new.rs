@@ -9,7 +9,7 @@
 //! on load.
 
 use std::io::Write;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
@@ -34,9 +34,11 @@ pub(super) struct NewArgs {
     /// Where to write it (must not exist); default `./NAME`.
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
-    /// The `umpire-plugin` SDK a Rust plugin depends on (default: the SDK
-    /// of the umpire source tree this binary was built from).
-    #[arg(long, value_name = "DIR")]
+    /// The `umpire-plugin` SDK a Rust plugin depends on (default:
+    /// `UMPIRE_SDK`, else the SDK of the umpire source tree this binary was
+    /// built from). The plugin names it by its absolute path, so the plugin
+    /// builds wherever it is moved on this machine.
+    #[arg(long, value_name = "DIR", env = "UMPIRE_SDK")]
     sdk: Option<PathBuf>,
 }
 
@@ -245,25 +247,26 @@ pub(super) fn run(args: NewArgs) -> Result<ExitCode> {
             files.push(("README.md".into(), fill(RHAI_README, "")));
         }
         Lang::Rust => {
-            let sdk = match &args.sdk {
+            let sdk_dir = match &args.sdk {
                 Some(s) => s.clone(),
                 None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/sdk"),
             };
-            if !sdk.join("Cargo.toml").is_file() {
+            if !sdk_dir.join("Cargo.toml").is_file() {
                 bail!(
-                    "{}: no umpire-plugin SDK here; pass its directory with --sdk DIR",
-                    sdk.display()
+                    "{}: no umpire-plugin SDK here; pass its directory (plugins/sdk of an umpire checkout) with --sdk DIR or UMPIRE_SDK",
+                    sdk_dir.display()
                 );
             }
-            let sdk = sdk
+            let sdk_dir = sdk_dir
                 .canonicalize()
-                .with_context(|| format!("{}: cannot resolve", sdk.display()))?;
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("{}: cannot create", dir.display()))?;
-            let here = dir
-                .canonicalize()
-                .with_context(|| format!("{}: cannot resolve", dir.display()))?;
-            let sdk = relative(&here, &sdk).display().to_string();
+                .with_context(|| format!("{}: cannot resolve", sdk_dir.display()))?;
+            // Absolute: a relative path would break when the plugin moves.
+            let sdk = sdk_dir.display().to_string();
+            if sdk.contains('"') || sdk.contains('\\') {
+                bail!(
+                    "{sdk}: the SDK's path holds a quote or a backslash, which Cargo.toml cannot take as written; move the SDK"
+                );
+            }
             files.push((format!("{file}.toml").into(), fill(RUST_MANIFEST, &sdk)));
             files.push(("Cargo.toml".into(), fill(RUST_CARGO, &sdk)));
             files.push(("src/lib.rs".into(), fill(RUST_LIB, &sdk)));
@@ -272,9 +275,7 @@ pub(super) fn run(args: NewArgs) -> Result<ExitCode> {
             files.push(("README.md".into(), fill(RUST_README, &sdk)));
             files.push((".gitignore".into(), "/target\n".to_owned()));
             // The SDK's lock file pins versions known to build the contract.
-            if let Ok(lock) = std::fs::read_to_string(
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/sdk/Cargo.lock"),
-            ) {
+            if let Ok(lock) = std::fs::read_to_string(sdk_dir.join("Cargo.lock")) {
                 files.push(("Cargo.lock".into(), lock));
             }
         }
@@ -312,39 +313,12 @@ fn title_of(id: &str) -> String {
     }
 }
 
-/// `to` relative to `from` (both absolute), as `../../plugins/sdk`.
-fn relative(from: &Path, to: &Path) -> PathBuf {
-    let from: Vec<Component<'_>> = from.components().collect();
-    let to_c: Vec<Component<'_>> = to.components().collect();
-    let common = from.iter().zip(&to_c).take_while(|(a, b)| a == b).count();
-    if common <= 1 {
-        // Only the root in common: an absolute path reads better.
-        return to.to_owned();
-    }
-    let mut out = PathBuf::new();
-    for _ in common..from.len() {
-        out.push("..");
-    }
-    for c in &to_c[common..] {
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn relative_paths_climb_to_the_common_ancestor() {
-        assert_eq!(
-            relative(Path::new("/w/plugins/mine"), Path::new("/w/plugins/sdk")),
-            PathBuf::from("../sdk")
-        );
-        assert_eq!(
-            relative(Path::new("/tmp/x"), Path::new("/w/plugins/sdk")),
-            PathBuf::from("/w/plugins/sdk")
-        );
+    fn titles_read_as_words() {
         assert_eq!(title_of("early-kickoff"), "Early kickoff");
     }
 }

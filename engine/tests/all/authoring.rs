@@ -420,7 +420,13 @@ fn new_rust_plugin_builds_and_passes_umpire_test() -> TestResult {
         assert!(dir.join(f).is_file(), "{f} missing");
     }
     let cargo = std::fs::read_to_string(dir.join("Cargo.toml"))?;
-    assert!(cargo.contains("umpire-plugin = { path = \""), "{cargo}");
+    assert!(cargo.contains("umpire-plugin = { path = \"/"), "{cargo}");
+    // The plugin is the author's to put anywhere: moved two levels deeper,
+    // it still finds the SDK.
+    let moved = t.path().join("elsewhere/deeper/early-kickoff");
+    std::fs::create_dir_all(moved.parent().ok_or("parent")?)?;
+    std::fs::rename(&dir, &moved)?;
+    let dir = moved;
     // `umpire test` builds the crate (its manifest's [build]) and runs the fixture.
     let (code, stdout, stderr) = test_cmd(&[&dir])?;
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");

@@ -15,6 +15,7 @@ mod invariants;
 mod itc2021;
 mod league_files;
 mod manifests;
+mod packaging;
 mod plugin_trust;
 mod query_api;
 mod redis_cache;

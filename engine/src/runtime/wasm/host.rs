@@ -1,4 +1,4 @@
-//! The host half of the WIT contract (`plugins/wit`): the state a store
+//! The host half of the WIT contract (`wit/`, the SDK's copy): the state a store
 //! carries, the query API a plugin imports, and the conversions between the
 //! model and the contract's records.
 
@@ -18,7 +18,7 @@ use crate::model::{Entity, EntityKind, Game, League, Schedule, Severity, Violati
 
 pub(crate) mod bindings {
     wasmtime::component::bindgen!({
-        path: "../plugins/wit",
+        path: "wit",
         world: "constraint",
         imports: { default: trappable },
     });

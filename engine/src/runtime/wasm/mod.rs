@@ -1,5 +1,5 @@
 //! The WebAssembly host: plugins are components of the world
-//! `umpire:plugin/constraint` (`plugins/wit`), run by wasmtime.
+//! `umpire:plugin/constraint` (`wit/`), run by wasmtime.
 //!
 //! - One shared [`Engine`] per process (two when a plugin asks for fuel:
 //!   metering changes the compiled code), with the pooling allocator and
