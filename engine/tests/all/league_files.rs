@@ -1,6 +1,6 @@
 //! `league.toml` and schedule files: parsed strictly, every error naming the
-//! file and the field or position; defaults and time forms resolved as the
-//! README says.
+//! file and the field or position; defaults and time forms resolved as
+//! docs/leagues-and-schedules.md says.
 
 use std::path::Path;
 
