@@ -1,17 +1,17 @@
-//! Alerts: every `alerts.interval_ms` the server checks its thresholds over
-//! the window just passed (a constraint's p95 latency, error and timeout
-//! rates, an open breaker, a league's queue depth, the process's memory).
-//! A condition that holds raises an alert (listed in `/v1/stats`, logged as
-//! a warning); one that no longer holds clears it (logged).
+//! Alerts: every `alerts.interval_ms` the server gathers what the window
+//! just passed showed ([`Readings`]: a constraint's latencies and statuses,
+//! its breaker, a league's queue depth, the process's memory) and [`check`]
+//! judges them against the thresholds, a pure function of the two. A
+//! condition that holds raises an alert (listed in `/v1/stats`, logged as a
+//! warning); one that no longer holds clears it (logged).
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Mutex;
 
 use serde::Serialize;
 
-use super::state::App;
-use crate::BreakerState;
+use super::metrics::Window;
+use crate::{AlertConfig, BreakerState};
 
 /// One alert being raised.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -45,12 +45,18 @@ impl Alerts {
             .collect()
     }
 
-    /// Replaces the raised set with what holds now (`(kind, subject, value,
-    /// threshold)`), logging what was raised and what cleared.
-    fn update(&self, holding: Vec<(&'static str, String, f64, f64)>) {
+    /// Replaces the raised set with what holds now, logging what was
+    /// raised and what cleared.
+    pub(crate) fn update(&self, holding: Vec<Holding>) {
         let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
         let mut next = BTreeMap::new();
-        for (kind, subject, value, threshold) in holding {
+        for h in holding {
+            let Holding {
+                kind,
+                subject,
+                value,
+                threshold,
+            } = h;
             let key = (kind, subject.clone());
             let alert = match active.remove(&key) {
                 Some(mut a) => {
@@ -77,30 +83,52 @@ impl Alerts {
     }
 }
 
-/// Checks the thresholds every interval, for as long as the server runs.
-pub(crate) async fn watch(app: Arc<App>) {
-    let every = Duration::from_millis(app.config.alerts.interval_ms);
-    let mut ticks = tokio::time::interval(every);
-    ticks.tick().await;
-    loop {
-        ticks.tick().await;
-        let holding = check(&app);
-        app.alerts.update(holding);
+/// What one interval showed, gathered by the server for [`check`].
+#[derive(Default)]
+pub(crate) struct Readings {
+    /// Each constraint's window, by `league/constraint`.
+    pub(crate) windows: Vec<(String, Window)>,
+    /// Each constraint's breaker, by `league/constraint`.
+    pub(crate) breakers: Vec<(String, BreakerState)>,
+    /// Each league's executor queue, in tasks.
+    pub(crate) queues: Vec<(String, usize)>,
+    /// The process's resident memory in MiB, where the OS tells.
+    pub(crate) rss_mb: Option<f64>,
+}
+
+/// A condition that holds now: its kind, what it is about, the value seen
+/// and the threshold it crossed.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Holding {
+    pub(crate) kind: &'static str,
+    pub(crate) subject: String,
+    pub(crate) value: f64,
+    pub(crate) threshold: f64,
+}
+
+impl Holding {
+    fn new(kind: &'static str, subject: &str, value: f64, threshold: f64) -> Self {
+        let subject = subject.to_owned();
+        Self {
+            kind,
+            subject,
+            value,
+            threshold,
+        }
     }
 }
 
-fn check(app: &App) -> Vec<(&'static str, String, f64, f64)> {
-    let a = &app.config.alerts;
+/// The conditions that hold over `readings` under the thresholds `a`.
+pub(crate) fn check(a: &AlertConfig, readings: &Readings) -> Vec<Holding> {
     let mut holding = Vec::new();
-    for ((league, id), w) in app.metrics.take_windows() {
-        let subject = format!("{league}/{id}");
+    for (subject, w) in &readings.windows {
         let n: u64 = w.statuses.values().sum();
         if let Some(limit) = a.p95_ms
             && !w.latency_us.is_empty()
         {
             let p95 = w.latency_us.value_at_quantile(0.95) as f64 / 1000.0;
             if p95 > limit {
-                holding.push(("p95_latency", subject.clone(), p95, limit));
+                holding.push(Holding::new("p95_latency", subject, p95, limit));
             }
         }
         if n >= a.min_verdicts.max(1) {
@@ -112,46 +140,37 @@ fn check(app: &App) -> Vec<(&'static str, String, f64, f64)> {
                 if let Some(limit) = limit
                     && share > limit
                 {
-                    holding.push((kind, subject.clone(), share, limit));
+                    holding.push(Holding::new(kind, subject, share, limit));
                 }
             }
         }
     }
-    for (name, state) in &app.leagues {
-        let evaluator = state.evaluator.load();
-        if a.breaker_open {
-            for (c, b) in evaluator
-                .registry()
-                .constraints()
-                .iter()
-                .zip(evaluator.breakers())
-            {
-                if b.state() != BreakerState::Closed {
-                    let value = if b.state() == BreakerState::Open {
-                        1.0
-                    } else {
-                        0.5
-                    };
-                    holding.push((
-                        "breaker_open",
-                        format!("{name}/{}", c.manifest.id),
-                        value,
-                        0.0,
-                    ));
-                }
-            }
+    if a.breaker_open {
+        for (subject, state) in &readings.breakers {
+            let value = match state {
+                BreakerState::Closed => continue,
+                BreakerState::Open => 1.0,
+                BreakerState::HalfOpen => 0.5,
+            };
+            holding.push(Holding::new("breaker_open", subject, value, 0.0));
         }
-        if let Some(limit) = a.queue_depth {
-            let queued = evaluator.pool_stats().queued;
-            if queued > limit {
-                holding.push(("queue_depth", name.clone(), queued as f64, limit as f64));
+    }
+    if let Some(limit) = a.queue_depth {
+        for (league, queued) in &readings.queues {
+            if *queued > limit {
+                holding.push(Holding::new(
+                    "queue_depth",
+                    league,
+                    *queued as f64,
+                    limit as f64,
+                ));
             }
         }
     }
-    if let (Some(limit), Some(rss)) = (a.rss_mb, rss_mb())
+    if let (Some(limit), Some(rss)) = (a.rss_mb, readings.rss_mb)
         && rss > limit as f64
     {
-        holding.push(("memory", "process".into(), rss, limit as f64));
+        holding.push(Holding::new("memory", "process", rss, limit as f64));
     }
     holding
 }
@@ -161,4 +180,90 @@ pub(crate) fn rss_mb() -> Option<f64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
     let pages: f64 = statm.split_whitespace().nth(1)?.parse().ok()?;
     Some(pages * 4096.0 / (1024.0 * 1024.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(latencies_ms: &[u64], statuses: &[(&'static str, u64)]) -> Window {
+        let mut w = Window::new();
+        for ms in latencies_ms {
+            w.latency_us.record(ms * 1000).unwrap();
+        }
+        w.statuses = statuses.iter().copied().collect();
+        w
+    }
+
+    fn kinds(holding: &[Holding]) -> Vec<(&'static str, &str)> {
+        holding.iter().map(|h| (h.kind, &*h.subject)).collect()
+    }
+
+    #[test]
+    fn quiet_readings_raise_nothing() {
+        let readings = Readings {
+            windows: vec![("pa/rest".into(), window(&[1, 2], &[("passed", 40)]))],
+            breakers: vec![("pa/rest".into(), BreakerState::Closed)],
+            queues: vec![("pa".into(), 3)],
+            rss_mb: Some(60.0),
+        };
+        assert_eq!(check(&AlertConfig::default(), &readings), []);
+    }
+
+    #[test]
+    fn each_threshold_crossed_raises_its_kind_with_value_and_threshold() {
+        let slow = window(
+            &[150; 30],
+            &[("passed", 10), ("error", 10), ("timeout", 10)],
+        );
+        let readings = Readings {
+            windows: vec![("pa/rest".into(), slow)],
+            breakers: vec![
+                ("pa/rest".into(), BreakerState::Open),
+                ("pa/venue".into(), BreakerState::HalfOpen),
+            ],
+            queues: vec![("pa".into(), 5000)],
+            rss_mb: Some(5000.0),
+        };
+        let holding = check(&AlertConfig::default(), &readings);
+        assert_eq!(
+            kinds(&holding),
+            [
+                ("p95_latency", "pa/rest"),
+                ("error_rate", "pa/rest"),
+                ("timeout_rate", "pa/rest"),
+                ("breaker_open", "pa/rest"),
+                ("breaker_open", "pa/venue"),
+                ("queue_depth", "pa"),
+                ("memory", "process"),
+            ]
+        );
+        assert!((holding[1].value - 1.0 / 3.0).abs() < 1e-9);
+        assert_eq!(holding[1].threshold, 0.05);
+        assert_eq!((holding[3].value, holding[4].value), (1.0, 0.5));
+        assert_eq!((holding[5].value, holding[5].threshold), (5000.0, 3072.0));
+    }
+
+    #[test]
+    fn rates_wait_for_enough_verdicts_and_switched_off_checks_stay_quiet() {
+        let few = window(&[], &[("error", 3)]);
+        let readings = Readings {
+            windows: vec![("pa/rest".into(), few)],
+            breakers: vec![("pa/rest".into(), BreakerState::Open)],
+            ..Readings::default()
+        };
+        let off = AlertConfig {
+            breaker_open: false,
+            ..AlertConfig::default()
+        };
+        assert_eq!(check(&off, &readings), []);
+        let eager = AlertConfig {
+            min_verdicts: 3,
+            ..off
+        };
+        assert_eq!(
+            kinds(&check(&eager, &readings)),
+            [("error_rate", "pa/rest")]
+        );
+    }
 }

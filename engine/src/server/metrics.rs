@@ -38,7 +38,7 @@ fn histogram() -> Histogram<u64> {
 }
 
 impl Window {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             latency_us: histogram(),
             statuses: BTreeMap::new(),

@@ -105,7 +105,7 @@ pub fn serve(
         if app.config.server.watch {
             watch::start(app.clone());
         }
-        tokio::spawn(alerts::watch(app.clone()));
+        tokio::spawn(watch_alerts(app.clone()));
         ready(addr);
         // Warm the cache while already answering /healthz; /readyz says 503
         // till done. Without a cache there is nothing to warm.
@@ -134,6 +134,19 @@ pub fn serve(
 }
 
 /// The routes with their limits.
+/// Judges the alert thresholds every `alerts.interval_ms` over the window
+/// just passed, for as long as the server runs.
+async fn watch_alerts(app: Arc<App>) {
+    let every = std::time::Duration::from_millis(app.config.alerts.interval_ms);
+    let mut ticks = tokio::time::interval(every);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        let holding = alerts::check(&app.config.alerts, &app.readings());
+        app.alerts.update(holding);
+    }
+}
+
 fn router(app: Arc<App>) -> Router {
     let body_limit = app.config.server.body_limit_kb.saturating_mul(1024);
     Router::new()

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 
+use super::alerts::Readings;
 use super::metrics::Metrics;
 use crate::error::{Error, Result};
 use crate::{
@@ -172,6 +173,31 @@ impl App {
             self.boot,
             self.next_id.fetch_add(1, Ordering::Relaxed)
         )
+    }
+
+    /// What the alerts judge: each constraint's window since the last call
+    /// (taken, so the next starts empty), its breaker, each league's queue
+    /// and the process's memory.
+    pub(crate) fn readings(&self) -> Readings {
+        let windows = self.metrics.take_windows().into_iter();
+        let mut readings = Readings {
+            windows: windows
+                .map(|((league, id), w)| (format!("{league}/{id}"), w))
+                .collect(),
+            rss_mb: super::alerts::rss_mb(),
+            ..Readings::default()
+        };
+        for (name, state) in &self.leagues {
+            let evaluator = state.evaluator.load();
+            let constraints = evaluator.registry().constraints().iter();
+            for (c, b) in constraints.zip(evaluator.breakers()) {
+                let subject = format!("{name}/{}", c.manifest.id);
+                readings.breakers.push((subject, b.state()));
+            }
+            let queued = evaluator.pool_stats().queued;
+            readings.queues.push((name.clone(), queued));
+        }
+        readings
     }
 }
 
