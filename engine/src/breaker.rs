@@ -15,10 +15,13 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-/// How breakers judge and recover.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+/// How breakers judge and recover. In TOML it is written in seconds and
+/// counts (`window_s`, `min_calls`, `failure_rate`, `open_s`, `probes`) and
+/// checked as it is read: a `BreakerConfig` is always a working one.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "Settings", into = "Settings")]
 pub struct BreakerConfig {
     /// How far back the failure rate looks.
     pub window: Duration,
@@ -41,6 +44,69 @@ impl Default for BreakerConfig {
             open_for: Duration::from_secs(30),
             probes: 3,
         }
+    }
+}
+
+/// A breaker as TOML writes it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct Settings {
+    /// How far back the failure rate looks, in seconds.
+    window_s: f64,
+    /// Calls the window must hold before the rate counts.
+    min_calls: u32,
+    /// Failed share that opens the breaker, in (0, 1].
+    failure_rate: f64,
+    /// How long it stays open before probing, in seconds.
+    open_s: f64,
+    /// Successful probes that close it again.
+    probes: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        BreakerConfig::default().into()
+    }
+}
+
+impl From<BreakerConfig> for Settings {
+    fn from(c: BreakerConfig) -> Self {
+        Self {
+            window_s: c.window.as_secs_f64(),
+            min_calls: c.min_calls,
+            failure_rate: c.failure_rate,
+            open_s: c.open_for.as_secs_f64(),
+            probes: c.probes,
+        }
+    }
+}
+
+impl TryFrom<Settings> for BreakerConfig {
+    type Error = String;
+
+    fn try_from(s: Settings) -> Result<Self, String> {
+        let seconds = |v: f64, key: &str| {
+            Duration::try_from_secs_f64(v)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| format!("{key} must be a positive number of seconds, not {v}"))
+        };
+        if !(s.failure_rate > 0.0 && s.failure_rate <= 1.0) {
+            return Err(format!(
+                "failure_rate must be in (0, 1], not {}",
+                s.failure_rate
+            ));
+        }
+        if s.min_calls == 0 || s.probes == 0 {
+            return Err("min_calls and probes must be at least 1".into());
+        }
+        Ok(Self {
+            window: seconds(s.window_s, "window_s")?,
+            min_calls: s.min_calls,
+            failure_rate: s.failure_rate,
+            open_for: seconds(s.open_s, "open_s")?,
+            probes: s.probes,
+        })
     }
 }
 

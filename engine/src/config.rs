@@ -1,20 +1,27 @@
-//! What an operator sets in TOML: the executor, the circuit breakers and the
-//! data sources.
+//! What an operator sets in TOML, layered and composed: built-in defaults,
+//! then the file given with `--config FILE`, then `UMPIRE_*` variables;
+//! flags on the command line win over all three. Every table refuses keys it
+//! does not know, and an error names the key and the file or variable.
 //!
-//! Built-in defaults, then the file given with `--config FILE`; flags on the
-//! command line win over both. Every table refuses keys it does not know, and
-//! an error names the key and the file.
+//! Each subsystem owns its table and reads it into checked values
+//! (`[executor]` in `exec`, `[breaker]` in `breaker`, `[data]` in `data`,
+//! `[cache]` in `cache`, `[plugins]` in `constraint`); this module only
+//! composes them, with the server's own tables (`[server]`, `[alerts]`,
+//! `[leagues]`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format as _, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 use crate::breaker::BreakerConfig;
+use crate::cache::CacheConfig;
+use crate::constraint::PluginsConfig;
+use crate::data::DataConfig;
 use crate::error::{Error, Result};
+use crate::exec::ExecutorConfig;
 
 /// One setting of the effective configuration and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -34,7 +41,7 @@ pub struct Config {
     /// The worker pool and how it orders and cuts work.
     pub executor: ExecutorConfig,
     /// The circuit breaker every constraint gets.
-    pub breaker: BreakerSettings,
+    pub breaker: BreakerConfig,
     /// Named data sources plugins may ask.
     pub data: DataConfig,
     /// The verdict cache.
@@ -48,120 +55,6 @@ pub struct Config {
     /// Plugins: when `[build]` commands run, and what a plugin may read
     /// and return.
     pub plugins: PluginsConfig,
-}
-
-/// Plugins: a plugin directory is a trust boundary. Its manifests' `[build]`
-/// commands run code, so a server runs none unless told to (`build`), and
-/// every build runs fenced (a cleared environment, a timeout that kills
-/// its process group, bounded output). Each plugin's source, and what each
-/// call may return, are bounded too.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PluginsConfig {
-    /// When to run a manifest's `[build]` command: `never`, or `if-stale`
-    /// (when `source` is missing or older than its inputs). Unset (the
-    /// default), the command decides: `umpire serve` (and its hot and admin
-    /// reloads) never builds; `eval`, `test` and the other commands, run by
-    /// a developer in their own checkout, build what is stale. `--no-build`
-    /// always wins.
-    pub build: Option<crate::constraint::BuildPolicy>,
-    /// A build still running after this many seconds is killed with its
-    /// whole process group (default 600).
-    pub build_timeout_s: u64,
-    /// KiB of a build's output kept for its error message (default 64).
-    pub build_output_kb: usize,
-    /// Largest Rhai script a manifest may name, in KiB (default 1024).
-    pub max_script_kb: usize,
-    /// Largest WebAssembly component a manifest may name, in MiB (default 64).
-    pub max_component_mb: usize,
-    /// Violations one call may return (default 10,000).
-    pub max_violations: usize,
-    /// KiB one call's answer may take: its violations with their messages,
-    /// suggestions and entities, counted as the host holds them (default
-    /// 4096). A WebAssembly plugin's answer is refused while it is copied
-    /// out, before the host holds more than this; a Rhai script's while it
-    /// builds it.
-    pub max_output_kb: usize,
-}
-
-impl Default for PluginsConfig {
-    fn default() -> Self {
-        let build = crate::constraint::BuildLimits::default();
-        let limits = crate::runtime::RhaiLimits::default();
-        Self {
-            build: None,
-            build_timeout_s: build.timeout.as_secs(),
-            build_output_kb: build.output_bytes / 1024,
-            max_script_kb: limits.max_script_bytes / 1024,
-            max_component_mb: limits.max_component_bytes >> 20,
-            max_violations: limits.max_violations,
-            max_output_kb: limits.max_output_bytes / 1024,
-        }
-    }
-}
-
-impl PluginsConfig {
-    /// When to build: `plugins.build` if set, else never for a server
-    /// (`serving`) and if stale for the other commands.
-    pub fn build_policy(&self, serving: bool) -> crate::constraint::BuildPolicy {
-        use crate::constraint::BuildPolicy;
-        self.build.unwrap_or(if serving {
-            BuildPolicy::Never
-        } else {
-            BuildPolicy::IfStale
-        })
-    }
-
-    /// How a registry loads under these settings (`no_build`: the command
-    /// line's `--no-build`, which wins).
-    pub fn load_options(
-        &self,
-        serving: bool,
-        no_build: bool,
-    ) -> crate::constraint::LoadOptions<'static> {
-        use crate::constraint::{BuildLimits, BuildPolicy, LoadOptions};
-        LoadOptions {
-            limits: self.limits(),
-            build: if no_build {
-                BuildPolicy::Never
-            } else {
-                self.build_policy(serving)
-            },
-            build_limits: BuildLimits {
-                timeout: Duration::from_secs(self.build_timeout_s),
-                output_bytes: self.build_output_kb * 1024,
-            },
-            build_output: Default::default(),
-            on_build: None,
-        }
-    }
-
-    /// The limits plugin calls run under.
-    pub fn limits(&self) -> crate::runtime::RhaiLimits {
-        crate::runtime::RhaiLimits {
-            max_script_bytes: self.max_script_kb * 1024,
-            max_component_bytes: self.max_component_mb << 20,
-            max_violations: self.max_violations,
-            max_output_bytes: self.max_output_kb * 1024,
-            ..Default::default()
-        }
-    }
-
-    fn check(&self) -> std::result::Result<(), String> {
-        for (key, value) in [
-            ("build_timeout_s", self.build_timeout_s as usize),
-            ("build_output_kb", self.build_output_kb),
-            ("max_script_kb", self.max_script_kb),
-            ("max_component_mb", self.max_component_mb),
-            ("max_violations", self.max_violations),
-            ("max_output_kb", self.max_output_kb),
-        ] {
-            if value == 0 {
-                return Err(format!("plugins.{key} must be at least 1"));
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Alert thresholds, checked every `interval_ms` over that window: an alert
@@ -339,259 +232,6 @@ pub struct LeagueEntry {
     pub schedule: Option<figment::value::magic::RelativePathBuf>,
 }
 
-/// The verdict cache.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct CacheConfig {
-    /// Whether verdicts are cached at all.
-    pub enabled: bool,
-    /// The in-process layer's size, in MiB (entries weighed by their bytes).
-    pub max_mb: u64,
-    /// An entry's longest life, in seconds (0: no limit).
-    pub ttl_s: u64,
-    /// How long an unread entry is kept, in seconds (0: no limit).
-    pub tti_s: u64,
-    /// The shared layer (L2), if any.
-    pub redis: Option<RedisConfig>,
-    /// Schedule files of the league to evaluate into the cache before
-    /// serving (`umpire cache warm`, and a server at start), relative to
-    /// the config file.
-    pub warm: Vec<figment::value::magic::RelativePathBuf>,
-}
-
-impl CacheConfig {
-    /// The warm-up schedule files, resolved against the config file.
-    pub fn warm_files(&self) -> Vec<PathBuf> {
-        self.warm.iter().map(|p| p.relative()).collect()
-    }
-}
-
-/// The shared verdict cache layer on Redis.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RedisConfig {
-    /// `redis://host:port/db`.
-    pub url: String,
-    /// Prefix of every key (processes with the same prefix share entries).
-    pub prefix: String,
-    /// Timeout of connecting and of each command, in milliseconds.
-    pub timeout_ms: u64,
-    /// An entry's life in Redis, in seconds (0: no expiry).
-    pub ttl_s: u64,
-    /// Writes waiting for the background writer at most; more are dropped.
-    pub write_queue: usize,
-    /// The breaker around Redis: while open, the cache works from L1 alone.
-    pub breaker: BreakerSettings,
-}
-
-impl Default for RedisConfig {
-    fn default() -> Self {
-        Self {
-            url: "redis://127.0.0.1:6379/".into(),
-            prefix: "umpire:v1:".into(),
-            timeout_ms: 50,
-            ttl_s: 86_400,
-            write_queue: 10_000,
-            breaker: BreakerSettings {
-                min_calls: 5,
-                open_s: 5.0,
-                probes: 1,
-                ..BreakerSettings::default()
-            },
-        }
-    }
-}
-
-impl Default for CacheConfig {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            max_mb: 64,
-            ttl_s: 3600,
-            tti_s: 600,
-            redis: None,
-            warm: Vec::new(),
-        }
-    }
-}
-
-/// The worker pool.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ExecutorConfig {
-    /// Worker threads; 0 means one per core.
-    pub workers: usize,
-    /// Chunks of games the submission queue holds; a batch that finds it
-    /// full is refused as overloaded at once.
-    pub queue_chunks: usize,
-    /// Games in flight at most while streaming.
-    pub stream_in_flight: usize,
-    /// A worker rebuilds its runtimes after this many constraint calls
-    /// (0: never on count; always after a trap or a panic).
-    pub recycle_after: u64,
-    /// An evaluation with at most this many games left to rule on (after
-    /// the cache), and its schedule-scoped rules, run on the calling thread
-    /// in place of an idle worker, sparing the hand-off (0: never).
-    pub inline_games: usize,
-    /// The order in which a game's independent constraints run.
-    pub order: Order,
-    /// Stop a game's evaluation at its first hard violation.
-    pub fail_fast: bool,
-    /// Budget for a whole evaluation, in milliseconds.
-    pub deadline_ms: Option<u64>,
-    /// Budget for one game's constraints, in milliseconds.
-    pub game_deadline_ms: Option<u64>,
-}
-
-impl Default for ExecutorConfig {
-    fn default() -> Self {
-        Self {
-            workers: 0,
-            queue_chunks: 4096,
-            stream_in_flight: 1024,
-            recycle_after: 1_000_000,
-            inline_games: 16,
-            order: Order::Dependency,
-            fail_fast: false,
-            deadline_ms: None,
-            game_deadline_ms: None,
-        }
-    }
-}
-
-impl ExecutorConfig {
-    /// The number of workers, with 0 read as one per core.
-    pub fn worker_count(&self) -> usize {
-        match self.workers {
-            0 => std::thread::available_parallelism().map_or(1, usize::from),
-            n => n,
-        }
-    }
-}
-
-/// The order in which a game's independent constraints run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Order {
-    /// Dependency order, ties by id: the same order every run.
-    #[default]
-    Dependency,
-    /// Dependencies first, then the cheapest, most often failing checks, by
-    /// measured cost and rejection rate (pays off with fail-fast).
-    Cost,
-}
-
-/// A circuit breaker as written in TOML (seconds and counts).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct BreakerSettings {
-    /// How far back the failure rate looks, in seconds.
-    pub window_s: f64,
-    /// Calls the window must hold before the rate counts.
-    pub min_calls: u32,
-    /// Failed share that opens the breaker, in (0, 1].
-    pub failure_rate: f64,
-    /// How long it stays open before probing, in seconds.
-    pub open_s: f64,
-    /// Successful probes that close it again.
-    pub probes: u32,
-}
-
-impl Default for BreakerSettings {
-    fn default() -> Self {
-        let d = BreakerConfig::default();
-        Self {
-            window_s: d.window.as_secs_f64(),
-            min_calls: d.min_calls,
-            failure_rate: d.failure_rate,
-            open_s: d.open_for.as_secs_f64(),
-            probes: d.probes,
-        }
-    }
-}
-
-impl BreakerSettings {
-    /// The breaker these settings describe, or what is wrong with them
-    /// (`at` names the table, for the message).
-    pub fn to_config(&self, at: &str) -> std::result::Result<BreakerConfig, String> {
-        let seconds = |v: f64, key: &str| {
-            Duration::try_from_secs_f64(v)
-                .ok()
-                .filter(|d| !d.is_zero())
-                .ok_or_else(|| format!("{at}.{key} must be a positive number of seconds, not {v}"))
-        };
-        if !(self.failure_rate > 0.0 && self.failure_rate <= 1.0) {
-            return Err(format!(
-                "{at}.failure_rate must be in (0, 1], not {}",
-                self.failure_rate
-            ));
-        }
-        if self.min_calls == 0 || self.probes == 0 {
-            return Err(format!("{at}.min_calls and {at}.probes must be at least 1"));
-        }
-        Ok(BreakerConfig {
-            window: seconds(self.window_s, "window_s")?,
-            min_calls: self.min_calls,
-            failure_rate: self.failure_rate,
-            open_for: seconds(self.open_s, "open_s")?,
-            probes: self.probes,
-        })
-    }
-}
-
-/// Named data sources.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct DataConfig {
-    /// By name, the name plugins ask for.
-    pub sources: BTreeMap<String, SourceConfig>,
-}
-
-/// One HTTP JSON data source.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SourceConfig {
-    /// URL template: `{name}` is filled from the query (percent-encoded);
-    /// query entries the template does not name become query parameters.
-    pub url: String,
-    /// Timeout of one attempt, in milliseconds.
-    pub timeout_ms: u64,
-    /// Retries after a transient failure (connection, timeout, 429, 5xx).
-    pub retries: u32,
-    /// First backoff between attempts, in milliseconds (doubling, jittered).
-    pub backoff_ms: u64,
-    /// Longest backoff, in milliseconds.
-    pub max_backoff_ms: u64,
-    /// How long an answer is reused, in seconds (0: not cached).
-    pub ttl_s: u64,
-    /// Answers cached at most.
-    pub cache_entries: u64,
-    /// Largest answer accepted, in bytes.
-    pub max_bytes: u64,
-    /// The source's own circuit breaker.
-    pub breaker: BreakerSettings,
-}
-
-impl Default for SourceConfig {
-    fn default() -> Self {
-        Self {
-            url: String::new(),
-            timeout_ms: 1000,
-            retries: 2,
-            backoff_ms: 50,
-            max_backoff_ms: 1000,
-            ttl_s: 300,
-            cache_entries: 10_000,
-            max_bytes: 1 << 20,
-            breaker: BreakerSettings {
-                min_calls: 5,
-                open_s: 10.0,
-                ..BreakerSettings::default()
-            },
-        }
-    }
-}
-
 impl Config {
     /// The defaults, overlaid with `file` when given.
     pub fn load(file: Option<&Path>) -> Result<Self> {
@@ -671,44 +311,10 @@ impl Config {
         Ok((config, figment))
     }
 
-    /// The breaker every constraint gets.
-    pub fn breaker_config(&self) -> BreakerConfig {
-        // Checked at load.
-        self.breaker.to_config("breaker").unwrap_or_default()
-    }
-
     fn check(&self) -> std::result::Result<(), String> {
-        self.breaker.to_config("breaker")?;
         self.plugins.check()?;
-        let e = &self.executor;
-        if e.queue_chunks == 0 || e.stream_in_flight == 0 {
-            return Err(
-                "executor.queue_chunks and executor.stream_in_flight must be at least 1".into(),
-            );
-        }
-        if e.deadline_ms == Some(0) || e.game_deadline_ms == Some(0) {
-            return Err(
-                "executor.deadline_ms and executor.game_deadline_ms must be at least 1".into(),
-            );
-        }
-        if let Some(r) = &self.cache.redis {
-            redis::Client::open(r.url.as_str())
-                .map_err(|e| format!("cache.redis.url `{}`: {e}", r.url))?;
-            r.breaker.to_config("cache.redis.breaker")?;
-            if r.write_queue == 0 || r.timeout_ms == 0 {
-                return Err(
-                    "cache.redis.write_queue and cache.redis.timeout_ms must be at least 1".into(),
-                );
-            }
-        }
-        for (name, source) in &self.data.sources {
-            let at = format!("data.sources.{name}");
-            crate::data::Template::parse(&source.url).map_err(|m| format!("{at}.url: {m}"))?;
-            source.breaker.to_config(&format!("{at}.breaker"))?;
-            if source.timeout_ms == 0 {
-                return Err(format!("{at}.timeout_ms must be at least 1"));
-            }
-        }
+        self.executor.check()?;
+        self.cache.check()?;
         let a = &self.alerts;
         if a.interval_ms == 0 {
             return Err("alerts.interval_ms must be at least 1".into());
@@ -912,7 +518,7 @@ mod tests {
     fn defaults_need_no_file() {
         let c = Config::load(None).unwrap();
         assert_eq!(c, Config::default());
-        assert_eq!(c.breaker_config(), BreakerConfig::default());
+        assert_eq!(c.breaker, BreakerConfig::default());
     }
 
     #[test]
@@ -920,8 +526,8 @@ mod tests {
         let c = load("[executor]\nworkers = 3\n[breaker]\nmin_calls = 7\n").unwrap();
         assert_eq!(c.executor.workers, 3);
         assert_eq!(c.executor.queue_chunks, 4096);
-        assert_eq!(c.breaker_config().min_calls, 7);
-        assert_eq!(c.breaker_config().probes, 3);
+        assert_eq!(c.breaker.min_calls, 7);
+        assert_eq!(c.breaker.probes, 3);
     }
 
     #[test]
@@ -937,7 +543,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("breaker.failure_rate must be in (0, 1]"),
+            err.contains("`breaker`: failure_rate must be in (0, 1], not 1.5"),
+            "{err}"
+        );
+        let err = load("[cache.redis.breaker]\nopen_s = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`cache.redis.breaker`: open_s must be a positive number of seconds"),
             "{err}"
         );
     }
@@ -968,7 +581,17 @@ mod tests {
         let err = load("[data.sources.weather]\nurl = \"ftp://x/{venue\"\n")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("data.sources.weather.url"), "{err}");
+        assert!(
+            err.contains("`data.sources.weather`: url: `ftp://x/{venue` must start with http"),
+            "{err}"
+        );
+        let err = load("[data.sources.weather]\ntimeout_ms = 10\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`data.sources.weather`: a data source needs a `url`"),
+            "{err}"
+        );
         let c =
             load("[data.sources.weather]\nurl = \"http://127.0.0.1:1/w/{venue}\"\nretries = 0\n")
                 .unwrap();

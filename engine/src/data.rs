@@ -9,15 +9,134 @@
 //! backoff and no attempt runs past it, so a source that hangs or fails
 //! cannot hold an evaluation longer than its own budget.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backon::{BlockingRetryable, ExponentialBuilder};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
+use serde::{Deserialize, Serialize};
+
 use crate::breaker::{Admit, Breaker, BreakerConfig};
-use crate::config::{DataConfig, SourceConfig};
+
+/// Named data sources, as the `[data]` table of the config declares them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DataConfig {
+    /// By name, the name plugins ask for.
+    pub sources: BTreeMap<String, SourceConfig>,
+}
+
+/// One HTTP JSON data source, checked as it is read: its URL template
+/// parsed, its breaker a working one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "SourceToml", into = "SourceToml")]
+pub struct SourceConfig {
+    /// URL template: `{name}` is filled from the query (percent-encoded);
+    /// query entries the template does not name become query parameters.
+    pub url: UrlTemplate,
+    /// Timeout of one attempt, in milliseconds (at least 1).
+    pub timeout_ms: u64,
+    /// Retries after a transient failure (connection, timeout, 429, 5xx).
+    pub retries: u32,
+    /// First backoff between attempts, in milliseconds (doubling, jittered).
+    pub backoff_ms: u64,
+    /// Longest backoff, in milliseconds.
+    pub max_backoff_ms: u64,
+    /// How long an answer is reused, in seconds (0: not cached).
+    pub ttl_s: u64,
+    /// Answers cached at most.
+    pub cache_entries: u64,
+    /// Largest answer accepted, in bytes.
+    pub max_bytes: u64,
+    /// The source's own circuit breaker.
+    pub breaker: BreakerConfig,
+}
+
+impl SourceConfig {
+    /// A source at `url` with the default timeout, retries, cache and
+    /// breaker.
+    pub fn new(url: UrlTemplate) -> Self {
+        Self {
+            url,
+            timeout_ms: 1000,
+            retries: 2,
+            backoff_ms: 50,
+            max_backoff_ms: 1000,
+            ttl_s: 300,
+            cache_entries: 10_000,
+            max_bytes: 1 << 20,
+            breaker: BreakerConfig {
+                min_calls: 5,
+                open_for: Duration::from_secs(10),
+                ..BreakerConfig::default()
+            },
+        }
+    }
+}
+
+/// A source as TOML writes it: every key but `url` may be left out.
+#[derive(Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct SourceToml {
+    url: String,
+    timeout_ms: u64,
+    retries: u32,
+    backoff_ms: u64,
+    max_backoff_ms: u64,
+    ttl_s: u64,
+    cache_entries: u64,
+    max_bytes: u64,
+    breaker: BreakerConfig,
+}
+
+impl Default for SourceToml {
+    fn default() -> Self {
+        SourceConfig::new(UrlTemplate::unset()).into()
+    }
+}
+
+impl From<SourceConfig> for SourceToml {
+    fn from(c: SourceConfig) -> Self {
+        Self {
+            url: c.url.text,
+            timeout_ms: c.timeout_ms,
+            retries: c.retries,
+            backoff_ms: c.backoff_ms,
+            max_backoff_ms: c.max_backoff_ms,
+            ttl_s: c.ttl_s,
+            cache_entries: c.cache_entries,
+            max_bytes: c.max_bytes,
+            breaker: c.breaker,
+        }
+    }
+}
+
+impl TryFrom<SourceToml> for SourceConfig {
+    type Error = String;
+
+    fn try_from(t: SourceToml) -> Result<Self, String> {
+        if t.url.is_empty() {
+            return Err("a data source needs a `url`".into());
+        }
+        let url = UrlTemplate::parse(&t.url).map_err(|m| format!("url: {m}"))?;
+        if t.timeout_ms == 0 {
+            return Err("timeout_ms must be at least 1".into());
+        }
+        Ok(Self {
+            url,
+            timeout_ms: t.timeout_ms,
+            retries: t.retries,
+            backoff_ms: t.backoff_ms,
+            max_backoff_ms: t.max_backoff_ms,
+            ttl_s: t.ttl_s,
+            cache_entries: t.cache_entries,
+            max_bytes: t.max_bytes,
+            breaker: t.breaker,
+        })
+    }
+}
 
 /// The data sources a host may call, by name.
 #[derive(Default)]
@@ -37,7 +156,6 @@ impl std::fmt::Debug for DataSources {
 
 struct Source {
     name: String,
-    template: Template,
     config: SourceConfig,
     agent: ureq::Agent,
     cache: Option<moka::sync::Cache<String, Arc<str>>>,
@@ -63,16 +181,12 @@ struct Attempt {
 }
 
 impl DataSources {
-    /// The sources `config` declares (checked at load).
+    /// The sources `config` declares.
     pub fn new(config: &DataConfig) -> Self {
         let sources = config
             .sources
             .iter()
             .map(|(name, c)| {
-                let breaker = c
-                    .breaker
-                    .to_config(&format!("data.sources.{name}.breaker"))
-                    .unwrap_or_else(|_| BreakerConfig::default());
                 let cache = (c.ttl_s > 0 && c.cache_entries > 0).then(|| {
                     moka::sync::Cache::builder()
                         .max_capacity(c.cache_entries)
@@ -86,13 +200,10 @@ impl DataSources {
                     .into();
                 let source = Source {
                     name: name.clone(),
-                    // Checked when the config was loaded; an unparsable one
-                    // answers every call with the parse error.
-                    template: Template::parse(&c.url).unwrap_or_else(|_| Template::broken(&c.url)),
                     config: c.clone(),
                     agent,
                     cache,
-                    breaker: Breaker::new(format!("data source `{name}`").into(), breaker),
+                    breaker: Breaker::new(format!("data source `{name}`").into(), c.breaker),
                 };
                 (name.clone(), source)
             })
@@ -142,7 +253,8 @@ impl DataSources {
 impl Source {
     fn fetch(&self, query: &[(String, String)], deadline: Instant) -> Result<Arc<str>, DataError> {
         let (url, extra) = self
-            .template
+            .config
+            .url
             .fill(query)
             .map_err(|m| DataError(format!("data source `{}`: {m}", self.name)))?;
         let key = cache_key(&url, &extra);
@@ -282,21 +394,51 @@ fn cache_key(url: &str, extra: &[(String, String)]) -> String {
     key
 }
 
-/// A URL with `{name}` placeholders.
-#[derive(Debug, Clone)]
-pub(crate) struct Template {
+/// A URL with `{name}` placeholders, parsed: `http://h/w/{venue}/{date}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct UrlTemplate {
+    text: String,
     parts: Vec<Part>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 enum Part {
     Text(String),
     Hole(String),
 }
 
-impl Template {
+impl std::fmt::Display for UrlTemplate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::str::FromStr for UrlTemplate {
+    type Err = String;
+
+    fn from_str(url: &str) -> Result<Self, String> {
+        Self::parse(url)
+    }
+}
+
+impl TryFrom<String> for UrlTemplate {
+    type Error = String;
+
+    fn try_from(url: String) -> Result<Self, String> {
+        Self::parse(&url)
+    }
+}
+
+impl From<UrlTemplate> for String {
+    fn from(t: UrlTemplate) -> Self {
+        t.text
+    }
+}
+
+impl UrlTemplate {
     /// Reads a template, or says what is wrong with it.
-    pub(crate) fn parse(url: &str) -> Result<Self, String> {
+    pub fn parse(url: &str) -> Result<Self, String> {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(format!("`{url}` must start with http:// or https://"));
         }
@@ -331,12 +473,17 @@ impl Template {
             return Err(format!("`{url}`: stray `}}`"));
         }
         parts.push(Part::Text(rest.to_owned()));
-        Ok(Self { parts })
+        Ok(Self {
+            text: url.to_owned(),
+            parts,
+        })
     }
 
-    fn broken(url: &str) -> Self {
+    /// No template: the default of a source's TOML form, refused when read.
+    fn unset() -> Self {
         Self {
-            parts: vec![Part::Hole(format!("unreadable template {url}"))],
+            text: String::new(),
+            parts: Vec::new(),
         }
     }
 
@@ -380,7 +527,7 @@ mod tests {
 
     #[test]
     fn a_template_fills_its_holes_encoded_and_passes_the_rest_on() {
-        let t = Template::parse("http://h:1/w/{venue}/{date}").unwrap();
+        let t = UrlTemplate::parse("http://h:1/w/{venue}/{date}").unwrap();
         let (url, extra) = t
             .fill(&q(&[
                 ("date", "2026-03-01"),
@@ -403,7 +550,7 @@ mod tests {
             ("http://h/{a b}", "not a placeholder name"),
             ("http://h/x}", "stray"),
         ] {
-            let err = Template::parse(url).unwrap_err();
+            let err = UrlTemplate::parse(url).unwrap_err();
             assert!(err.contains(says), "{url}: {err}");
         }
     }
@@ -413,10 +560,7 @@ mod tests {
         let mut config = DataConfig::default();
         config.sources.insert(
             "weather".into(),
-            SourceConfig {
-                url: "http://127.0.0.1:9/{venue}".into(),
-                ..SourceConfig::default()
-            },
+            SourceConfig::new("http://127.0.0.1:9/{venue}".parse().unwrap()),
         );
         let sources = DataSources::new(&config);
         let err = sources

@@ -57,22 +57,19 @@ use umpire_model as model;
 use umpire_model::error;
 
 pub use breaker::{Admit, Breaker, BreakerConfig, BreakerState};
-pub use cache::{Key as CacheKey, VerdictCache};
-pub use config::{
-    AlertConfig, BreakerSettings, CacheConfig, Config, DataConfig, ExecutorConfig, LeagueEntry,
-    LogFormat, LogSync, Order, PluginsConfig, RedisConfig, ServerConfig, Setting, SourceConfig,
-};
+pub use cache::{CacheConfig, Key as CacheKey, RedisConfig, VerdictCache};
+pub use config::{AlertConfig, Config, LeagueEntry, LogFormat, LogSync, ServerConfig, Setting};
 pub use constraint::{
     Bottleneck, BuildEvent, BuildLimits, BuildObserver, BuildOutput, BuildPolicy, BuildSpec,
     Constraint, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_MS, DEFAULT_WEIGHT, DependencyGraph, Fallback,
     Isolation, Kind, LoadOptions, MAX_MEMORY_MB, MAX_TIMEOUT_MS, Manifest, PASSED_ENV, Partition,
-    Registry, Scope, WasmSettings,
+    PluginsConfig, Registry, Scope, WasmSettings,
 };
-pub use data::{DataError, DataSources};
+pub use data::{DataConfig, DataError, DataSources, SourceConfig, UrlTemplate};
 pub use error::{Error, Result};
 pub use exec::{
-    Cancel, CancelOnDrop, Changed, Deadlines, Evaluator, Interrupted, Overloaded, PoolStats,
-    Season, Totals, TotalsDelta, Warmed, WhatIf,
+    Cancel, CancelOnDrop, Changed, Deadlines, Evaluator, ExecutorConfig, Interrupted, Order,
+    Overloaded, PoolStats, Season, Totals, TotalsDelta, Warmed, WhatIf,
 };
 pub use generate::{GenerateOptions, generate};
 pub use model::{

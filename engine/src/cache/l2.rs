@@ -19,8 +19,8 @@ use redis::Commands;
 pub(super) use umpire_model::stored::Stored;
 
 use super::Key;
-use crate::breaker::{Admit, Breaker, BreakerConfig};
-use crate::config::RedisConfig;
+use super::RedisConfig;
+use crate::breaker::{Admit, Breaker};
 
 /// L2's own counters (hits and misses are counted by the cache).
 #[derive(Default)]
@@ -53,17 +53,13 @@ impl L2 {
     pub(super) fn new(config: &RedisConfig) -> Result<Self, String> {
         let client = redis::Client::open(config.url.as_str())
             .map_err(|e| format!("cache.redis.url `{}`: {e}", config.url))?;
-        let breaker = config
-            .breaker
-            .to_config("cache.redis.breaker")
-            .unwrap_or_else(|_| BreakerConfig::default());
         let shared = Arc::new(Shared {
             client,
             prefix: config.prefix.clone(),
             timeout: Duration::from_millis(config.timeout_ms.max(1)),
             ttl_s: config.ttl_s,
             pool: Mutex::new(Vec::new()),
-            breaker: Breaker::new("the Redis cache (L2)".into(), breaker),
+            breaker: Breaker::new("the Redis cache (L2)".into(), config.breaker),
             counters: Counters::default(),
         });
         let (writes, queue) = crossbeam_channel::bounded::<(String, Vec<u8>)>(config.write_queue);

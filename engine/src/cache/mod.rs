@@ -10,6 +10,7 @@
 //! a fresh evaluation would not give: moving a game leaves the verdicts of
 //! games whose queries it does not touch in place, and re-evaluates the rest.
 
+mod config;
 mod l2;
 
 use std::sync::Arc;
@@ -18,9 +19,9 @@ use std::time::Duration;
 
 pub(crate) use umpire_model::reads::{Delta, Read, Subject};
 
-use crate::config::CacheConfig;
 use crate::error::{Error, Result};
 use crate::model::{CacheStats, Game, GameReport, L2Stats, LayerStats, Schedule, Status, Verdict};
+pub use config::{CacheConfig, RedisConfig};
 use l2::{L2, Stored};
 
 /// What a cached verdict answers for.

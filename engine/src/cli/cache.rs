@@ -97,7 +97,7 @@ fn warm(args: WarmArgs) -> Result<ExitCode> {
     let registry = load_registry_with(&dirs, args.no_build, &config.plugins)?;
     let evaluator = Evaluator::new(Arc::new(league), Arc::new(registry))
         .with_executor(&config.executor)
-        .with_breakers(config.breaker_config())
+        .with_breakers(config.breaker)
         .with_data(Arc::new(crate::DataSources::new(&config.data)))
         .with_cache(cache.clone());
     let warmed = evaluator.warm(&files)?;

@@ -41,11 +41,14 @@ pub(super) fn serve(sources: &BTreeMap<String, Vec<Answer>>) -> std::io::Result<
         config.sources.insert(
             name.clone(),
             SourceConfig {
-                // Every query entry becomes a query parameter.
-                url: format!("http://{addr}/"),
                 retries: 0,
                 ttl_s: 0,
-                ..SourceConfig::default()
+                // Every query entry becomes a query parameter.
+                ..SourceConfig::new(
+                    format!("http://{addr}/")
+                        .parse()
+                        .map_err(std::io::Error::other)?,
+                )
             },
         );
     }

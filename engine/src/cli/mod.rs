@@ -321,7 +321,7 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
     }
     let evaluator = Evaluator::new(Arc::new(league), Arc::new(registry))
         .with_executor(&executor)
-        .with_breakers(config.breaker_config())
+        .with_breakers(config.breaker)
         .with_data(Arc::new(crate::DataSources::new(&config.data)));
     let use_cache = config.cache.enabled && (args.cache || config.cache.redis.is_some());
     let cache = if use_cache {
@@ -501,10 +501,10 @@ fn constraints(args: ConstraintsArgs) -> Result<ExitCode> {
                 let mut v = serde_json::to_value(&c.manifest)?;
                 v["breaker"] = serde_json::json!({
                     "state": state,
-                    "window_s": config.breaker.window_s,
+                    "window_s": config.breaker.window.as_secs_f64(),
                     "min_calls": config.breaker.min_calls,
                     "failure_rate": config.breaker.failure_rate,
-                    "open_s": config.breaker.open_s,
+                    "open_s": config.breaker.open_for.as_secs_f64(),
                     "probes": config.breaker.probes,
                 });
                 if let Some((sha256, compiled, version)) = c.wasm_info() {

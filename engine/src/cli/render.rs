@@ -217,7 +217,7 @@ pub(super) fn constraints(
     out: &mut impl Write,
     registry: &Registry,
     dirs: &[std::path::PathBuf],
-    breaker: &crate::BreakerSettings,
+    breaker: &crate::BreakerConfig,
     state: crate::BreakerState,
 ) -> io::Result<()> {
     let dirs: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
@@ -267,9 +267,9 @@ pub(super) fn constraints(
         out,
         "\n{BOLD}breakers{BOLD:#}: open at {}% failed calls over {} s (at least {} calls), stay open {} s, close after {} good probes",
         breaker.failure_rate * 100.0,
-        breaker.window_s,
+        breaker.window.as_secs_f64(),
         breaker.min_calls,
-        breaker.open_s,
+        breaker.open_for.as_secs_f64(),
         breaker.probes
     )?;
     let graph = registry.graph();

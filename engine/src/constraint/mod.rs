@@ -10,6 +10,7 @@
 //! exists is one that can run.
 
 mod build;
+mod config;
 mod graph;
 
 use std::collections::HashMap;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 use umpire_model::manifest;
 
 pub use build::{BuildEvent, BuildLimits, BuildObserver, BuildOutput, BuildPolicy, PASSED_ENV};
+pub use config::PluginsConfig;
 pub use graph::{Bottleneck, DependencyGraph};
 pub use manifest::{
     BuildSpec, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_MS, DEFAULT_WEIGHT, Fallback, Isolation, Kind,

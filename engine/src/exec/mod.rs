@@ -11,6 +11,7 @@
 //! in schedule order, so they are the same whatever the number of workers.
 
 mod cancel;
+mod config;
 mod cost;
 mod pool;
 mod whatif;
@@ -23,12 +24,12 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::Receiver;
 
 pub use cancel::{Cancel, CancelOnDrop, Interrupted};
+pub use config::{ExecutorConfig, Order};
 pub use pool::{Overloaded, PoolStats};
 pub use whatif::{Changed, Season, Totals, TotalsDelta, WhatIf};
 
 use crate::breaker::{Admit, Breaker, BreakerConfig};
 use crate::cache::{Delta, GameEntry, Key, Read, VerdictCache};
-use crate::config::{ExecutorConfig, Order};
 use crate::constraint::{Constraint, Partition, Registry, Scope};
 use crate::data::DataSources;
 use crate::model::{

@@ -365,7 +365,7 @@ fn evaluator(
 ) -> Evaluator {
     let evaluator = Evaluator::new(league.clone(), Arc::new(registry))
         .with_executor(&config.executor)
-        .with_breakers(config.breaker_config())
+        .with_breakers(config.breaker)
         .with_data(data.clone());
     if config.cache.enabled {
         evaluator.with_cache(cache.clone())

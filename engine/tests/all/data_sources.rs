@@ -151,10 +151,9 @@ pass()
 
 fn source(url: String, tweak: impl FnOnce(&mut SourceConfig)) -> Arc<DataSources> {
     let mut s = SourceConfig {
-        url,
         backoff_ms: 5,
         max_backoff_ms: 20,
-        ..SourceConfig::default()
+        ..SourceConfig::new(url.parse().unwrap())
     };
     tweak(&mut s);
     let mut config = DataConfig::default();
@@ -260,7 +259,7 @@ fn a_failing_source_gets_the_fallback_and_its_breaker_stops_the_calls() -> TestR
     let data = source(server.url(), |s| {
         s.retries = 1;
         s.breaker.min_calls = 2;
-        s.breaker.open_s = 60.0;
+        s.breaker.open_for = Duration::from_secs(60);
     });
     let report = evaluate(&t, &[weather_plugins()], data.clone(), Deadlines::default())?;
     for g in &report.games {

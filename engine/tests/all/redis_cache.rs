@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use umpire::{BreakerSettings, CacheConfig, Evaluator, RedisConfig, VerdictCache};
+use umpire::{BreakerConfig, CacheConfig, Evaluator, RedisConfig, VerdictCache};
 
 use crate::support::{
     TestResult, calls_of, comparable, example_season, move_game, schedule_of, without_timings,
@@ -95,12 +95,12 @@ fn config(url: String, prefix: &str) -> CacheConfig {
             url,
             prefix: prefix.into(),
             timeout_ms: 200,
-            breaker: BreakerSettings {
-                window_s: 0.25,
+            breaker: BreakerConfig {
+                window: Duration::from_millis(250),
                 min_calls: 3,
-                open_s: 0.3,
+                open_for: Duration::from_millis(300),
                 probes: 1,
-                ..BreakerSettings::default()
+                ..BreakerConfig::default()
             },
             ..RedisConfig::default()
         }),
