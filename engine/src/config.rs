@@ -5,7 +5,7 @@
 //!
 //! Each subsystem owns its table and reads it into checked values
 //! (`[executor]` in `exec`, `[breaker]` in `breaker`, `[data]` in `data`,
-//! `[cache]` in `cache`, `[plugins]` in `constraint`); this module only
+//! `[cache]` in `cache`, `[plugins]` in `registry`); this module only
 //! composes them, with the server's own tables (`[server]`, `[alerts]`,
 //! `[leagues]`).
 
@@ -18,10 +18,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::breaker::BreakerConfig;
 use crate::cache::CacheConfig;
-use crate::constraint::PluginsConfig;
 use crate::data::DataConfig;
 use crate::error::{Error, Result};
 use crate::exec::ExecutorConfig;
+use crate::registry::PluginsConfig;
 
 /// One setting of the effective configuration and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -12,8 +12,10 @@
 //! own module (see `src/README.md`):
 //!
 //! - `model`: league, games, the indexed schedule, verdicts, reports;
-//! - `constraint`: manifests, the registry, the dependency graph;
+//! - `manifests`: constraint manifests as data, the dependency graph, plugin
+//!   builds;
 //! - `runtime`: the plugin hosts and the query API they share;
+//! - `registry`: a league's constraints loaded, built and compiled;
 //! - `exec`: plans and runs an evaluation;
 //! - `generate`: synthetic leagues for benchmarks;
 //! - [`itc2021`]: ITC2021 instances and solutions as leagues, schedules and
@@ -38,11 +40,12 @@
 mod breaker;
 mod cache;
 mod config;
-mod constraint;
 mod data;
 mod exec;
 mod generate;
 pub mod itc2021;
+mod manifests;
+mod registry;
 mod runtime;
 mod server;
 
@@ -59,12 +62,6 @@ use umpire_model::error;
 pub use breaker::{Admit, Breaker, BreakerConfig, BreakerState};
 pub use cache::{CacheConfig, Key as CacheKey, RedisConfig, VerdictCache};
 pub use config::{AlertConfig, Config, LeagueEntry, LogFormat, LogSync, ServerConfig, Setting};
-pub use constraint::{
-    Bottleneck, BuildEvent, BuildLimits, BuildObserver, BuildOutput, BuildPolicy, BuildSpec,
-    Constraint, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_MS, DEFAULT_WEIGHT, DependencyGraph, Fallback,
-    Isolation, Kind, LoadOptions, MAX_MEMORY_MB, MAX_TIMEOUT_MS, Manifest, PASSED_ENV, Partition,
-    PluginsConfig, Registry, Scope, WasmSettings,
-};
 pub use data::{DataConfig, DataError, DataSources, SourceConfig, UrlTemplate};
 pub use error::{Error, Result};
 pub use exec::{
@@ -72,6 +69,11 @@ pub use exec::{
     Overloaded, PoolStats, Season, Totals, TotalsDelta, Warmed, WhatIf,
 };
 pub use generate::{GenerateOptions, generate};
+pub use manifests::{
+    Bottleneck, BuildEvent, BuildLimits, BuildObserver, BuildOutput, BuildPolicy, BuildSpec,
+    DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_MS, DEFAULT_WEIGHT, DependencyGraph, Fallback, Isolation,
+    Kind, MAX_MEMORY_MB, MAX_TIMEOUT_MS, Manifest, PASSED_ENV, Partition, Scope, WasmSettings,
+};
 pub use model::{
     Blackout, CacheStats, DEFAULT_GAME_MINUTES, Entity, EntityKind, Game, GameReport, GameSpec,
     Hardness, L2Stats, LEAGUE_FILE, LayerStats, League, Penalties, Report, Schedule,
@@ -79,5 +81,8 @@ pub use model::{
     Violation,
 };
 pub use model::{GameEdit, PatchError, SchedulePatch};
-pub use runtime::{CACHE_ENV, CONTRACT, Compiled, RhaiLimits, Runtime, components_in_memory};
+pub use registry::{LoadOptions, PluginsConfig, Registry};
+pub use runtime::{
+    CACHE_ENV, CONTRACT, Compiled, Constraint, RhaiLimits, Runtime, components_in_memory,
+};
 pub use server::{ServeLeague, serve};

@@ -18,7 +18,7 @@ use clap::Args;
 
 use super::fixture::{entity_name, similar};
 use super::render;
-use crate::cache::{Read, Subject};
+use crate::model::reads::{Read, Subject};
 use crate::runtime::{Console, ConsoleError, ConsoleValue, Target};
 use crate::{
     Evaluator, League, Manifest, Registry, RhaiLimits, Runtime, Schedule, Scope, Status, Verdict,

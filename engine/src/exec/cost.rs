@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::constraint::DependencyGraph;
+use crate::manifests::DependencyGraph;
 
 /// Calls a constraint needs before its figures are trusted for a chunk.
 const WARM_CALLS: u64 = 8;

@@ -4,7 +4,7 @@
 //! A constraint whose hard dependency did not pass is `skipped` for that
 //! game (or for every game, when the dependency is schedule-scoped). The
 //! order and the skip rule are computed once per evaluation from the
-//! registry's [`DependencyGraph`](crate::constraint::DependencyGraph).
+//! registry's [`DependencyGraph`](crate::manifests::DependencyGraph).
 //!
 //! The work runs on a [pool](pool) of workers that own their runtimes: the
 //! schedule scope as one task, then the games in chunks. Reports come back
@@ -30,12 +30,13 @@ pub use whatif::{Changed, Season, Totals, TotalsDelta, WhatIf};
 
 use crate::breaker::{Admit, Breaker, BreakerConfig};
 use crate::cache::{Delta, GameEntry, Key, Read, VerdictCache};
-use crate::constraint::{Constraint, Partition, Registry, Scope};
 use crate::data::DataSources;
+use crate::manifests::{Partition, Scope};
 use crate::model::{
     CacheStats, Game, GameReport, League, Report, Schedule, ScheduleReport, Status, Verdict,
 };
-use crate::runtime::{self, RhaiLimits, Runtime, Target};
+use crate::registry::Registry;
+use crate::runtime::{self, Constraint, RhaiLimits, Runtime, Target};
 use cost::Costs;
 use pool::{Pool, Task};
 

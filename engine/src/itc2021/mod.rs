@@ -29,10 +29,11 @@ pub use umpire_model::itc2021::{
     CLASSES, ConstraintElement, Instance, Meeting, Note, STRUCTURAL, Solution, game, to_slot,
 };
 
-use crate::constraint::{Kind, LoadOptions, Manifest, Registry};
 use crate::error::{Error, Result};
+use crate::manifests::{Kind, Manifest};
 use crate::model::reads::Delta;
 use crate::model::{Game, Hardness, League, PatchError, Schedule, SchedulePatch, Status, Verdict};
+use crate::registry::{LoadOptions, Registry};
 use crate::runtime::{RhaiLimits, Runtime};
 
 /// Which host runs each class.

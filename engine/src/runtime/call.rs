@@ -11,8 +11,8 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::cache::{Read, Subject};
 use crate::data::DataSources;
+use crate::model::reads::{Read, Subject};
 use crate::model::{Game, Schedule};
 
 struct Call {

@@ -12,8 +12,8 @@ use rhai::{AST, Dynamic, Engine, EvalAltResult, ImmutableString, ParseErrorType,
 
 use super::call;
 use super::rhai_host::{RGame, RLeague, RSchedule, RhaiLimits, is_outcome, new_engine, outcome};
-use crate::cache::Read;
 use crate::data::DataSources;
+use crate::model::reads::Read;
 use crate::model::{League, Schedule, Violation};
 
 /// Names the session binds itself; everything else in scope is the author's.

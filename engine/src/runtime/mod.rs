@@ -8,6 +8,7 @@
 
 mod call;
 mod console;
+mod constraint;
 mod query;
 mod rhai_host;
 mod wasm;
@@ -18,12 +19,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 pub(crate) use console::{Console, ConsoleError, Value as ConsoleValue};
+pub use constraint::Constraint;
 pub use rhai_host::RhaiLimits;
 pub use wasm::{CACHE_ENV, CONTRACT, Compiled, components_in_memory};
 
-use crate::constraint::{Constraint, Kind, Manifest, Partition};
 use crate::data::DataSources;
 use crate::error::{Error, Result};
+use crate::manifests::{Kind, Manifest, Partition};
 use crate::model::{Game, League, Schedule, Status, Verdict};
 use rhai_host::{Failure, RhaiCompiler, RhaiHost, Script};
 
@@ -249,7 +251,7 @@ impl Runtime {
         target: Target<'_>,
         cap: Option<Instant>,
         record: bool,
-    ) -> (Verdict, Option<Vec<crate::cache::Read>>) {
+    ) -> (Verdict, Option<Vec<crate::model::reads::Read>>) {
         let m = &constraint.manifest;
         let started = Instant::now();
         let own = started + m.timeout;

@@ -9,7 +9,7 @@
 //! the progress callback reads every few hundred operations.
 
 use super::call::{record, record_neighbour};
-use crate::cache::Read;
+use crate::model::reads::Read;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -26,8 +26,8 @@ use rhai::{
 
 use super::Target;
 use super::query;
-use crate::constraint::{Manifest, Partition, Scope as RuleScope};
 use crate::error::{Error, Result};
+use crate::manifests::{Manifest, Partition, Scope as RuleScope};
 use crate::model::{Entity, EntityKind, Game, League, Schedule, Violation};
 
 /// Limits every plugin runs under: the Rhai engine's, checked on every
@@ -1050,7 +1050,7 @@ fn build_query_module() -> Module {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::constraint::Manifest;
+    use crate::manifests::Manifest;
     use std::path::Path;
     use std::time::Duration;
 

@@ -13,6 +13,7 @@ mod generate;
 mod incremental;
 mod invariants;
 mod itc2021;
+mod layers;
 mod league_files;
 mod manifests;
 mod packaging;

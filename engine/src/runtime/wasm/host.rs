@@ -2,7 +2,7 @@
 //! carries, the query API a plugin imports, and the conversions between the
 //! model and the contract's records.
 
-use crate::cache::Read;
+use crate::model::reads::Read;
 use crate::runtime::call::{record, record_neighbour};
 use std::sync::Arc;
 

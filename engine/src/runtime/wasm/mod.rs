@@ -34,8 +34,8 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 
 use super::Target;
 use super::rhai_host::{Failure, Outcome};
-use crate::constraint::{Isolation, Manifest, Partition, Scope, WasmSettings};
 use crate::error::{Error, Result};
+use crate::manifests::{Isolation, Manifest, Partition, Scope, WasmSettings};
 use crate::model::{Game, League, Schedule};
 use host::{Bindings, BindingsPre, Call, HostState, OUTSIDE_SCHEDULE, Params, Part};
 
@@ -118,7 +118,7 @@ impl Kit {
             // Calls are synchronous: no fiber stacks (the default reserves
             // one per instance, a guard page each, ~4 ms at start).
             .total_stacks(0)
-            .max_memory_size(crate::constraint::MAX_MEMORY_MB as usize * 1024 * 1024)
+            .max_memory_size(crate::manifests::MAX_MEMORY_MB as usize * 1024 * 1024)
             // A freed slot keeps its pages: the kernel's PAGEMAP_SCAN finds
             // the few a call dirtied and only those are reset, so the next
             // instance takes no page faults there (Linux 6.7+; elsewhere

@@ -1,36 +1,26 @@
-//! Constraints: manifests loaded from plugin directories, compiled once, and
-//! the dependency graph that orders them.
+//! The registry: every constraint of a league's plugin directories, each
+//! manifest validated, its plugin built if its `[build]` says how and it is
+//! out of date, its code compiled by the runtime, and the dependency graph
+//! over them. A registry that exists is one that can run.
 //!
 //! A plugin directory holds any number of manifests (`*.toml`, top level
 //! only, so fixtures in subdirectories are never mistaken for rules; and
 //! never `Cargo.toml` or other tool files, so a cargo workspace of
-//! WebAssembly plugins is a plugin directory too). Every manifest is
-//! validated, its plugin built if its `[build]` says how and it is out of
-//! date, and its code compiled when the registry is built: a registry that
-//! exists is one that can run.
+//! WebAssembly plugins is a plugin directory too).
 
-mod build;
 mod config;
-mod graph;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-// Manifests are read in `umpire-model` (plain data, fuzzed without the hosts).
-use umpire_model::manifest;
-
-pub use build::{BuildEvent, BuildLimits, BuildObserver, BuildOutput, BuildPolicy, PASSED_ENV};
 pub use config::PluginsConfig;
-pub use graph::{Bottleneck, DependencyGraph};
-pub use manifest::{
-    BuildSpec, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_MS, DEFAULT_WEIGHT, Fallback, Isolation, Kind,
-    MAX_MEMORY_MB, MAX_TIMEOUT_MS, Manifest, Partition, Scope, WasmSettings,
-};
 
 use crate::error::{Error, Result};
-use crate::model::{Severity, Status, Verdict, Violation};
-use crate::runtime::{Compiled, Program, RhaiLimits};
+use crate::manifests::{
+    BuildLimits, BuildObserver, BuildOutput, BuildPolicy, DependencyGraph, Manifest, build,
+};
+use crate::runtime::{Constraint, RhaiLimits};
 
 /// Files in a plugin directory that belong to tools, not to umpire.
 const NOT_MANIFESTS: &[&str] = &[
@@ -54,140 +44,6 @@ pub struct LoadOptions<'a> {
     pub build_output: BuildOutput,
     /// Told of each step of a build.
     pub on_build: Option<&'a BuildObserver<'a>>,
-}
-
-/// A loaded constraint: its manifest and its compiled code.
-#[derive(Debug, Clone)]
-pub struct Constraint {
-    /// What it is.
-    pub manifest: Manifest,
-    pub(crate) program: Program,
-    /// A hash of the manifest (params included) and the code: a cached
-    /// verdict is only ever served to the same content.
-    pub(crate) content: u64,
-}
-
-impl Constraint {
-    /// The constraint's id.
-    pub fn id(&self) -> &Arc<str> {
-        &self.manifest.id
-    }
-
-    /// A hash of the manifest (params included) and the code: what the
-    /// verdict cache keys on, so an edited rule never meets an old verdict.
-    pub fn content_hash(&self) -> u64 {
-        self.content
-    }
-
-    /// For a WebAssembly plugin: the SHA-256 of its component (hex), where
-    /// its machine code came from, and the version it describes itself with.
-    pub fn wasm_info(&self) -> Option<(&str, Compiled, &str)> {
-        self.program.wasm_info()
-    }
-
-    /// The verdict of this constraint when it was not called: score 0, no
-    /// violations, `message` saying why.
-    pub(crate) fn unrun(&self, status: Status, message: String) -> Verdict {
-        let m = &self.manifest;
-        Verdict {
-            constraint: m.id.clone(),
-            hardness: m.hardness,
-            weight: m.weight,
-            status,
-            score: 0.0,
-            violations: Vec::new(),
-            message: Some(message),
-            elapsed_us: 0,
-        }
-    }
-
-    /// A partitioned rule's verdict from its parts' verdicts (`(part, verdict)`
-    /// in part order): the first part that erred, timed out or fell back
-    /// decides for the whole, its message naming the part; otherwise the
-    /// violations in part order, the score the parts' mean. Time adds up.
-    pub(crate) fn merge_parts(
-        &self,
-        league: &crate::model::League,
-        parts: Vec<(usize, Verdict)>,
-    ) -> Verdict {
-        let Some(partition) = self.manifest.partition else {
-            unreachable!("only a partitioned rule has parts")
-        };
-        let elapsed_us = parts.iter().map(|(_, v)| v.elapsed_us).sum();
-        let rank = |s: Status| match s {
-            Status::Error => 0,
-            Status::Timeout => 1,
-            Status::Fallback => 2,
-            _ => 3,
-        };
-        let worst = parts
-            .iter()
-            .filter(|(_, v)| rank(v.status) < 3)
-            .min_by_key(|(k, v)| (rank(v.status), *k));
-        if let Some((k, v)) = worst {
-            let id = crate::runtime::part_id(league, partition, *k);
-            let mut v = v.clone();
-            v.message = Some(format!(
-                "{} `{id}`: {}",
-                partition.as_str(),
-                v.message.as_deref().unwrap_or("failed")
-            ));
-            v.elapsed_us = elapsed_us;
-            return v;
-        }
-        let n = parts.len();
-        let score = if n == 0 {
-            1.0
-        } else {
-            parts.iter().map(|(_, v)| v.score).sum::<f64>() / n as f64
-        };
-        let violations: Vec<Violation> =
-            parts.into_iter().flat_map(|(_, v)| v.violations).collect();
-        let status = if violations.is_empty() {
-            Status::Passed
-        } else {
-            Status::Violated
-        };
-        Verdict {
-            status,
-            score,
-            violations,
-            message: None,
-            elapsed_us,
-            ..self.unrun(status, String::new())
-        }
-    }
-
-    /// What the manifest's `fallback` answers when the constraint cannot run
-    /// (its breaker is open, or a data source it asked is down).
-    pub(crate) fn fallback(&self, reason: &str) -> Verdict {
-        let m = &self.manifest;
-        let answer = match m.fallback {
-            Fallback::Pass => "pass",
-            Fallback::Fail => "fail",
-            Fallback::Skip => "skip",
-        };
-        let message = format!("{reason}; not run, its fallback answers `{answer}`");
-        let violations = match m.fallback {
-            Fallback::Fail => vec![Violation::new(
-                Severity::Major,
-                format!(
-                    "`{}` could not run ({reason}) and its fallback is `fail`",
-                    m.id
-                ),
-            )],
-            Fallback::Pass | Fallback::Skip => Vec::new(),
-        };
-        Verdict {
-            score: if m.fallback == Fallback::Pass {
-                1.0
-            } else {
-                0.0
-            },
-            violations,
-            ..self.unrun(Status::Fallback, message)
-        }
-    }
 }
 
 /// Every loaded constraint, with the dependency graph over them.
@@ -284,11 +140,7 @@ impl Registry {
                 let code = *code
                     .entry(m.source.as_path())
                     .or_insert_with(|| code_hash(&m.source, limits));
-                Ok(Constraint {
-                    program,
-                    content: content_hash(m, code),
-                    manifest: m.clone(),
-                })
+                Ok(Constraint::new(m.clone(), program, content_hash(m, code)))
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {

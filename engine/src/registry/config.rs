@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{BuildLimits, BuildPolicy, LoadOptions};
+use super::LoadOptions;
+use crate::manifests::{BuildLimits, BuildPolicy};
 use crate::runtime::RhaiLimits;
 
 /// Plugins: a plugin directory is a trust boundary. Its manifests' `[build]`

@@ -240,7 +240,7 @@ fn find_cycle(deps: &[Vec<usize>]) -> Option<Vec<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::constraint::manifest::{Fallback, Kind};
+    use crate::manifests::{Fallback, Kind};
 
     fn m(id: &str, scope: Scope, deps: &[&str]) -> Manifest {
         Manifest {
