@@ -37,6 +37,8 @@
 //! # }
 //! ```
 
+#![warn(missing_debug_implementations)]
+
 mod breaker;
 mod cache;
 mod config;
@@ -65,7 +67,7 @@ pub use config::{AlertConfig, Config, LeagueEntry, LogFormat, LogSync, ServerCon
 pub use data::{DataConfig, DataError, DataSources, SourceConfig, UrlTemplate};
 pub use error::{Error, Result};
 pub use exec::{
-    Cancel, CancelOnDrop, Changed, Deadlines, Evaluator, ExecutorConfig, Interrupted, Order,
+    Cancel, CancelOnDrop, Changed, Cost, Deadlines, Evaluator, ExecutorConfig, Interrupted, Order,
     Overloaded, PoolStats, Season, Totals, TotalsDelta, Warmed, WhatIf,
 };
 pub use generate::{GenerateOptions, generate};
@@ -83,6 +85,6 @@ pub use model::{
 pub use model::{GameEdit, PatchError, SchedulePatch};
 pub use registry::{LoadOptions, PluginsConfig, Registry};
 pub use runtime::{
-    CACHE_ENV, CONTRACT, Compiled, Constraint, RhaiLimits, Runtime, components_in_memory,
+    CACHE_ENV, CONTRACT, Compiled, Constraint, RhaiLimits, Runtime, WasmInfo, components_in_memory,
 };
 pub use server::{ServeLeague, serve};

@@ -507,7 +507,12 @@ fn constraints(args: ConstraintsArgs) -> Result<ExitCode> {
                     "open_s": config.breaker.open_for.as_secs_f64(),
                     "probes": config.breaker.probes,
                 });
-                if let Some((sha256, compiled, version)) = c.wasm_info() {
+                if let Some(crate::WasmInfo {
+                    sha256,
+                    compiled,
+                    version,
+                }) = c.wasm_info()
+                {
                     v["component"] = serde_json::json!({
                         "sha256": sha256,
                         "compiled": compiled,

@@ -56,6 +56,34 @@ pub struct Evaluator {
     id: u64,
 }
 
+impl std::fmt::Debug for Evaluator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rules = &self.rules;
+        f.debug_struct("Evaluator")
+            .field("id", &self.id)
+            .field("teams", &rules.league.teams.len())
+            .field("constraints", &rules.registry.len())
+            .field("cached", &rules.cache.is_some())
+            .field("executor", &self.executor)
+            .field("started", &self.pool.get().is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one constraint's calls have cost so far, as the cost order
+/// measures it (`executor.order = "cost"`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cost {
+    /// The constraint's id.
+    pub constraint: Arc<str>,
+    /// Calls measured.
+    pub calls: u64,
+    /// Their mean time, in nanoseconds.
+    pub mean_ns: f64,
+    /// The share of them that found a hard violation.
+    pub hard_share: f64,
+}
+
 /// The next evaluator's id.
 static EVALUATORS: AtomicU64 = AtomicU64::new(0);
 
@@ -389,16 +417,21 @@ impl Evaluator {
     }
 
     /// Each game-scoped constraint's measured cost and rejection rate, in
-    /// registry order: `(id, calls, mean ns, hard violation share)`.
-    pub fn costs(&self) -> Vec<(Arc<str>, u64, f64, f64)> {
+    /// registry order.
+    pub fn costs(&self) -> Vec<Cost> {
         self.rules
             .registry
             .constraints()
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                let (calls, mean, rate) = self.rules.costs.of(i);
-                (c.manifest.id.clone(), calls, mean, rate)
+                let (calls, mean_ns, hard_share) = self.rules.costs.of(i);
+                Cost {
+                    constraint: c.manifest.id.clone(),
+                    calls,
+                    mean_ns,
+                    hard_share,
+                }
             })
             .collect()
     }

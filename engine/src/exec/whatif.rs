@@ -37,6 +37,16 @@ pub struct Season {
     parts: OnceLock<Arc<[SeasonPart]>>,
 }
 
+impl std::fmt::Debug for Season {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Season")
+            .field("games", &self.schedule.len())
+            .field("summary", &self.report.summary)
+            .field("evaluator", &self.evaluator)
+            .finish_non_exhaustive()
+    }
+}
+
 /// One part of a partitioned rule, as the season's evaluation left it.
 pub(super) struct SeasonPart {
     constraint: usize,

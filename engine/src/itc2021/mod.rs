@@ -288,6 +288,7 @@ type Place = (usize, usize, usize);
 
 /// Scores solutions of one instance: its constraints on the pack, run in
 /// process on one runtime.
+#[derive(Debug)]
 pub struct Scorer {
     league: Arc<League>,
     registry: Arc<Registry>,

@@ -46,6 +46,18 @@ pub struct LoadOptions<'a> {
     pub on_build: Option<&'a BuildObserver<'a>>,
 }
 
+impl std::fmt::Debug for LoadOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadOptions")
+            .field("limits", &self.limits)
+            .field("build", &self.build)
+            .field("build_limits", &self.build_limits)
+            .field("build_output", &self.build_output)
+            .field("on_build", &self.on_build.map(|_| "observer"))
+            .finish()
+    }
+}
+
 /// Every loaded constraint, with the dependency graph over them.
 #[derive(Debug, Clone)]
 pub struct Registry {

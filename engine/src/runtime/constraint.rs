@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{Compiled, Program};
+use super::{Program, WasmInfo};
 use crate::manifests::{Fallback, Manifest};
 use crate::model::{League, Severity, Status, Verdict, Violation};
 
@@ -43,7 +43,7 @@ impl Constraint {
 
     /// For a WebAssembly plugin: the SHA-256 of its component (hex), where
     /// its machine code came from, and the version it describes itself with.
-    pub fn wasm_info(&self) -> Option<(&str, Compiled, &str)> {
+    pub fn wasm_info(&self) -> Option<WasmInfo<'_>> {
         self.program.wasm_info()
     }
 

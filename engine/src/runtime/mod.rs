@@ -118,14 +118,28 @@ pub(crate) enum Program {
 }
 
 impl Program {
-    /// For a WebAssembly plugin: the SHA-256 of its component, where its
-    /// machine code came from, and the version it describes itself with.
-    pub(crate) fn wasm_info(&self) -> Option<(&str, Compiled, &str)> {
+    /// For a WebAssembly plugin, what its component is.
+    pub(crate) fn wasm_info(&self) -> Option<WasmInfo<'_>> {
         match self {
-            Program::Wasm(p) => Some((p.hash(), p.compiled(), p.version())),
+            Program::Wasm(p) => Some(WasmInfo {
+                sha256: p.hash(),
+                compiled: p.compiled(),
+                version: p.version(),
+            }),
             Program::Rhai(_) => None,
         }
     }
+}
+
+/// What a WebAssembly plugin's component is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WasmInfo<'a> {
+    /// The SHA-256 of the component's bytes, in hex.
+    pub sha256: &'a str,
+    /// Where its machine code came from.
+    pub compiled: Compiled,
+    /// The version the plugin describes itself with.
+    pub version: &'a str,
 }
 
 /// Compiles manifests' code.
@@ -162,6 +176,17 @@ pub struct Runtime {
     tainted: AtomicBool,
     max_violations: usize,
     max_output_bytes: usize,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("teams", &self.league.teams.len())
+            .field("calls", &self.calls())
+            .field("tainted", &self.tainted())
+            .field("data", &self.data)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Runtime {

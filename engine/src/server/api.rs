@@ -967,7 +967,12 @@ fn constraint_json(
         BreakerState::Closed => None,
         _ => Some(breaker.reason()),
     }});
-    if let Some((sha256, compiled, version)) = c.wasm_info() {
+    if let Some(crate::WasmInfo {
+        sha256,
+        compiled,
+        version,
+    }) = c.wasm_info()
+    {
         v["component"] =
             serde_json::json!({"sha256": sha256, "compiled": compiled, "version": version});
     }

@@ -204,7 +204,12 @@ impl DecisionLog {
             .iter()
             .map(|c| {
                 let version = match c.wasm_info() {
-                    Some((sha, _, v)) => format!("{:016x} wasm {v} sha256:{sha}", c.content_hash()),
+                    Some(w) => format!(
+                        "{:016x} wasm {} sha256:{}",
+                        c.content_hash(),
+                        w.version,
+                        w.sha256
+                    ),
                     None => format!("{:016x}", c.content_hash()),
                 };
                 (c.manifest.id.to_string(), version.into())

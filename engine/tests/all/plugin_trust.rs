@@ -283,10 +283,16 @@ fn a_replaced_component_leaves_memory_with_the_last_registry_that_used_it() -> T
             &format!("umpire-test-v{version}"),
         )?;
         let loaded = Registry::load(std::slice::from_ref(&dir))?;
-        let (hash, _, _) = loaded.constraints()[0].wasm_info().ok_or("a wasm plugin")?;
+        let hash = loaded.constraints()[0]
+            .wasm_info()
+            .ok_or("a wasm plugin")?
+            .sha256;
         let hash = hash.to_owned();
         if let Some(old) = serving.replace(loaded) {
-            let (old_hash, _, _) = old.constraints()[0].wasm_info().ok_or("a wasm plugin")?;
+            let old_hash = old.constraints()[0]
+                .wasm_info()
+                .ok_or("a wasm plugin")?
+                .sha256;
             replaced.push(old_hash.to_owned());
         }
         let held = umpire::components_in_memory();

@@ -525,7 +525,8 @@ fn a_restart_loads_compiled_components_from_the_disk_cache() -> TestResult {
 fn the_component_hash_is_the_sha256_of_its_bytes() -> TestResult {
     use sha2::Digest;
     let c = good();
-    let (hash, _, version) = c.wasm_info().ok_or("a wasm plugin")?;
+    let info = c.wasm_info().ok_or("a wasm plugin")?;
+    let (hash, version) = (info.sha256, info.version);
     let bytes = std::fs::read(&c.manifest.source)?;
     let expected: String = sha2::Sha256::digest(&bytes)
         .iter()
