@@ -21,6 +21,7 @@ use crate::cache::CacheConfig;
 use crate::data::DataConfig;
 use crate::error::{Error, Result};
 use crate::exec::ExecutorConfig;
+use crate::paths::ConfigPath;
 use crate::registry::PluginsConfig;
 
 /// One setting of the effective configuration and where it came from.
@@ -157,7 +158,7 @@ pub struct ServerConfig {
     /// Append one NDJSON line per evaluation to this file: id, time, league,
     /// schedule version and fingerprint, the constraints' versions, and the
     /// outcome.
-    pub decision_log: Option<figment::value::magic::RelativePathBuf>,
+    pub decision_log: Option<ConfigPath>,
     /// When the decision log's lines reach the disk: `batch` (fsync after
     /// each batch of lines the writer takes from its queue), `always` (after
     /// every line), or `never` (the operating system decides).
@@ -223,13 +224,13 @@ impl Default for ServerConfig {
 #[serde(deny_unknown_fields)]
 pub struct LeagueEntry {
     /// The league directory.
-    pub dir: figment::value::magic::RelativePathBuf,
+    pub dir: ConfigPath,
     /// More plugin directories, after the league's own.
     #[serde(default)]
-    pub plugins: Vec<figment::value::magic::RelativePathBuf>,
+    pub plugins: Vec<ConfigPath>,
     /// The schedule to start from.
     #[serde(default)]
-    pub schedule: Option<figment::value::magic::RelativePathBuf>,
+    pub schedule: Option<ConfigPath>,
 }
 
 impl Config {
@@ -390,18 +391,10 @@ fn env_var_of(key: &str) -> String {
     format!("{ENV_PREFIX}{}", key.replace('.', "__").to_uppercase())
 }
 
-/// The field a figment `RelativePathBuf` serialises its path as.
-const RELATIVE_PATH: &str = "___figment_relative_path";
-
 /// Every leaf of a JSON value with its dotted key, the value as TOML would
 /// write it.
 fn flatten(v: &serde_json::Value, key: String, out: &mut Vec<(String, String)>) {
     match v {
-        // A path relative to the file that set it (figment's
-        // `RelativePathBuf`): one setting, shown as written.
-        serde_json::Value::Object(map) if map.contains_key(RELATIVE_PATH) => {
-            out.push((key, map[RELATIVE_PATH].to_string()));
-        }
         serde_json::Value::Object(map) if !map.is_empty() => {
             for (k, v) in map {
                 let key = if key.is_empty() {
@@ -414,29 +407,7 @@ fn flatten(v: &serde_json::Value, key: String, out: &mut Vec<(String, String)>) 
         }
         serde_json::Value::Null => out.push((key, "(unset)".into())),
         serde_json::Value::Object(_) => out.push((key, "{}".into())),
-        serde_json::Value::Array(items) => {
-            let items: Vec<serde_json::Value> = items.iter().map(plain_paths).collect();
-            out.push((key, serde_json::Value::Array(items).to_string()));
-        }
         other => out.push((key, other.to_string())),
-    }
-}
-
-/// A value with each figment relative path in it as the path alone.
-fn plain_paths(v: &serde_json::Value) -> serde_json::Value {
-    match v {
-        serde_json::Value::Object(map) if map.contains_key(RELATIVE_PATH) => {
-            map[RELATIVE_PATH].clone()
-        }
-        serde_json::Value::Object(map) => serde_json::Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), plain_paths(v)))
-                .collect(),
-        ),
-        serde_json::Value::Array(items) => {
-            serde_json::Value::Array(items.iter().map(plain_paths).collect())
-        }
-        other => other.clone(),
     }
 }
 
@@ -570,7 +541,7 @@ mod tests {
         assert_eq!(production.server.log_format, LogFormat::Json);
         assert!(production.cache.redis.is_some() && production.server.admin_token.is_none());
         let league = &production.leagues["pacific-atlantic"];
-        assert!(league.dir.relative().join("league.toml").is_file());
+        assert!(league.dir.path().join("league.toml").is_file());
         let cluster = Config::load(Some(&root.join("cluster.toml"))).unwrap();
         assert!(cluster.cache.warm_files().iter().all(|f| f.is_file()));
         assert_eq!(cluster.cache.redis.unwrap().prefix, "umpire:cluster:v1:");

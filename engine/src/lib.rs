@@ -47,6 +47,7 @@ mod exec;
 mod generate;
 pub mod itc2021;
 mod manifests;
+mod paths;
 mod registry;
 mod runtime;
 mod server;
@@ -83,6 +84,7 @@ pub use model::{
     Violation,
 };
 pub use model::{GameEdit, PatchError, SchedulePatch};
+pub use paths::ConfigPath;
 pub use registry::{LoadOptions, PluginsConfig, Registry};
 pub use runtime::{
     CACHE_ENV, CONTRACT, Compiled, Constraint, RhaiLimits, Runtime, WasmInfo, components_in_memory,

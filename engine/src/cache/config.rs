@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::breaker::BreakerConfig;
+use crate::paths::ConfigPath;
 
 /// The verdict cache.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,13 +26,13 @@ pub struct CacheConfig {
     /// Schedule files of the league to evaluate into the cache before
     /// serving (`umpire cache warm`, and a server at start), relative to
     /// the config file.
-    pub warm: Vec<figment::value::magic::RelativePathBuf>,
+    pub warm: Vec<ConfigPath>,
 }
 
 impl CacheConfig {
     /// The warm-up schedule files, resolved against the config file.
     pub fn warm_files(&self) -> Vec<PathBuf> {
-        self.warm.iter().map(|p| p.relative()).collect()
+        self.warm.iter().map(|p| p.path().to_path_buf()).collect()
     }
 }
 

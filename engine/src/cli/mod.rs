@@ -406,9 +406,9 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
         .iter()
         .map(|(name, l)| crate::ServeLeague {
             name: name.clone(),
-            dir: l.dir.relative(),
-            plugins: l.plugins.iter().map(|p| p.relative()).collect(),
-            schedule: l.schedule.as_ref().map(|p| p.relative()),
+            dir: l.dir.path().to_path_buf(),
+            plugins: l.plugins.iter().map(|p| p.path().to_path_buf()).collect(),
+            schedule: l.schedule.as_ref().map(|p| p.path().to_path_buf()),
         })
         .collect();
     for dir in &args.leagues {

@@ -109,7 +109,7 @@ impl App {
         let metrics = Metrics::new();
         let decisions = match &config.server.decision_log {
             Some(path) => {
-                let path = path.relative();
+                let path = path.path();
                 Some(
                     super::decisions::DecisionLog::open(
                         &path,
