@@ -112,7 +112,7 @@ impl App {
                 let path = path.path();
                 Some(
                     super::decisions::DecisionLog::open(
-                        &path,
+                        path,
                         config.server.decision_log_sync,
                         metrics.decision_log_errors.clone(),
                     )
