@@ -1,0 +1,152 @@
+//! Completion at the REPL's prompt: commands, game and constraint ids,
+//! variables and the query API.
+
+use super::COMMANDS;
+
+/// Names of the query API, for completion.
+pub(super) const API: &[&str] = &[
+    "schedule.games_of(",
+    "schedule.previous_game(",
+    "schedule.next_game(",
+    "schedule.rest_days(",
+    "schedule.games_at(",
+    "schedule.games_on(",
+    "schedule.game(",
+    "schedule.games",
+    "schedule.len",
+    "league.team(",
+    "league.venue(",
+    "league.tv_window(",
+    "league.teams",
+    "league.venues",
+    "league.reference(",
+    "league.blackout(",
+    "days_between(",
+    "hours_between(",
+    "pass()",
+    "violation(",
+    "verdict(",
+];
+
+/// What completion offers.
+#[derive(Debug, Default, Clone)]
+pub(super) struct Words {
+    pub(super) games: Vec<String>,
+    pub(super) constraints: Vec<String>,
+    pub(super) names: Vec<String>,
+}
+
+/// The start of the word before `pos` and the words that complete it.
+pub(super) fn candidates(line: &str, pos: usize, words: &Words) -> (usize, Vec<String>) {
+    let head = &line[..pos];
+    let start = head
+        .rfind(|c: char| !(c.is_alphanumeric() || "-_:.".contains(c)))
+        .map_or(0, |i| {
+            i + head[i..].chars().next().map_or(1, char::len_utf8)
+        });
+    let word = &head[start..];
+    let args_before = head[..start].split_whitespace().count();
+    let command = head.split_whitespace().next().unwrap_or("");
+    let pool: Vec<&str> = if start == 0 && word.starts_with(':') {
+        COMMANDS
+            .iter()
+            .map(|(c, _)| c.split(' ').next().unwrap_or(c))
+            .collect()
+    } else if (command == ":eval" || command == ":explain") && args_before == 1 {
+        words
+            .games
+            .iter()
+            .map(String::as_str)
+            .chain((command == ":eval").then_some("schedule"))
+            .collect()
+    } else if command == ":eval" && args_before == 2 {
+        words.constraints.iter().map(String::as_str).collect()
+    } else if command == ":trace" || command == ":time" {
+        vec!["on", "off"]
+    } else if command.starts_with(':') {
+        Vec::new()
+    } else {
+        words
+            .games
+            .iter()
+            .chain(&words.constraints)
+            .chain(&words.names)
+            .map(String::as_str)
+            .chain(API.iter().copied())
+            .collect()
+    };
+    let mut found: Vec<String> = pool
+        .into_iter()
+        .filter(|w| w.starts_with(word))
+        .map(str::to_owned)
+        .collect();
+    found.sort();
+    found.dedup();
+    (start, found)
+}
+
+pub(super) struct Helper {
+    pub(super) words: Words,
+}
+
+impl rustyline::completion::Completer for Helper {
+    type Candidate = String;
+
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _: &rustyline::Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<String>)> {
+        Ok(candidates(line, pos, &self.words))
+    }
+}
+
+impl rustyline::hint::Hinter for Helper {
+    type Hint = String;
+}
+
+impl rustyline::highlight::Highlighter for Helper {}
+
+impl rustyline::validate::Validator for Helper {}
+
+impl rustyline::Helper for Helper {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words() -> Words {
+        Words {
+            games: vec![
+                "R14-PHX-SLC".into(),
+                "R14-DEN-CHI".into(),
+                "R01-TOR-SDG".into(),
+            ],
+            constraints: vec!["min-rest-days".into(), "max-consecutive-away".into()],
+            names: vec!["league".into(), "schedule".into(), "gap".into()],
+        }
+    }
+
+    #[test]
+    fn completes_commands_games_constraints_and_names() {
+        let w = words();
+        assert_eq!(candidates(":ex", 3, &w), (0, vec![":explain".to_owned()]));
+        assert_eq!(
+            candidates(":eval R14-", 10, &w),
+            (6, vec!["R14-DEN-CHI".to_owned(), "R14-PHX-SLC".to_owned()])
+        );
+        assert_eq!(
+            candidates(":eval R14-PHX-SLC mi", 20, &w),
+            (18, vec!["min-rest-days".to_owned()])
+        );
+        assert_eq!(candidates(":trace o", 8, &w).1, vec!["off", "on"]);
+        let (start, found) = candidates("schedule.rest_days(ga", 21, &w);
+        assert_eq!((start, found), (19, vec!["gap".to_owned()]));
+        assert!(
+            candidates("sched", 5, &w)
+                .1
+                .contains(&"schedule.games_of(".to_owned())
+        );
+    }
+}
