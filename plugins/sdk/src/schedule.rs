@@ -1,5 +1,8 @@
-//! The schedule being evaluated. Games come sorted by start time; the host
-//! indexes them by team, venue and day, so each query is a lookup, not a scan.
+//! The schedule being evaluated. [`games`] and the slots are in schedule
+//! order (the order of the schedule file; a game's slot is its position);
+//! a team's, a venue-day's and a date's games come sorted by start time.
+//! The host indexes them by team, venue and day, so each query is a lookup,
+//! not a scan.
 //!
 //! Queries that return numbers ([`rest_days`], [`len`]) cost a call and no
 //! allocation; queries that return games copy them into the plugin's memory,
@@ -19,7 +22,7 @@ pub fn len() -> u32 {
     host::len()
 }
 
-/// Every game, in start order.
+/// Every game, in schedule order (see [`Game::slot`]).
 pub fn games() -> Vec<Game> {
     host::games()
 }
