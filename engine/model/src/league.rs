@@ -509,8 +509,8 @@ pub fn suggest<'a>(wrong: &str, known: impl Iterator<Item = &'a str>) -> String 
     let known: Vec<&str> = known.collect();
     let close = known
         .iter()
-        .filter(|k| k.eq_ignore_ascii_case(wrong) || edit_distance(k, wrong) <= 2)
-        .min_by_key(|k| edit_distance(k, wrong));
+        .filter(|k| k.eq_ignore_ascii_case(wrong) || strsim::levenshtein(k, wrong) <= 2)
+        .min_by_key(|k| strsim::levenshtein(k, wrong));
     match close {
         Some(k) => format!("; did you mean `{k}`?"),
         None if !known.is_empty() && known.len() <= 20 => {
@@ -518,25 +518,6 @@ pub fn suggest<'a>(wrong: &str, known: impl Iterator<Item = &'a str>) -> String 
         }
         None => String::new(),
     }
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(row[j]).min(row[j + 1])
-            };
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]

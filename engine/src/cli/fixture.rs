@@ -641,31 +641,12 @@ pub(super) fn entity_name(e: &Entity) -> String {
 /// "; did you mean `X`?" for the closest of `known` to `wanted`, if close.
 pub(super) fn similar<'a>(wanted: &str, known: impl Iterator<Item = &'a str>) -> String {
     let best = known
-        .map(|k| (edit_distance(wanted, k), k))
+        .map(|k| (strsim::levenshtein(wanted, k), k))
         .min_by_key(|(d, _)| *d);
     match best {
         Some((d, k)) if d <= wanted.len().max(3) / 3 => format!("; did you mean `{k}`?"),
         _ => String::new(),
     }
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == cb {
-                prev
-            } else {
-                1 + prev.min(row[j]).min(row[j + 1])
-            };
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 /// What a case found wrong with the verdict; empty when it passed.
