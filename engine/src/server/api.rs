@@ -16,6 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq as _;
 
 use super::Slot;
 use super::decisions::NotLogged;
@@ -1518,8 +1519,10 @@ pub(crate) fn authorize(app: &App, headers: &HeaderMap, access: Access) -> ApiRe
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
+    // Compared in constant time: how long a wrong guess takes tells nothing
+    // of how much of it was right.
     let matches =
-        |token: &&str| given.is_some_and(|g| constant_time_eq(g.as_bytes(), token.as_bytes()));
+        |token: &&str| given.is_some_and(|g| bool::from(g.as_bytes().ct_eq(token.as_bytes())));
     if accepted.iter().any(matches) {
         return Ok(());
     }
@@ -1571,11 +1574,6 @@ pub(crate) async fn reload(
         axum::Json(serde_json::json!({"reloaded": reloaded, "errors": errors})),
     )
         .into_response())
-}
-
-/// Compares without stopping at the first difference.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 pub(crate) async fn openapi() -> Response {
