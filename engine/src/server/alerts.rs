@@ -176,10 +176,12 @@ pub(crate) fn check(a: &AlertConfig, readings: &Readings) -> Vec<Holding> {
 }
 
 /// The process's resident memory in MiB, where the OS tells (Linux).
+/// `statm` counts pages, whose size is the system's (4 KiB on most x86
+/// machines, 16 or 64 KiB on some ARM ones).
 pub(crate) fn rss_mb() -> Option<f64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
     let pages: f64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096.0 / (1024.0 * 1024.0))
+    Some(pages * rustix::param::page_size() as f64 / (1024.0 * 1024.0))
 }
 
 #[cfg(test)]
@@ -264,6 +266,29 @@ mod tests {
         assert_eq!(
             kinds(&check(&eager, &readings)),
             [("error_rate", "pa/rest")]
+        );
+    }
+
+    /// Regression: pages were taken to be 4 KiB, so a 16 or 64 KiB page
+    /// kernel (some ARM machines) saw a quarter or a sixteenth of the real
+    /// figure. The kernel's own count in KiB (`VmRSS`) must agree.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn resident_memory_agrees_with_the_kernels_count_in_kib() {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let kib: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap();
+        let counted = kib / 1024.0;
+        let rss = rss_mb().unwrap();
+        // The two reads are moments apart, and other tests allocate
+        // meanwhile: a few MiB either way, not a factor.
+        assert!(
+            (rss - counted).abs() <= 4.0 + counted * 0.1,
+            "statm says {rss:.1} MiB, VmRSS {counted:.1} MiB"
         );
     }
 }
