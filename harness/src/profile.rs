@@ -419,8 +419,9 @@ pub(crate) struct Step {
 }
 
 impl Plan {
-    /// Parses `users,duration;...`, durations as `1h`, `5m`, `30s` or
-    /// combinations (`1m30s`), the form Goose takes.
+    /// Parses `users,duration;...`, durations as [`parse_duration`] reads
+    /// them: `1h`, `5m`, `30s` or combinations (`1m30s`), the form Goose
+    /// takes.
     pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let mut steps = Vec::new();
         for (i, part) in text.split(';').enumerate() {
@@ -531,40 +532,25 @@ impl Plan {
     }
 }
 
-/// Parses `1h`, `5m`, `30s`, `1m30s`, or plain seconds.
+/// Parses a duration in whole seconds: plain seconds (`30`), or jiff's
+/// friendly form, which takes what Goose plans write (`1h`, `5m`, `30s`,
+/// `1m30s`) and spelt-out or spaced units as well (`1h 30m`, `90 mins`).
 pub(crate) fn parse_duration(text: &str) -> Result<u64, String> {
     if let Ok(secs) = text.parse::<u64>() {
         return Ok(secs);
     }
-    let mut total = 0u64;
-    let mut number = String::new();
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let unit = match c {
-            'h' => 3600,
-            'm' => 60,
-            's' => 1,
-            _ => {
-                return Err(format!(
-                    "`{text}` is not a duration (use h, m and s, e.g. `1m30s`)"
-                ));
-            }
-        };
-        let n: u64 = number
-            .parse()
-            .map_err(|_| format!("`{text}` is not a duration (a unit without a number)"))?;
-        total += n * unit;
-        number.clear();
+    let duration: jiff::SignedDuration = text
+        .parse()
+        .map_err(|e| format!("`{text}` is not a duration, e.g. `30s`, `5m` or `1m30s` ({e})"))?;
+    if duration.is_negative() {
+        return Err(format!("`{text}` is negative; a duration is at least 0s"));
     }
-    if !number.is_empty() || text.is_empty() {
+    if duration.subsec_nanos() != 0 {
         return Err(format!(
-            "`{text}` is not a duration (end each number with h, m or s)"
+            "`{text}` is not a whole number of seconds; plans count in seconds"
         ));
     }
-    Ok(total)
+    Ok(duration.as_secs().unsigned_abs())
 }
 
 #[cfg(test)]
@@ -621,5 +607,40 @@ mod tests {
         assert!(parse_duration("5").is_ok());
         assert!(parse_duration("m").is_err());
         assert!(parse_duration("5m3").is_err());
+    }
+
+    /// Every form configs/harness.toml and docs/load-testing.md write, and
+    /// the ones a plan in whole seconds cannot take.
+    #[test]
+    fn durations_parse_in_whole_seconds() {
+        for (text, secs) in [
+            ("0", 0),
+            ("5", 5),
+            ("0s", 0),
+            ("2s", 2),
+            ("30s", 30),
+            ("1m", 60),
+            ("3m", 180),
+            ("30m", 1800),
+            ("45m", 2700),
+            ("2h", 7200),
+            ("1m30s", 90),
+            ("1h2m3s", 3723),
+            ("1h 30m", 5400),
+            ("90 mins", 5400),
+        ] {
+            assert_eq!(parse_duration(text), Ok(secs), "{text}");
+        }
+        for (text, says) in [
+            ("", "is not a duration"),
+            ("m", "is not a duration"),
+            ("5m3", "is not a duration"),
+            ("ten", "is not a duration"),
+            ("-5m", "is negative"),
+            ("1.5s", "whole number of seconds"),
+        ] {
+            let err = parse_duration(text).unwrap_err();
+            assert!(err.contains(says), "{text}: {err}");
+        }
     }
 }
