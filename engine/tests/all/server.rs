@@ -505,7 +505,7 @@ fn admin_reload_needs_the_token_swaps_good_plugins_and_keeps_serving_on_a_broken
 
 /// A config whose league has the hostile endless loop as a soft rule with
 /// a deadline of `ms`, and `extra` TOML.
-fn slow_config(
+pub(crate) fn slow_config(
     t: &TempTree,
     ms: u32,
     extra: &str,

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::server::{LEAGUE, Server};
+use crate::server::{LEAGUE, Server, slow_config};
 use crate::support::{TempTree, TestResult, generate_league};
 
 /// The server's `host:port`.
@@ -134,6 +134,49 @@ fn clients_that_hang_up_mid_evaluation_give_their_slots_back() -> TestResult {
     let (s, v) = server.post("/v1/evaluate/batch", &json!({ "league": name }));
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["report"]["summary"]["games"], 4000);
+    Ok(())
+}
+
+/// Past `server.request_timeout_ms` the answer is a 503 `deadline` with
+/// Retry-After. The evaluation it started keeps its slot till it stops, so a
+/// request that timed out makes no room for more work than
+/// `server.concurrency`; and it is not counted as a client that went.
+#[test]
+fn requests_past_the_deadline_get_503_and_their_work_keeps_its_slot() -> TestResult {
+    let t = TempTree::new();
+    // The stuck rule runs to its own limit of 5 s, long after the
+    // request's 300 ms.
+    let config = slow_config(
+        &t,
+        5000,
+        "[server]\nconcurrency = 1\nrequest_timeout_ms = 300\nretry_after_s = 3\n[cache]\nenabled = false",
+    )?;
+    let server = Server::start(&["--config", config.to_str().ok_or("path")?], &[]);
+    let evaluate = |game: &str| {
+        server.send(
+            "POST",
+            "/v1/evaluate",
+            &json!({"league": "pa", "game": game}).to_string(),
+        )
+    };
+    let (s, v, headers) = evaluate("R14-PHX-SLC");
+    assert_eq!(s, 503, "{v}");
+    assert_eq!(v["error"]["code"], "deadline", "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("300 ms (server.request_timeout_ms)")),
+        "{v}"
+    );
+    assert_eq!(
+        headers.get("retry-after").and_then(|h| h.to_str().ok()),
+        Some("3")
+    );
+    let (s, v, _) = evaluate("R20-ATL-VAN");
+    assert_eq!(s, 503, "{v}");
+    assert_eq!(v["error"]["code"], "too_many_requests", "{v}");
+    assert!(eventually(Duration::from_secs(30), || in_flight(&server) == 0));
+    assert_eq!(metric(&server, "umpire_http_requests_cancelled_total"), 0.0);
     Ok(())
 }
 
