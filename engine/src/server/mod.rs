@@ -23,11 +23,14 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use axum::Router;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{BoxError, Extension, Router};
+use tower::ServiceBuilder;
+use tower::timeout::TimeoutLayer;
 use tracing::Instrument;
 
 use crate::error::{Error, Result};
@@ -149,17 +152,18 @@ async fn watch_alerts(app: Arc<App>) {
 
 fn router(app: Arc<App>) -> Router {
     let body_limit = app.config.server.body_limit_kb.saturating_mul(1024);
-    Router::new()
-        .route("/healthz", get(api::healthz))
-        .route("/readyz", get(api::readyz))
-        .route("/metrics", get(api::metrics))
+    let deadline = Duration::from_millis(app.config.server.request_timeout_ms);
+    let retry_after = app.config.server.retry_after_s;
+    // Past the deadline tower's Timeout drops the handler's future and
+    // `past_deadline` answers. Health, metrics and stats have none (nor a
+    // slot: `guard`).
+    let work = Router::new()
         .route("/v1/openapi.json", get(api::openapi))
         .route("/v1/evaluate", post(api::evaluate))
         .route("/v1/evaluate/batch", post(api::evaluate_batch))
         .route("/v1/evaluate/stream", post(api::evaluate_stream))
         .route("/v1/constraints", get(api::constraints))
         .route("/v1/constraints/{id}", get(api::constraint))
-        .route("/v1/stats", get(api::stats))
         .route("/v1/leagues", get(api::leagues))
         .route(
             "/v1/leagues/{league}/schedule",
@@ -169,6 +173,21 @@ fn router(app: Arc<App>) -> Router {
         )
         .route("/v1/leagues/{league}/moves", post(api::moves))
         .route("/v1/admin/reload", post(api::reload))
+        .route_layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(
+                    move |work: Option<Extension<api::Work>>, error: BoxError| {
+                        past_deadline(work, error, deadline, retry_after)
+                    },
+                ))
+                .layer(TimeoutLayer::new(deadline)),
+        );
+    Router::new()
+        .route("/healthz", get(api::healthz))
+        .route("/readyz", get(api::readyz))
+        .route("/metrics", get(api::metrics))
+        .route("/v1/stats", get(api::stats))
+        .merge(work)
         .fallback(api::not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -185,9 +204,42 @@ async fn method_not_allowed() -> Response {
     .into_response()
 }
 
+/// The answer past `server.request_timeout_ms`: the request's work is told
+/// to stop (its future is gone, but a blocking evaluation runs on till it
+/// looks at the flag, and keeps the slot till then), and the client to
+/// come back later.
+async fn past_deadline(
+    work: Option<Extension<api::Work>>,
+    error: BoxError,
+    deadline: Duration,
+    retry_after: u64,
+) -> Response {
+    if let Some(Extension(work)) = work {
+        work.cancel.cancel();
+    }
+    if !error.is::<tower::timeout::error::Elapsed>() {
+        return api::ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("the request failed: {error}"),
+        )
+        .into_response();
+    }
+    api::ApiError::unavailable(
+        "deadline",
+        format!(
+            "the request took over {} ms (server.request_timeout_ms)",
+            deadline.as_millis()
+        ),
+        retry_after,
+    )
+    .into_response()
+}
+
 /// Every request: a span with its id, its body read in full (bounded in
-/// size and time) before it takes a concurrency slot, the slot, the
-/// deadline, cancellation if the client goes, and the counts.
+/// size and time) before it takes a concurrency slot, the slot,
+/// cancellation if the client goes, and the counts. The deadline is the
+/// layer inside (`router`).
 async fn guard(State(app): State<Arc<App>>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let route = request
@@ -236,22 +288,7 @@ async fn guard(State(app): State<Arc<App>>, mut request: Request, next: Next) ->
             cancel: cancel.clone(),
             slot: slot.clone(),
         });
-        let deadline = Duration::from_millis(app.config.server.request_timeout_ms);
-        let response = match tokio::time::timeout(deadline, next.run(request)).await {
-            Ok(response) => response,
-            Err(_) => {
-                cancel.cancel();
-                api::ApiError::unavailable(
-                    "deadline",
-                    format!(
-                        "the request took over {} ms (server.request_timeout_ms)",
-                        deadline.as_millis()
-                    ),
-                    retry_after,
-                )
-                .into_response()
-            }
-        };
+        let response = next.run(request).await;
         abandoned.answered = true;
         drop(slot);
         response
