@@ -136,7 +136,6 @@ pub fn serve(
     })
 }
 
-/// The routes with their limits.
 /// Judges the alert thresholds every `alerts.interval_ms` over the window
 /// just passed, for as long as the server runs.
 async fn watch_alerts(app: Arc<App>) {
@@ -150,6 +149,7 @@ async fn watch_alerts(app: Arc<App>) {
     }
 }
 
+/// The routes with their limits.
 fn router(app: Arc<App>) -> Router {
     let body_limit = app.config.server.body_limit_kb.saturating_mul(1024);
     let deadline = Duration::from_millis(app.config.server.request_timeout_ms);
