@@ -42,13 +42,16 @@ fn season() -> (Arc<League>, Evaluator, Season) {
     (league, evaluator, season)
 }
 
-/// Move `n`: game `7n` of the season, `n` minutes and a day or two later.
+/// Move `n`: game `7n` of the season, up to ten hours and a day or two
+/// later. No two moves below `240 × 601` are the same (a game comes round
+/// again every 240 moves, its minutes every 601), so a bench that counts
+/// up from 0 never meets a move twice.
 fn a_move(season: &Season, n: usize) -> SchedulePatch {
     let games = season.schedule().games();
     let g = &games[(7 * n) % games.len()];
     let span = jiff::Span::new()
         .days(1 + (n % 2) as i64)
-        .minutes((n % 600) as i64);
+        .minutes((n % 601) as i64);
     let start = g.start.checked_add(span).unwrap().to_string();
     SchedulePatch::new().editing(GameEdit::new(&*g.id).start(start))
 }
