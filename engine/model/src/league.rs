@@ -1,12 +1,12 @@
 //! A league: teams, venues, TV windows and reference data, read from
 //! `league.toml`.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::{Disambiguation, TimeZone};
+use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
 use crate::error::{Error, Result, from_toml, read_to_string};
@@ -44,9 +44,9 @@ pub struct League {
     pub tv_windows: Vec<TvWindow>,
     /// Free-form reference data rules can read.
     pub reference: serde_json::Map<String, serde_json::Value>,
-    team_index: HashMap<Arc<str>, usize>,
-    venue_index: HashMap<Arc<str>, usize>,
-    tv_index: HashMap<Arc<str>, usize>,
+    team_index: FxHashMap<Arc<str>, usize>,
+    venue_index: FxHashMap<Arc<str>, usize>,
+    tv_index: FxHashMap<Arc<str>, usize>,
     fingerprint: u64,
 }
 
@@ -248,7 +248,7 @@ impl League {
         let invalid = |at: String, message: String| Error::invalid(file, at, message);
 
         let mut venues = Vec::with_capacity(spec.venues.len());
-        let mut venue_index = HashMap::new();
+        let mut venue_index = FxHashMap::default();
         for (i, v) in spec.venues.into_iter().enumerate() {
             let at = format!("venues[{i}] ({})", v.id);
             let timezone = TimeZone::get(&v.timezone).map_err(|_| {
@@ -296,7 +296,7 @@ impl League {
         }
 
         let mut teams = Vec::with_capacity(spec.teams.len());
-        let mut team_index = HashMap::new();
+        let mut team_index = FxHashMap::default();
         for (i, t) in spec.teams.into_iter().enumerate() {
             let at = format!("teams[{i}] ({})", t.id);
             let Some(&v) = venue_index.get(t.venue.as_str()) else {
@@ -322,7 +322,7 @@ impl League {
         }
 
         let mut tv_windows = Vec::with_capacity(spec.tv_windows.len());
-        let mut tv_index = HashMap::new();
+        let mut tv_index = FxHashMap::default();
         for (i, w) in spec.tv_windows.into_iter().enumerate() {
             let at = format!("tv_windows[{i}] ({})", w.id);
             let timezone = TimeZone::get(&w.timezone).map_err(|_| {

@@ -5,7 +5,7 @@
 //! index built once: per team a list sorted by start, per (venue, local date)
 //! and per local date a map. Lookups are O(1) or O(log n), never scans.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -13,10 +13,15 @@ use jiff::civil::{Date, DateTime};
 use jiff::fmt::temporal::Pieces;
 use jiff::tz::{AmbiguousOffset, TimeZone};
 use jiff::{SignedDuration, Timestamp, Zoned};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::league::{DstPolicy, League, suggest};
 use crate::error::{Error, Result, from_json, from_toml, read_to_string};
+
+/// Positions of games, sorted by start then position; shared between a
+/// schedule and its edited copies until one changes it.
+type Positions = Arc<Vec<usize>>;
 
 /// One game, a slot of the schedule.
 #[derive(Debug, Clone)]
@@ -148,23 +153,29 @@ impl ScheduleSpec {
 }
 
 /// The games of a season, indexed by team, venue and day.
+///
+/// An edit copies a schedule and changes a few games (see
+/// [`SchedulePatch::apply_to`](crate::SchedulePatch::apply_to)), so the
+/// indexes are shared where they can be: the maps by id, which an edit
+/// keeps, whole; each list of positions on its own, copied only when the
+/// edit changes it.
 #[derive(Debug, Clone)]
 pub struct Schedule {
     games: Vec<Arc<Game>>,
-    by_id: HashMap<Arc<str>, usize>,
+    by_id: Arc<FxHashMap<Arc<str>, usize>>,
     /// Per team (league order), its games' positions sorted by start.
-    by_team: Vec<Vec<usize>>,
+    by_team: Vec<Positions>,
     /// Per game, its position in the home team's and the away team's list.
     team_slot: Vec<[usize; 2]>,
-    by_venue_day: HashMap<(usize, Date), Vec<usize>>,
-    by_day: BTreeMap<Date, Vec<usize>>,
-    team_positions: HashMap<Arc<str>, usize>,
-    venue_positions: HashMap<Arc<str>, usize>,
+    by_venue_day: FxHashMap<(usize, Date), Positions>,
+    by_day: BTreeMap<Date, Positions>,
+    team_positions: Arc<FxHashMap<Arc<str>, usize>>,
+    venue_positions: Arc<FxHashMap<Arc<str>, usize>>,
     /// Per game, a hash of everything in it (see [`Game::fingerprint`]).
     fingerprints: Vec<u64>,
     /// Each game's position, by the address of its `Arc` (a lookup for the
     /// cache's hot path that hashes no string).
-    by_ptr: HashMap<usize, usize, rustc_hash::FxBuildHasher>,
+    by_ptr: FxHashMap<usize, usize>,
     /// A hash of every game's fingerprint, in order.
     fingerprint: u64,
 }
@@ -323,7 +334,7 @@ impl Schedule {
             let old = &self.games[*i];
             for team in [&old.home, &old.away] {
                 if let Some(t) = league.team_position(team) {
-                    s.by_team[t].retain(|&x| x != *i);
+                    Arc::make_mut(&mut s.by_team[t]).retain(|&x| x != *i);
                     teams.push(t);
                 }
             }
@@ -331,7 +342,7 @@ impl Schedule {
                 remove_from(&mut s.by_venue_day, (v, old.date()), *i);
             }
             if let Some(list) = s.by_day.get_mut(&old.date()) {
-                list.retain(|&x| x != *i);
+                Arc::make_mut(list).retain(|&x| x != *i);
                 if list.is_empty() {
                     s.by_day.remove(&old.date());
                 }
@@ -345,18 +356,22 @@ impl Schedule {
         for (i, g) in changes {
             for team in [&g.home, &g.away] {
                 if let Some(t) = league.team_position(team) {
-                    insert_sorted(&mut s.by_team[t], &s.games, *i);
+                    insert_sorted(Arc::make_mut(&mut s.by_team[t]), &s.games, *i);
                     teams.push(t);
                 }
             }
             if let Some(v) = league.venue_position(&g.venue) {
                 insert_sorted(
-                    s.by_venue_day.entry((v, g.date())).or_default(),
+                    Arc::make_mut(s.by_venue_day.entry((v, g.date())).or_default()),
                     &s.games,
                     *i,
                 );
             }
-            insert_sorted(s.by_day.entry(g.date()).or_default(), &s.games, *i);
+            insert_sorted(
+                Arc::make_mut(s.by_day.entry(g.date()).or_default()),
+                &s.games,
+                *i,
+            );
             s.by_ptr.insert(Arc::as_ptr(g) as usize, *i);
             s.fingerprints[*i] = g.fingerprint();
         }
@@ -384,9 +399,9 @@ impl Schedule {
 
     fn index_with(league: &League, games: Vec<Arc<Game>>, fingerprints: Option<Vec<u64>>) -> Self {
         let mut by_team = vec![Vec::new(); league.teams.len()];
-        let mut by_venue_day: HashMap<(usize, Date), Vec<usize>> = HashMap::new();
+        let mut by_venue_day: FxHashMap<(usize, Date), Vec<usize>> = FxHashMap::default();
         let mut by_day: BTreeMap<Date, Vec<usize>> = BTreeMap::new();
-        let mut by_id = HashMap::with_capacity(games.len());
+        let mut by_id = FxHashMap::with_capacity_and_hasher(games.len(), Default::default());
         for (i, g) in games.iter().enumerate() {
             by_id.insert(g.id.clone(), i);
             for team in [&g.home, &g.away] {
@@ -430,24 +445,31 @@ impl Schedule {
             fingerprints,
             fingerprint,
             by_ptr,
-            team_positions: league
-                .teams
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (t.id.clone(), i))
-                .collect(),
-            venue_positions: league
-                .venues
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (v.id.clone(), i))
-                .collect(),
+            team_positions: Arc::new(
+                league
+                    .teams
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| (t.id.clone(), i))
+                    .collect(),
+            ),
+            venue_positions: Arc::new(
+                league
+                    .venues
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (v.id.clone(), i))
+                    .collect(),
+            ),
             games,
-            by_id,
-            by_team,
+            by_id: Arc::new(by_id),
+            by_team: by_team.into_iter().map(Arc::new).collect(),
             team_slot,
-            by_venue_day,
-            by_day,
+            by_venue_day: by_venue_day
+                .into_iter()
+                .map(|(k, v)| (k, Arc::new(v)))
+                .collect(),
+            by_day: by_day.into_iter().map(|(k, v)| (k, Arc::new(v))).collect(),
         }
     }
 
@@ -537,7 +559,7 @@ impl Schedule {
         self.venue_positions
             .get(venue)
             .and_then(|&v| self.by_venue_day.get(&(v, date)))
-            .map(Vec::as_slice)
+            .map(|list| list.as_slice())
             .unwrap_or_default()
             .iter()
             .map(|&i| &self.games[i])
@@ -547,7 +569,7 @@ impl Schedule {
     pub fn games_on(&self, date: Date) -> impl Iterator<Item = &Arc<Game>> + '_ {
         self.by_day
             .get(&date)
-            .map(Vec::as_slice)
+            .map(|list| list.as_slice())
             .unwrap_or_default()
             .iter()
             .map(|&i| &self.games[i])
@@ -598,9 +620,9 @@ fn insert_sorted(list: &mut Vec<usize>, games: &[Arc<Game>], i: usize) {
 }
 
 /// Takes position `i` out of a venue's day, and the day out when empty.
-fn remove_from(map: &mut HashMap<(usize, Date), Vec<usize>>, key: (usize, Date), i: usize) {
+fn remove_from(map: &mut FxHashMap<(usize, Date), Positions>, key: (usize, Date), i: usize) {
     if let Some(list) = map.get_mut(&key) {
-        list.retain(|&x| x != i);
+        Arc::make_mut(list).retain(|&x| x != i);
         if list.is_empty() {
             map.remove(&key);
         }
