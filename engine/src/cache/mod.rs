@@ -46,6 +46,14 @@ pub(crate) struct GameEntry {
     calls: u64,
 }
 
+impl GameEntry {
+    /// The constraint calls its report stands for (those not skipped): the
+    /// hits it counts when served.
+    pub(crate) fn calls(&self) -> u64 {
+        self.calls
+    }
+}
+
 /// A verdict and what it was read from.
 #[derive(Debug)]
 pub(crate) struct Entry {
@@ -284,7 +292,13 @@ impl VerdictCache {
 
     /// Counts a game's report served without asking its constraints.
     pub(crate) fn hit_game(&self, entry: &GameEntry) {
-        self.counters.hits.fetch_add(entry.calls, Ordering::Relaxed);
+        self.count_hits(entry.calls);
+    }
+
+    /// Counts `calls` verdicts served without asking their constraints
+    /// (the sum of [`GameEntry::calls`] over the reports served).
+    pub(crate) fn count_hits(&self, calls: u64) {
+        self.counters.hits.fetch_add(calls, Ordering::Relaxed);
     }
 
     /// Stores a game's whole report with the union of its verdicts' reads;

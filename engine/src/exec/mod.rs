@@ -843,6 +843,8 @@ impl Evaluator {
         let games = schedule.games();
         let mut todo = Vec::with_capacity(delta.count() * 8);
         let mut kept = vec![None; games.len()];
+        // Counted once at the end: one atomic add, not one per game.
+        let mut hits = 0;
         for (i, g) in games.iter().enumerate() {
             let holds = |j: usize, e: &Arc<GameEntry>| {
                 suspects.as_ref().is_some_and(|s| !s[j])
@@ -853,12 +855,13 @@ impl Evaluator {
             let from = delta.unchanged_from(i);
             match from.and_then(|j| Some((j, base.games.get(j)?.as_ref()?))) {
                 Some((j, e)) if holds(j, e) => {
-                    cache.hit_game(e);
+                    hits += e.calls();
                     kept[i] = from;
                 }
                 _ => todo.push(i),
             }
         }
+        cache.count_hits(hits);
         self.reused
             .fetch_add((games.len() - todo.len()) as u64, Ordering::Relaxed);
         Some((todo, kept))

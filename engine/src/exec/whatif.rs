@@ -185,10 +185,12 @@ pub struct WhatIf {
     games: Vec<Judged>,
 }
 
-/// One game of a what-if: judged again, or as the season had it.
+/// One game of a what-if: judged again, or as the season had it. Most are
+/// kept, so a report judged again is boxed: the list of every game stays
+/// small to build and move.
 #[derive(Debug, Clone)]
 enum Judged {
-    Again(GameReport),
+    Again(Box<GameReport>),
     Kept(usize),
 }
 
@@ -329,14 +331,14 @@ impl Evaluator {
             kept.into_iter().map(|j| j.map(Judged::Kept)).collect();
         for (c, part) in pending.rx.iter() {
             for (&i, (report, _)) in todo[c * chunk..].iter().zip(part) {
-                games[i] = Some(Judged::Again(report));
+                games[i] = Some(Judged::Again(Box::new(report)));
             }
         }
         cancel.check()?;
         let games: Vec<Judged> = games
             .into_iter()
             .zip(edited.games())
-            .map(|(j, g)| j.unwrap_or_else(|| Judged::Again(rules.panicked(g))))
+            .map(|(j, g)| j.unwrap_or_else(|| Judged::Again(Box::new(rules.panicked(g)))))
             .collect();
         let schedule_report = ScheduleReport::new(schedule_verdicts);
         let before_games = &season.report.games;

@@ -79,16 +79,37 @@ pub(crate) struct Call {
 /// time a call asks for it: a call after a schedule change reads a few
 /// games, and need not pay for all of them.
 pub(crate) struct Records {
-    cells: Box<[std::sync::OnceLock<GameRecord>]>,
+    cells: Box<[std::sync::OnceLock<Arc<Built>>]>,
     /// The `pairings` answer, built the first time a call asks.
     pairings: std::sync::OnceLock<Vec<u32>>,
 }
 
+/// A game's record, with the game it was built from: the records of the
+/// next schedule take it over where that very game sits in the same slot.
+struct Built {
+    game: Arc<Game>,
+    record: GameRecord,
+}
+
 impl Records {
-    pub(crate) fn new(schedule: &Schedule) -> Self {
+    /// The records of `schedule`, taking over from `before` (the records of
+    /// the schedule seen last, if any) those of the games that `schedule`
+    /// has in the same slots: an edited copy of a schedule shares all but
+    /// the edited games, so a what-if builds the records of those only.
+    pub(crate) fn after(schedule: &Schedule, before: Option<&Records>) -> Self {
+        let games = schedule.games();
+        let taken = |i: usize| {
+            before
+                .and_then(|b| b.cells.get(i)?.get())
+                .filter(|b| Arc::ptr_eq(&b.game, &games[i]))
+                .cloned()
+        };
         Self {
-            cells: (0..schedule.len())
-                .map(|_| std::sync::OnceLock::new())
+            cells: (0..games.len())
+                .map(|i| match taken(i) {
+                    Some(built) => std::sync::OnceLock::from(built),
+                    None => std::sync::OnceLock::new(),
+                })
                 .collect(),
             pairings: std::sync::OnceLock::new(),
         }
@@ -121,7 +142,12 @@ impl Records {
         league: &League,
     ) -> Option<&GameRecord> {
         let cell = self.cells.get(slot)?;
-        Some(cell.get_or_init(|| game_record(&schedule.games()[slot], slot as u32, league)))
+        let built = cell.get_or_init(|| {
+            let game = schedule.games()[slot].clone();
+            let record = game_record(&game, slot as u32, league);
+            Arc::new(Built { game, record })
+        });
+        Some(&built.record)
     }
 }
 

@@ -588,7 +588,8 @@ impl WasmHost {
         {
             return r.records.clone();
         }
-        let records = Arc::new(host::Records::new(schedule));
+        let before = cached.as_ref().map(|r| &*r.records);
+        let records = Arc::new(host::Records::after(schedule, before));
         *cached = Some(Records {
             schedule: Arc::downgrade(schedule),
             records: records.clone(),
