@@ -6,6 +6,13 @@
 //! `runtime::call`); the answer is fingerprinted when the verdict is stored
 //! and again when it is found, against the schedule of the moment. League
 //! reads need no record: the league's fingerprint is in the key.
+//!
+//! A host that sees which fields of the games a call looked at (the Rhai
+//! host: a script reads a game through its getters) says so with
+//! [`Fields`], and the answers are fingerprinted over those fields only: a
+//! rule that counts a team's home games holds when a game of that team
+//! only moves in time. A host that cannot tell (a WebAssembly component
+//! gets whole records) says [`Fields::ALL`].
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -51,25 +58,34 @@ pub enum Read {
 }
 
 impl Read {
-    /// The answer's fingerprint in `schedule`, with `this` the game under
-    /// evaluation; `None` when the question no longer makes sense (the other
-    /// game it names is gone or changed).
-    pub fn answer(&self, schedule: &Schedule, this: Option<&Arc<Game>>) -> Option<u64> {
+    /// The answer's fingerprint in `schedule` over the games' `fields`, with
+    /// `this` the game under evaluation; `None` when the question no longer
+    /// makes sense (the other game it names is gone or changed). Which games
+    /// answer, and in what order, is always part of it; a game in it counts
+    /// with the fields named only.
+    pub fn answer(
+        &self,
+        schedule: &Schedule,
+        this: Option<&Arc<Game>>,
+        fields: Fields,
+    ) -> Option<u64> {
         // Fx: fast, and the same in every process (L2 shares the answers).
         let mut h = rustc_hash::FxHasher::default();
+        let seen = |g: &Arc<Game>| fields.fingerprint(schedule, g);
+        // The count too: over no fields, every game looks the same.
         let mut list = |games: &mut dyn Iterator<Item = &Arc<Game>>| {
+            let mut n = 0usize;
             for g in games {
-                schedule.fingerprint_of(g).hash(&mut h);
+                seen(g).hash(&mut h);
+                n += 1;
             }
+            n.hash(&mut h);
         };
         match self {
             Read::Len => schedule.len().hash(&mut h),
             Read::All => schedule.fingerprint().hash(&mut h),
-            Read::At(i) => schedule.fingerprint_at(*i as usize).hash(&mut h),
-            Read::ById(id) => schedule
-                .game(id)
-                .map(|g| schedule.fingerprint_of(g))
-                .hash(&mut h),
+            Read::At(i) => schedule.games().get(*i as usize).map(seen).hash(&mut h),
+            Read::ById(id) => schedule.game(id).map(seen).hash(&mut h),
             Read::GamesOf(team) => list(&mut schedule.games_of(team)),
             Read::GamesOfBetween(team, from, to) => {
                 list(&mut schedule.games_of_between(team, *from, *to));
@@ -87,7 +103,7 @@ impl Read {
                 } else {
                     schedule.next_game(team, game)
                 };
-                found.map(|g| schedule.fingerprint_of(g)).hash(&mut h);
+                found.map(seen).hash(&mut h);
             }
             Read::GamesAt(venue, date) => list(&mut schedule.games_at(venue, *date)),
             Read::GamesOn(date) => list(&mut schedule.games_on(*date)),
@@ -106,6 +122,144 @@ impl Read {
             }
             _ => Subject::Other(game.id.clone(), schedule.fingerprint_of(game)),
         }
+    }
+}
+
+/// Which fields of the games a call looked at (see the module docs). The
+/// game under evaluation is not among them: its verdicts are keyed by the
+/// whole game.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Fields(u16);
+
+impl Fields {
+    /// None: the call counted games, or compared none of their fields.
+    pub const NONE: Self = Self(0);
+    /// The id (a game compared with another is compared by id).
+    pub const ID: Self = Self(1);
+    /// The round.
+    pub const ROUND: Self = Self(1 << 1);
+    /// The home team.
+    pub const HOME: Self = Self(1 << 2);
+    /// The away team.
+    pub const AWAY: Self = Self(1 << 3);
+    /// The venue.
+    pub const VENUE: Self = Self(1 << 4);
+    /// The kickoff, with its time zone (and so its local date).
+    pub const START: Self = Self(1 << 5);
+    /// The end, with its time zone.
+    pub const END: Self = Self(1 << 6);
+    /// The TV window.
+    pub const TV: Self = Self(1 << 7);
+    /// The tags.
+    pub const TAGS: Self = Self(1 << 8);
+    /// Every field: what a host that cannot tell says.
+    pub const ALL: Self = Self((1 << 9) - 1);
+
+    /// These fields and `other`'s.
+    #[must_use]
+    pub const fn with(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    /// Whether these include every one of `other`'s.
+    pub const fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The fingerprint of `game` over these fields: the game's own
+    /// fingerprint ([`Schedule::fingerprint_of`]) for all of them.
+    pub fn fingerprint(self, schedule: &Schedule, game: &Arc<Game>) -> u64 {
+        if self == Self::ALL {
+            return schedule.fingerprint_of(game);
+        }
+        let mut h = rustc_hash::FxHasher::default();
+        self.0.hash(&mut h);
+        let time = |t: &jiff::Zoned, h: &mut rustc_hash::FxHasher| {
+            t.timestamp().hash(h);
+            t.offset().seconds().hash(h);
+            t.time_zone().iana_name().hash(h);
+        };
+        if self.contains(Self::ID) {
+            game.id.hash(&mut h);
+        }
+        if self.contains(Self::ROUND) {
+            game.round.hash(&mut h);
+        }
+        if self.contains(Self::HOME) {
+            game.home.hash(&mut h);
+        }
+        if self.contains(Self::AWAY) {
+            game.away.hash(&mut h);
+        }
+        if self.contains(Self::VENUE) {
+            game.venue.hash(&mut h);
+        }
+        if self.contains(Self::START) {
+            time(&game.start, &mut h);
+        }
+        if self.contains(Self::END) {
+            time(&game.end, &mut h);
+        }
+        if self.contains(Self::TV) {
+            game.tv.hash(&mut h);
+        }
+        if self.contains(Self::TAGS) {
+            game.tags.hash(&mut h);
+        }
+        h.finish()
+    }
+}
+
+/// Every field: what is safe to assume when nobody said.
+impl Default for Fields {
+    fn default() -> Self {
+        Self::ALL
+    }
+}
+
+/// What a call read: its schedule queries, and the fields of the games in
+/// their answers that it looked at.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    /// The queries, in the order asked (repeats included).
+    pub reads: Vec<Read>,
+    /// The fields of the games in their answers that the call looked at.
+    pub fields: Fields,
+}
+
+/// A read with the fingerprint of its answer over the fields the call
+/// looked at: the verdict it was made for holds in a schedule where every
+/// one of its answers [`holds`](Answer::holds).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Answer {
+    /// The query.
+    pub read: Read,
+    /// The fields of the games in its answer that the call looked at.
+    pub fields: Fields,
+    /// The answer's fingerprint over them ([`Read::answer`]).
+    pub fingerprint: u64,
+}
+
+impl Answer {
+    /// `read` asked of `schedule` (with `this` the game under evaluation),
+    /// over `fields`; `None` when the question makes no sense there.
+    pub fn of(
+        read: Read,
+        fields: Fields,
+        schedule: &Schedule,
+        this: Option<&Arc<Game>>,
+    ) -> Option<Self> {
+        let fingerprint = read.answer(schedule, this, fields)?;
+        Some(Self {
+            read,
+            fields,
+            fingerprint,
+        })
+    }
+
+    /// Whether `schedule` gives the same answer, as far as the call looked.
+    pub fn holds(&self, schedule: &Schedule, this: Option<&Arc<Game>>) -> bool {
+        self.read.answer(schedule, this, self.fields) == Some(self.fingerprint)
     }
 }
 
@@ -326,6 +480,35 @@ venue = "west"
         ] {
             assert!(!d.touches(&untouched), "{untouched:?}");
         }
+    }
+
+    #[test]
+    fn an_answer_over_some_fields_holds_while_only_other_fields_change() {
+        let before = Arc::new(schedule(&format!("{G1}, {G2}")));
+        let moved = schedule(&format!("{G1}, {G2_MOVED}"));
+        let swapped = schedule(&format!(
+            r#"{G1}, {{"id": "g2", "home": "C", "away": "B", "start": "2026-03-05T19:00"}}"#
+        ));
+        let dropped = schedule(G1);
+        let read = Read::GamesOf("B".into());
+        let over = |fields| Answer::of(read.clone(), fields, &before, None).unwrap();
+        let home = over(Fields::HOME);
+        assert!(home.holds(&moved, None), "the kickoff is not looked at");
+        assert!(!home.holds(&swapped, None), "the home team is");
+        assert!(
+            !home.holds(&dropped, None),
+            "and which games answer, always"
+        );
+        let nothing = over(Fields::NONE);
+        assert!(nothing.holds(&moved, None) && nothing.holds(&swapped, None));
+        assert!(!nothing.holds(&dropped, None));
+        for fields in [Fields::START, Fields::ALL, Fields::HOME.with(Fields::START)] {
+            assert!(!over(fields).holds(&moved, None), "{fields:?}");
+            assert!(over(fields).holds(&before, None), "{fields:?}");
+        }
+        // All fields is the games' own fingerprints.
+        let g2 = &before.games()[1];
+        assert_eq!(Fields::ALL.fingerprint(&before, g2), g2.fingerprint());
     }
 
     #[test]

@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::Verdict;
-use crate::reads::Read;
+use crate::reads::{Fields, Read};
 
 /// The most an LZ4 block expands: one byte of input to at most 255 of
 /// output (a match length continues in bytes of 255).
@@ -25,6 +25,14 @@ pub struct Stored {
     pub verdict: Verdict,
     /// The queries and their answers' fingerprints.
     pub reads: Vec<(Read, u64)>,
+    /// The fields of the games the answers are fingerprinted over; all of
+    /// them in an entry written before fields were told apart.
+    #[serde(default = "all_fields")]
+    pub fields: Fields,
+}
+
+fn all_fields() -> Fields {
+    Fields::ALL
 }
 
 impl Stored {
@@ -70,6 +78,7 @@ mod tests {
                 elapsed_us: 0,
             },
             reads: vec![(Read::GamesOf("SEA".into()), 7), (Read::Len, 9)],
+            fields: Fields::HOME,
         }
     }
 
@@ -77,6 +86,14 @@ mod tests {
     fn an_entry_decodes_to_itself() {
         let bytes = entry().encode().unwrap();
         assert_eq!(Stored::decode(&bytes).unwrap(), entry());
+    }
+
+    /// An entry from before fields were told apart stands on whole games.
+    #[test]
+    fn an_entry_without_fields_is_read_over_all_of_them() {
+        let json = br#"{"verdict": {"constraint": "a", "hardness": "soft", "weight": 0, "status": "passed", "score": 1.0, "elapsed_us": 0}, "reads": [["Len", 13]]}"#;
+        let old = Stored::decode(&lz4_flex::compress_prepend_size(json)).unwrap();
+        assert_eq!(old.fields, Fields::ALL);
     }
 
     /// Regression: a damaged entry whose first four bytes claim 4 GiB made

@@ -4,11 +4,12 @@
 //! A key names the constraint's content (its manifest with params, and its
 //! code), the league, and the game (by fingerprint; the schedule's for a
 //! schedule-scoped rule). The entry holds the verdict and the schedule
-//! queries the evaluation made, each with the fingerprint of its answer. A
-//! lookup re-asks those queries of the schedule at hand and serves the
-//! verdict only if every answer is the same, so a cached verdict is never one
-//! a fresh evaluation would not give: moving a game leaves the verdicts of
-//! games whose queries it does not touch in place, and re-evaluates the rest.
+//! queries the evaluation made, each with the fingerprint of its answer
+//! over the fields of the games the evaluation looked at. A lookup re-asks
+//! those queries of the schedule at hand and serves the verdict only if
+//! every answer is the same, so a cached verdict is never one a fresh
+//! evaluation would not give: moving a game leaves the verdicts of games
+//! whose queries it does not touch in place, and re-evaluates the rest.
 
 mod config;
 mod l2;
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-pub(crate) use umpire_model::reads::{Delta, Read, Subject};
+pub(crate) use umpire_model::reads::{Answer, Delta, Read, Seen, Subject};
 
 use crate::error::{Error, Result};
 use crate::model::{CacheStats, Game, GameReport, L2Stats, LayerStats, Schedule, Status, Verdict};
@@ -63,7 +64,7 @@ pub(crate) struct Entry {
 
 /// Fingerprinted reads, shared between the entry and whoever collects a
 /// game's reads (a hit clones a pointer, not the list).
-pub(crate) type Reads = Arc<[(Read, u64)]>;
+pub(crate) type Reads = Arc<[Answer]>;
 
 impl Entry {
     /// Approximate bytes held, for the weigher.
@@ -176,11 +177,7 @@ impl VerdictCache {
         schedule: &Schedule,
         game: Option<&Arc<Game>>,
     ) -> Option<(Verdict, Reads)> {
-        let valid = |reads: &[(Read, u64)]| {
-            reads
-                .iter()
-                .all(|(read, fp)| read.answer(schedule, game) == Some(*fp))
-        };
+        let valid = |reads: &[Answer]| reads.iter().all(|a| a.holds(schedule, game));
         let c = &self.counters;
         match self.l1.get(key) {
             Some(entry) if valid(&entry.reads) => {
@@ -198,18 +195,23 @@ impl VerdictCache {
             }
         }
         let (l2, c) = self.l2.as_ref()?;
-        match l2.get(key) {
-            Some(stored) if valid(&stored.reads) => {
+        let stored = l2.get(key).map(|s| {
+            let fields = s.fields;
+            let reads: Vec<Answer> = (s.reads.into_iter())
+                .map(|(read, fingerprint)| Answer {
+                    read,
+                    fields,
+                    fingerprint,
+                })
+                .collect();
+            (s.verdict, reads)
+        });
+        match stored {
+            Some((verdict, reads)) if valid(&reads) => {
                 c.hits.fetch_add(1, Ordering::Relaxed);
-                let reads: Reads = stored.reads.into();
-                let found = (stored.verdict.clone(), reads.clone());
-                self.l1.insert(
-                    *key,
-                    Arc::new(Entry {
-                        verdict: stored.verdict,
-                        reads,
-                    }),
-                );
+                let reads: Reads = reads.into();
+                let found = (verdict.clone(), reads.clone());
+                self.l1.insert(*key, Arc::new(Entry { verdict, reads }));
                 Some(found)
             }
             Some(_) => {
@@ -225,26 +227,27 @@ impl VerdictCache {
     }
 
     /// Stores `verdict` under `key` with the queries it was read from,
-    /// fingerprinted against `schedule`; returns those fingerprinted reads
-    /// (`None` if it could not be stored).
+    /// fingerprinted against `schedule` over the fields the call looked
+    /// at; returns those fingerprinted reads (`None` if it could not be
+    /// stored).
     pub(crate) fn put(
         &self,
         key: Key,
         verdict: &Verdict,
-        reads: Vec<Read>,
+        seen: Seen,
         schedule: &Schedule,
         game: Option<&Arc<Game>>,
     ) -> Option<Reads> {
-        let mut seen = std::collections::HashSet::with_capacity(reads.len());
+        let Seen { reads, fields } = seen;
+        let mut asked = std::collections::HashSet::with_capacity(reads.len());
         let mut fingerprinted = Vec::with_capacity(reads.len());
         for read in reads {
-            if !seen.insert(read.clone()) {
+            if !asked.insert(read.clone()) {
                 continue;
             }
             // Recorded against this very schedule, so every question makes
             // sense; skip storing if one somehow does not.
-            let fp = read.answer(schedule, game)?;
-            fingerprinted.push((read, fp));
+            fingerprinted.push(Answer::of(read, fields, schedule, game)?);
         }
         self.counters.inserts.fetch_add(1, Ordering::Relaxed);
         let mut verdict = verdict.clone();
@@ -255,7 +258,10 @@ impl VerdictCache {
                 &key,
                 &Stored {
                     verdict: verdict.clone(),
-                    reads: fingerprinted.clone(),
+                    reads: (fingerprinted.iter())
+                        .map(|a| (a.read.clone(), a.fingerprint))
+                        .collect(),
+                    fields,
                 },
             );
         }
@@ -279,10 +285,7 @@ impl VerdictCache {
         game: &Arc<Game>,
     ) -> Option<Arc<GameEntry>> {
         let entry = self.games.get(key)?;
-        let valid = entry
-            .reads
-            .iter()
-            .all(|(read, fp)| read.answer(schedule, Some(game)) == Some(*fp));
+        let valid = entry.reads.iter().all(|a| a.holds(schedule, Some(game)));
         if !valid {
             return None;
         }
@@ -307,7 +310,7 @@ impl VerdictCache {
         &self,
         key: Key,
         report: &GameReport,
-        reads: Vec<(Read, u64)>,
+        reads: Vec<Answer>,
     ) -> Arc<GameEntry> {
         let mut seen = std::collections::HashSet::with_capacity(reads.len());
         let reads: Reads = reads

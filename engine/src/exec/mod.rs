@@ -29,7 +29,7 @@ pub use pool::{Overloaded, PoolStats};
 pub use whatif::{Changed, Season, Totals, TotalsDelta, WhatIf};
 
 use crate::breaker::{Admit, Breaker, BreakerConfig};
-use crate::cache::{Delta, GameEntry, Key, Read, VerdictCache};
+use crate::cache::{Answer, Delta, GameEntry, Key, Read, VerdictCache};
 use crate::data::DataSources;
 use crate::manifests::{Partition, Scope};
 use crate::model::{
@@ -136,8 +136,8 @@ impl Topics {
                     list.push(j);
                 }
             };
-            for (read, _) in e.reads.iter() {
-                match read {
+            for answer in e.reads.iter() {
+                match &answer.read {
                     Read::Len => t.len.push(j),
                     Read::All | Read::At(_) => t.always.push(j),
                     Read::ById(id) => add(Topic::Id(id.clone())),
@@ -848,9 +848,8 @@ impl Evaluator {
         for (i, g) in games.iter().enumerate() {
             let holds = |j: usize, e: &Arc<GameEntry>| {
                 suspects.as_ref().is_some_and(|s| !s[j])
-                    || e.reads.iter().all(|(read, fp)| {
-                        !delta.touches(read) || read.answer(schedule, Some(g)) == Some(*fp)
-                    })
+                    || (e.reads.iter())
+                        .all(|a| !delta.touches(&a.read) || a.holds(schedule, Some(g)))
             };
             let from = delta.unchanged_from(i);
             match from.and_then(|j| Some((j, base.games.get(j)?.as_ref()?))) {
@@ -1029,13 +1028,13 @@ impl Evaluator {
 thread_local! {
     /// While a game whose report may be cached is evaluated: the union of
     /// its verdicts' reads; `None` once one verdict could not be cached.
-    static GAME_READS: std::cell::RefCell<Option<Vec<(Read, u64)>>> =
+    static GAME_READS: std::cell::RefCell<Option<Vec<Answer>>> =
         const { std::cell::RefCell::new(None) };
 }
 
 /// Adds a verdict's reads to the game being evaluated, or (`None`) marks
 /// the game's report as one not to cache.
-fn game_reads(reads: Option<&[(Read, u64)]>) {
+fn game_reads(reads: Option<&[Answer]>) {
     GAME_READS.with(|r| {
         let mut r = r.borrow_mut();
         match (r.as_mut(), reads) {

@@ -299,7 +299,7 @@ impl Evaluator {
         let delta = base.and_then(|b| Delta::between(&b.schedule, &edited, usize::MAX));
         let known = match (base, &delta, &rules.cache) {
             (Some(b), Some(d), Some(cache)) if b.generation == cache.generation() => {
-                Some(Arc::new(self.known_parts(season, d)))
+                Some(Arc::new(self.known_parts(season, &edited, d)))
             }
             _ => None,
         };
@@ -398,9 +398,11 @@ impl Evaluator {
         })
     }
 
-    /// The season's parts whose reads `delta` does not touch: they hold for
-    /// the edited schedule as they did for the season.
-    fn known_parts(&self, season: &Season, delta: &Delta) -> KnownParts {
+    /// The season's parts whose reads answer for `edited` as they did for
+    /// the season (those `delta` does not touch, and those asked again
+    /// that answer the same over the fields the part looked at): their
+    /// verdicts hold for the edited schedule.
+    fn known_parts(&self, season: &Season, edited: &Schedule, delta: &Delta) -> KnownParts {
         let parts = season
             .parts
             .get_or_init(|| self.season_parts(season))
@@ -408,7 +410,9 @@ impl Evaluator {
         let holding = parts
             .iter()
             .enumerate()
-            .filter(|(_, p)| p.reads.iter().all(|(read, _)| !delta.touches(read)))
+            .filter(|(_, p)| {
+                (p.reads.iter()).all(|a| !delta.touches(&a.read) || a.holds(edited, None))
+            })
             .map(|(n, p)| ((p.constraint, p.part), n))
             .collect();
         KnownParts { parts, holding }

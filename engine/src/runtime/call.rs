@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::data::DataSources;
-use crate::model::reads::{Read, Subject};
+use crate::model::reads::{Fields, Read, Subject};
 use crate::model::{Game, Schedule};
 
 struct Call {
@@ -31,7 +31,11 @@ pub(crate) struct Notes {
     pub(crate) used_data: bool,
     /// The schedule queries it made, when asked to record them.
     pub(crate) reads: Option<Vec<Read>>,
+    /// The fields of the games it looked at: all of them unless its host
+    /// tells them apart ([`looking`]).
+    pub(crate) fields: Fields,
 }
+
 
 thread_local! {
     static CALL: RefCell<Option<Call>> = const { RefCell::new(None) };
@@ -64,6 +68,7 @@ pub(crate) fn within<T>(
             this: if record { this.cloned() } else { None },
             notes: Notes {
                 reads: record.then(Vec::new),
+                fields: Fields::ALL,
                 ..Notes::default()
             },
         })
@@ -82,11 +87,36 @@ pub(crate) fn record(read: impl FnOnce() -> Read) {
     });
 }
 
+/// Says that the running call's host tells the fields of the games it
+/// looks at apart: from here on, only those noted with [`saw`] count.
+pub(crate) fn looking() {
+    CALL.with(|c| {
+        if let Some(call) = c.borrow_mut().as_mut() {
+            call.notes.fields = Fields::NONE;
+        }
+    });
+}
+
+/// Notes that the running call looked at `fields` of a game.
+pub(crate) fn saw(fields: Fields) {
+    CALL.with(|c| {
+        if let Some(call) = c.borrow_mut().as_mut() {
+            call.notes.fields = call.notes.fields.with(fields);
+        }
+    });
+}
+
 /// Notes a query for a team's game before (`previous`) or after a game.
+///
+/// The query names the game by id (and whole content), so the call saw
+/// which game it held: had an earlier answer given another game with the
+/// same fields, this query would have been another one. The id counts
+/// among the fields the call looked at.
 pub(crate) fn record_neighbour(schedule: &Schedule, team: &str, game: &Arc<Game>, previous: bool) {
     CALL.with(|c| {
         let mut c = c.borrow_mut();
         let Some(call) = c.as_mut() else { return };
+        call.notes.fields = call.notes.fields.with(Fields::ID);
         let this = call.this.as_ref();
         if let Some(reads) = call.notes.reads.as_mut() {
             let subject: Subject = Read::subject(schedule, game, this);

@@ -27,6 +27,7 @@ use crate::data::DataSources;
 use crate::error::{Error, Result};
 use crate::manifests::{Kind, Manifest, Partition};
 use crate::model::{Game, League, Schedule, Status, Verdict};
+use crate::model::reads::Seen;
 use rhai_host::{Failure, RhaiCompiler, RhaiHost, Script};
 
 /// What one constraint call rules on.
@@ -266,9 +267,9 @@ impl Runtime {
         }
     }
 
-    /// As [`Runtime::evaluate_by`], also returning the schedule queries the
-    /// call made (when `record`), for the verdict cache; `None` when its
-    /// verdict must not be cached (it asked a data source).
+    /// As [`Runtime::evaluate_by`], also returning what the call read
+    /// (when `record`), for the verdict cache; `None` when its verdict must
+    /// not be cached (it asked a data source).
     pub(crate) fn evaluate_noting(
         &self,
         constraint: &Constraint,
@@ -276,7 +277,7 @@ impl Runtime {
         target: Target<'_>,
         cap: Option<Instant>,
         record: bool,
-    ) -> (Verdict, Option<Vec<crate::model::reads::Read>>) {
+    ) -> (Verdict, Option<Seen>) {
         let m = &constraint.manifest;
         let started = Instant::now();
         let own = started + m.timeout;
@@ -324,7 +325,10 @@ impl Runtime {
             };
             return (verdict, None);
         }
-        let reads = if notes.used_data { None } else { notes.reads };
+        let fields = notes.fields;
+        let reads = (notes.reads)
+            .filter(|_| !notes.used_data)
+            .map(|reads| Seen { reads, fields });
         // Bounded before the verdict goes into a report, whichever host.
         let outcome = outcome.and_then(|o| {
             let file = m.source.file_name().unwrap_or_default().to_string_lossy();

@@ -8,8 +8,8 @@
 //! wall-clock limit of its own, so the deadline lives in a thread-local that
 //! the progress callback reads every few hundred operations.
 
-use super::call::{record, record_neighbour};
-use crate::model::reads::Read;
+use super::call::{record, record_neighbour, saw};
+use crate::model::reads::{Fields, Read};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -435,6 +435,9 @@ impl RhaiHost {
         }
         DEADLINE.with(|d| d.set(Some(deadline)));
         UNTIL_SIZE_CHECK.with(|c| c.set(SIZE_CHECK_EVERY.0));
+        // A script sees a game's fields only through the getters and
+        // functions below, each of which notes what it shows.
+        super::call::looking();
         let result = self
             .engine
             .eval_ast_with_scope::<Dynamic>(&mut scope, &script.ast);
@@ -733,39 +736,69 @@ fn build_query_module() -> Module {
         rhai::serde::to_dynamic(value)
     });
 
-    // Game
-    m.set_getter_fn("id", |g: &mut RGame| Ok(ImmutableString::from(&*g.0.id)));
+    // Game. Each getter, and each function that shows a script something
+    // of a game, notes the fields it shows (`saw`): the verdict cache
+    // fingerprints the games a call read over those alone.
+    m.set_getter_fn("id", |g: &mut RGame| {
+        saw(Fields::ID);
+        Ok(ImmutableString::from(&*g.0.id))
+    });
     m.set_getter_fn("home", |g: &mut RGame| {
+        saw(Fields::HOME);
         Ok(ImmutableString::from(&*g.0.home))
     });
     m.set_getter_fn("away", |g: &mut RGame| {
+        saw(Fields::AWAY);
         Ok(ImmutableString::from(&*g.0.away))
     });
     m.set_getter_fn("venue", |g: &mut RGame| {
+        saw(Fields::VENUE);
         Ok(ImmutableString::from(&*g.0.venue))
     });
     m.set_getter_fn("round", |g: &mut RGame| {
+        saw(Fields::ROUND);
         Ok(g.0
             .round
             .map_or(Dynamic::UNIT, |r| Dynamic::from(i64::from(r))))
     });
-    m.set_getter_fn("start", |g: &mut RGame| Ok(RTime(g.0.start.clone())));
-    m.set_getter_fn("end", |g: &mut RGame| Ok(RTime(g.0.end.clone())));
+    m.set_getter_fn("start", |g: &mut RGame| {
+        saw(Fields::START);
+        Ok(RTime(g.0.start.clone()))
+    });
+    m.set_getter_fn("end", |g: &mut RGame| {
+        saw(Fields::END);
+        Ok(RTime(g.0.end.clone()))
+    });
     m.set_getter_fn("date", |g: &mut RGame| {
+        saw(Fields::START);
         Ok(ImmutableString::from(g.0.date().to_string()))
     });
     m.set_getter_fn("tv", |g: &mut RGame| {
+        saw(Fields::TV);
         Ok(g.0.tv.as_deref().map_or(Dynamic::UNIT, string))
     });
     m.set_getter_fn("tags", |g: &mut RGame| {
+        saw(Fields::TAGS);
         Ok(g.0.tags.iter().map(|t| string(t)).collect::<Array>())
     });
-    m.set_native_fn("==", |a: &mut RGame, b: RGame| Ok(a.0.id == b.0.id));
-    m.set_native_fn("!=", |a: &mut RGame, b: RGame| Ok(a.0.id != b.0.id));
+    m.set_native_fn("==", |a: &mut RGame, b: RGame| {
+        saw(Fields::ID);
+        Ok(a.0.id == b.0.id)
+    });
+    m.set_native_fn("!=", |a: &mut RGame, b: RGame| {
+        saw(Fields::ID);
+        Ok(a.0.id != b.0.id)
+    });
     m.set_native_fn("to_string", |g: &mut RGame| {
+        saw(Fields::ID);
         Ok(ImmutableString::from(&*g.0.id))
     });
     m.set_native_fn("to_debug", |g: &mut RGame| {
+        saw(Fields::ID
+            .with(Fields::HOME)
+            .with(Fields::AWAY)
+            .with(Fields::VENUE)
+            .with(Fields::START));
         Ok(ImmutableString::from(format!(
             "Game({} {} vs {} at {} {})",
             g.0.id, g.0.home, g.0.away, g.0.venue, g.0.start
@@ -868,6 +901,8 @@ fn build_query_module() -> Module {
         "rest_days",
         |s: &mut RSchedule, team: ImmutableString, g: RGame| {
             record_neighbour(&s.0, &team, &g.0, true);
+            // The answer is made of the kickoff of the game it finds.
+            saw(Fields::START);
             Ok(s.0
                 .previous_game(&team, &g.0)
                 .map_or(Dynamic::UNIT, |prev| {
@@ -1008,6 +1043,7 @@ fn build_query_module() -> Module {
         Ok(entity(v, EntityKind::Venue, id.to_string()))
     });
     m.set_native_fn("game", |v: &mut RViolation, g: RGame| {
+        saw(Fields::ID);
         Ok(entity(v, EntityKind::Game, g.0.id.to_string()))
     });
     m.set_native_fn("game", |v: &mut RViolation, id: ImmutableString| {

@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use umpire::{
-    CacheConfig, Evaluator, GameEdit, GameReport, GameSpec, League, Registry, Report, Schedule,
-    SchedulePatch, Totals, VerdictCache, WhatIf,
+    CacheConfig, Evaluator, GameEdit, GameReport, GameSpec, League, Manifest, Registry, Report,
+    RhaiLimits, Schedule, SchedulePatch, Totals, VerdictCache, WhatIf,
 };
 
 use crate::support::{
-    TempTree, TestResult, comparable, example_plugins, example_season, schedule_of,
+    TempTree, TestResult, comparable, example_plugins, example_season, rhai_plugins, schedule_of,
 };
 
 /// One candidate move, by game index (modulo the schedule's length).
@@ -287,6 +287,56 @@ fn a_game_moved_onto_a_busy_day_is_judged_with_the_games_it_disturbs() -> TestRe
             .map(|g| g.date().to_string()),
         Some("2026-03-07".into())
     );
+    Ok(())
+}
+
+/// `home-away-balance` looks at which team is at home in each of a team's
+/// games and at nothing else of them: a game moved a day (its teams' games
+/// stay in order) leaves every team's part standing, and the what-if asks
+/// none of them again, not even the cache. Home and away swapped, the two
+/// teams' parts are asked again.
+#[test]
+fn a_rule_that_looked_only_at_home_teams_is_not_asked_again_after_a_move_in_time() -> TestResult {
+    let (league, spec, _) = example_season();
+    let schedule = schedule_of(&league, &spec);
+    let manifest = Manifest::load(&rhai_plugins().join("home_away_balance.toml"))?;
+    let registry = Arc::new(Registry::from_manifests(
+        vec![manifest],
+        &RhaiLimits::default(),
+    )?);
+    let cache = Arc::new(VerdictCache::new(&CacheConfig::default())?);
+    let fast = Evaluator::new(league.clone(), registry.clone()).with_cache(cache.clone());
+    let slow = Evaluator::new(league.clone(), registry);
+    let season = fast.season(&schedule);
+    // Calls the cache could not answer, and verdicts stored.
+    let asked = || {
+        let l1 = cache.stats().l1;
+        (l1.misses, l1.inserts)
+    };
+    let judge = |edit: GameEdit| -> Result<WhatIf, Box<dyn std::error::Error>> {
+        let edited =
+            SchedulePatch::new()
+                .editing(edit)
+                .apply_to(&schedule, &league, Path::new("move"))?;
+        let what = fast.what_if(&season, Arc::new(edited));
+        let full = comparable(slow.evaluate(&what.schedule));
+        assert_eq!(comparable(what.report()), full);
+        Ok(what)
+    };
+
+    let before = asked();
+    judge(GameEdit::new("R02-POR-SEA").start("2026-03-08T15:30"))?;
+    assert_eq!(asked(), before, "no part was asked again");
+
+    let before = asked();
+    let what = judge(
+        GameEdit::new("R02-POR-SEA")
+            .teams("SEA", "POR")
+            .venue("cascade-park"),
+    )?;
+    let after = asked();
+    assert_eq!((after.0 - before.0, after.1 - before.1), (2, 2));
+    assert!(what.schedule_changed);
     Ok(())
 }
 

@@ -341,7 +341,7 @@ impl Session {
                             None,
                             self.trace,
                         );
-                        traced.push((c.id().clone(), reads.unwrap_or_default()));
+                        traced.push((c.id().clone(), reads.map(|s| s.reads).unwrap_or_default()));
                         return v;
                     };
                     // Part by part, as the evaluator asks it.
@@ -355,7 +355,7 @@ impl Session {
                                 None,
                                 self.trace,
                             );
-                            reads.extend(r.unwrap_or_default());
+                            reads.extend(r.map(|s| s.reads).unwrap_or_default());
                             (k, v)
                         })
                         .collect();
@@ -382,7 +382,7 @@ impl Session {
                         None,
                         self.trace,
                     );
-                    traced.push((c.id().clone(), reads.unwrap_or_default()));
+                    traced.push((c.id().clone(), reads.map(|s| s.reads).unwrap_or_default()));
                     vec![v]
                 }
                 None => {
@@ -405,7 +405,7 @@ impl Session {
                                     None,
                                     true,
                                 );
-                                traced.push((c.id().clone(), reads.unwrap_or_default()));
+                                traced.push((c.id().clone(), reads.map(|s| s.reads).unwrap_or_default()));
                             }
                         }
                     }
