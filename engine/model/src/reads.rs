@@ -293,15 +293,24 @@ impl Delta {
             len: old.len() != new.len(),
             ..Delta::default()
         };
+        // Games of `new` whose id `old` lacks.
+        let mut added = 0;
         for (i, g) in new.games().iter().enumerate() {
-            // The same `Arc` is the same game; otherwise by id and content.
-            let same = old.position_of(g).or_else(|| {
-                old.position(&g.id)
-                    .filter(|&j| old.fingerprint_at(j) == new.fingerprint_at(i))
-            });
+            // The same `Arc` is the same game (in an edited copy, at the same
+            // position: no lookup); otherwise by id and content.
+            let same = (old.games().get(i))
+                .filter(|o| Arc::ptr_eq(o, g))
+                .map(|_| i)
+                .or_else(|| old.position_of(g))
+                .or_else(|| {
+                    old.position(&g.id)
+                        .filter(|&j| old.fingerprint_at(j) == new.fingerprint_at(i))
+                });
             delta.from.push(same);
             if same.is_none() {
-                delta.note(old.game(&g.id));
+                let before = old.game(&g.id);
+                added += usize::from(before.is_none());
+                delta.note(before);
                 delta.note(Some(g));
                 delta.count += 1;
                 if delta.count > most {
@@ -309,7 +318,9 @@ impl Delta {
                 }
             }
         }
-        if old.len() + delta.count > new.len() {
+        // `new` holds `new.len() - added` of `old`'s games: any more were
+        // removed.
+        if old.len() > new.len() - added {
             for g in old.games().iter().filter(|g| new.position(&g.id).is_none()) {
                 delta.note(Some(g));
                 delta.count += 1;
