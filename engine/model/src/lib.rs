@@ -47,7 +47,8 @@ pub use league::{
 pub use league::{join_clean, suggest, weekday_name};
 pub use patch::{GameEdit, PatchError, SchedulePatch};
 pub use report::{
-    CacheStats, GameReport, L2Stats, LayerStats, Penalties, Report, ScheduleReport, Summary,
+    CacheStats, GameReport, L2Stats, LayerStats, Ledger, Penalties, Report, ScheduleReport,
+    Summary, Tallied,
 };
 pub use schedule::{Game, GameSpec, Schedule, ScheduleSpec};
 pub use verdict::{Entity, EntityKind, Hardness, Severity, Status, Verdict, Violation};

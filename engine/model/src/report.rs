@@ -191,70 +191,235 @@ impl Summary {
     where
         G: IntoIterator<Item = &'a GameReport>,
     {
-        // One pass over every verdict, in the order a report lists them, so
-        // the sums come out the same to the last bit however the reports
-        // were gathered.
-        let mut s = Summary {
-            valid: schedule.valid,
-            games: 0,
-            constraints,
-            evaluations: 0,
-            invalid_games: 0,
-            hard_violations: 0,
-            soft_violations: 0,
-            preference_violations: 0,
-            errors: 0,
-            timeouts: 0,
-            skipped: 0,
-            fallbacks: 0,
-            score: 1.0,
-            penalties: schedule.penalties,
-            levels: String::new(),
-            elapsed_ms: elapsed.as_secs_f64() * 1e3,
-        };
-        let (mut num, mut den) = (0.0, 0.0);
-        let mut tally = |v: &Verdict| {
-            s.evaluations += 1;
-            match v.hardness {
-                Hardness::Hard => s.hard_violations += v.violations.len(),
-                Hardness::Soft => s.soft_violations += v.violations.len(),
-                Hardness::Preference => s.preference_violations += v.violations.len(),
-            }
-            match v.status {
-                Status::Error => s.errors += 1,
-                Status::Timeout => s.timeouts += 1,
-                Status::Skipped => s.skipped += 1,
-                Status::Fallback => s.fallbacks += 1,
-                Status::Passed | Status::Violated => {}
-            }
-            if !matches!(v.status, Status::Skipped | Status::Fallback) {
-                num += f64::from(v.weight) * v.score;
-                den += f64::from(v.weight);
-            }
-        };
-        schedule.verdicts.iter().for_each(&mut tally);
-        let mut penalties = schedule.penalties;
-        let (mut games_n, mut invalid) = (0, 0);
-        for g in games {
-            games_n += 1;
-            invalid += usize::from(!g.valid);
-            penalties.absorb(&g.penalties);
-            g.verdicts.iter().for_each(&mut tally);
-        }
-        s.games = games_n;
-        s.invalid_games = invalid;
-        s.valid = schedule.valid && invalid == 0;
-        s.penalties = penalties;
-        s.levels = penalties.levels();
-        s.score = if den == 0.0 { 1.0 } else { num / den };
-        s
+        let mut sum = Sum::new(schedule);
+        games.into_iter().for_each(|g| sum.game(g));
+        sum.summary(constraints, schedule, elapsed)
     }
-
     /// The score in levels, as a Timefold user reads it: each level's
     /// penalty total, negated, `-470hard/-160soft/-30pref`. Compared level
     /// by level, hard first, it orders schedules as a solver should.
     pub fn levels(&self) -> String {
         self.penalties.levels()
+    }
+}
+
+/// A summary in the making: one pass over every verdict, in the order a
+/// report lists them (the schedule's, then each game's), so the sums come
+/// out the same to the last bit however the reports were gathered.
+struct Sum {
+    counts: Counts,
+    games: usize,
+    invalid: usize,
+    penalties: Penalties,
+    num: f64,
+    den: f64,
+}
+
+/// What a summary counts of verdicts: integers, the same in any order.
+#[derive(Debug, Clone, Copy, Default)]
+struct Counts {
+    evaluations: usize,
+    hard: usize,
+    soft: usize,
+    preference: usize,
+    errors: usize,
+    timeouts: usize,
+    skipped: usize,
+    fallbacks: usize,
+}
+
+impl Counts {
+    /// Counts `v`; returns what it adds to the score's numerator and
+    /// denominator, if it judged.
+    fn count(&mut self, v: &Verdict) -> Option<(f64, f64)> {
+        self.evaluations += 1;
+        match v.hardness {
+            Hardness::Hard => self.hard += v.violations.len(),
+            Hardness::Soft => self.soft += v.violations.len(),
+            Hardness::Preference => self.preference += v.violations.len(),
+        }
+        match v.status {
+            Status::Error => self.errors += 1,
+            Status::Timeout => self.timeouts += 1,
+            Status::Skipped => self.skipped += 1,
+            Status::Fallback => self.fallbacks += 1,
+            Status::Passed | Status::Violated => {}
+        }
+        (!matches!(v.status, Status::Skipped | Status::Fallback))
+            .then(|| (f64::from(v.weight) * v.score, f64::from(v.weight)))
+    }
+
+    fn absorb(&mut self, other: &Self) {
+        self.evaluations += other.evaluations;
+        self.hard += other.hard;
+        self.soft += other.soft;
+        self.preference += other.preference;
+        self.errors += other.errors;
+        self.timeouts += other.timeouts;
+        self.skipped += other.skipped;
+        self.fallbacks += other.fallbacks;
+    }
+}
+
+impl Sum {
+    fn new(schedule: &ScheduleReport) -> Self {
+        let mut sum = Sum {
+            counts: Counts::default(),
+            games: 0,
+            invalid: 0,
+            penalties: schedule.penalties,
+            num: 0.0,
+            den: 0.0,
+        };
+        for v in &schedule.verdicts {
+            if let Some(term) = sum.counts.count(v) {
+                sum.term(term);
+            }
+        }
+        sum
+    }
+
+    fn term(&mut self, (num, den): (f64, f64)) {
+        self.num += num;
+        self.den += den;
+    }
+
+    fn game(&mut self, g: &GameReport) {
+        self.games += 1;
+        self.invalid += usize::from(!g.valid);
+        self.penalties.absorb(&g.penalties);
+        for v in &g.verdicts {
+            if let Some(term) = self.counts.count(v) {
+                self.term(term);
+            }
+        }
+    }
+
+    /// [`Sum::game`] for a game the ledger has: the same operations on the
+    /// same numbers, in the same order.
+    fn tallied(&mut self, t: &Tally, terms: &[(f64, f64)]) {
+        self.games += 1;
+        self.invalid += usize::from(!t.valid);
+        self.penalties.absorb(&t.penalties);
+        self.counts.absorb(&t.counts);
+        terms.iter().for_each(|&term| self.term(term));
+    }
+
+    fn summary(
+        self,
+        constraints: usize,
+        schedule: &ScheduleReport,
+        elapsed: std::time::Duration,
+    ) -> Summary {
+        let c = self.counts;
+        Summary {
+            valid: schedule.valid && self.invalid == 0,
+            games: self.games,
+            constraints,
+            evaluations: c.evaluations,
+            invalid_games: self.invalid,
+            hard_violations: c.hard,
+            soft_violations: c.soft,
+            preference_violations: c.preference,
+            errors: c.errors,
+            timeouts: c.timeouts,
+            skipped: c.skipped,
+            fallbacks: c.fallbacks,
+            score: if self.den == 0.0 {
+                1.0
+            } else {
+                self.num / self.den
+            },
+            penalties: self.penalties,
+            levels: self.penalties.levels(),
+            elapsed_ms: elapsed.as_secs_f64() * 1e3,
+        }
+    }
+}
+
+/// Game reports as a summary adds them up: per game what it counts, its
+/// penalties, and what each of its verdicts adds to the score, the whole
+/// season side by side in memory. The summary of a schedule most of whose
+/// games keep a season's reports ([`Ledger::summary`]) reads these instead
+/// of every verdict again, and comes out as [`Summary::of`] would, to the
+/// last bit.
+#[derive(Debug, Clone, Default)]
+pub struct Ledger {
+    games: Vec<Tally>,
+    /// Each judged verdict's part of the score: `weight × score`, `weight`.
+    terms: Vec<(f64, f64)>,
+}
+
+/// One game of a [`Ledger`].
+#[derive(Debug, Clone)]
+struct Tally {
+    valid: bool,
+    penalties: Penalties,
+    counts: Counts,
+    /// Its verdicts' terms in the ledger's list.
+    terms: std::ops::Range<usize>,
+}
+
+/// A game of a schedule summed up against a [`Ledger`]: a report of its own,
+/// or the ledger's game at a position.
+#[derive(Debug, Clone, Copy)]
+pub enum Tallied<'a> {
+    /// A report the ledger does not have.
+    Report(&'a GameReport),
+    /// The report of the ledger's game at this position.
+    Kept(usize),
+}
+
+impl Ledger {
+    /// The ledger of these reports, in order.
+    pub fn of(games: &[GameReport]) -> Self {
+        let mut ledger = Ledger {
+            games: Vec::with_capacity(games.len()),
+            terms: Vec::with_capacity(games.iter().map(|g| g.verdicts.len()).sum()),
+        };
+        for g in games {
+            let mut counts = Counts::default();
+            let from = ledger.terms.len();
+            for v in &g.verdicts {
+                if let Some(term) = counts.count(v) {
+                    ledger.terms.push(term);
+                }
+            }
+            ledger.games.push(Tally {
+                valid: g.valid,
+                penalties: g.penalties,
+                counts,
+                terms: from..ledger.terms.len(),
+            });
+        }
+        ledger
+    }
+
+    /// [`Summary::of`] the schedule section and these games, each a report
+    /// or one of the ledger's. A position the ledger does not have counts
+    /// as no game.
+    pub fn summary<'a, G>(
+        &self,
+        constraints: usize,
+        schedule: &ScheduleReport,
+        games: G,
+        elapsed: std::time::Duration,
+    ) -> Summary
+    where
+        G: IntoIterator<Item = Tallied<'a>>,
+    {
+        let mut sum = Sum::new(schedule);
+        for g in games {
+            match g {
+                Tallied::Report(r) => sum.game(r),
+                Tallied::Kept(j) => {
+                    if let Some(t) = self.games.get(j) {
+                        sum.tallied(t, &self.terms[t.terms.clone()]);
+                    }
+                }
+            }
+        }
+        sum.summary(constraints, schedule, elapsed)
     }
 }
 
@@ -353,6 +518,75 @@ mod tests {
         let report = Report::new(1, hard, vec![], std::time::Duration::ZERO);
         assert!(!report.summary.valid);
         assert_eq!(report.summary.hard_violations, 1);
+    }
+
+    /// A ledger's summary is the summary of the same reports, to the last
+    /// bit, whichever games come from the ledger and whichever are new.
+    #[test]
+    fn a_ledger_sums_up_as_the_reports_do() {
+        let statuses = [
+            Status::Passed,
+            Status::Violated,
+            Status::Skipped,
+            Status::Error,
+            Status::Fallback,
+            Status::Timeout,
+        ];
+        let hardness = [Hardness::Hard, Hardness::Soft, Hardness::Preference];
+        let report = |seed: usize| GameReport {
+            game: format!("g{seed}").into(),
+            round: None,
+            home: "A".into(),
+            away: "B".into(),
+            venue: "v".into(),
+            start: "2026-03-01T19:00".into(),
+            valid: !seed.is_multiple_of(5),
+            score: 0.5,
+            penalties: Penalties {
+                hard: seed as f64 * 0.1,
+                soft: 1.0 / (seed as f64 + 3.0),
+                preference: 0.3,
+            },
+            verdicts: (0..4)
+                .map(|k| Verdict {
+                    weight: (seed * 7 + k * 13) as u8 % 101,
+                    score: 1.0 / ((seed + k) as f64 + 1.0),
+                    ..verdict(
+                        hardness[(seed + k) % 3],
+                        statuses[(seed * 3 + k) % 6],
+                        (seed + k) % 3,
+                    )
+                })
+                .collect(),
+        };
+        let season: Vec<GameReport> = (0..40).map(report).collect();
+        let ledger = Ledger::of(&season);
+        let schedule = ScheduleReport::new(vec![verdict(Hardness::Soft, Status::Violated, 2)]);
+        // Every third game judged again, one dropped, one added at the end.
+        let new: Vec<GameReport> = (100..140).map(report).collect();
+        let games: Vec<(usize, Option<&GameReport>)> = (0..40usize)
+            .filter(|&i| i != 17)
+            .map(|i| (i, i.is_multiple_of(3).then(|| &new[i])))
+            .chain([(40, Some(&new[39]))])
+            .collect();
+        let full = Summary::of(
+            9,
+            &schedule,
+            games.iter().map(|&(i, r)| r.unwrap_or_else(|| &season[i])),
+            std::time::Duration::ZERO,
+        );
+        let summed = ledger.summary(
+            9,
+            &schedule,
+            games.iter().map(|&(i, r)| match r {
+                Some(r) => Tallied::Report(r),
+                None => Tallied::Kept(i),
+            }),
+            std::time::Duration::ZERO,
+        );
+        assert_eq!(summed, full);
+        assert_eq!(summed.score.to_bits(), full.score.to_bits());
+        assert_eq!(full.games, 40);
     }
 
     #[test]

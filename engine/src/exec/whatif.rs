@@ -20,7 +20,8 @@ use std::sync::OnceLock;
 use super::{Baseline, Cancel, Evaluator, Interrupted, KnownParts, MAX_CHUNK};
 use crate::cache::{Delta, Reads};
 use crate::model::{
-    GameReport, PatchError, Penalties, Report, Schedule, SchedulePatch, ScheduleReport, Summary,
+    GameReport, Ledger, PatchError, Penalties, Report, Schedule, SchedulePatch, ScheduleReport,
+    Summary, Tallied,
 };
 use crate::runtime::{self, Target};
 
@@ -35,6 +36,10 @@ pub struct Season {
     /// The verdicts of the partitioned rules' parts, with their reads, as
     /// the cache held them for this schedule (found at the first what-if).
     parts: OnceLock<Arc<[SeasonPart]>>,
+    /// The games' reports as a summary adds them up (made at the first
+    /// what-if): a what-if's summary reads the kept games' numbers from
+    /// here, not their verdicts.
+    ledger: OnceLock<Ledger>,
 }
 
 impl std::fmt::Debug for Season {
@@ -254,6 +259,7 @@ impl Evaluator {
             baseline,
             evaluator: self.id,
             parts: OnceLock::new(),
+            ledger: OnceLock::new(),
         })
     }
 
@@ -346,10 +352,14 @@ impl Evaluator {
             Judged::Again(r) => r,
             Judged::Kept(j) => &before_games[*j],
         };
-        let summary = Summary::of(
+        let ledger = season.ledger.get_or_init(|| Ledger::of(before_games));
+        let summary = ledger.summary(
             rules.registry.len(),
             &schedule_report,
-            (0..n).map(report_at),
+            games.iter().map(|g| match g {
+                Judged::Again(r) => Tallied::Report(r),
+                Judged::Kept(j) => Tallied::Kept(*j),
+            }),
             started.elapsed(),
         );
         // A kept report is the season's own; only those judged again may
