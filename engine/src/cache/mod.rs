@@ -62,6 +62,9 @@ pub(crate) struct Entry {
     reads: Reads,
 }
 
+/// Up to this many reads, repeats are found by looking through the list.
+const FEW_READS: usize = 8;
+
 /// Fingerprinted reads, shared between the entry and whoever collects a
 /// game's reads (a hit clones a pointer, not the list).
 pub(crate) type Reads = Arc<[Answer]>;
@@ -239,10 +242,17 @@ impl VerdictCache {
         game: Option<&Arc<Game>>,
     ) -> Option<Reads> {
         let Seen { reads, fields } = seen;
-        let mut asked = std::collections::HashSet::with_capacity(reads.len());
-        let mut fingerprinted = Vec::with_capacity(reads.len());
+        let mut fingerprinted: Vec<Answer> = Vec::with_capacity(reads.len());
+        // Most calls make a query or two: a set to drop the repeats would
+        // cost more than looking through those.
+        let mut asked = (reads.len() > FEW_READS)
+            .then(|| std::collections::HashSet::with_capacity(reads.len()));
         for read in reads {
-            if !asked.insert(read.clone()) {
+            let repeat = match asked.as_mut() {
+                Some(set) => !set.insert(read.clone()),
+                None => fingerprinted.iter().any(|a| a.read == read),
+            };
+            if repeat {
                 continue;
             }
             // Recorded against this very schedule, so every question makes

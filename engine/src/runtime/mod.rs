@@ -331,8 +331,10 @@ impl Runtime {
             .map(|reads| Seen { reads, fields });
         // Bounded before the verdict goes into a report, whichever host.
         let outcome = outcome.and_then(|o| {
-            let file = m.source.file_name().unwrap_or_default().to_string_lossy();
+            // Named only in an error: most calls never need it.
+            let file = || m.source.file_name().unwrap_or_default().to_string_lossy();
             if o.violations.len() > self.max_violations {
+                let file = file();
                 return Err(Failure::Error(format!(
                     "{file}: it returned {} violations; at most {} are accepted (`plugins.max_violations`)",
                     o.violations.len(),
@@ -341,6 +343,7 @@ impl Runtime {
             }
             let size = output_size(&o.violations);
             if size > self.max_output_bytes {
+                let file = file();
                 return Err(Failure::Error(format!(
                     "{file}: its answer takes {} KiB; at most {} KiB are accepted (`plugins.max_output_kb`)",
                     size.div_ceil(1024),
