@@ -150,14 +150,29 @@ impl TempTree {
     /// of `ms`: its component copied in (a source lies inside its plugin
     /// directory) and `stuck.toml`. Builds it first if need be.
     pub(crate) fn stuck(&self, dir: &str, ms: u32) -> Result<PathBuf, umpire::Error> {
-        let built = hostile_component("infinite-loop")?;
+        self.hostile(dir, "infinite-loop", "stuck", &format!("timeout_ms = {ms}"))
+    }
+
+    /// Writes the hostile WebAssembly plugin `name` into the plugin
+    /// directory `dir` as a soft game rule with the plugin's own id: its
+    /// component copied in as `<file>.wasm` (a source lies inside its plugin
+    /// directory) and `<file>.toml`, with `extra` appended. Builds it first
+    /// if need be.
+    pub(crate) fn hostile(
+        &self,
+        dir: &str,
+        name: &str,
+        file: &str,
+        extra: &str,
+    ) -> Result<PathBuf, umpire::Error> {
+        let built = hostile_component(name)?;
         std::fs::create_dir_all(self.path().join(dir)).expect("create the plugin dir");
-        std::fs::copy(&built, self.path().join(dir).join("stuck.wasm"))
+        std::fs::copy(&built, self.path().join(dir).join(format!("{file}.wasm")))
             .expect("copy the component");
         Ok(self.write(
-            &format!("{dir}/stuck.toml"),
+            &format!("{dir}/{file}.toml"),
             &format!(
-                "id = \"infinite-loop\"\nname = \"stuck\"\nkind = \"wasm\"\nsource = \"stuck.wasm\"\nscope = \"game\"\nhardness = \"soft\"\ntimeout_ms = {ms}\n"
+                "id = \"{name}\"\nname = \"{file}\"\nkind = \"wasm\"\nsource = \"{file}.wasm\"\nscope = \"game\"\nhardness = \"soft\"\n{extra}\n"
             ),
         ))
     }
