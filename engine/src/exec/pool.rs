@@ -6,7 +6,9 @@
 //! all: [`Pool::try_submit`] answers [`Overloaded`] at once when the queue
 //! has no room, [`Pool::submit`] waits for room. Workers rebuild their
 //! runtimes after a configured number of constraint calls, or after a call
-//! trapped or panicked; a panic inside a task never takes a worker down.
+//! [tainted](Runtime::tainted) them (a WebAssembly trap or timeout, a panic
+//! in the host), never for a plugin's own error; a panic inside a task never
+//! takes a worker down.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -51,7 +53,8 @@ pub struct PoolStats {
     pub inline: u64,
     /// Submissions refused as overloaded.
     pub overloaded: u64,
-    /// Runtimes rebuilt (after the call budget, a trap or a panic).
+    /// Runtimes rebuilt (after the call budget, or a call that tainted
+    /// them: a WebAssembly trap or timeout, a panic).
     pub recycled: u64,
     /// Tasks that panicked (each contained to its task).
     pub panics: u64,
@@ -85,7 +88,7 @@ pub(crate) struct Pool {
 
 impl Pool {
     /// Starts `workers` threads, each with a runtime from `make`, rebuilt
-    /// after `recycle_after` calls (0: only after a trap or a panic).
+    /// after `recycle_after` calls (0: only once a call tainted it).
     pub(crate) fn new(
         workers: usize,
         capacity: usize,

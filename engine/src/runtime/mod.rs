@@ -4,8 +4,12 @@
 //! one league. It turns a constraint call into a [`Verdict`] whatever
 //! happens inside: a rule that throws, breaks a limit, runs past its deadline,
 //! returns nonsense or panics gets an `error` or `timeout` verdict and the
-//! runtime carries on.
+//! runtime carries on. The host that saw a failure says what kind it was
+//! (`answer.rs`); a trap or a timeout that stopped a WebAssembly plugin
+//! mid-call, or a panic in the host, also marks the runtime
+//! [tainted](Runtime::tainted), for its owner to replace.
 
+mod answer;
 mod call;
 mod console;
 mod constraint;
@@ -28,7 +32,8 @@ use crate::error::{Error, Result};
 use crate::manifests::{Kind, Manifest, Partition};
 use crate::model::{Game, League, Schedule, Status, Verdict};
 use crate::model::reads::Seen;
-use rhai_host::{Failure, RhaiCompiler, RhaiHost, Script};
+use answer::{Failure, FailureKind};
+use rhai_host::{RhaiCompiler, RhaiHost, Script};
 
 /// What one constraint call rules on.
 #[derive(Debug, Clone, Copy)]
@@ -216,8 +221,13 @@ impl Runtime {
         self.calls.load(Ordering::Relaxed)
     }
 
-    /// Whether a call trapped, timed out inside a plugin, or panicked: the
-    /// runtime still works, but a careful owner replaces it.
+    /// Whether a call may have left this runtime's state half-changed: a
+    /// WebAssembly plugin trapped or was stopped at its deadline (its
+    /// instance is dropped), or the host panicked. The runtime still works,
+    /// but a careful owner replaces it (the worker pool does). A plugin that
+    /// returned its own error or an answer the host refused does not taint
+    /// it, nor does anything a Rhai script does (Rhai stops a script
+    /// between two operations and the host rewinds its scope).
     pub fn tainted(&self) -> bool {
         self.tainted.load(Ordering::Relaxed)
     }
@@ -290,14 +300,6 @@ impl Runtime {
             }))
         });
         let elapsed_us = started.elapsed().as_micros() as u64;
-        let trapped = match &run {
-            Err(_) => true,
-            Ok(Err(_)) => matches!(constraint.program, Program::Wasm(_)),
-            Ok(Ok(_)) => false,
-        };
-        if trapped {
-            self.tainted.store(true, Ordering::Relaxed);
-        }
         let mut verdict = Verdict {
             constraint: m.id.clone(),
             hardness: m.hardness,
@@ -310,12 +312,15 @@ impl Runtime {
         };
         let outcome = match run {
             Ok(outcome) => outcome,
-            Err(panic) => Err(Failure::Error(format!(
+            Err(panic) => Err(Failure::trap(format!(
                 "the host panicked while running `{}`: {}",
                 m.id,
                 panic_message(&panic)
             ))),
         };
+        if outcome.as_ref().is_err_and(Failure::taints) {
+            self.tainted.store(true, Ordering::Relaxed);
+        }
         // A rule that failed because a data source it asked is down is not
         // at fault: its fallback answers.
         if let (Err(_), Some(why)) = (&outcome, notes.data_failure) {
@@ -329,13 +334,14 @@ impl Runtime {
         let reads = (notes.reads)
             .filter(|_| !notes.used_data)
             .map(|reads| Seen { reads, fields });
-        // Bounded before the verdict goes into a report, whichever host.
+        // Bounded and checked before the verdict goes into a report,
+        // whichever host.
         let outcome = outcome.and_then(|o| {
             // Named only in an error: most calls never need it.
             let file = || m.source.file_name().unwrap_or_default().to_string_lossy();
             if o.violations.len() > self.max_violations {
                 let file = file();
-                return Err(Failure::Error(format!(
+                return Err(Failure::invalid(format!(
                     "{file}: it returned {} violations; at most {} are accepted (`plugins.max_violations`)",
                     o.violations.len(),
                     self.max_violations
@@ -344,37 +350,32 @@ impl Runtime {
             let size = output_size(&o.violations);
             if size > self.max_output_bytes {
                 let file = file();
-                return Err(Failure::Error(format!(
+                return Err(Failure::invalid(format!(
                     "{file}: its answer takes {} KiB; at most {} KiB are accepted (`plugins.max_output_kb`)",
                     size.div_ceil(1024),
                     self.max_output_bytes / 1024
                 )));
             }
-            Ok(o)
+            let score = query::check_outcome(&o.violations, o.score).map_err(|message| {
+                Failure::invalid(format!("{}: {message}", m.source.display()))
+            })?;
+            Ok((o.violations, score))
         });
         match outcome {
-            Ok(outcome) => match query::check_outcome(&outcome.violations, outcome.score) {
-                Ok(score) => {
-                    verdict.score = score;
-                    verdict.status = if outcome.violations.is_empty() {
-                        Status::Passed
-                    } else {
-                        Status::Violated
-                    };
-                    verdict.violations = outcome.violations;
-                }
-                Err(message) => {
-                    verdict.status = Status::Error;
-                    verdict.score = 0.0;
-                    verdict.message = Some(format!("{}: {message}", m.source.display()));
-                }
-            },
-            Err(Failure::Error(message)) => {
-                verdict.status = Status::Error;
-                verdict.score = 0.0;
-                verdict.message = Some(message);
+            Ok((violations, score)) => {
+                verdict.score = score;
+                verdict.status = if violations.is_empty() {
+                    Status::Passed
+                } else {
+                    Status::Violated
+                };
+                verdict.violations = violations;
             }
-            Err(Failure::Timeout(message)) => {
+            Err(Failure {
+                kind: FailureKind::Timeout,
+                message,
+                ..
+            }) => {
                 verdict.status = Status::Timeout;
                 verdict.score = 0.0;
                 verdict.message = Some(if deadline < own {
@@ -385,6 +386,11 @@ impl Runtime {
                 } else {
                     format!("{message} ({} ms)", m.timeout.as_millis())
                 });
+            }
+            Err(Failure { message, .. }) => {
+                verdict.status = Status::Error;
+                verdict.score = 0.0;
+                verdict.message = Some(message);
             }
         }
         (verdict, reads)

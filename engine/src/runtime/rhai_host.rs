@@ -25,6 +25,7 @@ use rhai::{
 };
 
 use super::Target;
+use super::answer::{Failure, Outcome};
 use super::query;
 use crate::error::{Error, Result};
 use crate::manifests::{Manifest, Partition, Scope as RuleScope};
@@ -359,19 +360,6 @@ impl RhaiCompiler {
     }
 }
 
-/// Why a call gave no verdict.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Failure {
-    Error(String),
-    Timeout(String),
-}
-
-/// A rule's answer: its violations and, if it gave one, a score.
-pub(crate) struct Outcome {
-    pub(crate) violations: Vec<Violation>,
-    pub(crate) score: Option<f64>,
-}
-
 /// An engine with one league's data prepared for scripts. One per thread.
 ///
 /// The scope is reused across calls: `league` stays at its bottom, and
@@ -446,12 +434,16 @@ impl RhaiHost {
         drop(scope);
         match result {
             Ok(value) => outcome(value)
-                .map_err(|m| Failure::Error(format!("{}: {m}", script.path.display()))),
+                .map_err(|m| Failure::invalid(format!("{}: {m}", script.path.display()))),
             Err(err) => Err(failure(script, *err)),
         }
+        .map_err(Failure::contained)
     }
 }
 
+/// A script's error as a failure: past the deadline a timeout, a `throw`
+/// (or a query's refusal the script let through, which Rhai cannot tell
+/// apart) the script's own error, anything else a trap.
 fn failure(script: &Script, mut err: EvalAltResult) -> Failure {
     let path = &script.path;
     let pos = err.take_position();
@@ -462,14 +454,15 @@ fn failure(script: &Script, mut err: EvalAltResult) -> Failure {
     };
     match err {
         EvalAltResult::ErrorTerminated(..) => {
-            Failure::Timeout(format!("{at}: the script ran past its deadline"))
+            Failure::timeout(format!("{at}: the script ran past its deadline"))
         }
-        EvalAltResult::ErrorTooManyOperations(..) => Failure::Error(format!(
+        EvalAltResult::ErrorTooManyOperations(..) => Failure::trap(format!(
             "{at}: the script exceeded its operation limit (an endless loop?)"
         )),
         EvalAltResult::ErrorDataTooLarge(what, _) => {
-            Failure::Error(format!("{at}: the script went over a data limit: {what}"))
+            Failure::trap(format!("{at}: the script went over a data limit: {what}"))
         }
+        thrown @ EvalAltResult::ErrorRuntime(..) => Failure::reported(format!("{at}: {thrown}")),
         EvalAltResult::ErrorPropertyNotFound(property, _) => {
             // Most often a misspelt param: name the ones the manifest has.
             let known = script
@@ -488,9 +481,9 @@ fn failure(script: &Script, mut err: EvalAltResult) -> Failure {
                     known.join(", ")
                 )
             };
-            Failure::Error(format!("{at}: property `{property}` not found{hint}"))
+            Failure::trap(format!("{at}: property `{property}` not found{hint}"))
         }
-        other => Failure::Error(format!("{at}: {other}")),
+        other => Failure::trap(format!("{at}: {other}")),
     }
 }
 
@@ -1146,6 +1139,27 @@ mod tests {
             let second = run(&host, &script, &schedule);
             assert_ne!(second, Ok(1), "after `{attack}`: state leaked");
             assert_eq!(first, second, "`{attack}`: two calls differ");
+        }
+    }
+
+    #[test]
+    fn each_failure_is_told_by_its_kind_and_none_taints_the_runtime() {
+        use super::super::answer::FailureKind;
+        let in_time = Instant::now() + Duration::from_secs(5);
+        for (script, deadline, kind) in [
+            ("throw \"no\";", in_time, FailureKind::Reported),
+            ("no_such_function()", in_time, FailureKind::Trap),
+            ("loop {}", in_time, FailureKind::Trap),
+            ("loop {}", Instant::now(), FailureKind::Timeout),
+            ("42", in_time, FailureKind::Invalid),
+        ] {
+            let (host, compiled, schedule) = setup(script);
+            let failure = host
+                .run(&compiled, &schedule, Target::Schedule, deadline)
+                .err()
+                .unwrap_or_else(|| panic!("`{script}` fails"));
+            assert_eq!(failure.kind, kind, "`{script}`: {failure:?}");
+            assert!(!failure.taints(), "`{script}`: {failure:?}");
         }
     }
 

@@ -193,6 +193,64 @@ fn workers_recycle_their_runtimes_after_a_budget_of_calls_and_after_a_trap() -> 
     Ok(())
 }
 
+/// Pins the re-layering's first item: a WebAssembly plugin's own error
+/// (the `Err` arm of its answer) used to mark the runtime tainted, so the
+/// worker threw away the runtime, and with it the reused instance, after
+/// every chunk that met one.
+#[test]
+fn a_plugin_that_reports_its_own_error_keeps_its_worker_and_its_instance() -> TestResult {
+    let t = TempTree::new();
+    t.hostile(
+        "plugins",
+        "stateful",
+        "stateful",
+        "timeout_ms = 5000\n[params]\nmode = \"error\"\n[wasm]\nisolation = \"reuse\"",
+    )?;
+    let config = ExecutorConfig {
+        workers: 1,
+        recycle_after: 0,
+        ..ExecutorConfig::default()
+    };
+    let (evaluator, schedule) = pool(&t, 4, &config)?;
+    // The reused instance counts its calls: the second evaluation goes on
+    // counting where the first stopped only if it met the same instance.
+    let errors = |report: &umpire::Report| -> BTreeSet<String> {
+        report
+            .games
+            .iter()
+            .map(|g| {
+                let v = verdict(g, "stateful");
+                assert_eq!(v.status, Status::Error, "{v:?}");
+                let message = v.message.as_deref().unwrap_or_default();
+                let (_, said) = message
+                    .split_once("the plugin reported an error: ")
+                    .unwrap_or_else(|| panic!("its own error: {message}"));
+                said.to_owned()
+            })
+            .collect()
+    };
+    let calls =
+        |from: u32| -> BTreeSet<String> { (from..from + 4).map(|n| format!("call {n}")).collect() };
+    assert_eq!(errors(&evaluator.evaluate(&schedule)), calls(1));
+    assert_eq!(errors(&evaluator.evaluate(&schedule)), calls(5));
+    let stats = settled(&evaluator);
+    assert_eq!(stats.recycled, 0, "{stats:?}");
+    assert!(stats.completed >= 2, "{stats:?}");
+
+    // A trap still has the worker replace its runtime.
+    let t = TempTree::new();
+    t.hostile("plugins", "panic", "panic", "timeout_ms = 5000")?;
+    let (evaluator, schedule) = pool(&t, 4, &config)?;
+    evaluator.evaluate(&schedule);
+    let stats = settled(&evaluator);
+    assert_eq!(
+        stats.recycled, stats.completed,
+        "a trap in every chunk: {stats:?}"
+    );
+    assert!(stats.recycled >= 1);
+    Ok(())
+}
+
 /// Two hard rules: an expensive one that passes every game, first by id,
 /// and a cheap one that rejects every game.
 fn cost_rules(t: &TempTree) {

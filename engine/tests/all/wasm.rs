@@ -247,6 +247,76 @@ fn a_plugin_error_is_an_error_verdict_with_its_message() {
     );
 }
 
+/// The kind of a failure decides whether the runtime is tainted (its
+/// owner replaces it): a trap or a timeout stops the plugin mid-call and
+/// does; the plugin's own error, or an answer the host refuses, is a call
+/// that finished, and does not.
+#[test]
+fn a_trap_or_a_timeout_taints_the_runtime_and_an_answer_does_not() {
+    let answers = [
+        // The plugin's own error.
+        hostile("bad-score", |m| {
+            m.params.insert("mode".into(), "sideways".into());
+        }),
+        // A score out of range; too many violations; an answer over the
+        // output limit, stopped while it was copied out.
+        hostile("bad-score", |m| {
+            m.params.insert("mode".into(), "nan".into());
+        }),
+        hostile("huge-output", |m| {
+            m.params.insert("mode".into(), "count".into());
+            m.timeout = Duration::from_secs(10);
+        }),
+        hostile("huge-output", |m| {
+            m.params.insert("mode".into(), "many".into());
+            m.timeout = Duration::from_secs(10);
+        }),
+    ];
+    for c in &answers {
+        let f = fixture();
+        let v = f.eval(c, "G1");
+        assert_eq!(v.status, Status::Error, "{v:?}");
+        assert!(!f.runtime.tainted(), "{}: {v:?}", message(&v));
+    }
+    let stops = [
+        hostile("panic", |_| {}),
+        hostile("deep-recursion", |_| {}),
+        hostile("infinite-loop", |m| m.timeout = Duration::from_millis(50)),
+    ];
+    for c in &stops {
+        let f = fixture();
+        let v = f.eval(c, "G1");
+        assert!(matches!(v.status, Status::Error | Status::Timeout), "{v:?}");
+        assert!(f.runtime.tainted(), "{}: {v:?}", message(&v));
+        f.still_sound();
+    }
+}
+
+/// A reused instance that reported its own error is entered again, its
+/// state and all.
+#[test]
+fn a_reused_instance_outlives_its_own_error() {
+    let f = fixture();
+    let c = hostile("stateful", |m| {
+        m.params.insert("mode".into(), "error".into());
+        m.wasm.as_mut().expect("wasm settings").isolation = Isolation::Reuse;
+    });
+    let said: Vec<String> = (0..3)
+        .map(|_| {
+            let v = f.eval(&c, "G2");
+            assert_eq!(v.status, Status::Error, "{v:?}");
+            message(&v).to_owned()
+        })
+        .collect();
+    assert_eq!(
+        said,
+        (1..=3)
+            .map(|n| format!("stateful.wasm: the plugin reported an error: call {n}"))
+            .collect::<Vec<_>>()
+    );
+    assert!(!f.runtime.tainted());
+}
+
 #[test]
 fn fresh_instances_share_nothing_and_reused_ones_keep_their_state() {
     let f = fixture();

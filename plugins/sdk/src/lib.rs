@@ -108,7 +108,8 @@
 //! `Err(message)`: the host records the verdict as an error with that message.
 //! A panic traps the instance, which the host records the same way, quoting
 //! the panic message (Rust prints it to stderr, which the host captures);
-//! still, prefer `Err`: it leaves a reused instance standing.
+//! still, prefer `Err`: it leaves a reused instance standing, and the
+//! worker's runtime too, where a trap makes the host replace both.
 //!
 //! [umpire]: https://example.invalid/umpire
 

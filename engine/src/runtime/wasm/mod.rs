@@ -33,7 +33,7 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
 use super::Target;
-use super::rhai_host::{Failure, Outcome};
+use super::answer::{Failure, Outcome};
 use crate::error::{Error, Result};
 use crate::manifests::{Isolation, Manifest, Partition, Scope, WasmSettings};
 use crate::model::{Game, League, Schedule};
@@ -671,7 +671,7 @@ impl WasmHost {
         if let Some(fuel) = plugin.settings.fuel
             && let Err(e) = store.set_fuel(fuel)
         {
-            return Err(Failure::Error(format!("cannot set fuel: {e}")));
+            return Err(Failure::trap(format!("cannot set fuel: {e}")));
         }
         let rule = bindings.umpire_plugin_rule();
         let result = match (plugin.scope, game_record, target) {
@@ -687,21 +687,23 @@ impl WasmHost {
             _ => rule.call_evaluate_schedule(&mut store),
         };
         store.data_mut().call = None;
-        let trapped = result.is_err();
+        let returned = result.is_ok();
         let answer = match result {
             Err(e) => Err(self.failure(&e, &store, plugin, deadline)),
-            Ok(Err(message)) => Err(Failure::Error(format!(
+            Ok(Err(message)) => Err(Failure::reported(format!(
                 "{}: the plugin reported an error: {message}",
                 file_name(&plugin.source)
             ))),
             Ok(Ok(record)) => host::outcome(record, &self.limits)
                 .map(|(violations, score)| Outcome { violations, score })
-                .map_err(|m| Failure::Error(format!("{}: {m}", file_name(&plugin.source)))),
+                .map_err(|m| Failure::invalid(format!("{}: {m}", file_name(&plugin.source)))),
         };
-        // A trapped instance is never entered again; a healthy reused one
-        // goes back unless it has filled its output buffer.
+        // An instance whose call did not return (a trap, a timeout, an answer
+        // stopped while it was copied out) is never entered again; one that
+        // returned, even with its own error, goes back unless it has filled
+        // its output buffer.
         if plugin.settings.isolation != Isolation::Fresh
-            && !trapped
+            && returned
             && store.data().stdio.contents().len() < STDIO_RECYCLE
         {
             self.slots.borrow_mut().push((
@@ -716,6 +718,9 @@ impl WasmHost {
         answer
     }
 
+    /// A call that did not return, by why: an answer over the output limit
+    /// (stopped while it was copied out) is invalid, one past the deadline
+    /// a timeout, anything else a trap.
     fn failure(
         &self,
         e: &wasmtime::Error,
@@ -726,15 +731,15 @@ impl WasmHost {
         let text = failure_text(e, store, plugin);
         let file = file_name(&plugin.source);
         if format!("{e:#}").contains("fuel allocated for hostcalls has been exhausted") {
-            return Failure::Error(format!(
+            return Failure::invalid(format!(
                 "{file}: its answer is over {} KiB; at most that is accepted (`plugins.max_output_kb`), and the rest was not copied out of the plugin",
                 self.output_fuel / 1024
             ));
         }
         if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) || Instant::now() > deadline {
-            Failure::Timeout(format!("{file}: the plugin ran past its deadline"))
+            Failure::timeout(format!("{file}: the plugin ran past its deadline"))
         } else {
-            Failure::Error(format!("{file}: {text}"))
+            Failure::trap(format!("{file}: {text}"))
         }
     }
 }
