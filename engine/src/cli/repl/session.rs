@@ -405,7 +405,10 @@ impl Session {
                                     None,
                                     true,
                                 );
-                                traced.push((c.id().clone(), reads.map(|s| s.reads).unwrap_or_default()));
+                                traced.push((
+                                    c.id().clone(),
+                                    reads.map(|s| s.reads).unwrap_or_default(),
+                                ));
                             }
                         }
                     }
