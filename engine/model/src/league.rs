@@ -10,6 +10,7 @@ use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
 use crate::error::{Error, Result, from_toml, read_to_string};
+use crate::fingerprint::Fingerprint;
 
 /// The file a league directory must hold.
 pub const LEAGUE_FILE: &str = "league.toml";
@@ -215,8 +216,9 @@ struct TvWindowSpec {
 }
 
 impl League {
-    /// A hash of the league file's text: two leagues with the same
-    /// fingerprint read the same to every rule.
+    /// A fingerprint of the league file's text (as a string): two leagues
+    /// with the same fingerprint read the same to every rule. The same in
+    /// every build and version ([`fingerprint`](crate::fingerprint)).
     pub fn fingerprint(&self) -> u64 {
         self.fingerprint
     }
@@ -394,12 +396,7 @@ impl League {
             team_index,
             venue_index,
             tv_index,
-            fingerprint: {
-                use std::hash::{Hash, Hasher};
-                let mut h = std::hash::DefaultHasher::new();
-                text.hash(&mut h);
-                h.finish()
-            },
+            fingerprint: Fingerprint::new().str(text).finish(),
         })
     }
 

@@ -1,7 +1,8 @@
 //! The data umpire rules on and what it rules: leagues, games and schedules,
 //! verdicts and reports; and the readers of everything a client or a plugin
 //! directory hands the engine: league and schedule files, constraint
-//! manifests, ITC2021 XML, schedule edits, cached verdicts.
+//! manifests, ITC2021 XML, schedule edits, cached verdicts; and the
+//! fingerprints that name them across processes.
 //!
 //! Nothing here knows about plugins, scripts or how evaluation is run; the
 //! model is plain data, validated once when it is loaded, so every later
@@ -26,6 +27,7 @@
 //! ```
 
 pub mod error;
+pub mod fingerprint;
 pub mod itc2021;
 mod league;
 pub mod manifest;
@@ -50,5 +52,5 @@ pub use report::{
     CacheStats, GameReport, L2Stats, LayerStats, Ledger, Penalties, Report, ScheduleReport,
     Summary, Tallied,
 };
-pub use schedule::{Game, GameSpec, Schedule, ScheduleSpec};
+pub use schedule::{Game, GameSpec, Picked, Schedule, ScheduleSpec};
 pub use verdict::{Entity, EntityKind, Hardness, Severity, Status, Verdict, Violation};

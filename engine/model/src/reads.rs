@@ -14,13 +14,13 @@
 //! only moves in time. A host that cannot tell (a WebAssembly component
 //! gets whole records) says [`Fields::ALL`].
 
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
+use crate::fingerprint::Fingerprint;
 use crate::model::{Game, Schedule};
 
 /// The game a query was asked about.
@@ -57,58 +57,182 @@ pub enum Read {
     GamesOn(Date),
 }
 
+/// One schedule query as a rule asks it, borrowing its arguments: the one
+/// definition of each query's lookup ([`Query::find`]) and of the read
+/// recorded for it ([`Query::read`]). The Rhai host, the WebAssembly host
+/// and the cache's replay ([`Read::answer`]) all answer through it, so
+/// they cannot disagree on what a query finds.
+#[derive(Debug, Clone, Copy)]
+pub enum Query<'a> {
+    /// How many games.
+    Len,
+    /// Every game, in schedule order.
+    All,
+    /// The game in a slot (its position in schedule order).
+    At(u32),
+    /// The game with an id.
+    ById(&'a str),
+    /// A team's games, by start time.
+    GamesOf(&'a str),
+    /// A team's games starting in `[from, to)`, by start time.
+    GamesOfBetween(&'a str, Timestamp, Timestamp),
+    /// The team's game just before a game, by start time.
+    Previous(&'a str, &'a Arc<Game>),
+    /// The team's game just after a game, by start time.
+    Next(&'a str, &'a Arc<Game>),
+    /// The games at a venue on a venue-local date, by start time.
+    GamesAt(&'a str, Date),
+    /// The games on a date (each game's venue-local date), by start time.
+    GamesOn(Date),
+}
+
+/// What a query finds.
+#[derive(Debug, Clone)]
+pub enum Found<'s> {
+    /// A number: [`Query::Len`].
+    Count(usize),
+    /// At most one game: [`Query::At`], [`Query::ById`], [`Query::Previous`],
+    /// [`Query::Next`].
+    One(Option<&'s Arc<Game>>),
+    /// Games, in the query's order: the others.
+    Games(crate::model::Picked<'s>),
+}
+
+impl<'s> Found<'s> {
+    /// The games found: none for a count, the one game if any.
+    pub fn games(self) -> impl Iterator<Item = &'s Arc<Game>> {
+        let (one, many) = match self {
+            Found::Count(_) => (None, None),
+            Found::One(game) => (game, None),
+            Found::Games(games) => (None, Some(games)),
+        };
+        one.into_iter().chain(many.into_iter().flatten())
+    }
+
+    /// How many: the count, or how many games were found.
+    pub fn count(self) -> usize {
+        match self {
+            Found::Count(n) => n,
+            games => games.games().count(),
+        }
+    }
+
+    /// The one game found (the first, for a query of several).
+    pub fn one(self) -> Option<&'s Arc<Game>> {
+        self.games().next()
+    }
+}
+
+impl<'a> Query<'a> {
+    /// What the query finds in `schedule`: the index lookup every host
+    /// answers a rule from.
+    pub fn find<'s>(&self, schedule: &'s Schedule) -> Found<'s> {
+        match *self {
+            Query::Len => Found::Count(schedule.len()),
+            Query::All => Found::Games(schedule.all()),
+            Query::At(i) => Found::One(schedule.games().get(i as usize)),
+            Query::ById(id) => Found::One(schedule.game(id)),
+            Query::GamesOf(team) => Found::Games(schedule.games_of(team)),
+            Query::GamesOfBetween(team, from, to) => {
+                Found::Games(schedule.games_of_between(team, from, to))
+            }
+            Query::Previous(team, game) => Found::One(schedule.previous_game(team, game)),
+            Query::Next(team, game) => Found::One(schedule.next_game(team, game)),
+            Query::GamesAt(venue, date) => Found::Games(schedule.games_at(venue, date)),
+            Query::GamesOn(date) => Found::Games(schedule.games_on(date)),
+        }
+    }
+
+    /// The read to record for it, with `this` the game under evaluation (a
+    /// query about a game names it by subject).
+    pub fn read(&self, schedule: &Schedule, this: Option<&Arc<Game>>) -> Read {
+        match *self {
+            Query::Len => Read::Len,
+            Query::All => Read::All,
+            Query::At(i) => Read::At(i),
+            Query::ById(id) => Read::ById(id.into()),
+            Query::GamesOf(team) => Read::GamesOf(team.into()),
+            Query::GamesOfBetween(team, from, to) => Read::GamesOfBetween(team.into(), from, to),
+            Query::Previous(team, game) => {
+                Read::Previous(team.into(), Read::subject(schedule, game, this))
+            }
+            Query::Next(team, game) => Read::Next(team.into(), Read::subject(schedule, game, this)),
+            Query::GamesAt(venue, date) => Read::GamesAt(venue.into(), date),
+            Query::GamesOn(date) => Read::GamesOn(date),
+        }
+    }
+
+    /// Whether the query names a game (its answer then depends on which
+    /// game that is, not only on its fields).
+    pub fn names_a_game(&self) -> bool {
+        matches!(self, Query::Previous(..) | Query::Next(..))
+    }
+}
+
 impl Read {
+    /// The query recorded, asked again of `schedule` with `this` the game
+    /// under evaluation; `None` when it no longer makes sense (the other
+    /// game it names is gone or changed).
+    pub fn query<'a>(
+        &'a self,
+        schedule: &'a Schedule,
+        this: Option<&'a Arc<Game>>,
+    ) -> Option<Query<'a>> {
+        let game = |subject: &'a Subject| match subject {
+            Subject::This => this,
+            Subject::Other(id, fp) => schedule
+                .game(id)
+                .filter(|g| schedule.fingerprint_of(g) == *fp),
+        };
+        Some(match self {
+            Read::Len => Query::Len,
+            Read::All => Query::All,
+            Read::At(i) => Query::At(*i),
+            Read::ById(id) => Query::ById(id),
+            Read::GamesOf(team) => Query::GamesOf(team),
+            Read::GamesOfBetween(team, from, to) => Query::GamesOfBetween(team, *from, *to),
+            Read::Previous(team, subject) => Query::Previous(team, game(subject)?),
+            Read::Next(team, subject) => Query::Next(team, game(subject)?),
+            Read::GamesAt(venue, date) => Query::GamesAt(venue, *date),
+            Read::GamesOn(date) => Query::GamesOn(*date),
+        })
+    }
+
     /// The answer's fingerprint in `schedule` over the games' `fields`, with
     /// `this` the game under evaluation; `None` when the question no longer
     /// makes sense (the other game it names is gone or changed). Which games
     /// answer, and in what order, is always part of it; a game in it counts
     /// with the fields named only.
+    ///
+    /// Shared through L2: a fingerprint, the same in every build. It feeds
+    /// the count for `Len`; for `All`, the schedule's fingerprint (every
+    /// field of every game: a stronger condition than the fields asked,
+    /// and one number); an option of the game's fingerprint over `fields`
+    /// for a query of one game; and for a query of several each game's,
+    /// then how many (over no fields, every game looks the same).
     pub fn answer(
         &self,
         schedule: &Schedule,
         this: Option<&Arc<Game>>,
         fields: Fields,
     ) -> Option<u64> {
-        // Fx: fast, and the same in every process (L2 shares the answers).
-        let mut h = rustc_hash::FxHasher::default();
-        let seen = |g: &Arc<Game>| fields.fingerprint(schedule, g);
-        // The count too: over no fields, every game looks the same.
-        let mut list = |games: &mut dyn Iterator<Item = &Arc<Game>>| {
-            let mut n = 0usize;
-            for g in games {
-                seen(g).hash(&mut h);
-                n += 1;
-            }
-            n.hash(&mut h);
-        };
-        match self {
-            Read::Len => schedule.len().hash(&mut h),
-            Read::All => schedule.fingerprint().hash(&mut h),
-            Read::At(i) => schedule.games().get(*i as usize).map(seen).hash(&mut h),
-            Read::ById(id) => schedule.game(id).map(seen).hash(&mut h),
-            Read::GamesOf(team) => list(&mut schedule.games_of(team)),
-            Read::GamesOfBetween(team, from, to) => {
-                list(&mut schedule.games_of_between(team, *from, *to));
-            }
-            Read::Previous(team, subject) | Read::Next(team, subject) => {
-                let game = match subject {
-                    Subject::This => this?,
-                    Subject::Other(id, fp) => {
-                        let g = schedule.game(id)?;
-                        (schedule.fingerprint_of(g) == *fp).then_some(g)?
-                    }
-                };
-                let found = if matches!(self, Read::Previous(..)) {
-                    schedule.previous_game(team, game)
-                } else {
-                    schedule.next_game(team, game)
-                };
-                found.map(seen).hash(&mut h);
-            }
-            Read::GamesAt(venue, date) => list(&mut schedule.games_at(venue, *date)),
-            Read::GamesOn(date) => list(&mut schedule.games_on(*date)),
+        if let Read::All = self {
+            return Some(Fingerprint::of_u64(schedule.fingerprint()));
         }
-        Some(h.finish())
+        let seen = |g: &Arc<Game>| fields.fingerprint(schedule, g);
+        Some(match self.query(schedule, this)?.find(schedule) {
+            Found::Count(n) => Fingerprint::of_u64(n as u64),
+            Found::One(game) => Fingerprint::of_option_u64(game.map(seen)),
+            Found::Games(games) => {
+                let mut f = Fingerprint::new();
+                let mut n = 0usize;
+                for g in games {
+                    f.u64(seen(g));
+                    n += 1;
+                }
+                f.usize(n).finish()
+            }
+        })
     }
 
     /// The subject of a query about `game`, given the game under evaluation.
@@ -172,41 +296,45 @@ impl Fields {
         if self == Self::ALL {
             return schedule.fingerprint_of(game);
         }
-        let mut h = rustc_hash::FxHasher::default();
-        self.0.hash(&mut h);
-        let time = |t: &jiff::Zoned, h: &mut rustc_hash::FxHasher| {
-            t.timestamp().hash(h);
-            t.offset().seconds().hash(h);
-            t.time_zone().iana_name().hash(h);
+        // Shared through L2: a fingerprint of the field set (as a `u64`),
+        // then each field named, in the order of the constants; an instant
+        // with its offset (an `i32` of seconds) and its zone's name (an
+        // option of a string).
+        let mut f = Fingerprint::new();
+        f.u64(u64::from(self.0));
+        let time = |f: &mut Fingerprint, t: &jiff::Zoned| {
+            f.timestamp(t.timestamp())
+                .i32(t.offset().seconds())
+                .option(t.time_zone().iana_name(), Fingerprint::str);
         };
         if self.contains(Self::ID) {
-            game.id.hash(&mut h);
+            f.str(&game.id);
         }
         if self.contains(Self::ROUND) {
-            game.round.hash(&mut h);
+            f.option(game.round, Fingerprint::u32);
         }
         if self.contains(Self::HOME) {
-            game.home.hash(&mut h);
+            f.str(&game.home);
         }
         if self.contains(Self::AWAY) {
-            game.away.hash(&mut h);
+            f.str(&game.away);
         }
         if self.contains(Self::VENUE) {
-            game.venue.hash(&mut h);
+            f.str(&game.venue);
         }
         if self.contains(Self::START) {
-            time(&game.start, &mut h);
+            time(&mut f, &game.start);
         }
         if self.contains(Self::END) {
-            time(&game.end, &mut h);
+            time(&mut f, &game.end);
         }
         if self.contains(Self::TV) {
-            game.tv.hash(&mut h);
+            f.option(game.tv.as_deref(), Fingerprint::str);
         }
         if self.contains(Self::TAGS) {
-            game.tags.hash(&mut h);
+            f.list(&game.tags, |f, tag| f.str(tag));
         }
-        h.finish()
+        f.finish()
     }
 }
 

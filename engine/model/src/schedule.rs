@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::league::{DstPolicy, League, suggest};
 use crate::error::{Error, Result, from_json, from_toml, read_to_string};
+use crate::fingerprint::Fingerprint;
 
 /// Positions of games, sorted by start then position; shared between a
 /// schedule and its edited copies until one changes it.
@@ -47,23 +48,25 @@ pub struct Game {
 }
 
 impl Game {
-    /// A hash of everything in the game (id, round, teams, venue, start and
-    /// end, TV window, tags): two games with the same fingerprint read the
-    /// same to every rule. Stable across processes running the same build,
-    /// so caches may share it.
+    /// A fingerprint of everything in the game: two games with the same
+    /// fingerprint read the same to every rule. The same in every build
+    /// and version (see [`fingerprint`](crate::fingerprint)), so caches
+    /// shared between processes key on it. It feeds the id, the round (an
+    /// option of a `u32`), home, away and venue, the start and end instants,
+    /// the TV window (an option of a string) and the tags (a list of
+    /// strings).
     pub fn fingerprint(&self) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::hash::DefaultHasher::new();
-        self.id.hash(&mut h);
-        self.round.hash(&mut h);
-        self.home.hash(&mut h);
-        self.away.hash(&mut h);
-        self.venue.hash(&mut h);
-        self.start.timestamp().hash(&mut h);
-        self.end.timestamp().hash(&mut h);
-        self.tv.hash(&mut h);
-        self.tags.hash(&mut h);
-        h.finish()
+        let mut f = Fingerprint::new();
+        f.str(&self.id)
+            .option(self.round, Fingerprint::u32)
+            .str(&self.home)
+            .str(&self.away)
+            .str(&self.venue)
+            .timestamp(self.start.timestamp())
+            .timestamp(self.end.timestamp())
+            .option(self.tv.as_deref(), Fingerprint::str)
+            .list(&self.tags, |f, tag| f.str(tag));
+        f.finish()
     }
 
     /// The game as a schedule file writes it: times zoned (exact, in any
@@ -151,6 +154,42 @@ impl ScheduleSpec {
         }
     }
 }
+
+/// Games of a schedule as an index lookup finds them, in the lookup's order
+/// (every game, in schedule order, or those at a list of positions): what
+/// [`Schedule::games_of`] and the other lookups answer, with no allocation.
+#[derive(Debug, Clone)]
+pub struct Picked<'s> {
+    games: &'s [Arc<Game>],
+    /// `None`: every game.
+    positions: Option<std::slice::Iter<'s, usize>>,
+}
+
+impl<'s> Iterator for Picked<'s> {
+    type Item = &'s Arc<Game>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.positions {
+            Some(positions) => positions.next().map(|&i| &self.games[i]),
+            None => {
+                let (first, rest) = self.games.split_first()?;
+                self.games = rest;
+                Some(first)
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self
+            .positions
+            .as_ref()
+            .map_or(self.games.len(), |p| p.len());
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Picked<'_> {}
 
 /// The games of a season, indexed by team, venue and day.
 ///
@@ -383,12 +422,7 @@ impl Schedule {
                 s.team_slot[i][side] = slot;
             }
         }
-        s.fingerprint = {
-            use std::hash::{Hash, Hasher};
-            let mut h = std::hash::DefaultHasher::new();
-            s.fingerprints.hash(&mut h);
-            h.finish()
-        };
+        s.fingerprint = of_games(&s.fingerprints);
         s
     }
 
@@ -430,12 +464,7 @@ impl Schedule {
         }
         let fingerprints: Vec<u64> =
             fingerprints.unwrap_or_else(|| games.iter().map(|g| g.fingerprint()).collect());
-        let fingerprint = {
-            use std::hash::{Hash, Hasher};
-            let mut h = std::hash::DefaultHasher::new();
-            fingerprints.hash(&mut h);
-            h.finish()
-        };
+        let fingerprint = of_games(&fingerprints);
         let by_ptr = games
             .iter()
             .enumerate()
@@ -525,21 +554,16 @@ impl Schedule {
     }
 
     /// A team's games, by start time.
-    pub fn games_of(&self, team: &str) -> impl ExactSizeIterator<Item = &Arc<Game>> + '_ {
-        self.team_list(team).iter().map(|&i| &self.games[i])
+    pub fn games_of(&self, team: &str) -> Picked<'_> {
+        self.picked(self.team_list(team))
     }
 
     /// A team's games that start in `[from, to)`, by start time.
-    pub fn games_of_between(
-        &self,
-        team: &str,
-        from: Timestamp,
-        to: Timestamp,
-    ) -> impl Iterator<Item = &Arc<Game>> + '_ {
+    pub fn games_of_between(&self, team: &str, from: Timestamp, to: Timestamp) -> Picked<'_> {
         let list = self.team_list(team);
         let lo = list.partition_point(|&i| self.games[i].start.timestamp() < from);
         let hi = list.partition_point(|&i| self.games[i].start.timestamp() < to);
-        list[lo..hi.max(lo)].iter().map(|&i| &self.games[i])
+        self.picked(&list[lo..hi.max(lo)])
     }
 
     /// The team's game just before `game`, by start time.
@@ -555,24 +579,39 @@ impl Schedule {
     }
 
     /// The games at a venue on a venue-local date, by start time.
-    pub fn games_at(&self, venue: &str, date: Date) -> impl Iterator<Item = &Arc<Game>> + '_ {
-        self.venue_positions
-            .get(venue)
-            .and_then(|&v| self.by_venue_day.get(&(v, date)))
-            .map(|list| list.as_slice())
-            .unwrap_or_default()
-            .iter()
-            .map(|&i| &self.games[i])
+    pub fn games_at(&self, venue: &str, date: Date) -> Picked<'_> {
+        self.picked(
+            self.venue_positions
+                .get(venue)
+                .and_then(|&v| self.by_venue_day.get(&(v, date)))
+                .map(|list| list.as_slice())
+                .unwrap_or_default(),
+        )
     }
 
     /// The games on a date (each game's venue-local date), by start time.
-    pub fn games_on(&self, date: Date) -> impl Iterator<Item = &Arc<Game>> + '_ {
-        self.by_day
-            .get(&date)
-            .map(|list| list.as_slice())
-            .unwrap_or_default()
-            .iter()
-            .map(|&i| &self.games[i])
+    pub fn games_on(&self, date: Date) -> Picked<'_> {
+        self.picked(
+            self.by_day
+                .get(&date)
+                .map(|list| list.as_slice())
+                .unwrap_or_default(),
+        )
+    }
+
+    /// Every game, in schedule order, as a query answers them.
+    pub fn all(&self) -> Picked<'_> {
+        Picked {
+            games: &self.games,
+            positions: None,
+        }
+    }
+
+    fn picked<'s>(&'s self, positions: &'s [usize]) -> Picked<'s> {
+        Picked {
+            games: &self.games,
+            positions: Some(positions.iter()),
+        }
     }
 
     /// A team's position in the league's list.
@@ -617,6 +656,11 @@ fn insert_sorted(list: &mut Vec<usize>, games: &[Arc<Game>], i: usize) {
     let key = |x: usize| (games[x].start.timestamp(), x);
     let at = list.partition_point(|&x| key(x) < key(i));
     list.insert(at, i);
+}
+
+/// A schedule's fingerprint: the list of its games' fingerprints, in order.
+fn of_games(fingerprints: &[u64]) -> u64 {
+    Fingerprint::new().u64s(fingerprints).finish()
 }
 
 /// Takes position `i` out of a venue's day, and the day out when empty.
@@ -867,6 +911,22 @@ venue = "west"
 
     fn schedule(games: Vec<GameSpec>) -> Schedule {
         Schedule::from_spec(Path::new("s.json"), ScheduleSpec { games }, &league()).unwrap()
+    }
+
+    /// Pins a game's and a schedule's fingerprints (what the shared cache
+    /// keys on) to numbers worked out apart from this code, by the reference
+    /// C library's `XXH3_64bits` over what `Game::fingerprint` says it
+    /// feeds: a change of what is fed, or how, fails here.
+    #[test]
+    fn fingerprints_of_a_game_and_a_schedule_are_pinned() {
+        let mut g = spec("G1", "A", "B", "2026-03-14T19:00");
+        g.round = Some(3);
+        g.tags = vec!["derby".into(), "tv".into()];
+        let s = schedule(vec![g]);
+        // 19:00 in New York on 14 March 2026 is 23:00 UTC; two hours long.
+        assert_eq!(s.games()[0].start.timestamp().as_second(), 1_773_529_200);
+        assert_eq!(s.games()[0].fingerprint(), 0x4f0011f5540d4335);
+        assert_eq!(s.fingerprint(), 0xee387f3d04c55430);
     }
 
     #[test]

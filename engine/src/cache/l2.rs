@@ -1,7 +1,9 @@
 //! L2: verdicts shared through Redis by every umpire process that points at
 //! it. Values are the entry (verdict and reads) as JSON, compressed with LZ4
 //! (`umpire_model::stored`, where the decoding of what Redis returns is
-//! fuzzed).
+//! fuzzed). Keys and the answers' fingerprints in them are
+//! `umpire_model::fingerprint`s, the same in every build, so processes of
+//! different builds (a rolling deploy) share entries safely.
 //!
 //! Redis is an optimisation, never a dependency: every command has a
 //! timeout, failures go to a circuit breaker, and while it is open the cache

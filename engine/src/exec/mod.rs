@@ -32,6 +32,7 @@ use crate::breaker::{Admit, Breaker, BreakerConfig};
 use crate::cache::{Answer, Delta, GameEntry, Key, Read, VerdictCache};
 use crate::data::DataSources;
 use crate::manifests::{Partition, Scope};
+use crate::model::fingerprint::Fingerprint;
 use crate::model::{
     CacheStats, Game, GameReport, League, Report, Schedule, ScheduleReport, Status, Verdict,
 };
@@ -1127,6 +1128,8 @@ impl Rules {
         if budget.request.is_some() || budget.game.is_some() || order != self.plan.game.as_slice() {
             return None;
         }
+        // Fx, not a fingerprint: a game's whole report stays in this
+        // process (L1 only), and its constraints' content is fingerprinted.
         let mut h = rustc_hash::FxHasher::default();
         let constraints = self.registry.constraints();
         for &i in order {
@@ -1422,18 +1425,24 @@ impl Rules {
 /// is keyed by its games too, so that the part's verdicts for schedules
 /// that differ in that team's games (a season and the moves tried on it)
 /// are kept side by side; whether one holds is for its recorded reads to
-/// say, as for every entry.
+/// say, as for every entry. Shared through L2, so a fingerprint: the
+/// partition (a byte: 0 team, 1 venue), the id and, for a team, its games'
+/// fingerprints in order (a list).
 fn part_key(partition: Partition, id: &str, schedule: &Schedule) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = rustc_hash::FxHasher::default();
-    partition.hash(&mut h);
-    id.hash(&mut h);
-    if partition == Partition::Team {
-        for g in schedule.games_of(id) {
-            schedule.fingerprint_of(g).hash(&mut h);
+    let mut f = Fingerprint::new();
+    match partition {
+        Partition::Team => {
+            let games = schedule.games_of(id);
+            f.u8(0).str(id).usize(games.len());
+            for g in games {
+                f.u64(schedule.fingerprint_of(g));
+            }
+        }
+        Partition::Venue => {
+            f.u8(1).str(id);
         }
     }
-    h.finish()
+    f.finish()
 }
 
 fn breakers(registry: &Registry, config: BreakerConfig) -> Arc<[Breaker]> {

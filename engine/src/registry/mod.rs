@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::manifests::{
     BuildLimits, BuildObserver, BuildOutput, BuildPolicy, DependencyGraph, Manifest, build,
 };
+use crate::model::fingerprint::Fingerprint;
 use crate::runtime::{Constraint, RhaiLimits};
 
 /// Files in a plugin directory that belong to tools, not to umpire.
@@ -230,36 +231,25 @@ fn manifest_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// A hash of a manifest and of its code's hash.
+/// The fingerprint of a manifest and of its code's: the manifest's JSON
+/// (every field, params included, the paths as resolved), streamed in
+/// with no string in between, then the code's fingerprint. Cache keys
+/// shared through Redis hold it, so it is the same in every build
+/// ([`umpire_model::fingerprint`]).
 fn content_hash(m: &Manifest, code: u64) -> u64 {
-    use std::hash::{Hash, Hasher};
-    /// Feeds what is written to a hasher (no string in between).
-    struct Feed<'a>(&'a mut std::hash::DefaultHasher);
-    impl std::io::Write for Feed<'_> {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.write(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
+    let mut f = Fingerprint::new();
+    if serde_json::to_writer(&mut f, m).is_err() {
+        f.str(&m.id);
     }
-    let mut h = std::hash::DefaultHasher::new();
-    if serde_json::to_writer(Feed(&mut h), m).is_err() {
-        m.id.hash(&mut h);
-    }
-    code.hash(&mut h);
-    h.finish()
+    f.u64(code).finish()
 }
 
-/// A hash of the bytes of a source file (unreadable code hashes as empty:
-/// it did compile, so this does not happen in practice).
+/// The fingerprint of the bytes of a source file (unreadable code
+/// fingerprints as empty: it did compile, so this does not happen in
+/// practice).
 fn code_hash(source: &Path, limits: &RhaiLimits) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::hash::DefaultHasher::new();
     let max = limits.max_script_bytes.max(limits.max_component_bytes);
-    crate::runtime::read_source(source, max, "plugins.max_component_mb")
-        .unwrap_or_default()
-        .hash(&mut h);
-    h.finish()
+    let bytes =
+        crate::runtime::read_source(source, max, "plugins.max_component_mb").unwrap_or_default();
+    Fingerprint::new().bytes(&bytes).finish()
 }

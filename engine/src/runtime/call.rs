@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::data::DataSources;
-use crate::model::reads::{Fields, Read, Subject};
+use crate::model::reads::{Fields, Found, Query, Read};
 use crate::model::{Game, Schedule};
 
 struct Call {
@@ -35,7 +35,6 @@ pub(crate) struct Notes {
     /// tells them apart ([`looking`]).
     pub(crate) fields: Fields,
 }
-
 
 thread_local! {
     static CALL: RefCell<Option<Call>> = const { RefCell::new(None) };
@@ -78,13 +77,25 @@ pub(crate) fn within<T>(
     (out, notes)
 }
 
-/// Notes a schedule query of the running call, if it records them.
-pub(crate) fn record(read: impl FnOnce() -> Read) {
+/// Asks a schedule query for the running call: what [`Query::find`]
+/// finds, with the query recorded for the verdict cache in the same step
+/// (when the call records them), so a host cannot answer a query without
+/// recording it. A query that names a game (`previous_game`, `next_game`)
+/// counts the id among the fields the call looked at: had an earlier answer
+/// given another game with the same fields, this query would have named
+/// another one.
+pub(crate) fn ask<'s>(schedule: &'s Schedule, query: Query<'_>) -> Found<'s> {
     CALL.with(|c| {
-        if let Some(reads) = c.borrow_mut().as_mut().and_then(|c| c.notes.reads.as_mut()) {
-            reads.push(read());
+        let mut c = c.borrow_mut();
+        let Some(call) = c.as_mut() else { return };
+        if query.names_a_game() {
+            call.notes.fields = call.notes.fields.with(Fields::ID);
+        }
+        if let Some(reads) = call.notes.reads.as_mut() {
+            reads.push(query.read(schedule, call.this.as_ref()));
         }
     });
+    query.find(schedule)
 }
 
 /// Says that the running call's host tells the fields of the games it
@@ -102,30 +113,6 @@ pub(crate) fn saw(fields: Fields) {
     CALL.with(|c| {
         if let Some(call) = c.borrow_mut().as_mut() {
             call.notes.fields = call.notes.fields.with(fields);
-        }
-    });
-}
-
-/// Notes a query for a team's game before (`previous`) or after a game.
-///
-/// The query names the game by id (and whole content), so the call saw
-/// which game it held: had an earlier answer given another game with the
-/// same fields, this query would have been another one. The id counts
-/// among the fields the call looked at.
-pub(crate) fn record_neighbour(schedule: &Schedule, team: &str, game: &Arc<Game>, previous: bool) {
-    CALL.with(|c| {
-        let mut c = c.borrow_mut();
-        let Some(call) = c.as_mut() else { return };
-        call.notes.fields = call.notes.fields.with(Fields::ID);
-        let this = call.this.as_ref();
-        if let Some(reads) = call.notes.reads.as_mut() {
-            let subject: Subject = Read::subject(schedule, game, this);
-            let team: Arc<str> = team.into();
-            reads.push(if previous {
-                Read::Previous(team, subject)
-            } else {
-                Read::Next(team, subject)
-            });
         }
     });
 }

@@ -14,7 +14,7 @@ pub struct Constraint {
     /// What it is.
     pub manifest: Manifest,
     pub(crate) program: Program,
-    /// A hash of the manifest (params included) and the code: a cached
+    /// A fingerprint of the manifest (params included) and the code: a cached
     /// verdict is only ever served to the same content.
     pub(crate) content: u64,
 }
@@ -35,8 +35,10 @@ impl Constraint {
         &self.manifest.id
     }
 
-    /// A hash of the manifest (params included) and the code: what the
-    /// verdict cache keys on, so an edited rule never meets an old verdict.
+    /// A fingerprint of the manifest (params included) and the code: what
+    /// the verdict cache keys on, so an edited rule never meets an old
+    /// verdict. The same in every build and version of Rust, so processes
+    /// that share the cache agree on it.
     pub fn content_hash(&self) -> u64 {
         self.content
     }

@@ -30,8 +30,8 @@ pub use wasm::{CACHE_ENV, CONTRACT, Compiled, components_in_memory};
 use crate::data::DataSources;
 use crate::error::{Error, Result};
 use crate::manifests::{Kind, Manifest, Partition};
-use crate::model::{Game, League, Schedule, Status, Verdict};
 use crate::model::reads::Seen;
+use crate::model::{Game, League, Schedule, Status, Verdict};
 use answer::{Failure, FailureKind};
 use rhai_host::{RhaiCompiler, RhaiHost, Script};
 
@@ -114,7 +114,7 @@ pub(crate) fn read_source(path: &Path, max: usize, setting: &str) -> Result<Vec<
 }
 
 /// The bytes one violation takes as the output limit counts them.
-pub(crate) use query::output_size;
+pub(crate) use query::{SCHEDULE_QUERIES, output_size};
 
 /// Compiled code of one constraint.
 #[derive(Debug, Clone)]

@@ -1,12 +1,93 @@
-//! The query API's host-independent half: the time arithmetic and verdict
-//! checks every plugin host offers the same way, so a rule reads the same in
-//! Rhai or WebAssembly. The index lookups themselves are
-//! [`Schedule`](crate::model::Schedule)'s methods.
+//! The query API's host-independent half: the list of schedule queries, the
+//! time arithmetic and verdict checks every plugin host offers the same way,
+//! so a rule reads the same in Rhai or WebAssembly. What each query finds,
+//! and the read recorded for it, are defined once, in
+//! [`Query`](crate::model::reads::Query); both hosts answer through
+//! `call::ask`.
 
 use jiff::Zoned;
 use jiff::civil::Weekday;
 
 use crate::model::{Severity, Violation};
+
+/// A schedule query as the two hosts offer it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct QueryName {
+    /// As a Rhai rule writes it (`schedule.games_of(team)`).
+    pub(crate) rhai: &'static str,
+    /// The function of the WIT's `schedule` interface.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "read by the test that holds the list to the WIT")
+    )]
+    pub(crate) wit: &'static str,
+}
+
+/// Every schedule query: the REPL completes and lists them from here, and
+/// tests check that the Rhai host registers each and the WIT declares each
+/// (and nothing else).
+pub(crate) const SCHEDULE_QUERIES: &[QueryName] = &[
+    QueryName {
+        rhai: "schedule.len",
+        wit: "len",
+    },
+    QueryName {
+        rhai: "schedule.games",
+        wit: "games",
+    },
+    QueryName {
+        rhai: "schedule.games[slot]",
+        wit: "game-at",
+    },
+    QueryName {
+        rhai: "schedule.game(id)",
+        wit: "game-by-id",
+    },
+    QueryName {
+        rhai: "schedule.games_of(team)",
+        wit: "games-of",
+    },
+    QueryName {
+        rhai: "schedule.games_of(team, from, to)",
+        wit: "games-of-between",
+    },
+    QueryName {
+        rhai: "schedule.previous_game(team, game)",
+        wit: "previous-game",
+    },
+    QueryName {
+        rhai: "schedule.next_game(team, game)",
+        wit: "next-game",
+    },
+    QueryName {
+        rhai: "schedule.rest_days(team, game)",
+        wit: "rest-days",
+    },
+    QueryName {
+        rhai: "schedule.games_at(venue, date)",
+        wit: "games-at",
+    },
+    QueryName {
+        rhai: "schedule.games_on(date)",
+        wit: "games-on",
+    },
+    QueryName {
+        rhai: "schedule.pairings()",
+        wit: "pairings",
+    },
+];
+
+impl QueryName {
+    /// What completion offers: the name up to its opening parenthesis, or
+    /// the whole of a getter.
+    pub(crate) fn completion(&self) -> &'static str {
+        match self.rhai.find(['(', '[']) {
+            Some(i) if self.rhai.as_bytes()[i] == b'(' => &self.rhai[..=i],
+            Some(i) => &self.rhai[..i],
+            None => self.rhai,
+        }
+    }
+}
 
 /// Calendar days from `a`'s local date to `b`'s local date, each date taken
 /// in its own time zone (a game's zone is its venue's).
@@ -83,6 +164,41 @@ mod tests {
 
     fn z(s: &str) -> Zoned {
         s.parse().unwrap()
+    }
+
+    /// The functions of the WIT's `schedule` interface, in order.
+    fn wit_schedule_functions() -> Vec<String> {
+        let wit = include_str!("../../wit/umpire.wit");
+        let body = wit
+            .split("interface schedule {")
+            .nth(1)
+            .and_then(|rest| rest.split("\n}").next())
+            .expect("the WIT has a schedule interface");
+        body.lines()
+            .filter_map(|line| line.trim().split_once(": func"))
+            .map(|(name, _)| name.to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn the_query_list_names_every_function_of_the_wit_schedule_interface() {
+        let mut listed: Vec<&str> = SCHEDULE_QUERIES.iter().map(|q| q.wit).collect();
+        let mut wit = wit_schedule_functions();
+        listed.sort_unstable();
+        wit.sort_unstable();
+        assert_eq!(listed, wit);
+    }
+
+    #[test]
+    fn completions_come_from_the_written_form() {
+        let by = |rhai: &str| {
+            let q = SCHEDULE_QUERIES.iter().find(|q| q.rhai == rhai).unwrap();
+            q.completion()
+        };
+        assert_eq!(by("schedule.games_of(team)"), "schedule.games_of(");
+        assert_eq!(by("schedule.len"), "schedule.len");
+        assert_eq!(by("schedule.games[slot]"), "schedule.games");
+        assert_eq!(by("schedule.pairings()"), "schedule.pairings(");
     }
 
     #[test]

@@ -8,8 +8,8 @@
 //! wall-clock limit of its own, so the deadline lives in a thread-local that
 //! the progress callback reads every few hundred operations.
 
-use super::call::{record, record_neighbour, saw};
-use crate::model::reads::{Fields, Read};
+use super::call::{ask, saw};
+use crate::model::reads::{Fields, Query};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -865,65 +865,52 @@ fn build_query_module() -> Module {
         Ok(query::hours_between(&a.0, &b.0))
     });
 
-    // Schedule
+    // Schedule: every query through `ask` (runtime::call), the one lookup
+    // that also records it for the cache.
     m.set_native_fn("games_of", |s: &mut RSchedule, team: ImmutableString| {
-        record(|| Read::GamesOf(team.as_str().into()));
-        Ok(games(s.0.games_of(&team)))
+        Ok(games(ask(&s.0, Query::GamesOf(&team)).games()))
     });
     m.set_native_fn(
         "games_of",
         |s: &mut RSchedule, team: ImmutableString, from: RTime, to: RTime| {
-            record(|| {
-                Read::GamesOfBetween(team.as_str().into(), from.0.timestamp(), to.0.timestamp())
-            });
-            Ok(games(s.0.games_of_between(
-                &team,
-                from.0.timestamp(),
-                to.0.timestamp(),
-            )))
+            let query = Query::GamesOfBetween(&team, from.0.timestamp(), to.0.timestamp());
+            Ok(games(ask(&s.0, query).games()))
         },
     );
     m.set_native_fn(
         "previous_game",
         |s: &mut RSchedule, team: ImmutableString, g: RGame| {
-            record_neighbour(&s.0, &team, &g.0, true);
-            Ok(opt_game(s.0.previous_game(&team, &g.0)))
+            Ok(opt_game(ask(&s.0, Query::Previous(&team, &g.0)).one()))
         },
     );
     m.set_native_fn(
         "rest_days",
         |s: &mut RSchedule, team: ImmutableString, g: RGame| {
-            record_neighbour(&s.0, &team, &g.0, true);
+            let previous = ask(&s.0, Query::Previous(&team, &g.0)).one();
             // The answer is made of the kickoff of the game it finds.
             saw(Fields::START);
-            Ok(s.0
-                .previous_game(&team, &g.0)
-                .map_or(Dynamic::UNIT, |prev| {
-                    Dynamic::from(query::days_between(&prev.start, &g.0.start))
-                }))
+            Ok(previous.map_or(Dynamic::UNIT, |prev| {
+                Dynamic::from(query::days_between(&prev.start, &g.0.start))
+            }))
         },
     );
     m.set_native_fn(
         "next_game",
         |s: &mut RSchedule, team: ImmutableString, g: RGame| {
-            record_neighbour(&s.0, &team, &g.0, false);
-            Ok(opt_game(s.0.next_game(&team, &g.0)))
+            Ok(opt_game(ask(&s.0, Query::Next(&team, &g.0)).one()))
         },
     );
     m.set_native_fn(
         "games_at",
         |s: &mut RSchedule, venue: ImmutableString, date: ImmutableString| {
             let date = date_arg(&date)?;
-            record(|| Read::GamesAt(venue.as_str().into(), date));
-            Ok(games(s.0.games_at(&venue, date)))
+            Ok(games(ask(&s.0, Query::GamesAt(&venue, date)).games()))
         },
     );
     m.set_native_fn("pairings", |s: &mut RSchedule| {
-        record(|| Read::All);
         let position = |id: &str| s.0.team_position(id).map_or(-1, |p| p as i64);
-        Ok(s.0
+        Ok(ask(&s.0, Query::All)
             .games()
-            .iter()
             .map(|g| {
                 let triple: Array = vec![
                     Dynamic::from(position(&g.home)),
@@ -936,20 +923,16 @@ fn build_query_module() -> Module {
     });
     m.set_native_fn("games_on", |s: &mut RSchedule, date: ImmutableString| {
         let date = date_arg(&date)?;
-        record(|| Read::GamesOn(date));
-        Ok(games(s.0.games_on(date)))
+        Ok(games(ask(&s.0, Query::GamesOn(date)).games()))
     });
     m.set_native_fn("game", |s: &mut RSchedule, id: ImmutableString| {
-        record(|| Read::ById(id.as_str().into()));
-        Ok(opt_game(s.0.game(&id)))
+        Ok(opt_game(ask(&s.0, Query::ById(&id)).one()))
     });
     m.set_getter_fn("games", |s: &mut RSchedule| {
-        record(|| Read::All);
-        Ok(games(s.0.games().iter()))
+        Ok(games(ask(&s.0, Query::All).games()))
     });
     m.set_getter_fn("len", |s: &mut RSchedule| {
-        record(|| Read::Len);
-        Ok(s.0.len() as i64)
+        Ok(ask(&s.0, Query::Len).count() as i64)
     });
 
     // League

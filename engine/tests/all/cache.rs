@@ -13,6 +13,51 @@ use crate::support::{
     schedule_of, shift_game,
 };
 
+/// What a key of the shared cache is made of, for the example league as
+/// one load sees it: each constraint's content, the league's fingerprint,
+/// each game's and the schedule's.
+type Keys = (Vec<(String, u64)>, u64, Vec<u64>, u64);
+
+fn example_keys() -> Keys {
+    let (league, spec, registry) = example_season();
+    let schedule = schedule_of(&league, &spec);
+    let constraints = registry
+        .constraints()
+        .iter()
+        .map(|c| (c.id().to_string(), c.content_hash()))
+        .collect();
+    let games = (0..schedule.len())
+        .filter_map(|i| schedule.fingerprint_at(i))
+        .collect();
+    (
+        constraints,
+        league.fingerprint(),
+        games,
+        schedule.fingerprint(),
+    )
+}
+
+/// Keys go to Redis and are read back by other processes: loading the same
+/// league, schedule and plugins again gives the same keys (and the tests in
+/// `umpire_model::fingerprint` pin the algorithm, so another build does too).
+#[test]
+fn the_example_league_has_the_same_cache_keys_on_every_load() {
+    let first = example_keys();
+    assert_eq!(first, example_keys());
+    let (constraints, _, games, _) = &first;
+    let distinct = |v: Vec<u64>| v.iter().collect::<std::collections::BTreeSet<_>>().len();
+    assert_eq!(
+        distinct(games.clone()),
+        games.len(),
+        "a fingerprint per game"
+    );
+    assert_eq!(
+        distinct(constraints.iter().map(|(_, c)| *c).collect()),
+        constraints.len(),
+        "a content hash per constraint"
+    );
+}
+
 #[test]
 fn moving_one_game_reuses_most_verdicts_and_changes_none_wrongly() -> TestResult {
     let (league, mut spec, registry) = example_season();

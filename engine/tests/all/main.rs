@@ -17,6 +17,7 @@ mod layers;
 mod league_files;
 mod manifests;
 mod packaging;
+mod parity;
 mod plugin_trust;
 mod query_api;
 mod redis_cache;

@@ -2,18 +2,11 @@
 //! variables and the query API.
 
 use super::COMMANDS;
+use crate::runtime::SCHEDULE_QUERIES;
 
-/// Names of the query API, for completion.
+/// Names of the query API beyond the schedule's queries (those come from
+/// the runtime's list, `SCHEDULE_QUERIES`), for completion.
 pub(super) const API: &[&str] = &[
-    "schedule.games_of(",
-    "schedule.previous_game(",
-    "schedule.next_game(",
-    "schedule.rest_days(",
-    "schedule.games_at(",
-    "schedule.games_on(",
-    "schedule.game(",
-    "schedule.games",
-    "schedule.len",
     "league.team(",
     "league.venue(",
     "league.tv_window(",
@@ -72,6 +65,7 @@ pub(super) fn candidates(line: &str, pos: usize, words: &Words) -> (usize, Vec<S
             .chain(&words.constraints)
             .chain(&words.names)
             .map(String::as_str)
+            .chain(SCHEDULE_QUERIES.iter().map(|q| -> &str { q.completion() }))
             .chain(API.iter().copied())
             .collect()
     };
@@ -143,10 +137,10 @@ mod tests {
         assert_eq!(candidates(":trace o", 8, &w).1, vec!["off", "on"]);
         let (start, found) = candidates("schedule.rest_days(ga", 21, &w);
         assert_eq!((start, found), (19, vec!["gap".to_owned()]));
-        assert!(
-            candidates("sched", 5, &w)
-                .1
-                .contains(&"schedule.games_of(".to_owned())
-        );
+        let schedule = candidates("sched", 5, &w).1;
+        for q in SCHEDULE_QUERIES {
+            assert!(schedule.contains(&q.completion().to_owned()), "{}", q.rhai);
+        }
+        assert!(schedule.contains(&"schedule.pairings(".to_owned()));
     }
 }

@@ -94,11 +94,20 @@ fn help(out: &mut dyn Write) -> Result<(), LineError> {
     for (c, what) in COMMANDS {
         text.push_str(&format!("  {c:26} {what}\n"));
     }
+    text.push_str("anything else is a Rhai expression over the query API the rules see:\n ");
+    let mut width = 1;
+    for q in crate::runtime::SCHEDULE_QUERIES {
+        if width + q.rhai.len() > 100 {
+            text.push_str("\n ");
+            width = 1;
+        }
+        text.push(' ');
+        text.push_str(q.rhai);
+        text.push(',');
+        width += q.rhai.len() + 2;
+    }
     text.push_str(
-        "anything else is a Rhai expression over the query API the rules see:\n  \
-         schedule.games_of(team), schedule.previous_game(team, game), schedule.rest_days(team, game),\n  \
-         schedule.games_at(venue, date), schedule.games_on(date), schedule.game(id), schedule.len,\n  \
-         league.team(id), league.venue(id), league.tv_window(id), league.reference(key), league.blackout(venue, date),\n  \
+        "\n  league.team(id), league.venue(id), league.tv_window(id), league.reference(key), league.blackout(venue, date),\n  \
          days_between(a, b), hours_between(a, b), pass(), violation(severity, message)\n\
          `let game = schedule.game(\"ID\");` binds `game` as a game-scoped rule sees it; `let` and `fn` persist.\n",
     );

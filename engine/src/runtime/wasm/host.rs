@@ -2,8 +2,8 @@
 //! carries, the query API a plugin imports, and the conversions between the
 //! model and the contract's records.
 
-use crate::model::reads::Read;
-use crate::runtime::call::{record, record_neighbour};
+use crate::model::reads::Query;
+use crate::runtime::call::ask;
 use std::sync::Arc;
 
 use jiff::Zoned;
@@ -296,47 +296,30 @@ impl WasiView for HostState {
 
 impl types::Host for HostState {}
 
+/// Every query through `ask` (runtime::call), the one lookup that also
+/// records it for the cache; the games found go out as records.
 impl schedule::Host for HostState {
     fn len(&mut self) -> WasmResult<u32> {
-        record(|| Read::Len);
-        Ok(self.call()?.schedule.len() as u32)
+        Ok(ask(&self.call()?.schedule, Query::Len).count() as u32)
     }
 
     fn games(&mut self) -> WasmResult<Vec<GameRecord>> {
-        record(|| Read::All);
-        let call = self.call()?;
-        let league = self.league()?;
-        let schedule = &call.schedule;
-        Ok((0..schedule.len())
-            .filter_map(|i| call.records.get(i, schedule, league).cloned())
-            .collect())
+        self.records(ask(&self.call()?.schedule, Query::All).games())
     }
 
     fn game_at(&mut self, slot: u32) -> WasmResult<Option<GameRecord>> {
-        record(|| Read::At(slot));
-        let call = self.call()?;
-        let league = self.league()?;
-        Ok(call
-            .records
-            .get(slot as usize, &call.schedule, league)
-            .cloned())
+        let found = ask(&self.call()?.schedule, Query::At(slot));
+        self.records(found.games()).map(|mut v| v.pop())
     }
 
     fn game_by_id(&mut self, id: String) -> WasmResult<Option<GameRecord>> {
-        record(|| Read::ById(id.as_str().into()));
-        let call = self.call()?;
-        let league = self.league()?;
-        let schedule = &call.schedule;
-        Ok(schedule
-            .position(&id)
-            .and_then(|i| call.records.get(i, schedule, league).cloned()))
+        let found = ask(&self.call()?.schedule, Query::ById(&id));
+        self.records(found.games()).map(|mut v| v.pop())
     }
 
     fn games_of(&mut self, team: types::TeamRef) -> WasmResult<Vec<GameRecord>> {
         let team = self.team(team)?;
-        record(|| Read::GamesOf(team.clone()));
-        let schedule = self.call()?.schedule.clone();
-        self.records(schedule.games_of(&team))
+        self.records(ask(&self.call()?.schedule, Query::GamesOf(&team)).games())
     }
 
     fn games_of_between(
@@ -346,37 +329,30 @@ impl schedule::Host for HostState {
         to: i64,
     ) -> WasmResult<Vec<GameRecord>> {
         let team = self.team(team)?;
-        let schedule = self.call()?.schedule.clone();
         let (from, to) = (timestamp(from)?, timestamp(to)?);
-        record(|| Read::GamesOfBetween(team.clone(), from, to));
-        self.records(schedule.games_of_between(&team, from, to))
+        let query = Query::GamesOfBetween(&team, from, to);
+        self.records(ask(&self.call()?.schedule, query).games())
     }
 
     fn previous_game(&mut self, team: types::TeamRef, slot: u32) -> WasmResult<Option<GameRecord>> {
         let team = self.team(team)?;
         let game = self.game_in(slot)?;
-        let schedule = self.call()?.schedule.clone();
-        record_neighbour(&schedule, &team, &game, true);
-        self.records(schedule.previous_game(&team, &game).into_iter())
-            .map(|mut v| v.pop())
+        let found = ask(&self.call()?.schedule, Query::Previous(&team, &game));
+        self.records(found.games()).map(|mut v| v.pop())
     }
 
     fn next_game(&mut self, team: types::TeamRef, slot: u32) -> WasmResult<Option<GameRecord>> {
         let team = self.team(team)?;
         let game = self.game_in(slot)?;
-        let schedule = self.call()?.schedule.clone();
-        record_neighbour(&schedule, &team, &game, false);
-        self.records(schedule.next_game(&team, &game).into_iter())
-            .map(|mut v| v.pop())
+        let found = ask(&self.call()?.schedule, Query::Next(&team, &game));
+        self.records(found.games()).map(|mut v| v.pop())
     }
 
     fn rest_days(&mut self, team: types::TeamRef, slot: u32) -> WasmResult<Option<i32>> {
         let team = self.team(team)?;
         let game = self.game_in(slot)?;
-        let schedule = &self.call()?.schedule;
-        record_neighbour(schedule, &team, &game, true);
-        Ok(schedule
-            .previous_game(&team, &game)
+        let previous = ask(&self.call()?.schedule, Query::Previous(&team, &game)).one();
+        Ok(previous
             .map(|prev| crate::runtime::query::days_between(&prev.start, &game.start) as i32))
     }
 
@@ -386,22 +362,19 @@ impl schedule::Host for HostState {
         date: types::Date,
     ) -> WasmResult<Vec<GameRecord>> {
         let venue = self.venue(venue)?;
-        let schedule = self.call()?.schedule.clone();
         let date = civil_date(date)?;
-        record(|| Read::GamesAt(venue.clone(), date));
-        self.records(schedule.games_at(&venue, date))
+        self.records(ask(&self.call()?.schedule, Query::GamesAt(&venue, date)).games())
     }
 
     fn games_on(&mut self, date: types::Date) -> WasmResult<Vec<GameRecord>> {
-        let schedule = self.call()?.schedule.clone();
         let date = civil_date(date)?;
-        record(|| Read::GamesOn(date));
-        self.records(schedule.games_on(date))
+        self.records(ask(&self.call()?.schedule, Query::GamesOn(date)).games())
     }
 
     fn pairings(&mut self) -> WasmResult<Vec<u32>> {
-        record(|| Read::All);
         let call = self.call()?;
+        // Made from every game, in schedule order: recorded as that query.
+        let _every_game = ask(&call.schedule, Query::All);
         Ok(call
             .records
             .pairings(&call.schedule, self.league()?)
