@@ -1,0 +1,184 @@
+//! `umpire eval`: rule on a league's schedule (every game, then the
+//! season), print the report, and exit 1 unless the season is clean.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+
+use super::{Format, bench, load_registry_with, render};
+use crate::{Evaluator, League, Schedule};
+
+#[derive(Debug, Args)]
+pub(super) struct EvalArgs {
+    /// League directory (holding league.toml).
+    #[arg(long, value_name = "DIR")]
+    league: PathBuf,
+    /// Schedule file (.json or .toml); defaults to the league's `schedule`.
+    #[arg(long, value_name = "FILE")]
+    schedule: Option<PathBuf>,
+    /// More plugin directories, added to the league's own (repeatable).
+    #[arg(long = "plugins", value_name = "DIR")]
+    plugins: Vec<PathBuf>,
+    /// Never run a plugin's `[build]` command; use what is built.
+    #[arg(long)]
+    no_build: bool,
+    /// Config file (TOML): executor, breakers, data sources, cache. Flags
+    /// win.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Use the verdict cache even without a shared layer (`[cache.redis]`):
+    /// in a one-shot run an in-process cache only costs, so by default
+    /// `eval` uses the cache when the config names a Redis to share.
+    #[arg(long)]
+    cache: bool,
+    /// Order of a game's independent constraints: `dependency`, or `cost`
+    /// (cheap, often failing checks first; pays off with --fail-fast).
+    #[arg(long, value_enum)]
+    order: Option<OrderArg>,
+    /// Wall-clock budget for the whole evaluation, in milliseconds: what has
+    /// not run by then gets a `timeout` verdict saying so.
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    deadline_ms: Option<u64>,
+    /// Wall-clock budget for each game's constraints, in milliseconds.
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    game_deadline_ms: Option<u64>,
+    /// Stop each game's evaluation at its first hard violation (the rest of
+    /// its constraints are skipped).
+    #[arg(long)]
+    fail_fast: bool,
+    /// Worker threads for the games (default: the number of cores).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    workers: Option<u16>,
+    /// Add each constraint's time (calls, total, mean, share) to the
+    /// report: a table after it, or `profile` in JSON.
+    #[arg(long)]
+    profile: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OrderArg {
+    Dependency,
+    Cost,
+}
+
+pub(super) fn run(args: EvalArgs) -> Result<ExitCode> {
+    let league = League::load(&args.league)?;
+    let schedule_path = match args
+        .schedule
+        .clone()
+        .or_else(|| league.schedule_file.clone())
+    {
+        Some(p) => p,
+        None => bail!(
+            "{}: the league names no `schedule`; pass one with --schedule FILE",
+            args.league.display()
+        ),
+    };
+    let schedule = Schedule::load(&schedule_path, &league)?;
+    let mut dirs = league.plugin_dirs.clone();
+    dirs.extend(args.plugins.iter().cloned());
+    if dirs.is_empty() {
+        bail!(
+            "no plugin directories: the league lists no `plugins` and none were given with --plugins DIR"
+        );
+    }
+    let config = crate::Config::load(args.config.as_deref())?;
+    let registry = load_registry_with(&dirs, args.no_build, &config.plugins)?;
+    let mut executor = config.executor.clone();
+    if let Some(n) = args.workers {
+        executor.workers = usize::from(n);
+    }
+    executor.deadline_ms = args.deadline_ms.or(executor.deadline_ms);
+    executor.game_deadline_ms = args.game_deadline_ms.or(executor.game_deadline_ms);
+    executor.fail_fast |= args.fail_fast;
+    match args.order {
+        Some(OrderArg::Dependency) => executor.order = crate::Order::Dependency,
+        Some(OrderArg::Cost) => executor.order = crate::Order::Cost,
+        None => {}
+    }
+    let evaluator = Evaluator::new(Arc::new(league), Arc::new(registry))
+        .with_executor(&executor)
+        .with_breakers(config.breaker)
+        .with_data(Arc::new(crate::DataSources::new(&config.data)));
+    let use_cache = config.cache.enabled && (args.cache || config.cache.redis.is_some());
+    let cache = if use_cache {
+        Some(Arc::new(crate::VerdictCache::new(&config.cache)?))
+    } else {
+        None
+    };
+    let evaluator = match &cache {
+        Some(cache) => evaluator.with_cache(cache.clone()),
+        None => evaluator,
+    };
+    let schedule = Arc::new(schedule);
+
+    let bar = progress_bar(schedule.len() as u64, args.format);
+    let report = evaluator.evaluate_with_progress(&schedule, &mut |done| {
+        if done % 64 == 0 {
+            bar.set_position(done as u64);
+        }
+    });
+    bar.finish_and_clear();
+    // Leave this run's verdicts in the shared layer for the next process.
+    let mut report = report;
+    if let Some(cache) = &cache {
+        if !cache.flush(std::time::Duration::from_secs(5)) {
+            tracing::warn!("some verdicts were not written to the Redis cache within 5 s");
+        }
+        report.cache = Some(cache.stats());
+    }
+
+    match args.format {
+        Format::Json => {
+            // JSON carries no colour: skip anstream's scan for escapes, and
+            // buffer (a 10,000-game report is tens of megabytes).
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            if args.profile {
+                let mut value = serde_json::to_value(&report)?;
+                value["profile"] = serde_json::to_value(bench::profile(&report))?;
+                serde_json::to_writer(&mut out, &value).context("writing the report")?;
+            } else {
+                serde_json::to_writer(&mut out, &report).context("writing the report")?;
+            }
+            writeln!(out)?;
+            out.flush()?;
+        }
+        Format::Text => {
+            let mut out = anstream::stdout().lock();
+            render::report(&mut out, &report, &schedule, evaluator.league())?;
+            if args.profile {
+                bench::write_profile(&mut out, &bench::profile(&report))?;
+            }
+            out.flush()?;
+        }
+    }
+    // A rule that failed to run is a failed check: the season was not fully
+    // ruled on, so it must not read as a clean pass.
+    let s = &report.summary;
+    Ok(if s.valid && s.errors == 0 && s.timeouts == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn progress_bar(len: u64, format: Format) -> indicatif::ProgressBar {
+    if format == Format::Text && std::io::stderr().is_terminal() && len >= 1_000 {
+        let bar = indicatif::ProgressBar::new(len);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} evaluating [{bar:40}] {pos}/{len} games ({per_sec}, {eta} left)",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    }
+}
