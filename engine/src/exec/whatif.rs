@@ -17,7 +17,8 @@ use std::time::Instant;
 
 use std::sync::OnceLock;
 
-use super::{Baseline, Cancel, Evaluator, Interrupted, KnownParts, MAX_CHUNK};
+use super::batch::{Flow, Opened};
+use super::{Baseline, Cancel, Evaluator, Interrupted, KnownParts};
 use crate::cache::{Delta, Reads};
 use crate::model::{
     GameReport, Ledger, PatchError, Penalties, Report, Schedule, SchedulePatch, ScheduleReport,
@@ -313,40 +314,32 @@ impl Evaluator {
             self.schedule_scope_knowing(&edited, budget, refuse_when_full, known)?;
         cancel.check()?;
         let blocked: Arc<[_]> = rules.blocked_by_schedule(&schedule_verdicts).into();
+        let opened = Opened {
+            budget,
+            schedule_verdicts,
+            blocked,
+        };
         let n = edited.len();
         let (todo, kept) = base
-            .filter(|b| self.baseline_applies(b, &blocked, budget))
+            .filter(|b| self.baseline_applies(b, &opened.blocked, budget))
             .zip(delta.as_ref())
             .and_then(|(b, d)| self.kept_after(b, &edited, d, true))
             .unwrap_or_else(|| ((0..n).collect(), vec![None; n]));
-        let chunk = if todo.len() <= self.executor.inline_games {
-            todo.len().max(1)
-        } else {
-            self.chunk_size(todo.len()).min(MAX_CHUNK)
-        };
-        let pending = self.submit_games(
-            &edited,
-            todo.iter().map(|&i| edited.games()[i].clone()).collect(),
-            chunk,
-            blocked,
-            budget,
-            refuse_when_full,
-            cancel,
-        )?;
         let mut games: Vec<Option<Judged>> =
             kept.into_iter().map(|j| j.map(Judged::Kept)).collect();
-        for (c, part) in pending.rx.iter() {
-            for (&i, (report, _)) in todo[c * chunk..].iter().zip(part) {
+        let again = todo.iter().map(|&i| edited.games()[i].clone());
+        let flow = Flow::AtOnce { refuse_when_full };
+        self.batch(&edited, &opened, again, flow, cancel, &mut |first, part| {
+            for (&i, (report, _)) in todo[first..].iter().zip(part) {
                 games[i] = Some(Judged::Again(Box::new(report)));
             }
-        }
-        cancel.check()?;
+        })?;
         let games: Vec<Judged> = games
             .into_iter()
             .zip(edited.games())
             .map(|(j, g)| j.unwrap_or_else(|| Judged::Again(Box::new(rules.panicked(g)))))
             .collect();
-        let schedule_report = ScheduleReport::new(schedule_verdicts);
+        let schedule_report = ScheduleReport::new(opened.schedule_verdicts);
         let before_games = &season.report.games;
         let report_at = |i: usize| match &games[i] {
             Judged::Again(r) => r,
