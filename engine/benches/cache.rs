@@ -19,7 +19,8 @@ use std::sync::Arc;
 
 use divan::Bencher;
 use umpire::{
-    CacheConfig, CacheKey, Evaluator, League, Registry, Schedule, ScheduleSpec, Scope, VerdictCache,
+    Evaluator, League, Registry, Schedule, cache::CacheConfig, cache::Key as CacheKey,
+    cache::VerdictCache, manifests::Scope, model::ScheduleSpec,
 };
 
 fn main() {

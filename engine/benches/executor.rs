@@ -13,7 +13,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use divan::Bencher;
-use umpire::{Evaluator, ExecutorConfig, GenerateOptions, League, Order, Registry, Schedule};
+use umpire::{
+    Evaluator, League, Registry, Schedule, exec::ExecutorConfig, exec::Order,
+    generate::GenerateOptions,
+};
 
 fn main() {
     divan::main();
@@ -34,7 +37,7 @@ fn season() -> &'static (Arc<League>, Arc<Schedule>, Arc<Registry>) {
             seed: 7,
             plugins: vec![root().join("plugins/rhai"), root().join("plugins/wasm")],
         };
-        umpire::generate(&options, &dir).unwrap();
+        umpire::generate::generate(&options, &dir).unwrap();
         let league = League::load(&dir).unwrap();
         let schedule = Schedule::load(&dir.join("schedule.json"), &league).unwrap();
         let registry = Registry::load(&league.plugin_dirs).unwrap();

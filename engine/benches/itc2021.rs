@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use divan::Bencher;
 use umpire::itc2021::{Host, Instance, Meeting, Pack, Scorer, Solution, game};
-use umpire::{LoadOptions, Schedule};
+use umpire::{Schedule, registry::LoadOptions};
 
 fn main() {
     divan::main();

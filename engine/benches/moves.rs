@@ -17,8 +17,8 @@ use std::sync::Arc;
 
 use divan::Bencher;
 use umpire::{
-    CacheConfig, Evaluator, GameEdit, League, Registry, Schedule, SchedulePatch, Season,
-    VerdictCache,
+    Evaluator, GameEdit, League, Registry, Schedule, SchedulePatch, Season, cache::CacheConfig,
+    cache::VerdictCache,
 };
 
 fn main() {

@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use divan::Bencher;
 use umpire::{
-    Isolation, League, Manifest, Registry, RhaiLimits, Runtime, Schedule, Severity, Violation,
+    League, Registry, Schedule, Severity, Violation, manifests::Isolation, manifests::Manifest,
+    runtime::RhaiLimits, runtime::Runtime,
 };
 
 fn main() {

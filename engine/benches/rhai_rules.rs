@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use divan::Bencher;
-use umpire::{Evaluator, League, Manifest, Registry, RhaiLimits, Runtime, Schedule};
+use umpire::{
+    Evaluator, League, Registry, Schedule, manifests::Manifest, runtime::RhaiLimits,
+    runtime::Runtime,
+};
 
 fn main() {
     divan::main();

@@ -7,17 +7,24 @@
 //! [`Report`]: valid or not, a score, every violation with the entities it
 //! touches and a suggestion.
 //!
-//! The data flow is one way: request → plan (which constraints, in which
-//! order) → executor → runtime → verdicts → report. Each stage lives in its
-//! own module (see `src/README.md`):
+//! The root holds the domain and the engine, the names most programs need;
+//! the rest is in the module it belongs to. The data flow is one way:
+//! request → plan (which constraints, in which order) → executor → runtime →
+//! verdicts → report, and the modules follow it:
 //!
-//! - `model`: league, games, the indexed schedule, verdicts, reports;
-//! - `manifests`: constraint manifests as data, the dependency graph, plugin
-//!   builds;
-//! - `runtime`: the plugin hosts and the query API they share;
-//! - `registry`: a league's constraints loaded, built and compiled;
-//! - `exec`: plans and runs an evaluation;
-//! - `generate`: synthetic leagues for benchmarks;
+//! - [`model`]: leagues, games, the indexed schedule, schedule edits,
+//!   verdicts and reports, and the readers of every file (the
+//!   `umpire-model` crate, which builds without the plugin hosts);
+//! - [`manifests`]: constraint manifests as data, the dependency graph,
+//!   plugin builds;
+//! - [`runtime`]: the plugin hosts (Rhai, WebAssembly) and their limits;
+//! - [`registry`]: a league's constraints loaded, built and compiled;
+//! - [`exec`]: the evaluator's settings, cancellation, overload, what-if
+//!   answers;
+//! - [`cache`], [`breaker`], [`data`]: the verdict cache, circuit breakers,
+//!   HTTP data sources;
+//! - [`config`] and [`paths`]: the TOML config and the paths it gives;
+//! - [`generate`]: synthetic leagues for benchmarks;
 //! - [`itc2021`]: ITC2021 instances and solutions as leagues, schedules and
 //!   constraints of the ITC2021 plugin pack, scored as the official
 //!   validator scores them.
@@ -39,54 +46,42 @@
 
 #![warn(missing_debug_implementations)]
 
-mod breaker;
-mod cache;
-mod config;
-mod data;
-mod exec;
-mod generate;
+pub mod breaker;
+pub mod cache;
+pub mod config;
+pub mod data;
+pub mod exec;
+pub mod generate;
 pub mod itc2021;
-mod manifests;
-mod paths;
-mod registry;
-mod runtime;
+pub mod manifests;
+pub mod paths;
+pub mod registry;
+pub mod runtime;
+
+mod cli;
 mod server;
 
-#[doc(hidden)]
-pub mod cli;
+/// The plain data and its readers: leagues, games, the indexed schedule,
+/// schedule edits, verdicts and reports (the `umpire-model` crate, which
+/// builds, and is fuzzed, without the plugin hosts).
+pub mod model {
+    pub use umpire_model::*;
+}
 
-// The plain data and its readers live in their own crate (`engine/model`),
-// so that what reads untrusted input builds, and is fuzzed, without the
-// plugin hosts; under their old names here, `crate::model::League` and
-// `crate::error::Error` read as before.
-use umpire_model as model;
 use umpire_model::error;
 
-pub use breaker::{Admit, Breaker, BreakerConfig, BreakerState};
-pub use cache::{CacheConfig, Key as CacheKey, RedisConfig, VerdictCache};
-pub use config::{AlertConfig, Config, LeagueEntry, LogFormat, LogSync, ServerConfig, Setting};
-pub use data::{DataConfig, DataError, DataSources, SourceConfig, UrlTemplate};
 pub use error::{Error, Result};
-pub use exec::{
-    Cancel, CancelOnDrop, Changed, Cost, Deadlines, Evaluator, ExecutorConfig, Interrupted, Order,
-    Overloaded, PoolStats, Season, Totals, TotalsDelta, Warmed, WhatIf,
-};
-pub use generate::{GenerateOptions, generate};
-pub use manifests::{
-    Bottleneck, BuildEvent, BuildLimits, BuildObserver, BuildOutput, BuildPolicy, BuildSpec,
-    DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_MS, DEFAULT_WEIGHT, DependencyGraph, Fallback, Isolation,
-    Kind, MAX_MEMORY_MB, MAX_TIMEOUT_MS, Manifest, PASSED_ENV, Partition, Scope, WasmSettings,
-};
+pub use exec::{Evaluator, Season, WhatIf};
 pub use model::{
-    Blackout, CacheStats, DEFAULT_GAME_MINUTES, Entity, EntityKind, Game, GameReport, GameSpec,
-    Hardness, L2Stats, LEAGUE_FILE, LayerStats, League, Penalties, Report, Schedule,
-    ScheduleReport, ScheduleSpec, Severity, Status, Summary, Team, TvWindow, Venue, Verdict,
+    Game, GameEdit, GameReport, League, Report, Schedule, SchedulePatch, Severity, Status, Verdict,
     Violation,
 };
-pub use model::{GameEdit, PatchError, SchedulePatch};
-pub use paths::ConfigPath;
-pub use registry::{LoadOptions, PluginsConfig, Registry};
-pub use runtime::{
-    CACHE_ENV, CONTRACT, Compiled, Constraint, RhaiLimits, Runtime, WasmInfo, components_in_memory,
-};
-pub use server::{ServeLeague, serve};
+pub use registry::Registry;
+pub use runtime::Constraint;
+
+/// The `umpire` command line: what the binary runs. Not part of the
+/// library's API.
+#[doc(hidden)]
+pub fn cli_main() -> std::process::ExitCode {
+    cli::main()
+}

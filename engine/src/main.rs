@@ -1,5 +1,5 @@
 //! The `umpire` binary: see `umpire --help`.
 
 fn main() -> std::process::ExitCode {
-    umpire::cli::main()
+    umpire::cli_main()
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::{Disambiguation, TimeZone};
 use rustc_hash::FxHashMap;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, from_toml, read_to_string};
 use crate::fingerprint::Fingerprint;
@@ -123,7 +123,7 @@ pub struct TvWindow {
 /// error; a league that writes its schedule in wall-clock time and wants it
 /// read anyway picks a rule, as jiff's [`Disambiguation`] resolves. A time
 /// with an offset is exact and never affected.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum DstPolicy {
@@ -155,69 +155,149 @@ impl DstPolicy {
     }
 }
 
-#[derive(Deserialize)]
+/// A league as plain data: what `league.toml` says, field for field, and
+/// what [`League::from_spec`] validates into a [`League`]. Build one in code
+/// to make a league without a file.
+///
+/// ```
+/// use std::path::Path;
+/// use umpire_model::{League, LeagueSpec, TeamSpec, VenueSpec};
+///
+/// let spec = LeagueSpec {
+///     name: "Two Towns".into(),
+///     venues: vec![VenueSpec::new("north", "North Park", "America/Chicago")],
+///     teams: vec![
+///         TeamSpec::new("N", "Northers", "north"),
+///         TeamSpec::new("S", "Southers", "north"),
+///     ],
+///     ..LeagueSpec::default()
+/// };
+/// let league = League::from_spec(Path::new("league.toml"), spec).unwrap();
+/// assert_eq!(league.teams.len(), 2);
+/// ```
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct LeagueFile {
-    name: String,
-    season: Option<String>,
-    schedule: Option<PathBuf>,
+pub struct LeagueSpec {
+    /// The league's name.
+    pub name: String,
+    /// The season it plays, if named.
+    pub season: Option<String>,
+    /// Its schedule file, relative to the league file.
+    pub schedule: Option<PathBuf>,
+    /// Its plugin directories, relative to the league file.
     #[serde(default)]
-    plugins: Vec<PathBuf>,
-    default_game_minutes: Option<u32>,
+    pub plugins: Vec<PathBuf>,
+    /// How long a game without an end lasts (default
+    /// [`DEFAULT_GAME_MINUTES`](crate::DEFAULT_GAME_MINUTES)).
+    pub default_game_minutes: Option<u32>,
+    /// How a wall-clock time that daylight saving skips or repeats reads.
     #[serde(default)]
-    dst: DstPolicy,
+    pub dst: DstPolicy,
+    /// The teams.
     #[serde(default)]
-    teams: Vec<TeamSpec>,
+    pub teams: Vec<TeamSpec>,
+    /// The venues.
     #[serde(default)]
-    venues: Vec<VenueSpec>,
+    pub venues: Vec<VenueSpec>,
+    /// The TV windows.
     #[serde(default)]
-    tv_windows: Vec<TvWindowSpec>,
+    pub tv_windows: Vec<TvWindowSpec>,
+    /// Reference data the rules may read (`league.reference(key)`).
     #[serde(default)]
-    reference: serde_json::Map<String, serde_json::Value>,
+    pub reference: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Deserialize)]
+/// A team as a league file writes it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TeamSpec {
-    id: String,
-    name: String,
-    venue: String,
-    division: Option<String>,
+pub struct TeamSpec {
+    /// Its id, as schedules name it.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its home venue's id.
+    pub venue: String,
+    /// Its division, if any.
+    pub division: Option<String>,
 }
 
-#[derive(Deserialize)]
+impl TeamSpec {
+    /// A team with no division.
+    pub fn new(id: impl Into<String>, name: impl Into<String>, venue: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            venue: venue.into(),
+            division: None,
+        }
+    }
+}
+
+/// A venue as a league file writes it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct VenueSpec {
-    id: String,
-    name: String,
-    timezone: String,
+pub struct VenueSpec {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its IANA time zone (`America/New_York`).
+    pub timezone: String,
+    /// The dates it cannot be used.
     #[serde(default)]
-    blackouts: Vec<BlackoutSpec>,
+    pub blackouts: Vec<BlackoutSpec>,
 }
 
-#[derive(Deserialize)]
+impl VenueSpec {
+    /// A venue with no blackouts.
+    pub fn new(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        timezone: impl Into<String>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            timezone: timezone.into(),
+            blackouts: Vec::new(),
+        }
+    }
+}
+
+/// A venue's blackout as a league file writes it: dates `YYYY-MM-DD`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct BlackoutSpec {
-    from: String,
-    to: Option<String>,
+pub struct BlackoutSpec {
+    /// The first date.
+    pub from: String,
+    /// The last date (`from` when none).
+    pub to: Option<String>,
+    /// Why.
     #[serde(default)]
-    reason: String,
+    pub reason: String,
 }
 
-#[derive(Deserialize)]
+/// A TV window as a league file writes it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TvWindowSpec {
-    id: String,
-    network: String,
-    days: Vec<String>,
-    start: String,
-    end: String,
-    timezone: String,
+pub struct TvWindowSpec {
+    /// Its id.
+    pub id: String,
+    /// The network.
+    pub network: String,
+    /// The weekdays it runs (`"sat"`, `"sun"`, ...).
+    pub days: Vec<String>,
+    /// Its start, `HH:MM` in its time zone.
+    pub start: String,
+    /// Its end, `HH:MM`.
+    pub end: String,
+    /// Its IANA time zone.
+    pub timezone: String,
 }
 
 impl League {
-    /// A fingerprint of the league file's text (as a string): two leagues
-    /// with the same fingerprint read the same to every rule. The same in
+    /// A fingerprint of the league's spec (its JSON): two leagues with the
+    /// same fingerprint read the same to every rule. The same in
     /// every build and version ([`fingerprint`](crate::fingerprint)).
     pub fn fingerprint(&self) -> u64 {
         self.fingerprint
@@ -237,7 +317,21 @@ impl League {
     /// Parses and validates a league from TOML text; `file` names it in errors
     /// and anchors its relative paths.
     pub fn from_toml_str(file: &Path, text: &str) -> Result<Self> {
-        let spec: LeagueFile = from_toml(file, text)?;
+        Self::from_spec(file, from_toml(file, text)?)
+    }
+
+    /// Validates a league spec, as [`League::load`] does a file's; `file`
+    /// names it in errors and anchors its relative paths.
+    pub fn from_spec(file: &Path, spec: LeagueSpec) -> Result<Self> {
+        // Of the spec as data, not of a file's text: a comment does not
+        // change it, and a league built in code and the same league read
+        // from a file share cached verdicts.
+        let fingerprint = {
+            let mut f = Fingerprint::new();
+            serde_json::to_writer(&mut f, &spec)
+                .map_err(|e| Error::invalid(file, "", format!("cannot be read: {e}")))?;
+            f.finish()
+        };
         let dir = file
             .parent()
             .map(Path::to_owned)
@@ -396,7 +490,7 @@ impl League {
             team_index,
             venue_index,
             tv_index,
-            fingerprint: Fingerprint::new().str(text).finish(),
+            fingerprint,
         })
     }
 
@@ -551,6 +645,59 @@ timezone = "America/New_York"
         let w = league.tv_window("sat").unwrap();
         assert_eq!(w.days, vec![Weekday::Saturday, Weekday::Sunday]);
         assert_eq!(league.default_game_minutes, DEFAULT_GAME_MINUTES);
+    }
+
+    /// The same league built in code reads as the file does, down to its
+    /// fingerprint (so the two share cached verdicts); a comment in the
+    /// file changes nothing, an edit of the data does.
+    #[test]
+    fn a_league_built_in_code_is_the_league_its_file_gives() {
+        let file = Path::new("x/league.toml");
+        let read = League::from_toml_str(file, MINI).unwrap();
+        let mut venue = VenueSpec::new("park", "Park", "America/Chicago");
+        venue.blackouts.push(BlackoutSpec {
+            from: "2026-03-01".into(),
+            to: Some("2026-03-02".into()),
+            reason: "fair".into(),
+        });
+        let spec = LeagueSpec {
+            name: "Mini".into(),
+            venues: vec![venue],
+            teams: vec![TeamSpec::new("A", "Alphas", "park")],
+            tv_windows: vec![TvWindowSpec {
+                id: "sat".into(),
+                network: "N".into(),
+                days: vec!["sat".into(), "Sunday".into()],
+                start: "19:00".into(),
+                end: "23:00".into(),
+                timezone: "America/New_York".into(),
+            }],
+            ..LeagueSpec::default()
+        };
+        let built = League::from_spec(file, spec.clone()).unwrap();
+        assert_eq!(built.fingerprint(), read.fingerprint());
+        assert_eq!(built.team("A").unwrap().venue.as_ref(), "park");
+        let commented = format!("# a comment\n{MINI}");
+        let again = League::from_toml_str(file, &commented).unwrap();
+        assert_eq!(again.fingerprint(), read.fingerprint());
+        let renamed = LeagueSpec {
+            name: "Maxi".into(),
+            ..spec
+        };
+        let other = League::from_spec(file, renamed).unwrap();
+        assert_ne!(other.fingerprint(), read.fingerprint());
+    }
+
+    #[test]
+    fn a_league_spec_in_code_is_checked_as_a_file_is() {
+        let spec = LeagueSpec {
+            name: "Bad".into(),
+            teams: vec![TeamSpec::new("A", "Alphas", "nowhere")],
+            ..LeagueSpec::default()
+        };
+        let err = League::from_spec(Path::new("league.toml"), spec).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("teams[0]") && msg.contains("nowhere"), "{msg}");
     }
 
     #[test]

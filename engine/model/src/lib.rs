@@ -44,7 +44,8 @@ use crate as model;
 
 pub use error::{Error, Result};
 pub use league::{
-    Blackout, DEFAULT_GAME_MINUTES, DstPolicy, LEAGUE_FILE, League, Team, TvWindow, Venue,
+    Blackout, BlackoutSpec, DEFAULT_GAME_MINUTES, DstPolicy, LEAGUE_FILE, League, LeagueSpec, Team,
+    TeamSpec, TvWindow, TvWindowSpec, Venue, VenueSpec,
 };
 pub use league::{join_clean, suggest, weekday_name};
 pub use patch::{GameEdit, PatchError, SchedulePatch};

@@ -19,7 +19,9 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use super::{Format, render};
-use crate::{League, Report, RhaiLimits, Runtime, Schedule, Scope, Status};
+use crate::{
+    League, Report, Schedule, Status, manifests::Scope, runtime::RhaiLimits, runtime::Runtime,
+};
 
 #[derive(Debug, Args)]
 pub(super) struct BenchArgs {
@@ -131,8 +133,8 @@ pub(super) fn run(args: BenchArgs) -> Result<ExitCode> {
             scope: match (m.scope, m.partition) {
                 (Scope::Game, _) => "game",
                 (Scope::Schedule, None) => "schedule",
-                (Scope::Schedule, Some(crate::Partition::Team)) => "schedule/team",
-                (Scope::Schedule, Some(crate::Partition::Venue)) => "schedule/venue",
+                (Scope::Schedule, Some(crate::manifests::Partition::Team)) => "schedule/team",
+                (Scope::Schedule, Some(crate::manifests::Partition::Venue)) => "schedule/venue",
             },
             evaluations: n,
             mean_ns: mean,

@@ -11,7 +11,7 @@ use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 
 use super::{Format, load_registry_with};
-use crate::{Config, Evaluator, League, VerdictCache};
+use crate::{Evaluator, League, cache::VerdictCache, config::Config};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum CacheCommand {
@@ -98,7 +98,7 @@ fn warm(args: WarmArgs) -> Result<ExitCode> {
     let evaluator = Evaluator::new(Arc::new(league), Arc::new(registry))
         .with_executor(&config.executor)
         .with_breakers(config.breaker)
-        .with_data(Arc::new(crate::DataSources::new(&config.data)))
+        .with_data(Arc::new(crate::data::DataSources::new(&config.data)))
         .with_cache(cache.clone());
     let warmed = evaluator.warm(&files)?;
     let flushed = cache.flush(Duration::from_secs(30));

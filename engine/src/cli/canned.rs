@@ -12,7 +12,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use crate::{DataConfig, DataSources, SourceConfig};
+use crate::{data::DataConfig, data::DataSources, data::SourceConfig};
 
 /// One canned answer.
 #[derive(Debug, Clone)]

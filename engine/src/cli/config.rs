@@ -28,7 +28,7 @@ pub(super) struct ConfigShowArgs {
 }
 
 pub(super) fn show(args: ConfigShowArgs) -> Result<ExitCode> {
-    let (_, explained) = crate::Config::load_explained(args.config.as_deref())?;
+    let (_, explained) = crate::config::Config::load_explained(args.config.as_deref())?;
     let mut out = anstream::stdout().lock();
     match args.format {
         Format::Json => {
@@ -41,7 +41,7 @@ pub(super) fn show(args: ConfigShowArgs) -> Result<ExitCode> {
                 .max()
                 .unwrap_or(0)
                 + 3;
-            for crate::Setting { key, value, source } in &explained {
+            for crate::config::Setting { key, value, source } in &explained {
                 let pad = width.saturating_sub(key.len() + value.len() + 3);
                 writeln!(out, "{key} = {value}{:pad$}  # {source}", "")?;
             }

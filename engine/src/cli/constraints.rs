@@ -48,10 +48,10 @@ pub(super) fn run(args: ConstraintsArgs) -> Result<ExitCode> {
     if dirs.is_empty() {
         bail!("no plugin directories: pass --league DIR or --plugins DIR");
     }
-    let config = crate::Config::load(args.config.as_deref())?;
+    let config = crate::config::Config::load(args.config.as_deref())?;
     let registry = load_registry_with(&dirs, args.no_build, &config.plugins)?;
     // A breaker starts closed; a long-running server shows live states.
-    let state = crate::BreakerState::Closed;
+    let state = crate::breaker::BreakerState::Closed;
     let mut out = anstream::stdout().lock();
     if args.graph == Some(GraphFormat::Dot) {
         write!(out, "{}", registry.graph().to_dot(registry.manifests()))?;
@@ -70,7 +70,7 @@ pub(super) fn run(args: ConstraintsArgs) -> Result<ExitCode> {
                     "open_s": config.breaker.open_for.as_secs_f64(),
                     "probes": config.breaker.probes,
                 });
-                if let Some(crate::WasmInfo {
+                if let Some(crate::runtime::WasmInfo {
                     sha256,
                     compiled,
                     version,

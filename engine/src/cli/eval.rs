@@ -89,7 +89,7 @@ pub(super) fn run(args: EvalArgs) -> Result<ExitCode> {
             "no plugin directories: the league lists no `plugins` and none were given with --plugins DIR"
         );
     }
-    let config = crate::Config::load(args.config.as_deref())?;
+    let config = crate::config::Config::load(args.config.as_deref())?;
     let registry = load_registry_with(&dirs, args.no_build, &config.plugins)?;
     let mut executor = config.executor.clone();
     if let Some(n) = args.workers {
@@ -99,17 +99,17 @@ pub(super) fn run(args: EvalArgs) -> Result<ExitCode> {
     executor.game_deadline_ms = args.game_deadline_ms.or(executor.game_deadline_ms);
     executor.fail_fast |= args.fail_fast;
     match args.order {
-        Some(OrderArg::Dependency) => executor.order = crate::Order::Dependency,
-        Some(OrderArg::Cost) => executor.order = crate::Order::Cost,
+        Some(OrderArg::Dependency) => executor.order = crate::exec::Order::Dependency,
+        Some(OrderArg::Cost) => executor.order = crate::exec::Order::Cost,
         None => {}
     }
     let evaluator = Evaluator::new(Arc::new(league), Arc::new(registry))
         .with_executor(&executor)
         .with_breakers(config.breaker)
-        .with_data(Arc::new(crate::DataSources::new(&config.data)));
+        .with_data(Arc::new(crate::data::DataSources::new(&config.data)));
     let use_cache = config.cache.enabled && (args.cache || config.cache.redis.is_some());
     let cache = if use_cache {
-        Some(Arc::new(crate::VerdictCache::new(&config.cache)?))
+        Some(Arc::new(crate::cache::VerdictCache::new(&config.cache)?))
     } else {
         None
     };

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Args;
 
-use crate::GenerateOptions;
+use crate::generate::GenerateOptions;
 
 #[derive(Debug, Args)]
 pub(super) struct GenerateArgs {
@@ -36,7 +36,7 @@ pub(super) fn run(args: GenerateArgs) -> Result<ExitCode> {
         seed: args.seed,
         plugins: args.plugins,
     };
-    let path = crate::generate(&options, &args.out)?;
+    let path = crate::generate::generate(&options, &args.out)?;
     let mut out = anstream::stdout().lock();
     writeln!(
         out,

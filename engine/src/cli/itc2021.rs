@@ -11,7 +11,7 @@ use clap::{Args, ValueEnum};
 
 use super::Format;
 use crate::itc2021::{Host, Instance, Pack, Scorer, Solution};
-use crate::{EntityKind, Hardness, LoadOptions};
+use crate::{model::EntityKind, model::Hardness, registry::LoadOptions};
 
 #[derive(Debug, Args)]
 pub(super) struct Itc2021Args {
@@ -67,7 +67,7 @@ pub(super) fn run(args: Itc2021Args) -> Result<ExitCode> {
         HostArg::Wasm => Host::Wasm,
         HostArg::Rhai => Host::Rhai,
     };
-    let options: LoadOptions<'_> = crate::Config::load(None)?
+    let options: LoadOptions<'_> = crate::config::Config::load(None)?
         .plugins
         .load_options(false, args.no_build);
     let scorer = Scorer::new(&instance, &pack, host, &options)?;

@@ -35,7 +35,7 @@ use crate::Registry;
 /// A constraint engine for sports and event schedules.
 #[derive(Debug, Parser)]
 #[command(name = "umpire", version, about, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -80,11 +80,11 @@ enum Format {
 
 /// Parses the command line, runs the command and maps the outcome to an
 /// exit code.
-pub fn main() -> ExitCode {
+pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     // A server sets up its log from its config.
     if !matches!(cli.command, Command::Serve(_)) {
-        init_tracing("warn", crate::LogFormat::Text);
+        init_tracing("warn", crate::config::LogFormat::Text);
     }
     match run(cli) {
         Ok(code) => code,
@@ -110,7 +110,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 }
 
 /// Logs to stderr at `level` (`UMPIRE_LOG` wins), as text or JSON lines.
-fn init_tracing(level: &str, format: crate::LogFormat) {
+fn init_tracing(level: &str, format: crate::config::LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("UMPIRE_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -119,8 +119,8 @@ fn init_tracing(level: &str, format: crate::LogFormat) {
         .with_ansi(colour_on_stderr())
         .with_writer(std::io::stderr);
     let _ = match format {
-        crate::LogFormat::Text => builder.try_init(),
-        crate::LogFormat::Json => builder.json().with_current_span(true).try_init(),
+        crate::config::LogFormat::Text => builder.try_init(),
+        crate::config::LogFormat::Json => builder.json().with_current_span(true).try_init(),
     };
 }
 
@@ -155,7 +155,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
 /// under the plugin settings of the built-in config and the `UMPIRE_*`
 /// environment.
 pub(super) fn load_registry(dirs: &[PathBuf], no_build: bool) -> Result<Registry> {
-    let config = crate::Config::load(None)?;
+    let config = crate::config::Config::load(None)?;
     load_registry_with(dirs, no_build, &config.plugins)
 }
 
@@ -163,27 +163,27 @@ pub(super) fn load_registry(dirs: &[PathBuf], no_build: bool) -> Result<Registry
 pub(super) fn load_registry_with(
     dirs: &[PathBuf],
     no_build: bool,
-    plugins: &crate::PluginsConfig,
+    plugins: &crate::registry::PluginsConfig,
 ) -> Result<Registry> {
-    let announce = |event: crate::BuildEvent<'_>| {
+    let announce = |event: crate::manifests::BuildEvent<'_>| {
         let mut err = anstream::stderr();
         let _ = match event {
             // The one thing a build does to the machine: said plainly.
-            crate::BuildEvent::AddingTarget { dir, command } => writeln!(
+            crate::manifests::BuildEvent::AddingTarget { dir, command } => writeln!(
                 err,
                 "{} a Rust target the plugins in {} build for: {}",
                 render::adding_label(),
                 dir.display(),
                 command.join(" ")
             ),
-            crate::BuildEvent::Building { dir, command } => writeln!(
+            crate::manifests::BuildEvent::Building { dir, command } => writeln!(
                 err,
                 "{} plugins in {}: {}",
                 render::building_label(),
                 dir.display(),
                 command.join(" ")
             ),
-            crate::BuildEvent::Built { dir, elapsed } => writeln!(
+            crate::manifests::BuildEvent::Built { dir, elapsed } => writeln!(
                 err,
                 "{} plugins in {} in {}",
                 render::built_label(),
@@ -195,11 +195,11 @@ pub(super) fn load_registry_with(
     // On a terminal cargo draws its progress; elsewhere its output is kept
     // for the error, if there is one.
     let build_output = if std::io::stderr().is_terminal() {
-        crate::BuildOutput::Shown
+        crate::manifests::BuildOutput::Shown
     } else {
-        crate::BuildOutput::Captured
+        crate::manifests::BuildOutput::Captured
     };
-    let options = crate::LoadOptions {
+    let options = crate::registry::LoadOptions {
         on_build: Some(&announce),
         build_output,
         ..plugins.load_options(false, no_build)

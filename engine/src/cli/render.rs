@@ -217,8 +217,8 @@ pub(super) fn constraints(
     out: &mut impl Write,
     registry: &Registry,
     dirs: &[std::path::PathBuf],
-    breaker: &crate::BreakerConfig,
-    state: crate::BreakerState,
+    breaker: &crate::breaker::BreakerConfig,
+    state: crate::breaker::BreakerState,
 ) -> io::Result<()> {
     let dirs: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
     writeln!(
@@ -252,9 +252,9 @@ pub(super) fn constraints(
             m.timeout.as_millis(),
             state.as_str(),
             match m.fallback {
-                crate::Fallback::Pass => "pass",
-                crate::Fallback::Fail => "fail",
-                crate::Fallback::Skip => "skip",
+                crate::manifests::Fallback::Pass => "pass",
+                crate::manifests::Fallback::Fail => "fail",
+                crate::manifests::Fallback::Skip => "skip",
             },
             if deps.is_empty() {
                 "-".to_owned()

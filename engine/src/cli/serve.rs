@@ -32,13 +32,13 @@ pub(super) struct ServeArgs {
 }
 
 pub(super) fn run(args: ServeArgs) -> Result<ExitCode> {
-    let loaded = crate::Config::load(args.config.as_deref());
+    let loaded = crate::config::Config::load(args.config.as_deref());
     let level = loaded
         .as_ref()
         .map_or("info".to_owned(), |c| c.server.log_level.clone());
     let format = loaded
         .as_ref()
-        .map_or(crate::LogFormat::Text, |c| c.server.log_format);
+        .map_or(crate::config::LogFormat::Text, |c| c.server.log_format);
     init_tracing(&level, format);
     let mut config = loaded?;
     if let Some(bind) = args.bind {
@@ -47,10 +47,10 @@ pub(super) fn run(args: ServeArgs) -> Result<ExitCode> {
     if let Some(n) = args.workers {
         config.executor.workers = usize::from(n.get());
     }
-    let mut leagues: Vec<crate::ServeLeague> = config
+    let mut leagues: Vec<crate::server::ServeLeague> = config
         .leagues
         .iter()
-        .map(|(name, l)| crate::ServeLeague {
+        .map(|(name, l)| crate::server::ServeLeague {
             name: name.clone(),
             dir: l.dir.path().to_path_buf(),
             plugins: l.plugins.iter().map(|p| p.path().to_path_buf()).collect(),
@@ -69,14 +69,14 @@ pub(super) fn run(args: ServeArgs) -> Result<ExitCode> {
                 dir.display()
             );
         }
-        leagues.push(crate::ServeLeague {
+        leagues.push(crate::server::ServeLeague {
             name,
             dir: dir.clone(),
             plugins: Vec::new(),
             schedule: None,
         });
     }
-    crate::serve(config, leagues, args.no_build, |addr| {
+    crate::server::serve(config, leagues, args.no_build, |addr| {
         // The one line a supervisor or a test waits for.
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "umpire: listening on http://{addr}");

@@ -19,7 +19,7 @@ use clap::Args;
 use super::fixture::{self, Case, Fixture};
 use super::{Format, render};
 use crate::model::{League, Schedule};
-use crate::{Evaluator, Registry, Scope};
+use crate::{Evaluator, Registry, manifests::Scope};
 
 #[derive(Debug, Args)]
 pub(super) struct TestArgs {

@@ -6,7 +6,7 @@
 //! order and the skip rule are computed once per evaluation from the
 //! registry's [`DependencyGraph`](crate::manifests::DependencyGraph).
 //!
-//! The work runs on a [pool](pool) of workers that own their runtimes: the
+//! The work runs on a pool (`pool.rs`) of workers that own their runtimes: the
 //! schedule scope as one task, then the games in chunks. Reports come back
 //! in schedule order, so they are the same whatever the number of workers.
 //!

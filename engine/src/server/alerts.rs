@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use serde::Serialize;
 
 use super::metrics::Window;
-use crate::{AlertConfig, BreakerState};
+use crate::{breaker::BreakerState, config::AlertConfig};
 
 /// One alert being raised.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -34,7 +34,7 @@ use tower::timeout::TimeoutLayer;
 use tracing::Instrument;
 
 use crate::error::{Error, Result};
-use crate::{Cancel, Config};
+use crate::{config::Config, exec::Cancel};
 use state::App;
 
 /// The OpenAPI document of the routes.
@@ -43,7 +43,7 @@ pub(crate) const OPENAPI: &str = include_str!("openapi.json");
 /// A league to serve: its name in URLs, its directory, more plugin
 /// directories, and the schedule to start from (the league's own if none).
 #[derive(Debug, Clone)]
-pub struct ServeLeague {
+pub(crate) struct ServeLeague {
     /// The name requests use.
     pub name: String,
     /// The league directory.
@@ -57,7 +57,7 @@ pub struct ServeLeague {
 /// Loads the leagues, warms the cache, binds and serves until SIGTERM or
 /// SIGINT, then drains the requests in flight. `ready` is told the bound
 /// address once the server answers.
-pub fn serve(
+pub(crate) fn serve(
     config: Config,
     leagues: Vec<ServeLeague>,
     no_build: bool,

@@ -13,8 +13,9 @@ use super::alerts::Readings;
 use super::metrics::Metrics;
 use crate::error::{Error, Result};
 use crate::{
-    Cancel, Config, DataSources, Evaluator, Interrupted, League, PatchError, Registry, Schedule,
-    SchedulePatch, ScheduleSpec, Season, VerdictCache,
+    Evaluator, League, Registry, Schedule, SchedulePatch, Season, cache::VerdictCache,
+    config::Config, data::DataSources, exec::Cancel, exec::Interrupted, model::PatchError,
+    model::ScheduleSpec,
 };
 
 /// One league being served.

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use umpire::{BreakerConfig, BreakerState, Evaluator, Registry, Report, Schedule, Status};
+use umpire::{
+    Evaluator, Registry, Report, Schedule, Status, breaker::BreakerConfig, breaker::BreakerState,
+};
 
 use crate::support::{TempTree, TestResult, mini_league};
 

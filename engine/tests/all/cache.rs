@@ -6,7 +6,10 @@
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use umpire::{CacheConfig, Evaluator, Registry, Report, Schedule, ScheduleSpec, VerdictCache};
+use umpire::{
+    Evaluator, Registry, Report, Schedule, cache::CacheConfig, cache::VerdictCache,
+    model::ScheduleSpec,
+};
 
 use crate::support::{
     TempTree, TestResult, calls_of, comparable, example_season, mini_league, move_game,

@@ -16,8 +16,8 @@ use axum::response::{IntoResponse, Response};
 use predicates::prelude::PredicateBooleanExt;
 use serde_json::Value;
 use umpire::{
-    Config, DataConfig, DataSources, Deadlines, Evaluator, Registry, Report, Schedule,
-    SourceConfig, Status,
+    Evaluator, Registry, Report, Schedule, Status, config::Config, data::DataConfig,
+    data::DataSources, data::SourceConfig, exec::Deadlines,
 };
 
 use crate::support::{TempTree, TestResult, mini_league, umpire, verdict, workspace_root};
@@ -277,7 +277,7 @@ fn a_failing_source_gets_the_fallback_and_its_breaker_stops_the_calls() -> TestR
     assert!(server.hits() <= 2 * 2 + 2, "hits: {}", server.hits());
     assert_eq!(
         data.breaker("weather").map(|b| b.state()),
-        Some(umpire::BreakerState::Open)
+        Some(umpire::breaker::BreakerState::Open)
     );
     // The rule's own breaker is not charged for its source's failures.
     assert_eq!(report.summary.errors, 0);

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use umpire::{Deadlines, Evaluator, Registry, Report, Schedule};
+use umpire::{Evaluator, Registry, Report, Schedule, exec::Deadlines};
 
 use crate::support::{TempTree, TestResult, mini_league, umpire};
 

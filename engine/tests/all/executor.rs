@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use umpire::{Evaluator, ExecutorConfig, Order, Registry, Schedule, Status};
+use umpire::{Evaluator, Registry, Schedule, Status, exec::ExecutorConfig, exec::Order};
 
 use crate::support::{TempTree, TestResult, mini_league, umpire, verdict};
 
@@ -148,7 +148,7 @@ fn a_stream_delivers_every_game_once_with_a_bounded_number_in_flight() -> TestRe
 
 /// The pool's figures once the worker has booked its last task (it does so
 /// just after delivering the reports).
-fn settled(evaluator: &Evaluator) -> umpire::PoolStats {
+fn settled(evaluator: &Evaluator) -> umpire::exec::PoolStats {
     let until = Instant::now() + Duration::from_secs(10);
     loop {
         let stats = evaluator.pool_stats();

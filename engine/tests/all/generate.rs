@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use serde_json::Value;
-use umpire::{GenerateOptions, League, Schedule};
+use umpire::{League, Schedule, generate::GenerateOptions};
 
 use crate::support::{TempTree, TestResult, example_plugins, rhai_plugins, umpire, wasm_plugins};
 
@@ -154,9 +154,9 @@ fn the_library_refuses_fewer_than_two_teams_or_no_games() {
         seed: 1,
         plugins: vec![],
     };
-    assert!(umpire::generate(&options(1, 10), t.path()).is_err());
-    assert!(umpire::generate(&options(4, 0), t.path()).is_err());
+    assert!(umpire::generate::generate(&options(1, 10), t.path()).is_err());
+    assert!(umpire::generate::generate(&options(4, 0), t.path()).is_err());
     assert!(!t.path().join("league.toml").exists());
-    let path = umpire::generate(&options(3, 5), t.path()).unwrap();
+    let path = umpire::generate::generate(&options(3, 5), t.path()).unwrap();
     assert_eq!(path, t.path().join("league.toml"));
 }

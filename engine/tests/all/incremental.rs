@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use umpire::{
-    CacheConfig, Error, Evaluator, League, Manifest, Partition, Registry, RhaiLimits, Schedule,
-    Status, VerdictCache,
+    Error, Evaluator, League, Registry, Schedule, Status, cache::CacheConfig, cache::VerdictCache,
+    manifests::Manifest, manifests::Partition, runtime::RhaiLimits,
 };
 
 use crate::support::{
@@ -318,7 +318,7 @@ fn a_move_that_shortens_the_next_games_rest_re_evaluates_that_game_too() -> Test
 /// next evaluations of the cached evaluator equal a fresh one's.
 #[test]
 fn a_cancelled_evaluation_leaves_no_trace_in_the_cache_or_the_baseline() -> TestResult {
-    use umpire::{Cancel, Interrupted};
+    use umpire::{exec::Cancel, exec::Interrupted};
     let (league, mut spec, registry) = example_season();
     let cache = Arc::new(VerdictCache::new(&CacheConfig::default())?);
     let cached = Evaluator::new(league.clone(), registry.clone())

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use umpire::{
-    Evaluator, GameSpec, Hardness, League, Registry, Report, Schedule, ScheduleSpec, Status,
+    Evaluator, League, Registry, Report, Schedule, Status, model::GameSpec, model::Hardness,
+    model::ScheduleSpec,
 };
 
 use crate::support::{MINI_LEAGUE, example_plugins};

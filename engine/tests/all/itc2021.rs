@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use umpire::itc2021::{Host, Instance, Meeting, Pack, Scorer, Solution, game, to_slot};
-use umpire::{GameEdit, GameSpec, LoadOptions, Schedule, SchedulePatch};
+use umpire::{GameEdit, Schedule, SchedulePatch, model::GameSpec, registry::LoadOptions};
 
 use crate::support::{TempTree, TestResult, umpire, workspace_root};
 

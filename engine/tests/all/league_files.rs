@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use umpire::{Error, GameSpec, League, Schedule, ScheduleSpec};
+use umpire::{Error, League, Schedule, model::GameSpec, model::ScheduleSpec};
 
 use crate::support::{MINI_LEAGUE, TempTree, TestResult, mini_league};
 
@@ -59,7 +59,10 @@ fn the_mini_league_loads_with_resolved_paths_and_defaults() {
         league.plugin_dirs,
         vec![Path::new("leagues/mini/plugins").to_owned()]
     );
-    assert_eq!(league.default_game_minutes, umpire::DEFAULT_GAME_MINUTES);
+    assert_eq!(
+        league.default_game_minutes,
+        umpire::model::DEFAULT_GAME_MINUTES
+    );
     assert_eq!(&*league.team("LAS").unwrap().venue, "palms");
     assert!(league.team("las").is_none(), "ids are case-sensitive");
     let hudson = league.venue("hudson").unwrap();

@@ -4,7 +4,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use umpire::{Error, Fallback, Hardness, Kind, Manifest, Registry, Scope};
+use umpire::{
+    Error, Registry, manifests::Fallback, manifests::Kind, manifests::Manifest, manifests::Scope,
+    model::Hardness,
+};
 
 use crate::support::{TempTree, TestResult, example_plugins, manifest};
 
@@ -30,8 +33,11 @@ fn defaults_apply_when_optional_fields_are_absent() -> TestResult {
     let t = TempTree::new();
     t.write("rule.rhai", "pass()");
     let m = Manifest::load(&t.write("rule.toml", &good("")))?;
-    assert_eq!(m.weight, umpire::DEFAULT_WEIGHT);
-    assert_eq!(m.timeout, Duration::from_millis(umpire::DEFAULT_TIMEOUT_MS));
+    assert_eq!(m.weight, umpire::manifests::DEFAULT_WEIGHT);
+    assert_eq!(
+        m.timeout,
+        Duration::from_millis(umpire::manifests::DEFAULT_TIMEOUT_MS)
+    );
     assert_eq!(m.fallback, Fallback::Skip);
     assert!(m.cacheable);
     assert!(m.depends_on.is_empty());
@@ -64,7 +70,10 @@ fn every_field_is_read() -> TestResult {
         m.depends_on.iter().map(|d| &**d).collect::<Vec<_>>(),
         ["a", "b"]
     );
-    assert_eq!(m.timeout, Duration::from_millis(umpire::MAX_TIMEOUT_MS));
+    assert_eq!(
+        m.timeout,
+        Duration::from_millis(umpire::manifests::MAX_TIMEOUT_MS)
+    );
     assert_eq!(m.fallback, Fallback::Fail);
     assert!(!m.cacheable);
     assert_eq!(m.params["n"], 3);

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use umpire::{Evaluator, Registry, ScheduleSpec, Status};
+use umpire::{Evaluator, Registry, Status, model::ScheduleSpec};
 
 use crate::support::{TempTree, example_season, schedule_of, verdict, wasm_plugins};
 

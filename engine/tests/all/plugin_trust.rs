@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use umpire::{Error, Manifest, Registry, RhaiLimits};
+use umpire::{Error, Registry, manifests::Manifest, runtime::RhaiLimits};
 
 use crate::support::{TempTree, TestResult, fixture, hostile_component, manifest, umpire};
 
@@ -215,7 +215,7 @@ fn a_build_sees_no_secret_of_the_environment() -> TestResult {
             continue;
         };
         assert!(
-            umpire::PASSED_ENV.contains(&key) || shell.contains(&key),
+            umpire::manifests::PASSED_ENV.contains(&key) || shell.contains(&key),
             "`{key}` reached the build: {seen}"
         );
     }
@@ -295,7 +295,7 @@ fn a_replaced_component_leaves_memory_with_the_last_registry_that_used_it() -> T
                 .sha256;
             replaced.push(old_hash.to_owned());
         }
-        let held = umpire::components_in_memory();
+        let held = umpire::runtime::components_in_memory();
         assert!(
             held.contains(&hash),
             "version {version} is loaded: {held:?}"

@@ -12,7 +12,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use umpire::{BreakerConfig, CacheConfig, Evaluator, RedisConfig, VerdictCache};
+use umpire::{
+    Evaluator, breaker::BreakerConfig, cache::CacheConfig, cache::RedisConfig, cache::VerdictCache,
+};
 
 use crate::support::{
     TestResult, calls_of, comparable, example_season, move_game, schedule_of, without_timings,

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use umpire::{Error, Evaluator, Registry, Report, RhaiLimits, Schedule, Status, Verdict};
+use umpire::{Error, Evaluator, Registry, Report, Schedule, Status, Verdict, runtime::RhaiLimits};
 
 use crate::support::{TempTree, TestResult, game, mini_league, verdict};
 

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use umpire::{
-    Evaluator, GameReport, League, Partition, Registry, Report, RhaiLimits, Schedule, Status,
-    Verdict,
+    Evaluator, GameReport, League, Registry, Report, Schedule, Status, Verdict,
+    manifests::Partition, runtime::RhaiLimits,
 };
 
 /// The constraint calls behind a report: one per verdict that was not
@@ -327,17 +327,34 @@ pub(crate) fn schedule_verdict<'a>(report: &'a Report, constraint: &str) -> &'a 
 }
 
 /// The example league, its schedule as a spec to edit, and its plugins.
-pub(crate) fn example_season() -> (Arc<League>, umpire::ScheduleSpec, Arc<Registry>) {
+pub(crate) fn example_season() -> (Arc<League>, umpire::model::ScheduleSpec, Arc<Registry>) {
     let dir = workspace_root().join("examples/leagues/pacific-atlantic");
     let league = League::load(&dir).expect("the example league");
     let text = std::fs::read_to_string(dir.join("schedule.json")).expect("its schedule");
     let spec = serde_json::from_str(&text).expect("a schedule");
     let registry = Registry::load(&example_plugins()).expect("the example plugins");
-    (Arc::new(league), spec, Arc::new(registry))
+    (Arc::new(league), spec, Arc::new(patient(registry)))
+}
+
+/// `registry` with every rule's `timeout_ms` raised to 10 s: for the tests
+/// that compare two evaluations verdict by verdict (cached and not, a
+/// what-if and a full evaluation), where a rule cut short on a loaded
+/// machine in a debug build would differ for a reason the test is not
+/// about. The tests of deadlines keep their own.
+pub(crate) fn patient(registry: Registry) -> Registry {
+    let manifests = (registry.constraints().iter())
+        .map(|c| {
+            let mut m = c.manifest.clone();
+            m.timeout = m.timeout.max(std::time::Duration::from_secs(10));
+            m
+        })
+        .collect();
+    Registry::from_manifests(manifests, &umpire::runtime::RhaiLimits::default())
+        .expect("the same rules, with more time")
 }
 
 /// A schedule built from an (edited) spec.
-pub(crate) fn schedule_of(league: &League, spec: &umpire::ScheduleSpec) -> Arc<Schedule> {
+pub(crate) fn schedule_of(league: &League, spec: &umpire::model::ScheduleSpec) -> Arc<Schedule> {
     Arc::new(
         Schedule::from_spec(Path::new("edited.json"), spec.clone(), league)
             .expect("an edited schedule stays valid"),
@@ -345,12 +362,12 @@ pub(crate) fn schedule_of(league: &League, spec: &umpire::ScheduleSpec) -> Arc<S
 }
 
 /// Moves game `i` by `days`, keeping its clock time (and its length).
-pub(crate) fn move_game(spec: &mut umpire::ScheduleSpec, i: usize, days: i64) {
+pub(crate) fn move_game(spec: &mut umpire::model::ScheduleSpec, i: usize, days: i64) {
     shift_game(spec, i, jiff::Span::new().days(days));
 }
 
 /// Shifts game `i`'s start and end by `span`.
-pub(crate) fn shift_game(spec: &mut umpire::ScheduleSpec, i: usize, span: jiff::Span) {
+pub(crate) fn shift_game(spec: &mut umpire::model::ScheduleSpec, i: usize, span: jiff::Span) {
     let shift = |t: &str| {
         let t: jiff::civil::DateTime = t.parse().expect("a civil time");
         t.checked_add(span).expect("a time").to_string()

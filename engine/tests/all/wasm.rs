@@ -9,8 +9,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use umpire::{
-    BuildPolicy, Constraint, Error, Isolation, LoadOptions, Manifest, Registry, RhaiLimits,
-    Runtime, Schedule, ScheduleSpec, Status, Verdict,
+    Constraint, Error, Registry, Schedule, Status, Verdict, manifests::BuildPolicy,
+    manifests::Isolation, manifests::Manifest, model::ScheduleSpec, registry::LoadOptions,
+    runtime::RhaiLimits, runtime::Runtime,
 };
 
 use crate::support::{TempTree, TestResult, mini_league, umpire, wasm_plugins};
@@ -345,7 +346,7 @@ fn a_plugin_built_against_another_contract_version_is_refused() {
     assert!(matches!(err, Error::Plugin { .. }), "{err:?}");
     assert!(msg.contains("wrong_version.wasm: "), "{msg}");
     assert!(msg.contains("built against umpire:plugin@0.1.0"), "{msg}");
-    assert!(msg.contains(umpire::CONTRACT), "{msg}");
+    assert!(msg.contains(umpire::runtime::CONTRACT), "{msg}");
 }
 
 #[test]
@@ -430,14 +431,14 @@ fn copying_plugin(t: &TempTree) -> PathBuf {
 fn load_counting(dir: &Path, policy: BuildPolicy) -> (Result<Registry, Error>, usize) {
     let builds = AtomicUsize::new(0);
     let built = AtomicUsize::new(0);
-    let observe = |e: umpire::BuildEvent<'_>| match e {
-        umpire::BuildEvent::Building { .. } => {
+    let observe = |e: umpire::manifests::BuildEvent<'_>| match e {
+        umpire::manifests::BuildEvent::Building { .. } => {
             builds.fetch_add(1, Ordering::SeqCst);
         }
-        umpire::BuildEvent::Built { .. } => {
+        umpire::manifests::BuildEvent::Built { .. } => {
             built.fetch_add(1, Ordering::SeqCst);
         }
-        umpire::BuildEvent::AddingTarget { .. } => {}
+        umpire::manifests::BuildEvent::AddingTarget { .. } => {}
     };
     let options = LoadOptions {
         build: policy,
@@ -568,7 +569,7 @@ fn a_restart_loads_compiled_components_from_the_disk_cache() -> TestResult {
     let cache = TempTree::new();
     let compiled = || -> Result<Vec<String>, Box<dyn std::error::Error>> {
         let out = umpire()
-            .env(umpire::CACHE_ENV, cache.path())
+            .env(umpire::runtime::CACHE_ENV, cache.path())
             .args(["constraints", "--format", "json", "--plugins"])
             .arg(wasm_plugins())
             .output()?;

@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use umpire::{
-    CacheConfig, Evaluator, GameEdit, GameReport, GameSpec, League, Manifest, Registry, Report,
-    RhaiLimits, Schedule, SchedulePatch, Totals, VerdictCache, WhatIf,
+    Evaluator, GameEdit, GameReport, League, Registry, Report, Schedule, SchedulePatch, WhatIf,
+    cache::CacheConfig, cache::VerdictCache, exec::Totals, manifests::Manifest, model::GameSpec,
+    runtime::RhaiLimits,
 };
 
 use crate::support::{
@@ -218,17 +219,19 @@ proptest! {
 /// A generated league of 2,000 games under the example plugins.
 fn big_league() -> (Arc<League>, Arc<Schedule>, Arc<Registry>, TempTree) {
     let t = TempTree::new();
-    let options = umpire::GenerateOptions {
+    let options = umpire::generate::GenerateOptions {
         teams: 40,
         games: 2_000,
         seed: 7,
         plugins: example_plugins(),
     };
-    let dir = umpire::generate(&options, &t.path().join("big")).expect("a generated league");
+    let dir =
+        umpire::generate::generate(&options, &t.path().join("big")).expect("a generated league");
     let league = League::load(&dir).expect("the generated league loads");
     let file = league.schedule_file.clone().expect("a schedule file");
     let schedule = Schedule::load(&file, &league).expect("its schedule");
     let registry = Registry::load(&league.plugin_dirs).expect("the example plugins");
+    let registry = crate::support::patient(registry);
     (Arc::new(league), Arc::new(schedule), Arc::new(registry), t)
 }
 

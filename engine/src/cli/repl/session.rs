@@ -17,7 +17,8 @@ use super::inspect::{write_reads, write_verdict, write_violation};
 use super::{COMMANDS, Last, help};
 use crate::runtime::{Console, ConsoleValue, Target};
 use crate::{
-    Evaluator, League, Manifest, Registry, RhaiLimits, Runtime, Schedule, Scope, Status, Verdict,
+    Evaluator, League, Registry, Schedule, Status, Verdict, manifests::Manifest, manifests::Scope,
+    runtime::RhaiLimits, runtime::Runtime,
 };
 
 pub(super) struct Session {

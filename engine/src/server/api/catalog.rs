@@ -13,7 +13,7 @@ use super::super::state::{App, LeagueState};
 use super::error::{ApiError, ApiResult};
 use super::extract::{Query, UrlPath};
 use super::{LeagueQuery, league};
-use crate::BreakerState;
+use crate::breaker::BreakerState;
 
 /// The league a query names, or every league.
 fn named_or_all(app: &App, q: &LeagueQuery) -> ApiResult<Vec<Arc<LeagueState>>> {
@@ -27,7 +27,7 @@ fn named_or_all(app: &App, q: &LeagueQuery) -> ApiResult<Vec<Arc<LeagueState>>> 
 fn constraint_json(
     state: &LeagueState,
     c: &crate::Constraint,
-    breaker: &crate::Breaker,
+    breaker: &crate::breaker::Breaker,
 ) -> serde_json::Value {
     let mut v = serde_json::to_value(&c.manifest).unwrap_or_default();
     v["league"] = state.name.clone().into();
@@ -35,7 +35,7 @@ fn constraint_json(
         BreakerState::Closed => None,
         _ => Some(breaker.reason()),
     }});
-    if let Some(crate::WasmInfo {
+    if let Some(crate::runtime::WasmInfo {
         sha256,
         compiled,
         version,

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::super::decisions::NotLogged;
 use super::super::state::App;
-use crate::Interrupted;
+use crate::exec::Interrupted;
 
 /// A client or server error as JSON.
 #[derive(Debug)]

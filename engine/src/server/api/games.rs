@@ -12,7 +12,7 @@ use super::super::decisions::NotLogged;
 use super::super::state::{App, LeagueState, Versioned};
 use super::error::{ApiError, ApiResult, interrupted, invalid_game};
 use crate::model::{Game, GameReport, GameSpec};
-use crate::{Cancel, Evaluator, Schedule, WhatIf};
+use crate::{Evaluator, Schedule, WhatIf, exec::Cancel};
 
 /// A game named by id (in the league's schedule) or sent whole.
 #[derive(Debug, Clone, Deserialize)]

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::super::state::App;
 use super::error::{ApiError, ApiResult};
-use crate::BreakerState;
+use crate::breaker::BreakerState;
 
 pub(crate) async fn stats(State(app): State<Arc<App>>) -> ApiResult<Response> {
     let mut leagues = BTreeMap::new();

@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use self::error::ApiResult;
 use super::Slot;
 use super::state::{App, LeagueState};
-use crate::Cancel;
+use crate::exec::Cancel;
 
 pub(super) use self::admin::reload;
 pub(super) use self::catalog::{constraint, constraints, leagues, not_found, openapi};

@@ -31,12 +31,12 @@ pub(crate) struct MovesRequest {
 /// One move's answer.
 #[derive(Debug, Serialize)]
 struct MoveAnswer {
-    after: crate::Totals,
-    delta: crate::TotalsDelta,
-    changed: Vec<crate::Changed>,
+    after: crate::exec::Totals,
+    delta: crate::exec::TotalsDelta,
+    changed: Vec<crate::exec::Changed>,
     schedule_changed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    schedule: Option<crate::ScheduleReport>,
+    schedule: Option<crate::model::ScheduleReport>,
 }
 
 pub(crate) async fn moves(

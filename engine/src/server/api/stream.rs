@@ -20,7 +20,7 @@ use super::games::{
 };
 use super::{LeagueQuery, RequestId, Work, league};
 use crate::model::GameReport;
-use crate::{Cancel, Interrupted, Schedule};
+use crate::{Schedule, exec::Cancel, exec::Interrupted};
 
 /// One NDJSON line of the stream route: a game (id or whole), optionally
 /// with its league when the query does not name one.
