@@ -78,7 +78,7 @@ fn the_engine_compiles_in_nothing_from_outside_its_package() {
     let bad = outside(engine);
     assert!(bad.is_empty(), "{bad:#?}");
     // The check sees what it must: the bindings and the built-in league.
-    let host = std::fs::read_to_string(engine.join("src/runtime/wasm/host.rs")).unwrap();
+    let host = std::fs::read_to_string(engine.join("src/runtime/wasm/host/mod.rs")).unwrap();
     assert_eq!(literals_after(&host, "path:"), ["wit"]);
 }
 

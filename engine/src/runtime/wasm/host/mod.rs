@@ -2,8 +2,8 @@
 //! carries, the query API a plugin imports, and the conversions between the
 //! model and the contract's records.
 //!
-//! Here are the bindings, a plugin's params and the store's state; in
-//! `host/`, `records.rs` holds what one call may read (the schedule's games
+//! Here are the bindings, a plugin's params and the store's state;
+//! `records.rs` holds what one call may read (the schedule's games
 //! as records, built as asked), `queries.rs` the query API as host
 //! functions, and `convert.rs` the conversions between the model and the
 //! records.
