@@ -75,9 +75,15 @@ impl Rule for Probe {
                     game.start.unix_seconds + WEEK,
                 )),
             ),
-            ("previous_game(home)", one(schedule::previous_game(home, game))),
+            (
+                "previous_game(home)",
+                one(schedule::previous_game(home, game)),
+            ),
             ("next_game(home)", one(next.clone())),
-            ("previous_game(away)", one(schedule::previous_game(away, game))),
+            (
+                "previous_game(away)",
+                one(schedule::previous_game(away, game)),
+            ),
             ("next_game(away)", one(schedule::next_game(away, game))),
             (
                 "previous_game(home, next_game(home))",
@@ -85,7 +91,10 @@ impl Rule for Probe {
             ),
             ("rest_days(home)", days(schedule::rest_days(home, game))),
             ("rest_days(away)", days(schedule::rest_days(away, game))),
-            ("games_at(venue, date)", list(schedule::games_at(venue, &game.date()))),
+            (
+                "games_at(venue, date)",
+                list(schedule::games_at(venue, &game.date())),
+            ),
             ("games_on(date)", list(schedule::games_on(&game.date()))),
             ("pairings", pairings.join(" ")),
         ];
