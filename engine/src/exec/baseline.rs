@@ -5,10 +5,10 @@
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 
+use super::Evaluator;
 use super::rules::Budget;
-use super::{Evaluator, whatif};
 use crate::cache::{Delta, GameEntry, Read};
-use crate::model::{GameReport, Schedule, Verdict};
+use crate::model::{GameReport, Schedule};
 
 /// An evaluation's game reports with what each was read from, by position.
 /// The next evaluation of a schedule that differs in a few games takes the
@@ -109,20 +109,6 @@ impl Topics {
             mark(self.by.get(&Topic::Date(*date)));
         }
         marked
-    }
-}
-
-/// Verdicts of parts of partitioned rules, by (registry position, part),
-/// that are known to hold for the schedule under evaluation (a what-if's:
-/// the season's, where the edit touches none of their reads).
-pub(super) struct KnownParts {
-    pub(super) parts: Arc<[whatif::SeasonPart]>,
-    pub(super) holding: rustc_hash::FxHashMap<(usize, usize), usize>,
-}
-
-impl KnownParts {
-    pub(super) fn get(&self, at: &(usize, usize)) -> Option<Verdict> {
-        self.holding.get(at).map(|&n| self.parts[n].verdict.clone())
     }
 }
 

@@ -7,20 +7,15 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::baseline::KnownParts;
 use super::cancel::{Cancel, Interrupted};
 use super::pool::{Overloaded, Task};
-use super::rules::{Budget, MEASURE_EVERY};
+use super::rules::{Budget, KnownParts, MEASURE_EVERY, Ruled};
 use super::{Evaluator, Order};
-use crate::cache::GameEntry;
-use crate::model::{Game, GameReport, Schedule, Verdict};
+use crate::model::{Game, Schedule, Verdict};
 
 /// Games per chunk a worker takes at a time, at most; fewer when that would
 /// leave a worker idle.
 pub(super) const MAX_CHUNK: usize = 64;
-
-/// A game's report, with its cache entry when it has one.
-pub(super) type Ruled = (GameReport, Option<Arc<GameEntry>>);
 
 /// What every batch starts with.
 pub(super) struct Opened {

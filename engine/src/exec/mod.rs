@@ -44,7 +44,7 @@ use crate::model::{
 };
 use crate::registry::Registry;
 use crate::runtime::{RhaiLimits, Runtime};
-use baseline::{Baseline, KnownParts};
+use baseline::Baseline;
 use batch::Flow;
 use cost::Costs;
 use pool::Pool;

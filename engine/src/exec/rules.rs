@@ -7,12 +7,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::baseline::KnownParts;
-use super::batch::Ruled;
 use super::cost::Costs;
 use super::{Deadlines, Order};
 use crate::breaker::{Admit, Breaker, BreakerConfig};
-use crate::cache::{Answer, Key, VerdictCache};
+use crate::cache::{Answer, GameEntry, Key, Reads, VerdictCache};
 use crate::manifests::Partition;
 use crate::model::fingerprint::Fingerprint;
 use crate::model::{Game, GameReport, League, Schedule, Status, Verdict};
@@ -48,6 +46,31 @@ pub(super) struct Budget {
 pub(super) struct Plan {
     pub(super) schedule: Vec<usize>,
     pub(super) game: Vec<usize>,
+}
+
+/// A game's report, with its cache entry when it has one.
+pub(super) type Ruled = (GameReport, Option<Arc<GameEntry>>);
+
+/// One part of a partitioned rule, as the season's evaluation left it.
+pub(super) struct SeasonPart {
+    pub(super) constraint: usize,
+    pub(super) part: usize,
+    pub(super) verdict: crate::Verdict,
+    pub(super) reads: Reads,
+}
+
+/// Verdicts of parts of partitioned rules, by (registry position, part),
+/// that are known to hold for the schedule under evaluation (a what-if's:
+/// the season's, where the edit touches none of their reads).
+pub(super) struct KnownParts {
+    pub(super) parts: Arc<[SeasonPart]>,
+    pub(super) holding: rustc_hash::FxHashMap<(usize, usize), usize>,
+}
+
+impl KnownParts {
+    pub(super) fn get(&self, at: &(usize, usize)) -> Option<Verdict> {
+        self.holding.get(at).map(|&n| self.parts[n].verdict.clone())
+    }
 }
 
 thread_local! {

@@ -18,8 +18,9 @@ use std::time::Instant;
 use std::sync::OnceLock;
 
 use super::batch::{Flow, Opened};
-use super::{Baseline, Cancel, Evaluator, Interrupted, KnownParts};
-use crate::cache::{Delta, Reads};
+use super::rules::{KnownParts, SeasonPart};
+use super::{Baseline, Cancel, Evaluator, Interrupted};
+use crate::cache::Delta;
 use crate::model::{
     GameReport, Ledger, PatchError, Penalties, Report, Schedule, SchedulePatch, ScheduleReport,
     Summary, Tallied,
@@ -51,14 +52,6 @@ impl std::fmt::Debug for Season {
             .field("evaluator", &self.evaluator)
             .finish_non_exhaustive()
     }
-}
-
-/// One part of a partitioned rule, as the season's evaluation left it.
-pub(super) struct SeasonPart {
-    constraint: usize,
-    part: usize,
-    pub(super) verdict: crate::Verdict,
-    reads: Reads,
 }
 
 impl Season {

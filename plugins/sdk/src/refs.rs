@@ -259,21 +259,21 @@ reference! {
 impl TeamRef {
     /// The team's record (a host call).
     pub fn team(self) -> Option<crate::Team> {
-        crate::league::team(self)
+        crate::bindings::umpire::plugin::league::team_by_id(self.id())
     }
 }
 
 impl VenueRef {
     /// The venue's record (a host call).
     pub fn venue(self) -> Option<crate::Venue> {
-        crate::league::venue(self)
+        crate::bindings::umpire::plugin::league::venue_by_id(self.id())
     }
 }
 
 impl TvWindowRef {
     /// The TV window's record (a host call).
     pub fn window(self) -> Option<crate::TvWindow> {
-        crate::league::tv_window(self)
+        crate::bindings::umpire::plugin::league::tv_window_by_id(self.id())
     }
 }
 

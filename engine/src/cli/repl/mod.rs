@@ -18,6 +18,7 @@ mod complete;
 mod error;
 mod inspect;
 mod session;
+mod write;
 
 use complete::Helper;
 use error::{LineError, io, write_error};

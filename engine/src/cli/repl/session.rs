@@ -13,7 +13,7 @@ use super::super::render;
 use super::ReplArgs;
 use super::complete::Words;
 use super::error::{LineError, io};
-use super::inspect::{write_reads, write_verdict, write_violation};
+use super::write::{write_reads, write_verdict, write_violation};
 use super::{COMMANDS, Last, help};
 use crate::runtime::{Console, ConsoleValue, Target};
 use crate::{

@@ -9,11 +9,10 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
-use wasmtime::{Engine, Store};
+use wasmtime::{Engine, Store, Trap};
 
 use super::engines::{Held, hex, kit};
 use super::host::{self, BindingsPre, HostState, Params};
-use super::run::failure_text;
 use super::{COMPATIBLE, CONTRACT, Compiled, PACKAGE, STDIO_CAPACITY, ticks};
 use crate::error::{Error, Result};
 use crate::manifests::{Manifest, Scope, WasmSettings};
@@ -268,4 +267,39 @@ fn describe(
         .umpire_plugin_rule()
         .call_describe(&mut store)
         .map_err(|e| format!("`describe` failed: {}", failure_text(&e, &store, plugin)))
+}
+
+/// A trap or host error in words, with what the guest last printed (a
+/// Rust panic message).
+pub(super) fn failure_text(
+    e: &wasmtime::Error,
+    store: &Store<HostState>,
+    plugin: &WasmPlugin,
+) -> String {
+    let printed = String::from_utf8_lossy(&store.data().stdio.contents()).into_owned();
+    let last = printed
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty() && !l.contains("note: run with `RUST_BACKTRACE"))
+        .map(|l| l.trim().to_owned());
+    let chain = format!("{e:#}");
+    match e.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => format!(
+            "the plugin used up its fuel budget of {} instructions",
+            plugin.settings.fuel.unwrap_or(0)
+        ),
+        Some(Trap::StackOverflow) => {
+            "the plugin overflowed its stack (unbounded recursion?)".to_owned()
+        }
+        Some(Trap::UnreachableCodeReached) => match &last {
+            Some(line) => format!("the plugin trapped: {line}"),
+            None => "the plugin trapped (a Rust panic or abort)".to_owned(),
+        },
+        Some(trap) => format!("the plugin trapped: {trap}"),
+        None if chain.contains("forcing trap when growing memory") => format!(
+            "the plugin went over its memory cap of {} MiB",
+            plugin.settings.memory_mb
+        ),
+        None => chain.lines().next().unwrap_or("unknown error").to_owned(),
+    }
 }

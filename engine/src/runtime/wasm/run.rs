@@ -10,7 +10,7 @@ use std::time::Instant;
 use wasmtime::{Store, Trap};
 
 use super::host::{self, Bindings, Call, HostState, OUTSIDE_SCHEDULE, Part};
-use super::load::{Prepared, WasmPlugin};
+use super::load::{Prepared, WasmPlugin, failure_text};
 use super::{STDIO_RECYCLE, ticks};
 use crate::manifests::{Isolation, Partition, Scope};
 use crate::model::{Game, League, Schedule};
@@ -254,41 +254,6 @@ impl WasmHost {
         } else {
             Failure::trap(format!("{file}: {text}"))
         }
-    }
-}
-
-/// A trap or host error in words, with what the guest last printed (a
-/// Rust panic message).
-pub(super) fn failure_text(
-    e: &wasmtime::Error,
-    store: &Store<HostState>,
-    plugin: &WasmPlugin,
-) -> String {
-    let printed = String::from_utf8_lossy(&store.data().stdio.contents()).into_owned();
-    let last = printed
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty() && !l.contains("note: run with `RUST_BACKTRACE"))
-        .map(|l| l.trim().to_owned());
-    let chain = format!("{e:#}");
-    match e.downcast_ref::<Trap>() {
-        Some(Trap::OutOfFuel) => format!(
-            "the plugin used up its fuel budget of {} instructions",
-            plugin.settings.fuel.unwrap_or(0)
-        ),
-        Some(Trap::StackOverflow) => {
-            "the plugin overflowed its stack (unbounded recursion?)".to_owned()
-        }
-        Some(Trap::UnreachableCodeReached) => match &last {
-            Some(line) => format!("the plugin trapped: {line}"),
-            None => "the plugin trapped (a Rust panic or abort)".to_owned(),
-        },
-        Some(trap) => format!("the plugin trapped: {trap}"),
-        None if chain.contains("forcing trap when growing memory") => format!(
-            "the plugin went over its memory cap of {} MiB",
-            plugin.settings.memory_mb
-        ),
-        None => chain.lines().next().unwrap_or("unknown error").to_owned(),
     }
 }
 
