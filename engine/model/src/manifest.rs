@@ -23,6 +23,7 @@ pub const MAX_MEMORY_MB: u32 = 1024;
 
 /// How a rule is implemented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// A Rhai script.
@@ -33,6 +34,7 @@ pub enum Kind {
 
 /// What a rule is asked about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
     /// Once per game, with read access to the whole schedule.
@@ -69,6 +71,7 @@ impl Scope {
 /// cached with what it read, so after a change only the parts it touches
 /// are asked again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Partition {
     /// Each of the league's teams, in league order.
@@ -89,6 +92,7 @@ impl Partition {
 
 /// What an open circuit breaker answers in the rule's place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Fallback {
     /// Answer passed.
@@ -102,6 +106,7 @@ pub enum Fallback {
 
 /// Whether a WebAssembly plugin's state may carry over between calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Isolation {
     /// A new instance for every call: nothing a call leaves behind is seen by
@@ -132,6 +137,7 @@ impl Isolation {
 
 /// How a WebAssembly plugin runs: the `[wasm]` table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WasmSettings {
     /// Fresh instance per call, or one reused per worker.
     pub isolation: Isolation,
@@ -156,25 +162,30 @@ impl Default for WasmSettings {
 /// How to build a plugin's `source` when it is missing or out of date: the
 /// `[build]` table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BuildSpec {
     /// Program and arguments (no shell).
     pub command: Vec<String>,
     /// Where it runs; every file under it (but `target/` and hidden ones) is
     /// an input whose change calls for a rebuild.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub dir: PathBuf,
     /// More inputs outside `dir` (files or directories), such as the SDK
     /// and the WIT contract the plugin is built against.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub watch: Vec<PathBuf>,
     /// Where the command leaves the artifact, when that is outside the
     /// plugin directory (a cargo workspace's `target/`): it is copied to
     /// `source` after each build.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub output: Option<PathBuf>,
 }
 
 /// A validated manifest.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Manifest {
     /// Unique id.
     pub id: Arc<str>,
@@ -186,8 +197,10 @@ pub struct Manifest {
     /// How it is implemented.
     pub kind: Kind,
     /// The code, resolved against the manifest's directory.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub source: PathBuf,
     /// The manifest file itself.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub path: PathBuf,
     /// What it is asked about.
     pub scope: Scope,
@@ -201,9 +214,11 @@ pub struct Manifest {
     /// Constraints that must pass (when hard) before this one runs.
     pub depends_on: Vec<Arc<str>>,
     /// Free parameters the rule reads.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub params: serde_json::Map<String, serde_json::Value>,
-    /// Wall-clock deadline per call.
+    /// Wall-clock deadline per call, in milliseconds.
     #[serde(serialize_with = "as_millis")]
+    #[cfg_attr(feature = "openapi", schema(value_type = u64))]
     pub timeout: Duration,
     /// What an open breaker answers.
     pub fallback: Fallback,

@@ -25,6 +25,7 @@ use crate::{Error, Game, GameSpec, League, Schedule, ScheduleSpec, suggest};
 /// field is three-way: absent (`None`, keep), `null` (`Some(None)`, clear)
 /// or a value (`Some(Some(v))`, set).
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GameEdit {
     id: String,
@@ -79,6 +80,7 @@ fn start_not_null<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::
 /// An edit of a schedule: `{"remove": [ids], "edit": [partial games],
 /// "add": [games]}`, each list optional.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SchedulePatch {
     #[serde(default)]

@@ -9,6 +9,7 @@ use super::verdict::{Hardness, Status, Verdict};
 
 /// Penalty totals per hardness: the sum of weight × penalty of the violations.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Penalties {
     /// From hard constraints.
     pub hard: f64,
@@ -37,6 +38,7 @@ impl Penalties {
 
 /// Everything the constraints said about one game.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GameReport {
     /// The game's id.
     pub game: Arc<str>,
@@ -83,6 +85,7 @@ impl GameReport {
 
 /// What the schedule-scoped constraints said.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScheduleReport {
     /// No hard violation from a schedule-scoped constraint.
     pub valid: bool,
@@ -107,6 +110,7 @@ impl ScheduleReport {
 
 /// The whole-season totals.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Summary {
     /// No hard violation anywhere.
     pub valid: bool,
@@ -148,6 +152,7 @@ pub struct Summary {
 
 /// The ruling on a schedule: every verdict and the totals.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Report {
     /// The totals.
     pub summary: Summary,
@@ -602,6 +607,7 @@ mod tests {
 
 /// Counters of one cache layer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LayerStats {
     /// Lookups that served a verdict.
     pub hits: u64,
@@ -623,6 +629,7 @@ pub struct LayerStats {
 
 /// Counters of every layer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CacheStats {
     /// In process.
     pub l1: LayerStats,
@@ -638,6 +645,7 @@ pub struct CacheStats {
 
 /// Counters of the shared layer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct L2Stats {
     /// Lookups and writes, as for L1 (`entries`, `bytes` and `evictions`
     /// are Redis's business and read 0).

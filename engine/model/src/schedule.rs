@@ -108,6 +108,7 @@ impl Game {
 
 /// A game as written in a schedule file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GameSpec {
     /// Unique id.
@@ -137,6 +138,7 @@ pub struct GameSpec {
 
 /// A schedule file: the games.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleSpec {
     /// The games.

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// How a constraint call ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// The rule holds.
@@ -38,6 +39,7 @@ impl Status {
 
 /// How much a constraint matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Hardness {
     /// Must hold: one violation makes the game (and the schedule) invalid.
@@ -61,6 +63,7 @@ impl Hardness {
 
 /// How bad one violation is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The game cannot be played as scheduled.
@@ -94,6 +97,7 @@ impl Severity {
 
 /// What kind of thing a violation touches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EntityKind {
     /// A team id.
@@ -142,6 +146,7 @@ impl EntityKind {
 
 /// One thing a violation touches.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Entity {
     /// What kind of thing.
     pub kind: EntityKind,
@@ -151,6 +156,7 @@ pub struct Entity {
 
 /// One way a rule is broken.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Violation {
     /// What is wrong, for a person.
     pub message: String,
@@ -181,6 +187,7 @@ impl Violation {
 
 /// What one constraint said about one game, or about the schedule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Verdict {
     /// The constraint's id.
     pub constraint: Arc<str>,
