@@ -28,21 +28,33 @@ use crate::{Error, Game, GameSpec, League, Schedule, ScheduleSpec, suggest};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GameEdit {
+    /// The game's id.
     id: String,
+    /// A new round; `null` clears it.
     #[serde(default, deserialize_with = "nullable")]
     round: Option<Option<u32>>,
+    /// A new home team; never `null`.
     #[serde(default, deserialize_with = "home_not_null")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     home: Option<String>,
+    /// A new away team; never `null`.
     #[serde(default, deserialize_with = "away_not_null")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     away: Option<String>,
+    /// A new venue; `null` gives the home team's.
     #[serde(default, deserialize_with = "nullable")]
     venue: Option<Option<String>>,
+    /// A new kickoff; never `null`.
     #[serde(default, deserialize_with = "start_not_null")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     start: Option<String>,
+    /// A new end; `null` gives the league's default length.
     #[serde(default, deserialize_with = "nullable")]
     end: Option<Option<String>>,
+    /// A new TV window; `null` clears it.
     #[serde(default, deserialize_with = "nullable")]
     tv: Option<Option<String>>,
+    /// New tags; `null` clears them.
     #[serde(default, deserialize_with = "nullable")]
     tags: Option<Option<Vec<String>>>,
 }

@@ -108,7 +108,7 @@ impl Game {
 
 /// A game as written in a schedule file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Game))]
 #[serde(deny_unknown_fields)]
 pub struct GameSpec {
     /// Unique id.

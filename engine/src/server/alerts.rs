@@ -14,15 +14,16 @@ use super::metrics::Window;
 use crate::{breaker::BreakerState, config::AlertConfig};
 
 /// One alert being raised.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub(crate) struct Alert {
     /// `p95_latency`, `error_rate`, `timeout_rate`, `breaker_open`,
     /// `queue_depth` or `memory`.
     pub(crate) kind: &'static str,
     /// What it is about: `league/constraint`, a league, or `process`.
     pub(crate) subject: String,
-    /// The value seen, and the threshold it crossed.
+    /// The value seen.
     pub(crate) value: f64,
+    /// The threshold it crossed.
     pub(crate) threshold: f64,
     /// When it was raised (RFC 3339).
     pub(crate) since: String,

@@ -56,14 +56,17 @@ impl ConstraintStats {
     }
 }
 
-/// A constraint's figures as `/v1/stats` shows them.
-#[derive(Debug, Clone, Serialize)]
+/// A constraint's figures as `/v1/stats` shows them: its calls since the
+/// server started, their latency in microseconds (hdrhistogram), and how
+/// many ended in each status.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub(crate) struct ConstraintFigures {
     pub(crate) count: u64,
     pub(crate) p50_us: u64,
     pub(crate) p95_us: u64,
     pub(crate) p99_us: u64,
     pub(crate) max_us: u64,
+    /// Verdicts by status (`passed`, `violated`, ...).
     pub(crate) statuses: BTreeMap<&'static str, u64>,
 }
 

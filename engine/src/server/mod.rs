@@ -37,9 +37,6 @@ use crate::error::{Error, Result};
 use crate::{config::Config, exec::Cancel};
 use state::App;
 
-/// The OpenAPI document of the routes.
-pub(crate) const OPENAPI: &str = include_str!("openapi.json");
-
 /// A league to serve: its name in URLs, its directory, more plugin
 /// directories, and the schedule to start from (the league's own if none).
 #[derive(Debug, Clone)]

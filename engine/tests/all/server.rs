@@ -103,6 +103,8 @@ impl Server {
                 .patch(url)
                 .header("content-type", "application/json")
                 .send(body),
+            "GET" => agent.get(url).call(),
+            "DELETE" => agent.delete(url).call(),
             other => panic!("no method {other}"),
         };
         Self::answer(response)
@@ -340,26 +342,90 @@ fn constraints_stats_metrics_health_and_the_openapi_document() -> TestResult {
     assert_eq!(server.get("/healthz"), (200, json!({"status": "ok"})));
     let (s, doc) = server.get("/v1/openapi.json");
     assert_eq!(s, 200);
-    for route in [
-        "/healthz",
-        "/readyz",
-        "/metrics",
-        "/v1/evaluate",
-        "/v1/evaluate/batch",
-        "/v1/evaluate/stream",
-        "/v1/constraints",
-        "/v1/constraints/{id}",
-        "/v1/stats",
-        "/v1/leagues",
-        "/v1/leagues/{league}/schedule",
-        "/v1/leagues/{league}/moves",
-        "/v1/admin/reload",
-    ] {
-        assert!(
-            doc["paths"].get(route).is_some(),
-            "{route} missing from the OpenAPI document"
-        );
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["info"]["title"], "umpire");
+    // Every route the router serves, with its methods: each is in the
+    // document, the document has no other, and the server takes each
+    // method there and refuses the others (405).
+    let routes: &[(&str, &[&str], &str)] = &[
+        ("/healthz", &["get"], "/healthz"),
+        ("/readyz", &["get"], "/readyz"),
+        ("/metrics", &["get"], "/metrics"),
+        ("/v1/openapi.json", &["get"], "/v1/openapi.json"),
+        ("/v1/evaluate", &["post"], "/v1/evaluate"),
+        ("/v1/evaluate/batch", &["post"], "/v1/evaluate/batch"),
+        ("/v1/evaluate/stream", &["post"], "/v1/evaluate/stream"),
+        ("/v1/constraints", &["get"], "/v1/constraints"),
+        (
+            "/v1/constraints/{id}",
+            &["get"],
+            "/v1/constraints/min-rest-days",
+        ),
+        ("/v1/stats", &["get"], "/v1/stats"),
+        ("/v1/leagues", &["get"], "/v1/leagues"),
+        (
+            "/v1/leagues/{league}/schedule",
+            &["get", "put", "patch"],
+            "/v1/leagues/pacific-atlantic/schedule",
+        ),
+        (
+            "/v1/leagues/{league}/moves",
+            &["post"],
+            "/v1/leagues/pacific-atlantic/moves",
+        ),
+        ("/v1/admin/reload", &["post"], "/v1/admin/reload"),
+    ];
+    let paths = doc["paths"].as_object().ok_or("paths")?;
+    let documented: Vec<&str> = paths.keys().map(String::as_str).collect();
+    let mut served: Vec<&str> = routes.iter().map(|r| r.0).collect();
+    served.sort_unstable();
+    assert_eq!(documented, served, "the document's paths are the router's");
+    for (route, methods, example) in routes {
+        let operations = paths[*route].as_object().ok_or("operations")?;
+        let mut documented: Vec<&str> = operations
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != "parameters")
+            .collect();
+        documented.sort_unstable();
+        let mut expected = methods.to_vec();
+        expected.sort_unstable();
+        assert_eq!(documented, expected, "{route}'s methods");
+        for method in ["get", "post", "put", "patch", "delete"] {
+            let (s, v, _) = server.send(&method.to_uppercase(), example, "");
+            if methods.contains(&method) {
+                assert!(s != 404 && s != 405, "{method} {example}: {s} {v}");
+            } else {
+                assert_eq!(s, 405, "{method} {example}: {v}");
+            }
+        }
+        // Every error a route documents is the JSON error.
+        for (method, operation) in operations.iter().filter(|(k, _)| *k != "parameters") {
+            let responses = operation["responses"].as_object().ok_or("responses")?;
+            assert!(responses.contains_key("200"), "{method} {route}");
+            for (status, response) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let shared = response["$ref"].as_str().unwrap_or_default();
+                    let errors = [
+                        "#/components/responses/Error",
+                        "#/components/responses/Unavailable",
+                    ];
+                    assert!(
+                        errors.contains(&shared)
+                            || (route == &"/v1/admin/reload" && status == "422"),
+                        "{method} {route} {status}: {response}"
+                    );
+                }
+            }
+        }
     }
+    let error = &doc["components"]["schemas"]["Error"];
+    assert_eq!(error["required"], json!(["error"]));
+    assert!(doc["components"]["responses"]["Unavailable"]["headers"]["Retry-After"].is_object());
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
     Ok(())
 }
 

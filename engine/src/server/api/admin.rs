@@ -8,10 +8,12 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use subtle::ConstantTimeEq as _;
+use utoipa::ToSchema;
 
 use super::super::state::App;
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult, Failure, Unavailable};
 use super::{Work, blocking};
 
 /// What a request asks to do that needs a token.
@@ -71,6 +73,31 @@ pub(crate) fn authorize(app: &App, headers: &HeaderMap, access: Access) -> ApiRe
     ))
 }
 
+/// The answer of `POST /v1/admin/reload`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Reloaded {
+    /// Per league reloaded, the constraints it loaded.
+    reloaded: BTreeMap<String, usize>,
+    /// Per league whose plugins failed to load, why (it keeps serving its
+    /// previous plugins).
+    errors: BTreeMap<String, String>,
+}
+
+/// Reload every league's plugins; a broken one keeps the previous version
+/// serving.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/reload",
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every league reloaded", body = Reloaded),
+        (status = 401, response = Failure),
+        (status = 403, response = Failure),
+        (status = 422, description = "Some league failed to reload", body = Reloaded),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(crate) async fn reload(
     State(app): State<Arc<App>>,
     Extension(work): Extension<Work>,
@@ -102,9 +129,5 @@ pub(crate) async fn reload(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    Ok((
-        status,
-        axum::Json(serde_json::json!({"reloaded": reloaded, "errors": errors})),
-    )
-        .into_response())
+    Ok((status, axum::Json(Reloaded { reloaded, errors })).into_response())
 }

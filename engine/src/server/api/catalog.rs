@@ -1,19 +1,23 @@
 //! What the server holds: its leagues (`/v1/leagues`), their constraints
-//! with breaker and component (`/v1/constraints`), the OpenAPI document
-//! that describes the routes, and the answer to a route it does not have.
+//! with breaker and component (`/v1/constraints`), and the answer to a
+//! route it does not have.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
 
+use super::super::metrics::ConstraintFigures;
 use super::super::state::{App, LeagueState};
-use super::error::{ApiError, ApiResult};
+use super::answers::Breaker;
+use super::error::{ApiError, ApiResult, Failure};
 use super::extract::{Query, UrlPath};
 use super::{LeagueQuery, league};
 use crate::breaker::BreakerState;
+use crate::manifests::Manifest;
 
 /// The league a query names, or every league.
 fn named_or_all(app: &App, q: &LeagueQuery) -> ApiResult<Vec<Arc<LeagueState>>> {
@@ -23,30 +27,127 @@ fn named_or_all(app: &App, q: &LeagueQuery) -> ApiResult<Vec<Arc<LeagueState>>> 
     }
 }
 
+/// A constraint as `/v1/constraints` shows it: its manifest, with its
+/// league, its breaker and, for a WebAssembly plugin, its component.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ConstraintAnswer {
+    #[serde(flatten)]
+    manifest: Manifest,
+    /// The league it rules in.
+    league: String,
+    /// Its breaker.
+    breaker: BreakerAnswer,
+    /// For a WebAssembly plugin: the component loaded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    component: Option<Component>,
+}
+
+/// A constraint's breaker.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct BreakerAnswer {
+    state: Breaker,
+    /// Why it is not closed; `null` when it is.
+    reason: Option<String>,
+}
+
+/// The WebAssembly component a constraint runs.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Component {
+    /// The SHA-256 of the component's bytes, in hex.
+    sha256: String,
+    /// Where its machine code came from: `memory`, `disk-cache` or `fresh`.
+    #[schema(value_type = String)]
+    compiled: crate::runtime::Compiled,
+    /// The version the plugin describes itself with.
+    version: String,
+}
+
+/// One constraint (`/v1/constraints/{id}`), with its figures.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ConstraintDetail {
+    #[serde(flatten)]
+    constraint: ConstraintAnswer,
+    /// Its figures since the server started; `null` before its first call.
+    stats: Option<ConstraintFigures>,
+}
+
+/// The answer of `GET /v1/constraints`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ConstraintsAnswer {
+    /// The loaded constraints, league by league.
+    constraints: Vec<ConstraintAnswer>,
+    /// Per league whose last reload failed, why (it serves the plugins it
+    /// had).
+    reload_errors: BTreeMap<String, String>,
+}
+
+/// A league as `/v1/leagues` shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct LeagueAnswer {
+    /// Its name, as in URLs.
+    name: String,
+    /// Its title, from its league file.
+    title: String,
+    /// How many teams.
+    teams: usize,
+    /// How many games its current schedule has.
+    games: usize,
+    /// Its schedule's version.
+    schedule_version: u64,
+    /// How many constraints are loaded.
+    constraints: usize,
+}
+
+/// The answer of `GET /v1/leagues`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct LeaguesAnswer {
+    /// The leagues served.
+    leagues: Vec<LeagueAnswer>,
+}
+
 /// A constraint as `/v1/constraints` shows it.
-fn constraint_json(
+fn constraint_answer(
     state: &LeagueState,
     c: &crate::Constraint,
     breaker: &crate::breaker::Breaker,
-) -> serde_json::Value {
-    let mut v = serde_json::to_value(&c.manifest).unwrap_or_default();
-    v["league"] = state.name.clone().into();
-    v["breaker"] = serde_json::json!({"state": breaker.state(), "reason": match breaker.state() {
-        BreakerState::Closed => None,
-        _ => Some(breaker.reason()),
-    }});
-    if let Some(crate::runtime::WasmInfo {
-        sha256,
-        compiled,
-        version,
-    }) = c.wasm_info()
-    {
-        v["component"] =
-            serde_json::json!({"sha256": sha256, "compiled": compiled, "version": version});
+) -> ConstraintAnswer {
+    let component = c.wasm_info().map(
+        |crate::runtime::WasmInfo {
+             sha256,
+             compiled,
+             version,
+         }| Component {
+            sha256: sha256.to_owned(),
+            compiled,
+            version: version.to_owned(),
+        },
+    );
+    ConstraintAnswer {
+        manifest: c.manifest.clone(),
+        league: state.name.clone(),
+        breaker: BreakerAnswer {
+            state: breaker.state().into(),
+            reason: match breaker.state() {
+                BreakerState::Closed => None,
+                _ => Some(breaker.reason()),
+            },
+        },
+        component,
     }
-    v
 }
 
+/// The loaded constraints with their breaker state, and any failed reload.
+#[utoipa::path(
+    get,
+    path = "/v1/constraints",
+    tag = "catalog",
+    params(LeagueQuery),
+    responses(
+        (status = 200, description = "The constraints", body = ConstraintsAnswer),
+        (status = 400, response = Failure),
+        (status = 404, response = Failure),
+    )
+)]
 pub(crate) async fn constraints(
     State(app): State<Arc<App>>,
     Query(q): Query<LeagueQuery>,
@@ -62,7 +163,7 @@ pub(crate) async fn constraints(
             .iter()
             .zip(evaluator.breakers())
         {
-            constraints.push(constraint_json(state, c, b));
+            constraints.push(constraint_answer(state, c, b));
         }
         if let Some(e) = state
             .reload_error
@@ -73,13 +174,29 @@ pub(crate) async fn constraints(
             reload_errors.insert(state.name.clone(), e);
         }
     }
-    Ok(axum::Json(serde_json::json!({
-        "constraints": constraints,
-        "reload_errors": reload_errors,
-    }))
+    Ok(axum::Json(ConstraintsAnswer {
+        constraints,
+        reload_errors,
+    })
     .into_response())
 }
 
+/// One constraint, with its figures (count, p50/p95/p99 latency,
+/// statuses).
+#[utoipa::path(
+    get,
+    path = "/v1/constraints/{id}",
+    tag = "catalog",
+    params(
+        ("id" = String, Path, description = "The constraint's id"),
+        LeagueQuery,
+    ),
+    responses(
+        (status = 200, description = "The constraint", body = ConstraintDetail),
+        (status = 400, response = Failure),
+        (status = 404, response = Failure),
+    )
+)]
 pub(crate) async fn constraint(
     State(app): State<Arc<App>>,
     UrlPath(id): UrlPath<String>,
@@ -94,11 +211,10 @@ pub(crate) async fn constraint(
             .iter()
             .position(|c| *c.manifest.id == *id)
         {
-            let mut v =
-                constraint_json(state, &registry.constraints()[i], &evaluator.breakers()[i]);
-            v["stats"] =
-                serde_json::to_value(app.metrics.figures(&state.name).get(&id)).unwrap_or_default();
-            return Ok(axum::Json(v).into_response());
+            let constraint =
+                constraint_answer(state, &registry.constraints()[i], &evaluator.breakers()[i]);
+            let stats = app.metrics.figures(&state.name).remove(&id);
+            return Ok(axum::Json(ConstraintDetail { constraint, stats }).into_response());
         }
     }
     Err(ApiError::not_found(
@@ -107,32 +223,30 @@ pub(crate) async fn constraint(
     ))
 }
 
+/// The leagues served.
+#[utoipa::path(
+    get,
+    path = "/v1/leagues",
+    tag = "catalog",
+    responses((status = 200, description = "The leagues", body = LeaguesAnswer))
+)]
 pub(crate) async fn leagues(State(app): State<Arc<App>>) -> Response {
-    let list: Vec<_> = app
+    let leagues = app
         .leagues
         .values()
         .map(|s| {
             let schedule = s.schedule.load();
-            serde_json::json!({
-                "name": s.name,
-                "title": s.league.name,
-                "teams": s.league.teams.len(),
-                "games": schedule.schedule.len(),
-                "schedule_version": schedule.version,
-                "constraints": s.evaluator.load().registry().len(),
-            })
+            LeagueAnswer {
+                name: s.name.clone(),
+                title: s.league.name.clone(),
+                teams: s.league.teams.len(),
+                games: schedule.schedule.len(),
+                schedule_version: schedule.version,
+                constraints: s.evaluator.load().registry().len(),
+            }
         })
         .collect();
-    axum::Json(serde_json::json!({"leagues": list})).into_response()
-}
-
-pub(crate) async fn openapi() -> Response {
-    let mut response = super::super::OPENAPI.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
+    axum::Json(LeaguesAnswer { leagues }).into_response()
 }
 
 pub(crate) async fn not_found() -> ApiError {

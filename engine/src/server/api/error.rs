@@ -4,6 +4,9 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa::openapi::{ContentBuilder, HeaderBuilder, RefOr, ResponseBuilder, schema};
 
 use super::super::decisions::NotLogged;
 use super::super::state::App;
@@ -44,19 +47,54 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, code, message)
     }
 
-    /// The error as one NDJSON line of a stream that already answered 200.
-    pub(super) fn line(&self) -> serde_json::Value {
-        let mut error = serde_json::json!({"code": self.code, "message": self.message});
-        if let Some(s) = self.retry_after {
-            error["retry_after_s"] = s.into();
+    /// The error as a stream's line says it (with `retry_after_s` when the
+    /// server is busy, since a stream that already answered 200 has no
+    /// `Retry-After` to give).
+    pub(super) fn detail(&self) -> ErrorDetail {
+        ErrorDetail {
+            code: self.code,
+            message: self.message.clone(),
+            retry_after_s: self.retry_after,
         }
-        serde_json::json!({ "error": error })
     }
+
+    /// The error as one NDJSON line of a stream that already answered 200.
+    pub(super) fn line(&self) -> ErrorBody {
+        ErrorBody {
+            error: self.detail(),
+        }
+    }
+}
+
+/// Every error's body: `{"error": {"code", "message"}}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Error)]
+pub(crate) struct ErrorBody {
+    error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ErrorDetail {
+    /// A stable name for the error: `unknown_league`, `malformed_json`,
+    /// `overloaded`, ...
+    code: &'static str,
+    /// What is wrong and where, with a hint at the fix.
+    message: String,
+    /// On an NDJSON error line only: seconds to wait before retrying (an
+    /// HTTP answer says it in `Retry-After`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after_s: Option<u64>,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
+        let body = ErrorBody {
+            error: ErrorDetail {
+                retry_after_s: None,
+                ..self.detail()
+            },
+        };
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(s) = self.retry_after {
             response
@@ -65,6 +103,47 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// The OpenAPI response of a client or server error: `Error` in the
+/// document's responses.
+pub(crate) struct Failure;
+
+impl<'s> utoipa::ToResponse<'s> for Failure {
+    fn response() -> (&'s str, RefOr<utoipa::openapi::Response>) {
+        let response = ResponseBuilder::new()
+            .description("A JSON error")
+            .content("application/json", json_error())
+            .build();
+        ("Error", response.into())
+    }
+}
+
+/// The OpenAPI response of a 503: `Unavailable` in the document's
+/// responses, a JSON error with `Retry-After`.
+pub(crate) struct Unavailable;
+
+impl<'s> utoipa::ToResponse<'s> for Unavailable {
+    fn response() -> (&'s str, RefOr<utoipa::openapi::Response>) {
+        let seconds = HeaderBuilder::new()
+            .schema(schema::Object::with_type(schema::Type::Integer))
+            .description(Some("seconds to wait before retrying"))
+            .build();
+        let response = ResponseBuilder::new()
+            .description(
+                "Overloaded, at the concurrency limit, past the deadline or starting; retry after Retry-After seconds",
+            )
+            .header("Retry-After", seconds)
+            .content("application/json", json_error())
+            .build();
+        ("Unavailable", response.into())
+    }
+}
+
+fn json_error() -> utoipa::openapi::Content {
+    ContentBuilder::new()
+        .schema(Some(schema::Ref::from_schema_name(ErrorBody::name())))
+        .build()
 }
 
 pub(super) type ApiResult<T> = Result<T, ApiError>;

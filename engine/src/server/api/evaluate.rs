@@ -8,42 +8,91 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::super::state::App;
-use super::error::{ApiError, ApiResult, interrupted, not_logged};
+use super::answers::WhatIf;
+use super::error::{ApiError, ApiResult, Failure, Unavailable, interrupted, not_logged};
 use super::extract::JsonBody;
-use super::games::{
-    GameRef, Named, check_batch, log_decision, resolve, resolve_one, what_if_json, what_if_of,
-};
+use super::games::{GameRef, Named, check_batch, log_decision, resolve, resolve_one, what_if_of};
 use super::{RequestId, Work, blocking, json_answer, league};
-use crate::model::GameReport;
+use crate::model::{GameReport, Report};
 
-#[derive(Debug, Deserialize)]
+/// The body of `POST /v1/evaluate`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EvaluateRequest {
+    /// The league, as in URLs.
     league: String,
+    /// The game: its id in the current schedule, or sent whole (a what-if).
     game: GameRef,
 }
 
-#[derive(Debug, Deserialize)]
+/// The body of `POST /v1/evaluate/batch`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BatchRequest {
+    /// The league, as in URLs.
     league: String,
     /// The games; without it, the whole schedule.
     games: Option<Vec<GameRef>>,
 }
 
-#[derive(Debug, Serialize)]
-struct GameAnswer {
+/// The answer of `POST /v1/evaluate`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct GameAnswer {
+    /// The evaluation's id (also in the log and the decision log).
     id: String,
+    /// The league.
     league: String,
+    /// The schedule version the game was judged in.
     schedule_version: u64,
+    /// The game's report.
     report: GameReport,
     /// For a game sent whole: what else the edit changes.
     #[serde(skip_serializing_if = "Option::is_none")]
-    what_if: Option<serde_json::Value>,
+    what_if: Option<WhatIf>,
 }
 
+/// The answer of `POST /v1/evaluate/batch`: the games' reports, or without
+/// `games` in the request the whole schedule's report.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct BatchAnswer {
+    /// The evaluation's id.
+    id: String,
+    /// The league.
+    league: String,
+    /// The schedule version the games were judged in.
+    schedule_version: u64,
+    /// The reports of the games asked for, in the order asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    games: Option<Vec<GameReport>>,
+    /// The whole schedule's report, when no games were named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    report: Option<Report>,
+    /// For games sent whole: what else the edit changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    what_if: Option<WhatIf>,
+}
+
+/// Rule on one game of a league: by id, in the current schedule; or sent
+/// whole, as a what-if (an edit of a copy of the schedule, nothing
+/// committed).
+#[utoipa::path(
+    post,
+    path = "/v1/evaluate",
+    tag = "evaluate",
+    request_body = EvaluateRequest,
+    responses(
+        (status = 200, description = "The game's report", body = GameAnswer),
+        (status = 400, response = Failure),
+        (status = 404, response = Failure),
+        (status = 408, response = Failure),
+        (status = 413, response = Failure),
+        (status = 422, response = Failure),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(crate) async fn evaluate(
     State(app): State<Arc<App>>,
     Extension(RequestId(id)): Extension<RequestId>,
@@ -68,8 +117,8 @@ pub(crate) async fn evaluate(
                             "the edited schedule lost its game",
                         )
                     })?;
-                    let json = what_if_json(&what, &[&game.id]);
-                    (report, Some(json), what.schedule)
+                    let what_if = WhatIf::of(&what, &[&game.id]);
+                    (report, Some(what_if), what.schedule)
                 }
                 None => {
                     let report = evaluator
@@ -111,6 +160,22 @@ pub(crate) async fn evaluate(
     .await?
 }
 
+/// Rule on several games, or (without `games`) on the whole schedule.
+#[utoipa::path(
+    post,
+    path = "/v1/evaluate/batch",
+    tag = "evaluate",
+    request_body = BatchRequest,
+    responses(
+        (status = 200, description = "The games' reports, or the schedule's report", body = BatchAnswer),
+        (status = 400, response = Failure),
+        (status = 404, response = Failure),
+        (status = 408, response = Failure),
+        (status = 413, response = Failure),
+        (status = 422, response = Failure),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(crate) async fn evaluate_batch(
     State(app): State<Arc<App>>,
     Extension(RequestId(id)): Extension<RequestId>,
@@ -145,8 +210,8 @@ pub(crate) async fn evaluate_batch(
                                 .filter_map(|n| what.report_of(&n.game().id).cloned())
                                 .collect();
                             let asked: Vec<&str> = named.iter().map(|n| &*n.game().id).collect();
-                            let json = what_if_json(&what, &asked);
-                            (reports, Some(json), what.schedule)
+                            let what_if = WhatIf::of(&what, &asked);
+                            (reports, Some(what_if), what.schedule)
                         }
                         None => {
                             let games = named.iter().map(|n| n.game().clone()).collect();
@@ -168,16 +233,17 @@ pub(crate) async fn evaluate_batch(
                     &logged,
                 )
                 .map_err(|e| not_logged(&app, &e))?;
-                let mut answer = serde_json::json!({
-                    "id": id,
-                    "league": state.name,
-                    "schedule_version": current.version,
-                    "games": reports,
-                });
-                if let Some(w) = what_if {
-                    answer["what_if"] = w;
-                }
-                json_answer(&app, &answer)
+                json_answer(
+                    &app,
+                    &BatchAnswer {
+                        id,
+                        league: state.name.clone(),
+                        schedule_version: current.version,
+                        games: Some(reports),
+                        report: None,
+                        what_if,
+                    },
+                )
             }
             None => {
                 let report = evaluator
@@ -201,12 +267,14 @@ pub(crate) async fn evaluate_batch(
                 .map_err(|e| not_logged(&app, &e))?;
                 json_answer(
                     &app,
-                    &serde_json::json!({
-                        "id": id,
-                        "league": state.name,
-                        "schedule_version": current.version,
-                        "report": report,
-                    }),
+                    &BatchAnswer {
+                        id,
+                        league: state.name.clone(),
+                        schedule_version: current.version,
+                        games: None,
+                        report: Some(report),
+                        what_if: None,
+                    },
                 )
             }
         }

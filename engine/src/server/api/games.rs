@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::super::decisions::NotLogged;
 use super::super::state::{App, LeagueState, Versioned};
@@ -15,10 +16,13 @@ use crate::model::{Game, GameReport, GameSpec};
 use crate::{Evaluator, Schedule, WhatIf, exec::Cancel};
 
 /// A game named by id (in the league's schedule) or sent whole.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub(crate) enum GameRef {
+    /// The id of a game of the league's current schedule.
     Id(String),
+    /// A game sent whole: it takes the place of the game with its id, or
+    /// joins the schedule (a what-if).
     Inline(GameSpec),
 }
 
@@ -112,27 +116,6 @@ pub(crate) fn what_if_of(
         .try_what_if_until(&season, Arc::new(edited), cancel)
         .map(Some)
         .map_err(|e| interrupted(app, e))
-}
-
-/// What a what-if changed beyond the games a request asked about: the
-/// `what_if` member of an answer.
-pub(crate) fn what_if_json(what: &WhatIf, asked: &[&str]) -> serde_json::Value {
-    let changed: Vec<_> = what
-        .changed
-        .iter()
-        .filter(|c| !asked.contains(&&*c.game))
-        .collect();
-    let mut v = serde_json::json!({
-        "changed": changed,
-        "before": what.before,
-        "after": what.after,
-        "delta": what.delta,
-        "schedule_changed": what.schedule_changed,
-    });
-    if what.schedule_changed {
-        v["schedule"] = serde_json::to_value(&what.schedule_report).unwrap_or_default();
-    }
-    v
 }
 
 /// Refuses a batch or stream of more games than `server.max_batch_games`.

@@ -7,11 +7,75 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
 
+use super::super::alerts::Alert;
+use super::super::metrics::ConstraintFigures;
 use super::super::state::App;
-use super::error::{ApiError, ApiResult};
+use super::answers::{Breaker, Pool};
+use super::error::{ApiError, ApiResult, Unavailable};
 use crate::breaker::BreakerState;
+use crate::model::CacheStats;
 
+/// The answer of `GET /v1/stats`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct StatsAnswer {
+    /// Seconds since the server started.
+    uptime_s: f64,
+    /// The process's resident memory in MiB, where the OS tells (Linux).
+    rss_mb: Option<f64>,
+    /// The alerts raised now.
+    alerts: Vec<Alert>,
+    /// Requests holding a concurrency slot now.
+    in_flight: i64,
+    /// The verdict cache's layers.
+    cache: CacheStats,
+    /// Per league, by name.
+    leagues: BTreeMap<String, LeagueStats>,
+}
+
+/// A league's figures in `/v1/stats`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct LeagueStats {
+    /// Its schedule's version.
+    schedule_version: u64,
+    /// How many games its schedule has.
+    games: usize,
+    /// How many times its plugins were reloaded.
+    plugin_generation: u64,
+    /// Per constraint, by id.
+    constraints: BTreeMap<String, ConstraintStats>,
+    /// Its worker pool.
+    executor: Pool,
+}
+
+/// A constraint's breaker and figures in `/v1/stats`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ConstraintStats {
+    breaker: Breaker,
+    /// `null` before its first call.
+    figures: Option<ConstraintFigures>,
+}
+
+/// A probe's answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Probe {
+    /// `ok` (`/healthz`) or `ready` (`/readyz`).
+    status: &'static str,
+    /// How many leagues are served (`/readyz`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    leagues: Option<usize>,
+}
+
+/// Per league and constraint: count, p50/p95/p99 latency, statuses,
+/// breaker; cache layers; executor queue; requests in flight; alerts.
+#[utoipa::path(
+    get,
+    path = "/v1/stats",
+    tag = "health",
+    responses((status = 200, description = "Statistics", body = StatsAnswer))
+)]
 pub(crate) async fn stats(State(app): State<Arc<App>>) -> ApiResult<Response> {
     let mut leagues = BTreeMap::new();
     for (name, state) in &app.leagues {
@@ -25,32 +89,43 @@ pub(crate) async fn stats(State(app): State<Arc<App>>) -> ApiResult<Response> {
             .map(|(c, b)| {
                 let id = c.manifest.id.to_string();
                 let f = figures.remove(&id);
-                (id, serde_json::json!({"breaker": b.state(), "figures": f}))
+                let stats = ConstraintStats {
+                    breaker: b.state().into(),
+                    figures: f,
+                };
+                (id, stats)
             })
             .collect();
         let schedule = state.schedule.load();
         leagues.insert(
             name.clone(),
-            serde_json::json!({
-                "schedule_version": schedule.version,
-                "games": schedule.schedule.len(),
-                "plugin_generation": state.generation.load(std::sync::atomic::Ordering::Relaxed),
-                "constraints": constraints,
-                "executor": evaluator.pool_stats(),
-            }),
+            LeagueStats {
+                schedule_version: schedule.version,
+                games: schedule.schedule.len(),
+                plugin_generation: state.generation.load(std::sync::atomic::Ordering::Relaxed),
+                constraints,
+                executor: evaluator.pool_stats().into(),
+            },
         );
     }
-    Ok(axum::Json(serde_json::json!({
-        "uptime_s": app.started.elapsed().as_secs_f64(),
-        "rss_mb": super::super::alerts::rss_mb(),
-        "alerts": app.alerts.active(),
-        "in_flight": app.metrics.in_flight.get(),
-        "cache": app.cache.stats(),
-        "leagues": leagues,
-    }))
+    Ok(axum::Json(StatsAnswer {
+        uptime_s: app.started.elapsed().as_secs_f64(),
+        rss_mb: super::super::alerts::rss_mb(),
+        alerts: app.alerts.active(),
+        in_flight: app.metrics.in_flight.get(),
+        cache: app.cache.stats(),
+        leagues,
+    })
     .into_response())
 }
 
+/// Prometheus metrics, in OpenMetrics text.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "health",
+    responses((status = 200, description = "Requests by route and status, latency, verdicts by constraint and status, breakers, cache lookups, queue depth", content_type = "application/openmetrics-text", body = String))
+)]
 pub(crate) async fn metrics(State(app): State<Arc<App>>) -> Response {
     for (name, state) in &app.leagues {
         let evaluator = state.evaluator.load();
@@ -105,10 +180,32 @@ pub(crate) async fn metrics(State(app): State<Arc<App>>) -> Response {
     response
 }
 
+/// Liveness: the process answers.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "health",
+    responses((status = 200, description = "The process answers", body = Probe))
+)]
 pub(crate) async fn healthz() -> Response {
-    axum::Json(serde_json::json!({"status": "ok"})).into_response()
+    axum::Json(Probe {
+        status: "ok",
+        leagues: None,
+    })
+    .into_response()
 }
 
+/// Readiness: leagues loaded and the cache warmed, a slot and a connection
+/// free, the decision log writing.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "health",
+    responses(
+        (status = 200, description = "Ready", body = Probe),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(crate) async fn readyz(State(app): State<Arc<App>>) -> ApiResult<Response> {
     let retry_after = app.config.server.retry_after_s;
     if !app.ready.load(std::sync::atomic::Ordering::Acquire) {
@@ -141,8 +238,9 @@ pub(crate) async fn readyz(State(app): State<Arc<App>>) -> ApiResult<Response> {
     if let Some(why) = app.decisions.as_ref().and_then(|log| log.failing()) {
         return Err(ApiError::unavailable("decision_log", why, retry_after));
     }
-    Ok(
-        axum::Json(serde_json::json!({"status": "ready", "leagues": app.leagues.len()}))
-            .into_response(),
-    )
+    Ok(axum::Json(Probe {
+        status: "ready",
+        leagues: Some(app.leagues.len()),
+    })
+    .into_response())
 }

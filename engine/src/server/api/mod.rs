@@ -13,8 +13,13 @@
 //! loaded, `health.rs` how the server is doing, `admin.rs` checks tokens and
 //! reloads; `error.rs` is the JSON error and `extract.rs` the extractors
 //! whose rejections are such errors.
+//!
+//! Every answer is a typed struct (`answers.rs` holds the engine's figures
+//! as answers carry them) and every handler is annotated with
+//! `#[utoipa::path]`, from which `openapi.rs` builds the OpenAPI document.
 
 mod admin;
+mod answers;
 mod catalog;
 mod error;
 mod evaluate;
@@ -22,6 +27,7 @@ mod extract;
 mod games;
 mod health;
 mod moves;
+mod openapi;
 mod schedule;
 mod stream;
 
@@ -38,11 +44,12 @@ use super::state::{App, LeagueState};
 use crate::exec::Cancel;
 
 pub(super) use self::admin::reload;
-pub(super) use self::catalog::{constraint, constraints, leagues, not_found, openapi};
+pub(super) use self::catalog::{constraint, constraints, leagues, not_found};
 pub(super) use self::error::ApiError;
 pub(super) use self::evaluate::{evaluate, evaluate_batch};
 pub(super) use self::health::{healthz, metrics, readyz, stats};
 pub(super) use self::moves::moves;
+pub(super) use self::openapi::openapi;
 pub(super) use self::schedule::{get_schedule, patch_schedule, put_schedule};
 pub(super) use self::stream::evaluate_stream;
 
@@ -146,7 +153,11 @@ impl std::io::Write for Bounded {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// `?league=NAME`: the league a route is asked about.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct LeagueQuery {
+    /// The league, as in URLs; without it, every league (the stream route:
+    /// the league a line names).
     league: Option<String>,
 }

@@ -10,35 +10,62 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::super::state::App;
-use super::error::{ApiError, ApiResult, interrupted};
+use super::answers::{MoveAnswer, Totals};
+use super::error::{ApiError, ApiResult, Failure, Unavailable, interrupted};
 use super::extract::{JsonBody, UrlPath};
 use super::{RequestId, Work, blocking, json_answer, league};
 use crate::model::{PatchError, SchedulePatch};
 
 /// The body of `POST /v1/leagues/{league}/moves`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MovesRequest {
-    /// Candidate moves, each an edit as `PATCH .../schedule` takes it.
+    /// Candidate moves, each an edit as `PATCH .../schedule` takes it; at
+    /// most `server.max_moves`.
     moves: Vec<SchedulePatch>,
     /// The version the moves were made against; another is a 409.
     #[serde(default)]
     base_version: Option<u64>,
 }
 
-/// One move's answer.
-#[derive(Debug, Serialize)]
-struct MoveAnswer {
-    after: crate::exec::Totals,
-    delta: crate::exec::TotalsDelta,
-    changed: Vec<crate::exec::Changed>,
-    schedule_changed: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    schedule: Option<crate::model::ScheduleReport>,
+/// The answer of `POST /v1/leagues/{league}/moves`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct MovesAnswer {
+    /// The evaluation's id.
+    id: String,
+    /// The league.
+    league: String,
+    /// The schedule version the moves were judged against.
+    schedule_version: u64,
+    /// The season's current totals.
+    season: Totals,
+    /// Per move, in the order sent: its totals, their change, the games it
+    /// changes.
+    moves: Vec<MoveAnswer>,
 }
 
+/// Score candidate moves, each on its own against the current schedule;
+/// none is committed.
+#[utoipa::path(
+    post,
+    path = "/v1/leagues/{league}/moves",
+    tag = "schedules",
+    params(("league" = String, Path, description = "The league, as in URLs")),
+    request_body = MovesRequest,
+    responses(
+        (status = 200, description = "Each move's totals and changes", body = MovesAnswer),
+        (status = 400, response = Failure),
+        (status = 404, response = Failure),
+        (status = 408, response = Failure),
+        (status = 409, response = Failure),
+        (status = 413, response = Failure),
+        (status = 422, response = Failure),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(crate) async fn moves(
     State(app): State<Arc<App>>,
     Extension(RequestId(id)): Extension<RequestId>,
@@ -121,24 +148,18 @@ pub(crate) async fn moves(
                 let what = evaluator
                     .try_what_if_until(&season, Arc::new(schedule), cancel)
                     .map_err(|e| interrupted(&app, e))?;
-                Ok(MoveAnswer {
-                    schedule: what.schedule_changed.then(|| what.schedule_report.clone()),
-                    after: what.after,
-                    delta: what.delta,
-                    changed: what.changed,
-                    schedule_changed: what.schedule_changed,
-                })
+                Ok(MoveAnswer::from(what))
             })
             .collect::<ApiResult<Vec<_>>>()?;
         json_answer(
             &app,
-            &serde_json::json!({
-                "id": id,
-                "league": state.name,
-                "schedule_version": current.version,
-                "season": season.totals(),
-                "moves": answers,
-            }),
+            &MovesAnswer {
+                id,
+                league: state.name.clone(),
+                schedule_version: current.version,
+                season: season.totals().into(),
+                moves: answers,
+            },
         )
     })
     .await?

@@ -8,11 +8,12 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::super::state::{App, EditError, Expect};
 use super::admin::{Access, authorize};
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult, Failure, Unavailable};
 use super::extract::{JsonBody, UrlPath};
 use super::{Work, blocking, league};
 use crate::model::{GameSpec, PatchError, SchedulePatch, ScheduleSpec};
@@ -99,14 +100,44 @@ fn edit_refused(e: EditError) -> ApiError {
     }
 }
 
+/// The answer of `GET .../schedule`, and the body `PUT` takes back.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ScheduleAnswer {
+    /// The schedule's version, also the `ETag`.
+    version: u64,
+    /// The games, as a schedule file writes them (times zoned).
+    games: Vec<GameSpec>,
+}
+
+/// The answer to a schedule write.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Written {
+    /// The schedule's new version, also the `ETag`.
+    version: u64,
+    /// How many games it has.
+    games: usize,
+}
+
 /// A schedule write's answer: the new version, also as the ETag.
 fn written(version: u64, games: usize) -> Response {
-    let mut response =
-        axum::Json(serde_json::json!({"version": version, "games": games})).into_response();
+    let mut response = axum::Json(Written { version, games }).into_response();
     response.headers_mut().insert(header::ETAG, etag(version));
     response
 }
 
+/// The current schedule and its version.
+#[utoipa::path(
+    get,
+    path = "/v1/leagues/{league}/schedule",
+    tag = "schedules",
+    params(("league" = String, Path, description = "The league, as in URLs")),
+    responses(
+        (status = 200, description = "The games as a schedule file writes them (times zoned); PUT takes this body back", body = ScheduleAnswer,
+            headers(("ETag" = String, description = "The schedule's version, quoted"))),
+        (status = 400, response = Failure),
+        (status = 404, response = Failure),
+    )
+)]
 pub(crate) async fn get_schedule(
     State(app): State<Arc<App>>,
     UrlPath(name): UrlPath<String>,
@@ -114,9 +145,11 @@ pub(crate) async fn get_schedule(
     let state = league(&app, &name)?;
     let current = state.schedule.load();
     let spec = current.schedule.to_spec(&state.league);
-    let mut response =
-        axum::Json(serde_json::json!({"version": current.version, "games": spec.games}))
-            .into_response();
+    let mut response = axum::Json(ScheduleAnswer {
+        version: current.version,
+        games: spec.games,
+    })
+    .into_response();
     response
         .headers_mut()
         .insert(header::ETAG, etag(current.version));
@@ -125,14 +158,42 @@ pub(crate) async fn get_schedule(
 
 /// The body of `PUT .../schedule`: the games, and optionally the version
 /// they were read at (what `GET` answers), which must still be current.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = Schedule)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PutSchedule {
+    /// The version the games were read at; another is a 409.
     #[serde(default)]
     version: Option<u64>,
+    /// The games.
     games: Vec<GameSpec>,
 }
 
+/// Replace the schedule (with a write token when one is configured).
+#[utoipa::path(
+    put,
+    path = "/v1/leagues/{league}/schedule",
+    tag = "schedules",
+    security(("bearer" = [])),
+    params(
+        ("league" = String, Path, description = "The league, as in URLs"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of GET (\"7\"), or *; another version is a 412"),
+    ),
+    request_body = PutSchedule,
+    responses(
+        (status = 200, description = "The schedule's new version", body = Written,
+            headers(("ETag" = String, description = "The schedule's version, quoted"))),
+        (status = 400, response = Failure),
+        (status = 401, response = Failure),
+        (status = 404, response = Failure),
+        (status = 408, response = Failure),
+        (status = 409, response = Failure),
+        (status = 412, response = Failure),
+        (status = 413, response = Failure),
+        (status = 422, response = Failure),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(crate) async fn put_schedule(
     State(app): State<Arc<App>>,
     UrlPath(name): UrlPath<String>,
@@ -156,6 +217,31 @@ pub(crate) async fn put_schedule(
     Ok(written(version, games))
 }
 
+/// Edit single games, add or remove games (with a write token when one is
+/// configured).
+#[utoipa::path(
+    patch,
+    path = "/v1/leagues/{league}/schedule",
+    tag = "schedules",
+    security(("bearer" = [])),
+    params(
+        ("league" = String, Path, description = "The league, as in URLs"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of GET (\"7\"), or *; another version is a 412"),
+    ),
+    request_body = SchedulePatch,
+    responses(
+        (status = 200, description = "The schedule's new version", body = Written,
+            headers(("ETag" = String, description = "The schedule's version, quoted"))),
+        (status = 400, response = Failure),
+        (status = 401, response = Failure),
+        (status = 404, response = Failure),
+        (status = 408, response = Failure),
+        (status = 412, response = Failure),
+        (status = 413, response = Failure),
+        (status = 422, response = Failure),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(crate) async fn patch_schedule(
     State(app): State<Arc<App>>,
     UrlPath(name): UrlPath<String>,

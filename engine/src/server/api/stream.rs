@@ -10,28 +10,80 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::super::state::App;
-use super::error::{ApiError, ApiResult, interrupted, not_logged};
-use super::extract::{Query, parse, read_body};
-use super::games::{
-    GameRef, Named, check_batch, log_decision, resolve_one, what_if_json, what_if_of,
+use super::answers::WhatIf;
+use super::error::{
+    ApiError, ApiResult, ErrorBody, ErrorDetail, Failure, Unavailable, interrupted, not_logged,
 };
+use super::extract::{Query, parse, read_body};
+use super::games::{GameRef, Named, check_batch, log_decision, resolve_one, what_if_of};
 use super::{LeagueQuery, RequestId, Work, league};
 use crate::model::GameReport;
 use crate::{Schedule, exec::Cancel, exec::Interrupted};
 
 /// One NDJSON line of the stream route: a game (id or whole), optionally
 /// with its league when the query does not name one.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged, deny_unknown_fields)]
-enum StreamLine {
+pub(crate) enum StreamLine {
+    /// A game with its league (which the query, if it names one, must
+    /// name too).
     Wrapped {
         league: Option<String>,
         game: GameRef,
     },
+    /// A game alone: the league is the query's, or another line's.
     Bare(GameRef),
+}
+
+/// One NDJSON line of the stream route's answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "each line is built to be written at once, never kept"
+)]
+pub(crate) enum StreamAnswerLine<'a> {
+    /// A game's report.
+    Report(StreamReport<'a>),
+    /// A request line that could not be judged.
+    Refused(StreamError<'a>),
+    /// The stream ended early (the server overloaded, the decision log
+    /// failing).
+    Failed(ErrorBody),
+}
+
+/// A game's report as a stream line: the report's fields, with the
+/// evaluation, the schedule version and the request line it answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct StreamReport<'a> {
+    /// The evaluation's id.
+    id: &'a str,
+    /// The schedule version the game was judged in.
+    schedule_version: u64,
+    /// The request line it answers, from 1.
+    line: usize,
+    #[serde(flatten)]
+    report: &'a GameReport,
+    /// For a game sent whole: what else the edit changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    what_if: Option<WhatIf>,
+}
+
+/// A request line that could not be judged, and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct StreamError<'a> {
+    /// The evaluation's id.
+    id: &'a str,
+    /// The schedule version of the stream.
+    schedule_version: u64,
+    /// The request line, from 1.
+    line: usize,
+    /// What is wrong with it.
+    error: ErrorDetail,
 }
 
 /// One line of a stream, checked: a game to judge, or what is wrong with
@@ -41,6 +93,25 @@ enum StreamItem {
     Bad(usize, ApiError),
 }
 
+/// NDJSON in (one game per line: an id, a game, or `{league, game}`),
+/// NDJSON out as each game completes; a bad line is answered with an error
+/// line naming it, and the other lines as usual.
+#[utoipa::path(
+    post,
+    path = "/v1/evaluate/stream",
+    tag = "evaluate",
+    params(LeagueQuery),
+    request_body(content = StreamLine, content_type = "application/x-ndjson", description = "One game per line"),
+    responses(
+        (status = 200, description = "One line per request line, as each completes", content_type = "application/x-ndjson", body = StreamAnswerLine<'_>),
+        (status = 400, response = Failure),
+        (status = 404, response = Failure),
+        (status = 408, response = Failure),
+        (status = 413, response = Failure),
+        (status = 422, response = Failure),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(crate) async fn evaluate_stream(
     State(app): State<Arc<App>>,
     Extension(RequestId(id)): Extension<RequestId>,
@@ -146,23 +217,22 @@ pub(crate) async fn evaluate_stream(
         };
         // Every line names the evaluation, the schedule version and the
         // request line it answers.
-        let head = |line: usize| serde_json::json!({"id": id, "schedule_version": current.version, "line": line});
-        let answer = |line: usize, report: &GameReport, what_if: Option<serde_json::Value>| {
-            let mut v = head(line);
-            if let (Some(out), Ok(serde_json::Value::Object(fields))) =
-                (v.as_object_mut(), serde_json::to_value(report))
-            {
-                out.extend(fields);
-            }
-            if let Some(w) = what_if {
-                v["what_if"] = w;
-            }
-            ndjson(&v)
+        let answer = |line: usize, report: &GameReport, what_if: Option<WhatIf>| {
+            ndjson(&StreamAnswerLine::Report(StreamReport {
+                id: &id,
+                schedule_version: current.version,
+                line,
+                report,
+                what_if,
+            }))
         };
         let bad = |line: usize, e: &ApiError| {
-            let mut v = head(line);
-            v["error"] = e.line()["error"].clone();
-            ndjson(&v)
+            ndjson(&StreamAnswerLine::Refused(StreamError {
+                id: &id,
+                schedule_version: current.version,
+                line,
+                error: e.detail(),
+            }))
         };
         let log = |report: &GameReport, judged: &Schedule| {
             app.metrics.verdicts(&state.name, report.verdicts.iter());
@@ -239,11 +309,7 @@ pub(crate) async fn evaluate_stream(
                 continue;
             };
             match log(report, &what.schedule) {
-                Ok(()) => send(Ok(answer(
-                    *line,
-                    report,
-                    Some(what_if_json(&what, &[&g.id])),
-                ))),
+                Ok(()) => send(Ok(answer(*line, report, Some(WhatIf::of(&what, &[&g.id]))))),
                 Err(e) => {
                     send(Err(not_logged(&app, &e)));
                     return;
@@ -264,7 +330,7 @@ pub(crate) async fn evaluate_stream(
     let line = move |item: Result<Bytes, ApiError>| -> Bytes {
         match item {
             Ok(bytes) => bytes,
-            Err(e) => ndjson(&e.line()),
+            Err(e) => ndjson(&StreamAnswerLine::Failed(e.line())),
         }
     };
     let head = first.map(line);
@@ -291,7 +357,7 @@ pub(crate) async fn evaluate_stream(
 }
 
 /// One NDJSON line.
-fn ndjson(value: &serde_json::Value) -> Bytes {
+fn ndjson(value: &impl Serialize) -> Bytes {
     let mut bytes = serde_json::to_vec(value).unwrap_or_default();
     bytes.push(b'\n');
     Bytes::from(bytes)
