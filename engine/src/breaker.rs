@@ -111,8 +111,9 @@ impl TryFrom<Settings> for BreakerConfig {
 }
 
 /// Where a breaker stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
+#[schema(as = Breaker)]
 pub enum BreakerState {
     /// Calls go through.
     Closed,

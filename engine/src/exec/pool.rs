@@ -36,7 +36,8 @@ pub(crate) type Task = Box<dyn FnOnce(&Runtime) + Send>;
 pub(crate) type MakeRuntime = Arc<dyn Fn() -> Runtime + Send + Sync>;
 
 /// What the pool has done so far.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = Pool)]
 pub struct PoolStats {
     /// Worker threads.
     pub workers: usize,

@@ -78,7 +78,7 @@ impl Season {
 }
 
 /// The totals a solver compares schedules by.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Totals {
     /// No hard violation anywhere.
     pub valid: bool,
@@ -111,7 +111,7 @@ impl From<&Summary> for Totals {
 }
 
 /// How totals moved: after minus before, field by field.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TotalsDelta {
     /// Change in hard violations.
     pub hard_violations: i64,
@@ -144,7 +144,7 @@ impl TotalsDelta {
 }
 
 /// A game whose report an edit changes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Changed {
     /// The game's id.
     pub game: Arc<str>,

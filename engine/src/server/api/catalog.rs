@@ -12,7 +12,6 @@ use utoipa::ToSchema;
 
 use super::super::metrics::ConstraintFigures;
 use super::super::state::{App, LeagueState};
-use super::answers::Breaker;
 use super::error::{ApiError, ApiResult, Failure};
 use super::extract::{Query, UrlPath};
 use super::{LeagueQuery, league};
@@ -45,7 +44,7 @@ pub(crate) struct ConstraintAnswer {
 /// A constraint's breaker.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct BreakerAnswer {
-    state: Breaker,
+    state: BreakerState,
     /// Why it is not closed; `null` when it is.
     reason: Option<String>,
 }
@@ -126,7 +125,7 @@ fn constraint_answer(
         manifest: c.manifest.clone(),
         league: state.name.clone(),
         breaker: BreakerAnswer {
-            state: breaker.state().into(),
+            state: breaker.state(),
             reason: match breaker.state() {
                 BreakerState::Closed => None,
                 _ => Some(breaker.reason()),

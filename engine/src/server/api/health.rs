@@ -13,9 +13,9 @@ use utoipa::ToSchema;
 use super::super::alerts::Alert;
 use super::super::metrics::ConstraintFigures;
 use super::super::state::App;
-use super::answers::{Breaker, Pool};
 use super::error::{ApiError, ApiResult, Unavailable};
 use crate::breaker::BreakerState;
+use crate::exec::PoolStats;
 use crate::model::CacheStats;
 
 /// The answer of `GET /v1/stats`.
@@ -47,13 +47,13 @@ pub(crate) struct LeagueStats {
     /// Per constraint, by id.
     constraints: BTreeMap<String, ConstraintStats>,
     /// Its worker pool.
-    executor: Pool,
+    executor: PoolStats,
 }
 
 /// A constraint's breaker and figures in `/v1/stats`.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ConstraintStats {
-    breaker: Breaker,
+    breaker: BreakerState,
     /// `null` before its first call.
     figures: Option<ConstraintFigures>,
 }
@@ -90,7 +90,7 @@ pub(crate) async fn stats(State(app): State<Arc<App>>) -> ApiResult<Response> {
                 let id = c.manifest.id.to_string();
                 let f = figures.remove(&id);
                 let stats = ConstraintStats {
-                    breaker: b.state().into(),
+                    breaker: b.state(),
                     figures: f,
                 };
                 (id, stats)
@@ -104,7 +104,7 @@ pub(crate) async fn stats(State(app): State<Arc<App>>) -> ApiResult<Response> {
                 games: schedule.schedule.len(),
                 plugin_generation: state.generation.load(std::sync::atomic::Ordering::Relaxed),
                 constraints,
-                executor: evaluator.pool_stats().into(),
+                executor: evaluator.pool_stats(),
             },
         );
     }

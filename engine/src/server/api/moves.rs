@@ -13,10 +13,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::super::state::App;
-use super::answers::{MoveAnswer, Totals};
+use super::answers::MoveAnswer;
 use super::error::{ApiError, ApiResult, Failure, Unavailable, interrupted};
 use super::extract::{JsonBody, UrlPath};
 use super::{RequestId, Work, blocking, json_answer, league};
+use crate::exec::Totals;
 use crate::model::{PatchError, SchedulePatch};
 
 /// The body of `POST /v1/leagues/{league}/moves`.
@@ -157,7 +158,7 @@ pub(crate) async fn moves(
                 id,
                 league: state.name.clone(),
                 schedule_version: current.version,
-                season: season.totals().into(),
+                season: season.totals(),
                 moves: answers,
             },
         )
