@@ -385,11 +385,13 @@ fn a_reader_that_stops_early_is_not_an_error() -> TestResult {
 #[test]
 fn the_report_is_the_same_with_one_worker_and_with_several() -> TestResult {
     let t = TempTree::new();
-    crate::support::generate_league(t.path(), 12, 700, 3);
+    let plugins = crate::support::patient_example_plugins(&t.path().join("plugins"));
+    let league = t.path().join("league");
+    crate::support::generate_league_with(&league, 12, 700, 3, &plugins);
     let report = |workers: &str| -> Result<(Vec<u8>, Value), Box<dyn std::error::Error>> {
         let out = umpire()
             .args(["eval", "--format", "json", "--workers", workers, "--league"])
-            .arg(t.path())
+            .arg(&league)
             .output()?;
         assert!(
             matches!(out.status.code(), Some(0 | 1)),
@@ -402,6 +404,7 @@ fn the_report_is_the_same_with_one_worker_and_with_several() -> TestResult {
     };
     let (one, value) = report("1")?;
     assert_eq!(value["summary"]["games"], 700);
+    assert_eq!(value["summary"]["constraints"], 10, "every example rule");
     assert_eq!(value["summary"]["errors"], 0);
     for workers in ["2", "3", "8"] {
         let (many, _) = report(workers)?;

@@ -409,7 +409,19 @@ pub(crate) fn without_timings(v: &mut serde_json::Value) {
 
 /// Writes a generated league into `dir` that lists the example plugins.
 pub(crate) fn generate_league(dir: &Path, teams: u32, games: u32, seed: u64) {
-    umpire()
+    generate_league_with(dir, teams, games, seed, &example_plugins());
+}
+
+/// [`generate_league`] with these plugin directories.
+pub(crate) fn generate_league_with(
+    dir: &Path,
+    teams: u32,
+    games: u32,
+    seed: u64,
+    plugins: &[PathBuf],
+) {
+    let mut generate = umpire();
+    generate
         .args([
             "generate",
             "--teams",
@@ -418,11 +430,52 @@ pub(crate) fn generate_league(dir: &Path, teams: u32, games: u32, seed: u64) {
             &games.to_string(),
         ])
         .args(["--seed", &seed.to_string(), "--out"])
-        .arg(dir)
-        .arg("--plugins")
-        .arg(rhai_plugins())
-        .arg("--plugins")
-        .arg(wasm_plugins())
-        .assert()
-        .success();
+        .arg(dir);
+    for plugins in plugins {
+        generate.arg("--plugins").arg(plugins);
+    }
+    generate.assert().success();
+}
+
+/// The example plugins copied under `dir` (manifests and code), each rule
+/// with `timeout_ms` raised to 10 s and no `[build]` (the components are
+/// built first): for a test that runs the
+/// `umpire` binary twice and compares the reports, where a rule cut short
+/// on a loaded machine would differ for a reason the test is not about
+/// (as [`patient`] does in process).
+pub(crate) fn patient_example_plugins(dir: &Path) -> Vec<PathBuf> {
+    examples_built();
+    [rhai_plugins(), wasm_plugins()]
+        .iter()
+        .enumerate()
+        .map(|(n, from)| {
+            let to = dir.join(format!("patient-{n}"));
+            std::fs::create_dir_all(&to).expect("a plugin directory");
+            for entry in std::fs::read_dir(from)
+                .expect("the example plugins")
+                .flatten()
+            {
+                let path = entry.path();
+                if path.extension().is_none_or(|e| e != "toml") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).expect("a manifest");
+                let mut manifest: toml::Table = toml::from_str(&text).expect("TOML");
+                let Some(source) = manifest.get("source").and_then(|s| s.as_str()) else {
+                    continue; // not a manifest (Cargo.toml)
+                };
+                let code = from.join(source);
+                let file = code.file_name().expect("a source file").to_owned();
+                std::fs::copy(&code, to.join(&file)).expect("copy the rule's code");
+                let file = file.to_string_lossy().into_owned();
+                manifest.insert("source".into(), file.into());
+                manifest.insert("timeout_ms".into(), 10_000.into());
+                manifest.remove("build");
+                let name = path.file_name().expect("a file name");
+                std::fs::write(to.join(name), toml::to_string(&manifest).expect("TOML"))
+                    .expect("write the manifest");
+            }
+            to
+        })
+        .collect()
 }
