@@ -62,6 +62,12 @@ pub(super) fn run(args: Itc2021Args) -> Result<ExitCode> {
         );
     }
     let pack_dir = args.pack.clone().unwrap_or_else(default_pack);
+    if !pack_dir.join("itc2021.toml").is_file() {
+        bail!(
+            "{}: no ITC2021 plugin pack here (no itc2021.toml); pass the pack's directory (plugins/itc2021 of an umpire checkout) with --pack DIR",
+            pack_dir.display()
+        );
+    }
     let pack = Pack::load(&pack_dir)?;
     let host = match args.host {
         HostArg::Wasm => Host::Wasm,

@@ -737,6 +737,27 @@ fn the_command_exits_2_on_input_errors_and_under_strict_on_odd_input() -> TestRe
     Ok(())
 }
 
+/// A pack directory without the pack (a binary far from its checkout, or a
+/// wrong `--pack`) is an input error that names the directory and the flag.
+#[test]
+fn a_missing_plugin_pack_is_an_input_error_naming_the_directory_and_the_flag() -> TestResult {
+    let t = TempTree::new();
+    let (i, s) = cli_files(&t, BASE);
+    let empty = t.path().join("no-pack");
+    std::fs::create_dir_all(&empty)?;
+    let out = umpire()
+        .args(["itc2021", "--instance", &i, "--solution", &s, "--pack"])
+        .arg(&empty)
+        .output()?;
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no-pack: no ITC2021 plugin pack here") && err.contains("--pack DIR"),
+        "{err}"
+    );
+    Ok(())
+}
+
 /// Regression (issue 17): a file starting with a byte-order mark made the
 /// reader panic (exit 101): quick-xml skipped the mark without counting it,
 /// so its offsets were three bytes behind the text.
