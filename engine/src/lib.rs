@@ -52,7 +52,9 @@ pub mod config;
 pub mod data;
 pub mod exec;
 pub mod generate;
-pub mod itc2021;
+pub mod robinx;
+/// ITC2021 is a family of RobinX: the same module.
+pub use robinx as itc2021;
 pub mod manifests;
 pub mod paths;
 pub mod registry;

@@ -34,6 +34,7 @@ pub mod manifest;
 pub mod patch;
 pub mod reads;
 mod report;
+pub mod robinx;
 mod schedule;
 pub mod stored;
 mod verdict;

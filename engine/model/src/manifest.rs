@@ -224,6 +224,12 @@ pub struct Manifest {
     pub fallback: Fallback,
     /// Whether verdicts may be cached.
     pub cacheable: bool,
+    /// Whether a violation's penalty may be negative: a reward, added to
+    /// the totals as it is (RobinX instances give soft constraints negative
+    /// penalties). Off by default: a negative penalty is then a plugin
+    /// error.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub rewards: bool,
     /// How a `wasm` plugin runs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wasm: Option<WasmSettings>,
@@ -256,6 +262,8 @@ struct ManifestFile {
     #[serde(default)]
     fallback: Fallback,
     cacheable: Option<bool>,
+    #[serde(default)]
+    rewards: bool,
     wasm: Option<WasmFile>,
     build: Option<BuildFile>,
 }
@@ -432,6 +440,7 @@ impl Manifest {
             timeout: Duration::from_millis(timeout_ms),
             fallback: m.fallback,
             cacheable: m.cacheable.unwrap_or(true),
+            rewards: m.rewards,
             wasm,
             build,
         })

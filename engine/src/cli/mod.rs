@@ -16,10 +16,10 @@ mod constraints;
 mod eval;
 mod fixture;
 mod generate;
-mod itc2021;
 mod new;
 mod render;
 mod repl;
+mod robinx;
 mod serve;
 mod test;
 
@@ -66,10 +66,11 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Try expressions and rules live against a league's season.
     Repl(repl::ReplArgs),
-    /// Score an ITC2021 solution as the official validator does: hard
-    /// violations (infeasibility) and objective, per class and per
-    /// constraint element.
-    Itc2021(itc2021::Itc2021Args),
+    /// Score RobinX solutions (ITC2021 among them) as the RobinX validator
+    /// does: hard violations (infeasibility) and objective, per class and
+    /// per constraint element.
+    #[command(visible_alias = "itc2021")]
+    Robinx(robinx::RobinxArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -146,7 +147,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::New(args) => new::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Repl(args) => repl::run(args),
-        Command::Itc2021(args) => itc2021::run(args),
+        Command::Robinx(args) => robinx::run(args),
     }
 }
 

@@ -259,6 +259,7 @@ mod tests {
             timeout: std::time::Duration::from_millis(10),
             fallback: Fallback::Skip,
             cacheable: true,
+            rewards: false,
             wasm: None,
             build: None,
         }

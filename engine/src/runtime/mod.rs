@@ -356,7 +356,7 @@ impl Runtime {
                     self.max_output_bytes / 1024
                 )));
             }
-            let score = query::check_outcome(&o.violations, o.score).map_err(|message| {
+            let score = query::check_outcome(&o.violations, o.score, m.rewards).map_err(|message| {
                 Failure::invalid(format!("{}: {message}", m.source.display()))
             })?;
             Ok((o.violations, score))

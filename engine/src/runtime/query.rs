@@ -113,12 +113,17 @@ pub(crate) fn weekday_short(day: Weekday) -> &'static str {
 }
 
 /// Checks what a rule returned: a score must be a number in 0..=1, a penalty
-/// finite and not negative. Returns the verdict's score.
-pub(crate) fn check_outcome(violations: &[Violation], score: Option<f64>) -> Result<f64, String> {
+/// finite and, unless the manifest allows `rewards`, not negative. Returns
+/// the verdict's score.
+pub(crate) fn check_outcome(
+    violations: &[Violation],
+    score: Option<f64>,
+    rewards: bool,
+) -> Result<f64, String> {
     for (i, v) in violations.iter().enumerate() {
-        if !v.penalty.is_finite() || v.penalty < 0.0 {
+        if !v.penalty.is_finite() || (v.penalty < 0.0 && !rewards) {
             return Err(format!(
-                "violation {i} has penalty {}; a penalty must be a finite number >= 0",
+                "violation {i} has penalty {}; a penalty must be a finite number >= 0 (a manifest with `rewards = true` may give negative ones)",
                 v.penalty
             ));
         }
@@ -215,16 +220,25 @@ mod tests {
     #[test]
     fn scores_and_penalties_are_checked() {
         let v = Violation::new(Severity::Minor, "x");
-        assert_eq!(check_outcome(&[], None), Ok(1.0));
-        assert_eq!(check_outcome(std::slice::from_ref(&v), None), Ok(0.0));
-        assert_eq!(check_outcome(std::slice::from_ref(&v), Some(0.5)), Ok(0.5));
-        assert!(check_outcome(&[], Some(f64::NAN)).is_err());
-        assert!(check_outcome(&[], Some(1.5)).is_err());
+        assert_eq!(check_outcome(&[], None, false), Ok(1.0));
+        assert_eq!(
+            check_outcome(std::slice::from_ref(&v), None, false),
+            Ok(0.0)
+        );
+        assert_eq!(
+            check_outcome(std::slice::from_ref(&v), Some(0.5), false),
+            Ok(0.5)
+        );
+        assert!(check_outcome(&[], Some(f64::NAN), false).is_err());
+        assert!(check_outcome(&[], Some(1.5), false).is_err());
         let bad = Violation {
             penalty: f64::INFINITY,
-            ..v
+            ..v.clone()
         };
-        assert!(check_outcome(&[bad], None).is_err());
+        assert!(check_outcome(std::slice::from_ref(&bad), None, true).is_err());
+        let reward = Violation { penalty: -3.0, ..v };
+        assert!(check_outcome(std::slice::from_ref(&reward), None, false).is_err());
+        assert_eq!(check_outcome(&[reward], None, true), Ok(0.0));
         assert_eq!(clock(&z("2026-03-14T09:05[UTC]")), "09:05");
     }
 }

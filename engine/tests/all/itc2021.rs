@@ -202,6 +202,9 @@ const BASE: &[(usize, usize, usize)] = &[
     (2, 1, 5),
 ];
 
+/// A 4-team double round robin over 6 slots with `constraints`, each read
+/// from its own section (the string is put in all six; the validator reads
+/// a class only from its section).
 fn tiny_instance(mode: &str, teams: &[usize], constraints: &str) -> String {
     let teams: String = teams
         .iter()
@@ -221,7 +224,7 @@ fn tiny_instance(mode: &str, teams: &[usize], constraints: &str) -> String {
 {teams}</Teams>
 <Slots>
 {slots}</Slots></Resources>
-<Constraints><CapacityConstraints>{constraints}</CapacityConstraints></Constraints>
+<Constraints><BasicConstraints>{constraints}</BasicConstraints><CapacityConstraints>{constraints}</CapacityConstraints><GameConstraints>{constraints}</GameConstraints><BreakConstraints>{constraints}</BreakConstraints><FairnessConstraints>{constraints}</FairnessConstraints><SeparationConstraints>{constraints}</SeparationConstraints></Constraints>
 </Instance>"#
     )
 }
@@ -585,33 +588,40 @@ fn any_instance_name_makes_a_league_of_that_name() -> TestResult {
 }
 
 #[test]
-fn an_instance_with_bad_values_is_refused_naming_the_element() {
+fn an_instance_with_bad_values_stops_its_reading_with_a_note_or_is_refused() {
+    // An unknown keyword is a stop, as the validator reads it: the
+    // constraint and every one after it are lost, and a note says where.
     let text = tiny_instance(
         "P",
         &[0, 1, 2, 3],
         r#"<CA1 teams="0" slots="0" mode="X" min="0" max="0" type="HARD" penalty="1"/>"#,
     );
-    let e = Instance::from_xml_str(Path::new("tiny.xml"), &text)
-        .unwrap_err()
-        .to_string();
+    let i = Instance::from_xml_str(Path::new("tiny.xml"), &text).unwrap();
+    assert!(i.elements.is_empty());
+    let note = i.notes[0].to_string();
     assert!(
-        e.contains("tiny.xml: line 21 (<CA1>): mode is \"X\"; expected H or A or HA"),
-        "{e}"
+        note.contains("tiny.xml:21: <CA1>: mode is \"X\", not one of H, A, HA")
+            && note.contains("stops reading"),
+        "{note}"
     );
+    // Every class of RobinX is read.
     let text = tiny_instance(
         "P",
         &[0, 1, 2, 3],
-        r#"<CA5 teams="0" type="HARD" penalty="1"/>"#,
+        r#"<CA5 teams1="0" teams2="1" slots="0" min="0" max="1" type="HARD" penalty="1"/>"#,
     );
-    let e = Instance::from_xml_str(Path::new("tiny.xml"), &text)
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("CA5 is not used by ITC2021"), "{e}");
+    let i = Instance::from_xml_str(Path::new("tiny.xml"), &text).unwrap();
+    assert_eq!(i.elements.len(), 1);
+    assert!(i.notes.is_empty(), "{:?}", i.notes);
+    // Ids umpire cannot index by are refused, naming the element.
     let text = tiny_instance("P", &[0, 1, 2, 5], "");
     let e = Instance::from_xml_str(Path::new("tiny.xml"), &text)
         .unwrap_err()
         .to_string();
-    assert!(e.contains("team ids must be 0..4"), "{e}");
+    assert!(
+        e.contains("(<team>): team id 5 where team 3 is missing"),
+        "{e}"
+    );
 }
 
 fn cli_files(t: &TempTree, games: &[(usize, usize, usize)]) -> (String, String) {
@@ -660,7 +670,7 @@ fn the_command_prints_both_numbers_and_exits_0_when_feasible() -> TestResult {
     assert!(
         first["constraint"]
             .as_str()
-            .is_some_and(|c| c.starts_with("itc2021.")),
+            .is_some_and(|c| c.starts_with("robinx.")),
         "{first}"
     );
     assert!(
@@ -752,7 +762,8 @@ fn a_missing_plugin_pack_is_an_input_error_naming_the_directory_and_the_flag() -
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("no-pack: no ITC2021 plugin pack here") && err.contains("--pack DIR"),
+        err.contains("no-pack: no RobinX plugin pack here (no robinx.toml)")
+            && err.contains("--pack DIR"),
         "{err}"
     );
     Ok(())
@@ -774,7 +785,7 @@ fn a_byte_order_mark_is_read_past_and_the_command_exits_2_naming_the_file() -> T
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("bom.xml: line 1 (<Instance>): no <Resources>"),
+        err.contains("bom.xml: line 1 (<Instance>): no <ObjectiveFunction>"),
         "{err}"
     );
     // A real instance and solution, each behind a mark, score as without.

@@ -22,6 +22,7 @@ mod plugin_trust;
 mod query_api;
 mod redis_cache;
 mod rhai_host;
+mod robinx;
 mod server;
 mod server_hardening;
 mod server_what_if;
