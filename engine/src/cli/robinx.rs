@@ -63,6 +63,7 @@ enum Outcome {
 }
 
 pub(super) fn run(args: RobinxArgs) -> Result<ExitCode> {
+    crate::robinx::one_shot();
     let instance = Instance::load(&args.instance)?;
     if args.strict && !instance.notes.is_empty() {
         let notes: Vec<String> = instance.notes.iter().map(ToString::to_string).collect();

@@ -38,6 +38,14 @@ use crate::model::{Game, Hardness, League, PatchError, Schedule, SchedulePatch, 
 use crate::registry::{LoadOptions, Registry};
 use crate::runtime::{RhaiLimits, Runtime};
 
+/// Prepares this process to score and exit (`umpire robinx`): WebAssembly
+/// instances are then allocated on demand rather than from a pool, which a
+/// process that runs one instance and exits does not need. Call it before
+/// the first [`Scorer`]; it changes nothing afterwards.
+pub fn one_shot() {
+    crate::runtime::allocate_on_demand();
+}
+
 /// Which host runs each class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Host {
@@ -186,6 +194,9 @@ struct Touch {
     /// A class that never adds anything (CA5, BR3, BR4, FA3, FA4): no
     /// change reaches it.
     inert: bool,
+    /// A check of which meetings are scheduled, not when (BA1): a game
+    /// moved to another slot does not reach it.
+    meetings_only: bool,
 }
 
 /// The classes whose reads the team, slot and pair sets describe fully;
@@ -205,6 +216,7 @@ impl Touch {
                 slots: None,
                 counts: None,
                 inert: INERT.contains(&e.class.as_str()),
+                meetings_only: e.class == "BA1",
             };
         }
         let ids = |key: &str| -> Vec<usize> {
@@ -288,11 +300,19 @@ impl Touch {
             slots: counts_by_slot.then(|| mask(ids("slots"), slots)),
             counts,
             inert: false,
+            meetings_only: false,
         }
     }
 
-    /// Whether moving a game of `home` and `away` from slot `from` to `to`
-    /// may change the answer.
+    /// Whether moving the game of `home` and `away` from slot `from` to
+    /// `to` (the same meeting, another slot) may change the answer.
+    fn slot_move(&self, home: usize, away: usize, from: usize, to: usize) -> bool {
+        !self.meetings_only && self.moved(home, away, from, to)
+    }
+
+    /// Whether a game of `home` and `away` in slot `from` becoming one in
+    /// slot `to` may change the answer (`from == to`: the game comes or
+    /// goes).
     fn moved(&self, home: usize, away: usize, from: usize, to: usize) -> bool {
         if self.inert {
             return false;
@@ -402,7 +422,7 @@ impl Scorer {
         (from, to): (usize, usize),
     ) -> Score {
         self.rescore(before, schedule, Instant::now(), |touch| {
-            touch.moved(home, away, from, to)
+            touch.slot_move(home, away, from, to)
         })
     }
 
@@ -485,7 +505,7 @@ impl Scorer {
             unplaced
                 || changes.iter().any(|change| match *change {
                     (Some((h, a, from)), Some((h2, a2, to))) if (h, a) == (h2, a2) => {
-                        touch.moved(h, a, from, to)
+                        touch.slot_move(h, a, from, to)
                     }
                     (old, new) => {
                         old.is_some_and(|(h, a, s)| touch.moved(h, a, s, s))

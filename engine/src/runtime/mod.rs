@@ -25,6 +25,7 @@ use std::time::Instant;
 pub(crate) use console::{Console, ConsoleError, Value as ConsoleValue};
 pub use constraint::Constraint;
 pub use rhai_host::RhaiLimits;
+pub(crate) use wasm::allocate_on_demand;
 pub use wasm::{CACHE_ENV, CONTRACT, Compiled, components_in_memory};
 
 use crate::data::DataSources;

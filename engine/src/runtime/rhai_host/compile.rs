@@ -27,16 +27,25 @@ type ScriptKey = (PathBuf, RuleScope, Option<Partition>);
 
 /// Compiles scripts. One per registry load.
 pub(crate) struct RhaiCompiler {
-    engine: Engine,
+    /// Made on first use: a runtime that only runs WebAssembly never
+    /// pays for it.
+    engine: std::cell::OnceCell<Engine>,
+    limits: RhaiLimits,
     max_script_bytes: usize,
     /// Scripts compiled so far, by file and the variables declared for them.
     compiled: RefCell<HashMap<ScriptKey, Arc<AST>>>,
 }
 
 impl RhaiCompiler {
+    /// The engine, made on first use.
+    fn engine(&self) -> &Engine {
+        self.engine.get_or_init(|| new_engine(&self.limits))
+    }
+
     pub(crate) fn new(limits: &RhaiLimits) -> Self {
         Self {
-            engine: new_engine(limits),
+            engine: std::cell::OnceCell::new(),
+            limits: limits.clone(),
             max_script_bytes: limits.max_script_bytes,
             compiled: Default::default(),
         }
@@ -91,7 +100,7 @@ impl RhaiCompiler {
         scope.push("league", ());
         scope.push("params", ());
         let mut ast = self
-            .engine
+            .engine()
             .compile_with_scope(&scope, &text)
             .map_err(|e| Error::Script {
                 path: m.source.clone(),

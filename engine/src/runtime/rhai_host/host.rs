@@ -24,20 +24,29 @@ use crate::runtime::answer::{Failure, Outcome};
 /// reassign them) on every call; everything above `league` is rewound after
 /// the call, so nothing a script declares leaks into the next evaluation.
 pub(crate) struct RhaiHost {
-    engine: Engine,
+    /// Made on first use: a runtime that only runs WebAssembly never
+    /// pays for it.
+    engine: std::cell::OnceCell<Engine>,
+    limits: RhaiLimits,
     league: RLeague,
     scope: RefCell<Scope<'static>>,
     names: [ImmutableString; 5],
 }
 
 impl RhaiHost {
+    /// The engine, made on first use.
+    fn engine(&self) -> &Engine {
+        self.engine.get_or_init(|| new_engine(&self.limits))
+    }
+
     pub(crate) fn new(limits: &RhaiLimits, league: Arc<League>) -> Self {
         let mut scope = Scope::new();
         let league = RLeague::new(league);
         scope.push_constant("league", league.clone());
         Self {
             league,
-            engine: new_engine(limits),
+            engine: std::cell::OnceCell::new(),
+            limits: limits.clone(),
             scope: RefCell::new(scope),
             names: [
                 "schedule".into(),
@@ -84,7 +93,7 @@ impl RhaiHost {
         // functions below, each of which notes what it shows.
         crate::runtime::call::looking();
         let result = self
-            .engine
+            .engine()
             .eval_ast_with_scope::<Dynamic>(&mut scope, &script.ast);
         DEADLINE.with(|d| d.set(None));
         scope.rewind(1);

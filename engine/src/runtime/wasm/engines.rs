@@ -1,7 +1,7 @@
 //! The shared engines (one plain, one metered for fuel), each with its
 //! linker and epoch ticker, and the compile cache: components kept in
 //! memory by the SHA-256 of their bytes while a plugin holds them, and on
-//! disk through wasmtime's cache.
+//! disk as the engine's own serialized machine code, mapped back in.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -27,7 +27,7 @@ const POOL_INSTANCES: u32 = 1_000;
 pub(super) struct Kit {
     pub(super) engine: Engine,
     pub(super) linker: Linker<HostState>,
-    cache: Option<wasmtime::Cache>,
+    cache: Option<DiskCache>,
     /// Compiled components by the SHA-256 of their bytes, each kept only
     /// while a loaded plugin holds it: once the last registry that uses a
     /// component is dropped (replaced by a reload), so is its machine code.
@@ -55,7 +55,6 @@ impl Kit {
             config.profiler(wasmtime::ProfilingStrategy::PerfMap);
         }
         let cache = disk_cache();
-        config.cache(cache.clone());
         let mut pool = PoolingAllocationConfig::new();
         pool.total_component_instances(POOL_INSTANCES)
             .total_core_instances(POOL_INSTANCES * 4)
@@ -75,7 +74,11 @@ impl Kit {
             // What is handed back goes in batches: one `madvise` pass and
             // one TLB shootdown per batch instead of per instance.
             .decommit_batch_size(DECOMMIT_BATCH);
-        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        if ON_DEMAND.load(std::sync::atomic::Ordering::Relaxed) {
+            config.allocation_strategy(InstanceAllocationStrategy::OnDemand);
+        } else {
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        }
         let engine = match Engine::new(&config) {
             Ok(engine) => engine,
             Err(e) => {
@@ -128,12 +131,19 @@ impl Kit {
         if let Some(held) = live(&self.components.lock().unwrap_or_else(|e| e.into_inner())) {
             return Ok((held, Compiled::Memory));
         }
-        let hits = self.cache.as_ref().map_or(0, |c| c.cache_hits());
-        let component = Component::new(&self.engine, bytes)?;
-        let from = if self.cache.as_ref().is_some_and(|c| c.cache_hits() > hits) {
-            Compiled::DiskCache
-        } else {
-            Compiled::Fresh
+        let cached = self
+            .cache
+            .as_ref()
+            .and_then(|c| c.load(&self.engine, &hash));
+        let (component, from) = match cached {
+            Some(component) => (component, Compiled::DiskCache),
+            None => {
+                let component = Component::new(&self.engine, bytes)?;
+                if let Some(cache) = &self.cache {
+                    cache.store(&self.engine, &hash, &component);
+                }
+                (component, Compiled::Fresh)
+            }
         };
         let mut components = self.components.lock().unwrap_or_else(|e| e.into_inner());
         // Another thread may have compiled it meanwhile: one copy in memory.
@@ -174,8 +184,20 @@ pub(super) fn hex(hash: &[u8; 32]) -> String {
     hash.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Whether the engines allocate instances on demand instead of from a
+/// pool: a one-shot command that runs a handful of instances saves the
+/// pool's reservation and its teardown (set before the first plugin loads).
+static ON_DEMAND: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes the engines allocate instances on demand: for a process that
+/// loads a few plugins, runs them and exits (`umpire robinx`). It has no
+/// effect once an engine exists.
+pub(crate) fn allocate_on_demand() {
+    ON_DEMAND.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// The disk cache, unless turned off or impossible.
-fn disk_cache() -> Option<wasmtime::Cache> {
+fn disk_cache() -> Option<DiskCache> {
     let dir = match std::env::var_os(CACHE_ENV) {
         Some(v) if v == "off" => return None,
         Some(v) => PathBuf::from(v),
@@ -183,16 +205,75 @@ fn disk_cache() -> Option<wasmtime::Cache> {
             let base = std::env::var_os("XDG_CACHE_HOME")
                 .map(PathBuf::from)
                 .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-            base.join("umpire").join("wasmtime")
+            base.join("umpire").join("components")
         }
     };
-    let mut config = wasmtime::CacheConfig::new();
-    config.with_directory(&dir);
-    match wasmtime::Cache::new(config) {
-        Ok(cache) => Some(cache),
-        Err(e) => {
-            tracing::warn!(dir = %dir.display(), "no disk cache for compiled plugins: {e}");
-            None
+    Some(DiskCache { dir })
+}
+
+/// Compiled components on disk: one file per component and engine
+/// configuration, the engine's serialized machine code as it is, so that a
+/// load maps the file instead of decompressing it (wasmtime's own cache
+/// keeps zstd: decompressing the RobinX pack was a quarter of a small
+/// `umpire robinx` run).
+struct DiskCache {
+    dir: PathBuf,
+}
+
+impl DiskCache {
+    /// `<sha256 of the component>-<engine configuration>.cwasm`.
+    fn path(&self, engine: &Engine, hash: &[u8; 32]) -> PathBuf {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut h);
+        self.dir
+            .join(format!("{}-{:016x}.cwasm", hex(hash), h.finish()))
+    }
+
+    /// The component compiled earlier, if its file is there and this engine
+    /// accepts it (a file from another wasmtime or configuration is
+    /// refused by wasmtime's own header check, and then compiled afresh).
+    #[allow(unsafe_code)]
+    fn load(&self, engine: &Engine, hash: &[u8; 32]) -> Option<Component> {
+        let path = self.path(engine, hash);
+        if !path.is_file() {
+            return None;
+        }
+        // SAFETY: `deserialize_file` trusts the file to be what
+        // `Component::serialize` wrote. Only `store` below writes into this
+        // directory (the user's own cache, or the one UMPIRE_WASM_CACHE
+        // names), each file complete before it is renamed into place, and
+        // named by the SHA-256 of the component it was compiled from and
+        // the engine's configuration. This is the trust wasmtime's own disk
+        // cache places in its directory.
+        match unsafe { Component::deserialize_file(engine, &path) } {
+            Ok(component) => Some(component),
+            Err(e) => {
+                tracing::debug!(path = %path.display(), "a cached component is not used: {e:#}");
+                None
+            }
+        }
+    }
+
+    /// Writes `component` for the next process; a failure only costs the
+    /// next process a compile.
+    fn store(&self, engine: &Engine, hash: &[u8; 32], component: &Component) {
+        let path = self.path(engine, hash);
+        let write = || -> std::io::Result<()> {
+            std::fs::create_dir_all(&self.dir)?;
+            let bytes = component.serialize().map_err(std::io::Error::other)?;
+            let tmp = self.dir.join(format!(
+                ".{}.{}.tmp",
+                std::process::id(),
+                path.file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("component")
+            ));
+            std::fs::write(&tmp, bytes)?;
+            std::fs::rename(&tmp, &path)
+        };
+        if let Err(e) = write() {
+            tracing::warn!(dir = %self.dir.display(), "cannot keep a compiled plugin on disk: {e}");
         }
     }
 }

@@ -31,6 +31,7 @@ mod run;
 
 use std::time::Duration;
 
+pub(crate) use engines::allocate_on_demand;
 pub use engines::components_in_memory;
 pub(crate) use load::{Loader, WasmPlugin};
 pub(crate) use run::WasmHost;

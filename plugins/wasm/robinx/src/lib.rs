@@ -1420,7 +1420,6 @@ fn game_mode(p: &Params, g: &Games, out: &mut Report<'_>) -> Result<(), String> 
                 span - 1
             )));
         }
-        let span = span as usize;
         let checked = (league.k - 1) as usize;
         let mut local = vec![usize::MAX; nteams];
         for (i, &t) in members.iter().enumerate() {
@@ -1428,17 +1427,49 @@ fn game_mode(p: &Params, g: &Games, out: &mut Report<'_>) -> Result<(), String> 
                 local[t] = i;
             }
         }
-        // at[(h * n + a) * span + s]: games of members h (home), a in slot s.
-        let mut at = vec![0i64; n * n * span];
-        for &(h, a, s) in &g.list {
-            let (Some(&h), Some(&a)) = (local.get(h), local.get(a)) else {
-                continue;
-            };
-            if h != usize::MAX && a != usize::MAX && s < span {
-                at[(h * n + a) * span + s] += 1;
+        // games[(h * n + a)]: the games of members h (home) and a, by slot
+        // (a slice of the pair index: no table over slots, which for 40
+        // teams and 78 slots would be a megabyte per call).
+        let mut games: Vec<&[Game]> = vec![&[]; n * n];
+        let mut i = 0;
+        while i < g.by_pair.len() {
+            let (h, a, _) = g.by_pair[i];
+            let run = g.by_pair[i..].partition_point(|x| (x.0, x.1) == (h, a));
+            if let (Some(&lh), Some(&la)) = (local.get(h), local.get(a))
+                && lh != usize::MAX
+                && la != usize::MAX
+            {
+                games[lh * n + la] = &g.by_pair[i..i + run];
             }
+            i += run;
         }
-        let count = |h: usize, a: usize, s: usize| at[(h * n + a) * span + s];
+        // Games of (h, a) in slots first..first + len, as positions.
+        let positions = |h: usize, a: usize, first: usize| -> Vec<usize> {
+            games[h * n + a]
+                .iter()
+                .filter(|x| x.2 >= first && x.2 < first + len)
+                .map(|x| x.2 - first)
+                .collect()
+        };
+        let answer = |s: usize| -> Result<usize, String> {
+            Ok(match mode {
+                "M" => s,
+                "E" => (s + 1) % len,
+                "F" => (s + len - 1) % len,
+                "I" => len - 1 - s,
+                other => return Err(format!("unknown game mode `{other}`")),
+            })
+        };
+        // The position whose answer is position p.
+        let asked = |p: usize| -> Result<usize, String> {
+            Ok(match mode {
+                "M" => p,
+                "E" => (p + len - 1) % len,
+                "F" => (p + 1) % len,
+                "I" => len - 1 - p,
+                other => return Err(format!("unknown game mode `{other}`")),
+            })
+        };
         for (i1, &t1) in members.iter().enumerate() {
             for (i2, &t2) in members.iter().enumerate() {
                 if i1 == i2 {
@@ -1447,9 +1478,8 @@ fn game_mode(p: &Params, g: &Games, out: &mut Report<'_>) -> Result<(), String> 
                 for r in 0..checked {
                     let first = r * len;
                     if mode == "P" {
-                        let c: i64 = (first..first + len)
-                            .map(|s| count(i1, i2, s) + count(i2, i1, s))
-                            .sum();
+                        let c = (positions(i1, i2, first).len() + positions(i2, i1, first).len())
+                            as i64;
                         if c != 1 {
                             out.charge(
                                 1,
@@ -1464,16 +1494,23 @@ fn game_mode(p: &Params, g: &Games, out: &mut Report<'_>) -> Result<(), String> 
                         }
                         continue;
                     }
-                    for s in 0..len {
-                        let other = match mode {
-                            "M" => s,
-                            "E" => (s + 1) % len,
-                            "F" => (s + len - 1) % len,
-                            "I" => len - 1 - s,
-                            other => return Err(format!("unknown game mode `{other}`")),
-                        };
-                        let (a, b) = (first + s, first + len + other);
-                        if count(i1, i2, a) != count(i2, i1, b) {
+                    // Position s of phase r against its answer in phase
+                    // r + 1: only positions where either side has a game
+                    // can differ.
+                    let here = positions(i1, i2, first);
+                    let there = positions(i2, i1, first + len);
+                    let mut at: Vec<usize> = here.clone();
+                    for &p in &there {
+                        at.push(asked(p)?);
+                    }
+                    at.sort_unstable();
+                    at.dedup();
+                    for s in at {
+                        let other = answer(s)?;
+                        let c1 = here.iter().filter(|&&x| x == s).count();
+                        let c2 = there.iter().filter(|&&x| x == other).count();
+                        if c1 != c2 {
+                            let (a, b) = (first + s, first + len + other);
                             out.charge(
                                 1,
                                 || format!(
