@@ -252,3 +252,179 @@ fn one_process_scores_several_solutions_and_says_why_one_has_no_result() -> Test
     assert!(body["hard_violations"].is_i64());
     Ok(())
 }
+
+/// The first row of each family in the shipped sample: `(instance,
+/// solution)` paths.
+fn one_per_family() -> Vec<(PathBuf, PathBuf)> {
+    let dir = sample();
+    let text = std::fs::read_to_string(dir.join("expected.tsv")).expect("the sample's rows");
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for line in text.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        if cols.len() == 7 && cols[3] == "scored" && seen.insert(cols[0].to_owned()) {
+            out.push((
+                dir.join("instances").join(cols[1]),
+                dir.join("solutions").join(cols[2]),
+            ));
+        }
+    }
+    assert_eq!(out.len(), 8, "a scored row of each of the eight families");
+    out
+}
+
+/// What a mangled input may give: an error naming the file, a validator
+/// no-result saying why, or a score. A plugin failure of any other kind (a
+/// trap, a timeout, an answer the host refused) is a defect.
+fn judged(instance: (&str, &str), solution: (&str, &str), pack: &Pack) {
+    let (iname, itext) = instance;
+    let (sname, stext) = solution;
+    let i = match Instance::from_xml_str(Path::new(iname), itext) {
+        Ok(i) => i,
+        Err(e) => {
+            assert!(e.to_string().starts_with(iname), "{e}");
+            return;
+        }
+    };
+    for note in &i.notes {
+        assert!(note.to_string().starts_with(iname), "{note}");
+    }
+    let scorer = Scorer::new(&i, pack, Host::Wasm, &LoadOptions::default())
+        .unwrap_or_else(|e| panic!("{iname}: a read instance builds its constraints: {e}"));
+    let sol = match Solution::from_xml_str(Path::new(sname), stext, &i) {
+        Ok(s) => s,
+        Err(e) => {
+            assert!(e.to_string().starts_with(sname), "{e}");
+            return;
+        }
+    };
+    let schedule = Arc::new(
+        sol.schedule(scorer.league())
+            .expect("a read solution is a schedule"),
+    );
+    let score = scorer.score(&schedule);
+    for f in score.failures() {
+        let message = f.message.as_deref().unwrap_or_default();
+        assert!(
+            message.contains("the validator gives no result"),
+            "{iname} / {sname}: {} failed otherwise than a validator no-result: {message}",
+            f.constraint
+        );
+    }
+}
+
+#[test]
+fn mangled_files_of_every_family_are_refused_naming_the_file_or_scored() -> TestResult {
+    let pack = pack();
+    let rows = one_per_family();
+    let texts: Vec<(String, String)> = rows
+        .iter()
+        .map(|(i, s)| Ok((std::fs::read_to_string(i)?, std::fs::read_to_string(s)?)))
+        .collect::<std::io::Result<_>>()?;
+    for (k, (itext, stext)) in texts.iter().enumerate() {
+        let (other_i, other_s) = &texts[(k + 1) % texts.len()];
+        let half = |t: &str| t[..t.len() / 2].to_owned();
+        let spliced = |t: &str, piece: &str| {
+            let at = t.len() / 3;
+            format!(
+                "{}{}{}",
+                &t[..at],
+                &piece[piece.len() / 4..piece.len() / 2],
+                &t[at..]
+            )
+        };
+        // Cut, spliced, a solution for another family's instance.
+        judged(("cut.xml", &half(itext)), ("s.xml", stext), &pack);
+        judged(("i.xml", itext), ("cut.xml", &half(stext)), &pack);
+        judged(
+            ("spliced.xml", &spliced(itext, other_i)),
+            ("s.xml", stext),
+            &pack,
+        );
+        judged(
+            ("i.xml", itext),
+            ("spliced.xml", &spliced(stext, other_s)),
+            &pack,
+        );
+        judged(("i.xml", itext), ("other.xml", other_s), &pack);
+        // Wrong ids: a slot, a team and a league that do not exist.
+        judged(
+            ("i.xml", itext),
+            ("slot.xml", &stext.replacen("slot=\"", "slot=\"9", 3)),
+            &pack,
+        );
+        judged(
+            ("i.xml", itext),
+            ("team.xml", &stext.replacen("home=\"", "home=\"7", 2)),
+            &pack,
+        );
+        judged(
+            ("league.xml", &itext.replacen("league=\"", "league=\"9", 1)),
+            ("s.xml", stext),
+            &pack,
+        );
+        judged(
+            ("teams.xml", &itext.replacen("teams=\"", "teams=\"99;", 2)),
+            ("s.xml", stext),
+            &pack,
+        );
+    }
+    Ok(())
+}
+
+/// A 50 MB solution (a real one, then a million repeated matches, which the
+/// validator drops) is read and scored, and a 50 MB instance of constraint
+/// elements is refused with a bound it names; neither crashes or hangs.
+#[test]
+fn fifty_megabyte_files_are_scored_or_refused_with_a_bound() -> TestResult {
+    let dir = sample();
+    let t = crate::support::TempTree::new();
+    let instance = dir.join("instances/ITC2021/ITC2021_Test2.xml");
+    let solution = std::fs::read_to_string(dir.join("solutions/ITC2021/ITC2021_Test2_SolIP.xml"))?;
+    let repeat = "<ScheduledMatch home=\"0\" away=\"1\" slot=\"0\"/>\n";
+    let at = solution.rfind("</Games>").expect("a <Games> element");
+    let big = format!(
+        "{}{}{}",
+        &solution[..at],
+        repeat.repeat(50_000_000 / repeat.len()),
+        &solution[at..]
+    );
+    let big_solution = t.write("big-solution.xml", &big);
+    drop(big);
+    let out = umpire()
+        .args(["robinx", "--format", "json", "--instance"])
+        .arg(&instance)
+        .arg("--solution")
+        .arg(&big_solution)
+        .output()?;
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(body["hard_violations"], 0, "the repeats are dropped");
+
+    let text = std::fs::read_to_string(&instance)?;
+    let element = "<CA1 teams=\"0\" slots=\"0\" mode=\"H\" min=\"0\" max=\"1\" type=\"SOFT\" penalty=\"1\"/>\n";
+    let at = text
+        .find("</CapacityConstraints>")
+        .expect("a capacity section");
+    let big = format!(
+        "{}{}{}",
+        &text[..at],
+        element.repeat(50_000_000 / element.len()),
+        &text[at..]
+    );
+    let big_instance = t.write("big-instance.xml", &big);
+    drop(big);
+    let out = umpire()
+        .args(["robinx", "--instance"])
+        .arg(&big_instance)
+        .arg("--solution")
+        .arg(dir.join("solutions/ITC2021/ITC2021_Test2_SolIP.xml"))
+        .output()?;
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("big-instance.xml") && err.contains("at most"),
+        "{err}"
+    );
+    Ok(())
+}

@@ -16,6 +16,9 @@ use crate::error::{Error, Result};
 /// may have: a mangled file that asks for more is refused, not allocated.
 const MAX_POOL: u64 = 10_000_000;
 const MAX_TABLE: u64 = 20_000_000;
+/// The most constraint elements an instance may have (the largest
+/// repository instance has 6,468): each becomes a constraint.
+const MAX_ELEMENTS: usize = 200_000;
 
 /// Why reading ended early.
 enum Halt {
@@ -647,8 +650,18 @@ impl Reader<'_> {
     fn constraints(&mut self, root: &Element) -> Step {
         let path = self.path;
         let constraints = required(path, root, "Constraints")?;
+        let mut elements = 0;
         for section in SECTIONS {
-            required(path, constraints, section)?;
+            elements += required(path, constraints, section)?.children.len();
+        }
+        if elements > MAX_ELEMENTS {
+            return Err(Halt::Crash(invalid(
+                path,
+                constraints,
+                format!(
+                    "{elements} constraint elements; umpire scores at most {MAX_ELEMENTS} (the largest RobinX instance has 6,468)"
+                ),
+            )));
         }
         let mut ordinals: HashMap<&str, usize> = HashMap::new();
         for class in READ_ORDER {
