@@ -25,9 +25,9 @@
 //!   HTTP data sources;
 //! - [`config`] and [`paths`]: the TOML config and the paths it gives;
 //! - [`generate`]: synthetic leagues for benchmarks;
-//! - [`itc2021`]: ITC2021 instances and solutions as leagues, schedules and
-//!   constraints of the ITC2021 plugin pack, scored as the official
-//!   validator scores them.
+//! - [`robinx`]: RobinX instances and solutions (ITC2021 among them) as
+//!   leagues, schedules and constraints of the RobinX plugin pack, scored as
+//!   the RobinX validator scores them.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -53,8 +53,11 @@ pub mod data;
 pub mod exec;
 pub mod generate;
 pub mod robinx;
-/// ITC2021 is a family of RobinX: the same module.
-pub use robinx as itc2021;
+/// ITC2021 is one family of RobinX: [`robinx`] under the name earlier
+/// versions gave it.
+pub mod itc2021 {
+    pub use crate::robinx::*;
+}
 pub mod manifests;
 pub mod paths;
 pub mod registry;

@@ -54,7 +54,7 @@ pub(super) fn run(args: ConstraintsArgs) -> Result<ExitCode> {
     let state = crate::breaker::BreakerState::Closed;
     let mut out = anstream::stdout().lock();
     if args.graph == Some(GraphFormat::Dot) {
-        write!(out, "{}", registry.graph().to_dot(registry.manifests()))?;
+        write!(out, "{}", registry.graph().to_dot(&registry.manifests()))?;
     } else if args.format == Format::Json {
         let graph = registry.graph();
         let constraints = registry

@@ -181,7 +181,7 @@ impl Rules {
         let mut h = rustc_hash::FxHasher::default();
         let constraints = self.registry.constraints();
         for &i in order {
-            constraints[i].content.hash(&mut h);
+            constraints[i].content_hash().hash(&mut h);
             constraints[i].manifest.cacheable.hash(&mut h);
         }
         budget.fail_fast.hash(&mut h);
@@ -327,7 +327,7 @@ impl Rules {
             Target::Part(p, k) => part_key(p, runtime::part_id(&self.league, p, k), schedule),
         };
         let key = Key {
-            constraint: c.content,
+            constraint: c.content_hash(),
             league: self.league.fingerprint(),
             game,
         };

@@ -154,7 +154,7 @@ impl DependencyGraph {
     }
 
     /// The graph in Graphviz dot: hard rules boxed, edges from dependency to dependent.
-    pub fn to_dot(&self, manifests: &[Manifest]) -> String {
+    pub fn to_dot(&self, manifests: &[&Manifest]) -> String {
         let mut out = String::from(
             "digraph constraints {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n",
         );
@@ -288,7 +288,10 @@ mod tests {
         // Order: every dependency before its dependents.
         let pos = |id: &str| g.order().iter().position(|&i| &*ms[i].id == id).unwrap();
         assert!(pos("a") < pos("b") && pos("b") < pos("d") && pos("c") < pos("d"));
-        assert!(g.to_dot(&ms).contains("\"a\" -> \"b\";"));
+        assert!(
+            g.to_dot(&ms.iter().collect::<Vec<_>>())
+                .contains("\"a\" -> \"b\";")
+        );
     }
 
     #[test]

@@ -64,7 +64,6 @@ impl std::fmt::Debug for LoadOptions<'_> {
 pub struct Registry {
     constraints: Vec<Constraint>,
     limits: RhaiLimits,
-    manifests: Vec<Manifest>,
     graph: DependencyGraph,
 }
 
@@ -145,21 +144,18 @@ impl Registry {
     pub fn from_manifests(manifests: Vec<Manifest>, limits: &RhaiLimits) -> Result<Self> {
         let graph = DependencyGraph::build(&manifests)?;
         let compiler = crate::runtime::Compiler::new(limits);
-        let mut code: HashMap<&Path, u64> = HashMap::new();
-        let constraints = manifests
-            .iter()
-            .map(|m| {
-                let program = compiler.compile(m)?;
-                let code = *code
-                    .entry(m.source.as_path())
-                    .or_insert_with(|| code_hash(&m.source, limits));
-                Ok(Constraint::new(m.clone(), program, content_hash(m, code)))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let mut code: HashMap<PathBuf, u64> = HashMap::new();
+        let mut constraints = Vec::with_capacity(manifests.len());
+        for m in manifests {
+            let program = compiler.compile(&m)?;
+            let code = *code
+                .entry(m.source.clone())
+                .or_insert_with(|| code_hash(&m.source, limits));
+            constraints.push(Constraint::new(m, program, code));
+        }
         Ok(Self {
             constraints,
             limits: limits.clone(),
-            manifests,
             graph,
         })
     }
@@ -176,8 +172,8 @@ impl Registry {
     }
 
     /// Their manifests, in load order.
-    pub fn manifests(&self) -> &[Manifest] {
-        &self.manifests
+    pub fn manifests(&self) -> Vec<&Manifest> {
+        self.constraints.iter().map(|c| &c.manifest).collect()
     }
 
     /// How many constraints.
@@ -229,19 +225,6 @@ fn manifest_files(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     files.sort();
     Ok(files)
-}
-
-/// The fingerprint of a manifest and of its code's: the manifest's JSON
-/// (every field, params included, the paths as resolved), streamed in
-/// with no string in between, then the code's fingerprint. Cache keys
-/// shared through Redis hold it, so it is the same in every build
-/// ([`umpire_model::fingerprint`]).
-fn content_hash(m: &Manifest, code: u64) -> u64 {
-    let mut f = Fingerprint::new();
-    if serde_json::to_writer(&mut f, m).is_err() {
-        f.str(&m.id);
-    }
-    f.u64(code).finish()
 }
 
 /// The fingerprint of the bytes of a source file (unreadable code

@@ -124,8 +124,14 @@ impl Pack {
             Host::Wasm => &self.wasm,
         };
         let mut m = template.clone();
-        m.params
-            .extend(element.params.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if m.params.is_empty() {
+            // One clone of the map as it is (cheaper than inserting its
+            // entries one by one, thousands of times for a large instance).
+            m.params = element.params.clone();
+        } else {
+            m.params
+                .extend(element.params.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
         m.id = element.id().into();
         m.name = element
             .params

@@ -2,7 +2,7 @@
 //! code, with the verdicts it gives when it is not called (its fallback, a
 //! skip) and the merging of a partitioned rule's parts.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::{Program, WasmInfo};
 use crate::manifests::{Fallback, Manifest};
@@ -14,19 +14,24 @@ pub struct Constraint {
     /// What it is.
     pub manifest: Manifest,
     pub(crate) program: Program,
+    /// The fingerprint of the code's bytes.
+    code: u64,
     /// A fingerprint of the manifest (params included) and the code: a cached
-    /// verdict is only ever served to the same content.
-    pub(crate) content: u64,
+    /// verdict is only ever served to the same content. Taken when first
+    /// asked: a scorer that never caches (RobinX's thousands of elements)
+    /// never pays for it.
+    content: OnceLock<u64>,
 }
 
 impl Constraint {
-    /// A constraint of `manifest` running `program`; `content` hashes the
-    /// two (see [`Constraint::content_hash`]).
-    pub(crate) fn new(manifest: Manifest, program: Program, content: u64) -> Self {
+    /// A constraint of `manifest` running `program`, whose bytes
+    /// fingerprint as `code` (see [`Constraint::content_hash`]).
+    pub(crate) fn new(manifest: Manifest, program: Program, code: u64) -> Self {
         Self {
             manifest,
             program,
-            content,
+            code,
+            content: OnceLock::new(),
         }
     }
 
@@ -40,7 +45,13 @@ impl Constraint {
     /// verdict. The same in every build and version of Rust, so processes
     /// that share the cache agree on it.
     pub fn content_hash(&self) -> u64 {
-        self.content
+        *self.content.get_or_init(|| {
+            let mut f = crate::model::fingerprint::Fingerprint::new();
+            if serde_json::to_writer(&mut f, &self.manifest).is_err() {
+                f.str(&self.manifest.id);
+            }
+            f.u64(self.code).finish()
+        })
     }
 
     /// For a WebAssembly plugin: the SHA-256 of its component (hex), where

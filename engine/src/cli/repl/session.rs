@@ -71,7 +71,7 @@ pub(super) fn load(
     let registry = if extra.is_empty() {
         registry
     } else {
-        let mut manifests: Vec<Manifest> = registry.manifests().to_vec();
+        let mut manifests: Vec<Manifest> = registry.manifests().into_iter().cloned().collect();
         for file in extra {
             let m = Manifest::load(file)?;
             manifests.retain(|old| old.id != m.id);
