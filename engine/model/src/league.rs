@@ -347,7 +347,7 @@ impl League {
         let mut venue_index = FxHashMap::default();
         for (i, v) in spec.venues.into_iter().enumerate() {
             let at = format!("venues[{i}] ({})", v.id);
-            let timezone = TimeZone::get(&v.timezone).map_err(|_| {
+            let timezone = zone(&v.timezone).map_err(|_| {
                 invalid(
                     format!("{at}.timezone"),
                     format!(
@@ -421,7 +421,7 @@ impl League {
         let mut tv_index = FxHashMap::default();
         for (i, w) in spec.tv_windows.into_iter().enumerate() {
             let at = format!("tv_windows[{i}] ({})", w.id);
-            let timezone = TimeZone::get(&w.timezone).map_err(|_| {
+            let timezone = zone(&w.timezone).map_err(|_| {
                 invalid(
                     format!("{at}.timezone"),
                     format!("unknown time zone \"{}\"", w.timezone),
@@ -608,6 +608,17 @@ pub fn suggest<'a>(wrong: &str, known: impl Iterator<Item = &'a str>) -> String 
             format!("; known: {}", known.join(", "))
         }
         None => String::new(),
+    }
+}
+
+/// The time zone of an IANA name. `UTC` needs no lookup: asking the
+/// system's zone database for it reads the whole zoneinfo directory, a
+/// millisecond of every RobinX run (their leagues are all in UTC).
+fn zone(name: &str) -> Result<TimeZone, jiff::Error> {
+    if name == "UTC" {
+        Ok(TimeZone::UTC)
+    } else {
+        TimeZone::get(name)
     }
 }
 
