@@ -54,7 +54,10 @@ fuzz_target!(|text: &str| {
                 let meeting = pool[m.pool];
                 let same = (m.home, m.away) == (meeting.home, meeting.away);
                 let flipped = (m.home, m.away) == (meeting.away, meeting.home);
-                assert!(same || (flipped && !meeting.determined), "{m:?} for {meeting:?}");
+                assert!(
+                    same || (flipped && !meeting.determined),
+                    "{m:?} for {meeting:?}"
+                );
                 assert!(m.slot < instance.slots);
             }
             let schedule = solution

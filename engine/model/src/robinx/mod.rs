@@ -4,7 +4,7 @@
 //!
 //! The model stays free of RobinX knowledge: an instance becomes an
 //! ordinary [`League`] (teams `0..n`, each with a venue of its own in UTC),
-//! a solution an ordinary [`Schedule`] (each slot a round, and a synthetic
+//! a solution an ordinary [`Schedule`](crate::Schedule) (each slot a round, and a synthetic
 //! date, one day per slot), and every constraint element, structural check
 //! and objective a [`ConstraintElement`] whose params the RobinX plugin
 //! pack reads. The engine (`umpire::robinx`) makes each element a manifest
