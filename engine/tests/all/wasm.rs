@@ -589,6 +589,27 @@ fn a_restart_loads_compiled_components_from_the_disk_cache() -> TestResult {
     };
     assert_eq!(compiled()?, ["fresh"; 4]);
     assert_eq!(compiled()?, ["disk-cache"; 4]);
+    // A cached file cut short or overwritten (a full disk, another tool) is
+    // refused by wasmtime's own checks and compiled afresh, then cached
+    // again: never run.
+    let files: Vec<std::path::PathBuf> = std::fs::read_dir(cache.path())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "cwasm"))
+        .collect();
+    assert!(
+        !files.is_empty(),
+        "compiled components are kept as .cwasm files"
+    );
+    for (i, f) in files.iter().enumerate() {
+        let bytes = std::fs::read(f)?;
+        if i % 2 == 0 {
+            std::fs::write(f, &bytes[..bytes.len() / 2])?;
+        } else {
+            std::fs::write(f, vec![0x5a; bytes.len()])?;
+        }
+    }
+    assert_eq!(compiled()?, ["fresh"; 4]);
+    assert_eq!(compiled()?, ["disk-cache"; 4]);
     Ok(())
 }
 

@@ -262,9 +262,14 @@ impl DiskCache {
         let write = || -> std::io::Result<()> {
             std::fs::create_dir_all(&self.dir)?;
             let bytes = component.serialize().map_err(std::io::Error::other)?;
+            // A name no other writer uses, in this process or another: two
+            // threads that compiled the same component at once must not
+            // write into one file, or the rename could publish a torn one.
+            static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
             let tmp = self.dir.join(format!(
-                ".{}.{}.tmp",
+                ".{}.{}.{}.tmp",
                 std::process::id(),
+                WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 path.file_name()
                     .and_then(|n| n.to_str())
                     .unwrap_or("component")
