@@ -19,7 +19,7 @@ fn data() -> PathBuf {
 }
 
 fn pack() -> Pack {
-    Pack::load(&Pack::default_dir()).expect("the pack in plugins/itc2021")
+    Pack::load(&Pack::default_dir()).expect("the pack in plugins/robinx")
 }
 
 fn scorer(instance: &Instance, host: Host) -> Result<Scorer, umpire::Error> {
