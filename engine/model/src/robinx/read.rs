@@ -472,16 +472,12 @@ impl Reader<'_> {
     }
 
     fn slots(&mut self, resources: &Element) -> Step {
-        if let Some(groups) = resources.child("SlotGroups") {
-            for g in groups.children_named("slotGroup") {
-                self.slot_groups.entry(g.int("id")).or_default();
-            }
-        }
+        declare(&mut self.slot_groups, resources, "SlotGroups", "slotGroup");
         let slots = required(self.path, resources, "Slots")?;
         for s in slots.children_named("slot") {
             let id = s.int("id");
             let groups = id_list(s.attr("slotGroup").unwrap_or(""));
-            if let Some(g) = groups.iter().find(|g| !self.slot_groups.contains_key(g)) {
+            if let Some(g) = undeclared(&groups, &self.slot_groups) {
                 return Err(self.stop(
                     s,
                     format!("slot {id} joins slot group {g}, which <SlotGroups> does not declare"),
@@ -495,22 +491,13 @@ impl Reader<'_> {
                 );
                 continue;
             }
-            for g in groups {
-                self.slot_groups
-                    .entry(g)
-                    .or_default()
-                    .push(id.max(0) as usize);
-            }
+            join(&mut self.slot_groups, &groups, id);
         }
         Ok(())
     }
 
     fn teams(&mut self, resources: &Element) -> Step {
-        if let Some(groups) = resources.child("TeamGroups") {
-            for g in groups.children_named("teamGroup") {
-                self.team_groups.entry(g.int("id")).or_default();
-            }
-        }
+        declare(&mut self.team_groups, resources, "TeamGroups", "teamGroup");
         let teams = required(self.path, resources, "Teams")?;
         for t in teams.children_named("team") {
             let id = t.int("id");
@@ -526,7 +513,7 @@ impl Reader<'_> {
                 ));
             };
             let groups = id_list(t.attr("teamGroups").unwrap_or(""));
-            if let Some(g) = groups.iter().find(|g| !self.team_groups.contains_key(g)) {
+            if let Some(g) = undeclared(&groups, &self.team_groups) {
                 return Err(self.stop(
                     t,
                     format!("team {id} joins team group {g}, which <TeamGroups> does not declare"),
@@ -540,12 +527,7 @@ impl Reader<'_> {
                 );
                 continue;
             }
-            for g in groups {
-                self.team_groups
-                    .entry(g)
-                    .or_default()
-                    .push(id.max(0) as usize);
-            }
+            join(&mut self.team_groups, &groups, id);
             self.instance.leagues[at].teams.push(id.max(0) as usize);
         }
         Ok(())
@@ -786,6 +768,30 @@ impl Reader<'_> {
             hardness,
             params,
         })
+    }
+}
+
+/// Declares the groups `<section>` lists (`<child id=…>`), with no members
+/// yet: members join from their own side.
+fn declare(groups: &mut HashMap<i64, Vec<usize>>, resources: &Element, section: &str, child: &str) {
+    for g in resources
+        .child(section)
+        .into_iter()
+        .flat_map(|s| s.children_named(child))
+    {
+        groups.entry(g.int("id")).or_default();
+    }
+}
+
+/// The first of `named` that is not a declared group.
+fn undeclared(named: &[i64], groups: &HashMap<i64, Vec<usize>>) -> Option<i64> {
+    named.iter().copied().find(|g| !groups.contains_key(g))
+}
+
+/// Member `id` joins each of the (declared) groups `named`.
+fn join(groups: &mut HashMap<i64, Vec<usize>>, named: &[i64], id: i64) {
+    for g in named {
+        groups.entry(*g).or_default().push(id.max(0) as usize);
     }
 }
 

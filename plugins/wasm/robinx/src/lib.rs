@@ -1528,16 +1528,27 @@ fn game_mode(p: &Params, g: &Games, out: &mut Report<'_>) -> Result<(), String> 
     Ok(())
 }
 
-/// Objective BM (RobinX SPEC §7.2): all breaks of all teams.
-fn bm(p: &Params, g: &Games, out: &mut Report<'_>) {
+/// Each team's value summed: `(total, largest, its team)`.
+fn per_team<E>(
+    teams: usize,
+    mut value: impl FnMut(usize) -> Result<i64, E>,
+) -> Result<(i64, i64, usize), E> {
     let (mut total, mut most, mut who) = (0i64, 0i64, 0);
-    for t in 0..p.nteams {
-        let b = g.breaks(t).count() as i64;
-        total += b;
-        if b > most {
-            (most, who) = (b, t);
+    for t in 0..teams {
+        let v = value(t)?;
+        total += v;
+        if v > most {
+            (most, who) = (v, t);
         }
     }
+    Ok((total, most, who))
+}
+
+/// Objective BM (RobinX SPEC §7.2): all breaks of all teams.
+fn bm(p: &Params, g: &Games, out: &mut Report<'_>) {
+    let Ok((total, most, who)) = per_team(p.nteams, |t| {
+        Ok::<_, std::convert::Infallible>(g.breaks(t).count() as i64)
+    });
     out.charge_value(
         total,
         || format!("teams have {total} breaks in all; the most is team {who}'s {most}"),
@@ -1548,14 +1559,7 @@ fn bm(p: &Params, g: &Games, out: &mut Report<'_>) {
 
 /// Objective TR (RobinX SPEC §7.3): every team's travel, from home and back.
 fn tr(p: &Params, g: &Games, out: &mut Report<'_>) -> Result<(), String> {
-    let (mut total, mut most, mut who) = (0i64, 0i64, 0);
-    for t in 0..p.nteams {
-        let d = travel(p, g, t, |_| true)?;
-        total += d;
-        if d > most {
-            (most, who) = (d, t);
-        }
-    }
+    let (total, most, who) = per_team(p.nteams, |t| travel(p, g, t, |_| true))?;
     out.charge_value(
         total,
         || format!("teams travel {total} in all; the longest trip is team {who}'s {most}"),
