@@ -44,6 +44,10 @@ pub struct Key {
 pub(crate) struct GameEntry {
     pub(crate) report: GameReport,
     pub(crate) reads: Reads,
+    /// Each verdict asked of its constraint (a skipped one is not): the
+    /// constraint's position in the registry, the verdict's position in
+    /// the report, and the reads it stands on; by registry position.
+    asked: Box<[(u32, u32, Reads)]>,
     calls: u64,
 }
 
@@ -52,6 +56,17 @@ impl GameEntry {
     /// hits it counts when served.
     pub(crate) fn calls(&self) -> u64 {
         self.calls
+    }
+
+    /// The verdict of the constraint at registry position `constraint`,
+    /// with the reads it stands on, when it was asked.
+    pub(crate) fn verdict_of(&self, constraint: usize) -> Option<(&Verdict, &Reads)> {
+        let at = self
+            .asked
+            .binary_search_by_key(&constraint, |&(c, ..)| c as usize)
+            .ok()?;
+        let (_, k, reads) = &self.asked[at];
+        Some((self.report.verdicts.get(*k as usize)?, reads))
     }
 }
 
@@ -316,17 +331,22 @@ impl VerdictCache {
 
     /// Stores a game's whole report with the union of its verdicts' reads;
     /// returns the entry.
+    /// `asked` is each verdict asked of its constraint: the constraint's
+    /// registry position, the verdict's position in `report`, and its
+    /// reads.
     pub(crate) fn put_game(
         &self,
         key: Key,
         report: &GameReport,
-        reads: Vec<Answer>,
+        mut asked: Vec<(u32, u32, Reads)>,
     ) -> Arc<GameEntry> {
-        let mut seen = std::collections::HashSet::with_capacity(reads.len());
-        let reads: Reads = reads
-            .into_iter()
-            .filter(|r| seen.insert(r.clone()))
+        let mut seen = std::collections::HashSet::new();
+        let reads: Reads = (asked.iter())
+            .flat_map(|(.., reads)| reads.iter())
+            .filter(|r| seen.insert(*r))
+            .cloned()
             .collect();
+        asked.sort_unstable_by_key(|&(c, ..)| c);
         let mut report = report.clone();
         report.verdicts.iter_mut().for_each(|v| v.elapsed_us = 0);
         let calls = report
@@ -337,6 +357,7 @@ impl VerdictCache {
         let entry = Arc::new(GameEntry {
             report,
             reads,
+            asked: asked.into(),
             calls,
         });
         self.games.insert(key, entry.clone());

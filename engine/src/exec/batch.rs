@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use super::cancel::{Cancel, Interrupted};
 use super::pool::{Overloaded, Task};
-use super::rules::{Budget, KnownParts, MEASURE_EVERY, Ruled};
+use super::rules::{Budget, Known, KnownGames, KnownParts, MEASURE_EVERY, Ruled};
 use super::{Evaluator, Order};
 use crate::model::{Game, Schedule, Verdict};
 
@@ -26,6 +26,9 @@ pub(super) struct Opened {
     /// Per constraint, the schedule-scoped rule whose failure skips it for
     /// every game.
     pub(super) blocked: Arc<[Option<Arc<str>>]>,
+    /// What a what-if knows of the games it judges again (the season's
+    /// entries of those that did not change themselves), by id.
+    pub(super) known: Option<Arc<KnownGames>>,
 }
 
 /// How a batch's games go to the pool.
@@ -60,6 +63,7 @@ impl Evaluator {
             budget,
             schedule_verdicts,
             blocked,
+            known: None,
         })
     }
 
@@ -86,6 +90,7 @@ impl Evaluator {
                 first,
                 opened.blocked.clone(),
                 opened.budget,
+                opened.known.clone(),
                 tx.clone(),
                 cancel.clone(),
             )
@@ -216,7 +221,7 @@ impl Evaluator {
                 None,
                 &mut blocked,
                 budget,
-                known.as_deref(),
+                Known::Parts(known.as_deref()),
             );
             let _ = tx.send(verdicts);
         });
@@ -262,6 +267,7 @@ impl Evaluator {
         first: usize,
         blocked: Arc<[Option<Arc<str>>]>,
         budget: Budget,
+        known: Option<Arc<KnownGames>>,
         tx: crossbeam_channel::Sender<(usize, Vec<Ruled>)>,
         cancel: Cancel,
     ) -> Task {
@@ -286,7 +292,8 @@ impl Evaluator {
                         ..budget
                     };
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        rules.evaluate_game(runtime, &schedule, g, &blocked, budget, &order)
+                        let known = known.as_ref().and_then(|k| k.get(&g.id));
+                        rules.evaluate_game(runtime, &schedule, g, &blocked, budget, &order, known)
                     }))
                     .unwrap_or_else(|_| (rules.panicked(g), None))
                 })

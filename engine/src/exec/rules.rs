@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::cost::Costs;
 use super::{Deadlines, Order};
 use crate::breaker::{Admit, Breaker, BreakerConfig};
-use crate::cache::{Answer, GameEntry, Key, Reads, VerdictCache};
+use crate::cache::{Delta, GameEntry, Key, Reads, VerdictCache};
 use crate::manifests::Partition;
 use crate::model::fingerprint::Fingerprint;
 use crate::model::{Game, GameReport, League, Schedule, Status, Verdict};
@@ -67,6 +67,14 @@ pub(super) struct KnownParts {
     pub(super) holding: rustc_hash::FxHashMap<(usize, usize), usize>,
 }
 
+/// What an evaluation knows already, to take instead of asking: the
+/// season's parts (for the schedule scope) or a game's entry (for a game).
+#[derive(Clone, Copy)]
+pub(super) enum Known<'a> {
+    Parts(Option<&'a KnownParts>),
+    Game(Option<&'a KnownGame>),
+}
+
 impl KnownParts {
     pub(super) fn get(&self, at: &(usize, usize)) -> Option<Verdict> {
         self.holding.get(at).map(|&n| self.parts[n].verdict.clone())
@@ -74,23 +82,49 @@ impl KnownParts {
 }
 
 thread_local! {
-    /// While a game whose report may be cached is evaluated: the union of
-    /// its verdicts' reads; `None` once one verdict could not be cached.
-    static GAME_READS: std::cell::RefCell<Option<Vec<Answer>>> =
+    /// While a game whose report may be cached is evaluated: each verdict's
+    /// reads, by the constraint's registry position, in the order asked;
+    /// `None` once one verdict could not be cached.
+    static GAME_READS: std::cell::RefCell<Option<Vec<(u32, Reads)>>> =
         const { std::cell::RefCell::new(None) };
 }
 
-/// Adds a verdict's reads to the game being evaluated, or (`None`) marks
-/// the game's report as one not to cache.
-pub(super) fn game_reads(reads: Option<&[Answer]>) {
+/// Adds the reads of constraint `i`'s verdict to the game being evaluated,
+/// or (`None`) marks the game's report as one not to cache.
+pub(super) fn game_reads(i: usize, reads: Option<&Reads>) {
     GAME_READS.with(|r| {
         let mut r = r.borrow_mut();
         match (r.as_mut(), reads) {
-            (Some(all), Some(reads)) => all.extend_from_slice(reads),
+            (Some(all), Some(reads)) => all.push((i as u32, reads.clone())),
             (Some(_), None) => *r = None,
             (None, _) => {}
         }
     });
+}
+
+/// What a what-if knows of a game it judges again that did not change
+/// itself: the season's entry for it, and the edit. A verdict of the entry
+/// whose reads the edit does not touch (or that answer as before) holds,
+/// as a cache hit would, without a lookup.
+pub(super) struct KnownGame {
+    pub(super) entry: Arc<GameEntry>,
+    pub(super) delta: Arc<Delta>,
+}
+
+/// The games a what-if knows, by id.
+pub(super) type KnownGames = rustc_hash::FxHashMap<Arc<str>, KnownGame>;
+
+impl KnownGame {
+    fn verdict(&self, i: usize, schedule: &Schedule, game: &Arc<Game>) -> Option<(Verdict, Reads)> {
+        let (verdict, reads) = self.entry.verdict_of(i)?;
+        let holds =
+            (reads.iter()).all(|a| !self.delta.touches(&a.read) || a.holds(schedule, Some(game)));
+        holds.then(|| {
+            let mut verdict = verdict.clone();
+            verdict.elapsed_us = 0;
+            (verdict, reads.clone())
+        })
+    }
 }
 
 /// With ordering by cost, one game in this many has its calls measured.
@@ -102,6 +136,10 @@ pub(super) const PANICKED: &str =
 impl Rules {
     /// Rules on one game with the constraints in `order` (a permutation of
     /// the plan's); the verdicts come out in plan order whatever `order`.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "each is one input of the game's evaluation"
+    )]
     pub(super) fn evaluate_game(
         &self,
         runtime: &Runtime,
@@ -110,6 +148,7 @@ impl Rules {
         blocked_by_schedule: &[Option<Arc<str>>],
         budget: Budget,
         order: &[usize],
+        known: Option<&KnownGame>,
     ) -> Ruled {
         let memo = self.game_memo(schedule, game, blocked_by_schedule, budget, order);
         if let Some((cache, key)) = &memo {
@@ -118,6 +157,8 @@ impl Rules {
             }
             GAME_READS.with(|r| *r.borrow_mut() = Some(Vec::new()));
         }
+        // What the season knows stands only where a cache hit would.
+        let known = known.filter(|_| memo.is_some());
         let mut blocked = blocked_by_schedule.to_vec();
         let verdicts = self.run_in_order(
             runtime,
@@ -126,7 +167,7 @@ impl Rules {
             Some(game),
             &mut blocked,
             budget,
-            None,
+            Known::Game(known),
         );
         let reads = GAME_READS.with(|r| r.borrow_mut().take());
         let verdicts = if order == self.plan.game.as_slice() {
@@ -144,7 +185,18 @@ impl Rules {
         };
         let report = GameReport::new(game, verdicts);
         let entry = match (memo, reads) {
-            (Some((cache, key)), Some(reads)) => Some(cache.put_game(key, &report, reads)),
+            (Some((cache, key)), Some(reads)) => {
+                // With a memo the order is the plan's: the verdicts asked
+                // come in its order, each at the position of its constraint.
+                let mut at = self.plan.game.iter().enumerate();
+                let asked = (reads.into_iter())
+                    .filter_map(|(i, r)| {
+                        let (k, _) = at.find(|&(_, &c)| c == i as usize)?;
+                        Some((i, k as u32, r))
+                    })
+                    .collect();
+                Some(cache.put_game(key, &report, asked))
+            }
             _ => None,
         };
         (report, entry)
@@ -259,7 +311,7 @@ impl Rules {
         game: Option<&Arc<Game>>,
         blocked: &mut [Option<Arc<str>>],
         budget: Budget,
-        known: Option<&KnownParts>,
+        known: Known<'_>,
     ) -> Vec<Verdict> {
         let constraints = self.registry.constraints();
         let graph = self.registry.graph();
@@ -285,11 +337,19 @@ impl Rules {
                     match (reason, game, c.manifest.partition) {
                         (Some((d, why)), ..) => skipped(c, &constraints[d].manifest.id, &why),
                         (None, None, Some(p)) => {
-                            self.call_parts(runtime, i, p, schedule, cap, known)
+                            let parts = match known {
+                                Known::Parts(parts) => parts,
+                                Known::Game(_) => None,
+                            };
+                            self.call_parts(runtime, i, p, schedule, cap, parts)
                         }
                         (None, game, _) => {
                             let target = game.map_or(Target::Schedule, Target::Game);
-                            self.call(runtime, i, schedule, target, cap, budget.measure)
+                            let known = match known {
+                                Known::Game(g) => g,
+                                Known::Parts(_) => None,
+                            };
+                            self.call(runtime, i, schedule, target, cap, budget.measure, known)
                         }
                     }
                 };
@@ -334,7 +394,9 @@ impl Rules {
         Some((cache, key))
     }
 
-    /// One call through the constraint's breaker.
+    /// One call through the constraint's breaker (unless `known`, or
+    /// else the cache, holds its verdict).
+    #[allow(clippy::too_many_arguments, reason = "each is one input of the call")]
     pub(super) fn call(
         &self,
         runtime: &Runtime,
@@ -343,21 +405,31 @@ impl Rules {
         target: Target<'_>,
         cap: Option<Instant>,
         measure: bool,
+        known: Option<&KnownGame>,
     ) -> Verdict {
         let c = &self.registry.constraints()[i];
         let _span = tracing::trace_span!("constraint", id = %c.manifest.id).entered();
+        if let (Some(known), Target::Game(game)) = (known, target)
+            && let Some((verdict, reads)) = known.verdict(i, schedule, game)
+        {
+            if let Some(cache) = &self.cache {
+                cache.count_hits(1);
+            }
+            game_reads(i, Some(&reads));
+            return verdict;
+        }
         let cached = self.cache_key(i, schedule, target);
         if let Some((cache, key)) = &cached
             && let Some((hit, reads)) = cache.lookup(key, schedule, target.game())
         {
-            game_reads(Some(&reads));
+            game_reads(i, Some(&reads));
             return hit;
         }
         let breaker = &self.breakers[i];
         let started = Instant::now();
         let admitted = breaker.admit(started);
         if admitted == Admit::Fallback {
-            game_reads(None);
+            game_reads(i, None);
             return c.fallback(&breaker.reason());
         }
         let verdict = self.run_and_store(runtime, i, schedule, target, cap, cached);
@@ -441,7 +513,7 @@ impl Rules {
             }
             _ => None,
         };
-        game_reads(stored.as_deref());
+        game_reads(i, stored.as_ref());
         verdict
     }
 

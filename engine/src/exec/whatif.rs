@@ -18,7 +18,7 @@ use std::time::Instant;
 use std::sync::OnceLock;
 
 use super::batch::{Flow, Opened};
-use super::rules::{KnownParts, SeasonPart};
+use super::rules::{KnownGame, KnownGames, KnownParts, SeasonPart};
 use super::{Baseline, Cancel, Evaluator, Interrupted};
 use crate::cache::Delta;
 use crate::model::{
@@ -307,17 +307,34 @@ impl Evaluator {
             self.schedule_scope_knowing(&edited, budget, refuse_when_full, known)?;
         cancel.check()?;
         let blocked: Arc<[_]> = rules.blocked_by_schedule(&schedule_verdicts).into();
-        let opened = Opened {
+        let mut opened = Opened {
             budget,
             schedule_verdicts,
             blocked,
+            known: None,
         };
         let n = edited.len();
-        let (todo, kept) = base
-            .filter(|b| self.baseline_applies(b, &opened.blocked, budget))
+        let applies = base.filter(|b| self.baseline_applies(b, &opened.blocked, budget));
+        let (todo, kept) = applies
             .zip(delta.as_ref())
             .and_then(|(b, d)| self.kept_after(b, &edited, d, true))
             .unwrap_or_else(|| ((0..n).collect(), vec![None; n]));
+        // A game judged again that did not change itself keeps each
+        // verdict of the season's whose reads still answer the same.
+        if let (Some(b), Some(d)) = (applies, delta) {
+            let delta = Arc::new(d);
+            let known: KnownGames = (todo.iter())
+                .filter_map(|&i| {
+                    let entry = b.games.get(delta.unchanged_from(i)?)?.clone()?;
+                    let known = KnownGame {
+                        entry,
+                        delta: delta.clone(),
+                    };
+                    Some((edited.games()[i].id.clone(), known))
+                })
+                .collect();
+            opened.known = (!known.is_empty()).then(|| Arc::new(known));
+        }
         let mut games: Vec<Option<Judged>> =
             kept.into_iter().map(|j| j.map(Judged::Kept)).collect();
         let again = todo.iter().map(|&i| edited.games()[i].clone());
