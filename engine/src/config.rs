@@ -219,18 +219,41 @@ impl Default for ServerConfig {
 
 /// A league a server loads: its directory (holding league.toml), more
 /// plugin directories, and the schedule to start from (the league's own by
-/// default). Paths are relative to the config file.
+/// default); or, with `robinx`, a RobinX or ITC2021 instance served as a
+/// league. Paths are relative to the config file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LeagueEntry {
-    /// The league directory.
-    pub dir: ConfigPath,
+    /// The league directory (unset for a RobinX league).
+    #[serde(default)]
+    pub dir: Option<ConfigPath>,
     /// More plugin directories, after the league's own.
     #[serde(default)]
     pub plugins: Vec<ConfigPath>,
     /// The schedule to start from.
     #[serde(default)]
     pub schedule: Option<ConfigPath>,
+    /// A RobinX (or ITC2021) instance, its constraints on the RobinX
+    /// plugin pack, instead of a league directory.
+    #[serde(default)]
+    pub robinx: Option<RobinxEntry>,
+}
+
+/// A RobinX instance served as a league: every element one constraint of
+/// the pack, as `umpire robinx` scores it; a schedule's hard penalties are
+/// the validator's infeasibility, its soft ones the objective.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RobinxEntry {
+    /// The instance file.
+    pub instance: ConfigPath,
+    /// A solution to start from (none: an empty schedule).
+    #[serde(default)]
+    pub solution: Option<ConfigPath>,
+    /// The plugin pack's directory (`plugins/robinx` of the checkout by
+    /// default).
+    #[serde(default)]
+    pub pack: Option<ConfigPath>,
 }
 
 impl Config {
@@ -376,6 +399,26 @@ impl Config {
                 return Err(format!(
                     "leagues.{name}: a league name takes letters, digits, '-', '_' and '.' (it goes in URLs)"
                 ));
+            }
+        }
+        for (name, l) in &self.leagues {
+            match (&l.dir, &l.robinx) {
+                (None, None) => {
+                    return Err(format!(
+                        "leagues.{name}: give the league's directory (`dir = \"...\"`) or a RobinX instance (`robinx = {{ instance = \"...\" }}`)"
+                    ));
+                }
+                (Some(_), Some(_)) => {
+                    return Err(format!(
+                        "leagues.{name}: `dir` and `robinx` are two kinds of league; give one"
+                    ));
+                }
+                (None, Some(_)) if !l.plugins.is_empty() || l.schedule.is_some() => {
+                    return Err(format!(
+                        "leagues.{name}: a RobinX league takes its constraints from the pack and its schedule from `robinx.solution`; drop `plugins` and `schedule`"
+                    ));
+                }
+                _ => {}
             }
         }
         Ok(())
@@ -541,10 +584,23 @@ mod tests {
         assert_eq!(production.server.log_format, LogFormat::Json);
         assert!(production.cache.redis.is_some() && production.server.admin_token.is_none());
         let league = &production.leagues["pacific-atlantic"];
-        assert!(league.dir.path().join("league.toml").is_file());
+        let dir = league.dir.as_ref().unwrap();
+        assert!(dir.path().join("league.toml").is_file());
         let cluster = Config::load(Some(&root.join("cluster.toml"))).unwrap();
         assert!(cluster.cache.warm_files().iter().all(|f| f.is_file()));
         assert_eq!(cluster.cache.redis.unwrap().prefix, "umpire:cluster:v1:");
+        let robinx = Config::load(Some(&root.join("robinx.toml"))).unwrap();
+        let r = robinx.leagues["itc2021-test2"].robinx.as_ref().unwrap();
+        assert!(r.instance.path().is_file());
+        assert!(r.solution.as_ref().unwrap().path().is_file());
+        assert!(
+            r.pack
+                .as_ref()
+                .unwrap()
+                .path()
+                .join("robinx.toml")
+                .is_file()
+        );
     }
 
     #[test]

@@ -351,7 +351,7 @@ fn ids(x: &crate::Violation, kind: EntityKind) -> Vec<String> {
 }
 
 /// `plugins/robinx` under the working directory, else the repository's.
-fn default_pack() -> PathBuf {
+pub(super) fn default_pack() -> PathBuf {
     let local = PathBuf::from("plugins/robinx");
     if local.join(Pack::TEMPLATE).is_file() {
         local

@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use super::init_tracing;
+use crate::server::Source;
 
 #[derive(Debug, Args)]
 pub(super) struct ServeArgs {
@@ -52,9 +53,25 @@ pub(super) fn run(args: ServeArgs) -> Result<ExitCode> {
         .iter()
         .map(|(name, l)| crate::server::ServeLeague {
             name: name.clone(),
-            dir: l.dir.path().to_path_buf(),
-            plugins: l.plugins.iter().map(|p| p.path().to_path_buf()).collect(),
-            schedule: l.schedule.as_ref().map(|p| p.path().to_path_buf()),
+            source: match (&l.dir, &l.robinx) {
+                (_, Some(r)) => Source::Robinx {
+                    instance: r.instance.path().to_path_buf(),
+                    solution: r.solution.as_ref().map(|p| p.path().to_path_buf()),
+                    pack: r
+                        .pack
+                        .as_ref()
+                        .map_or_else(super::robinx::default_pack, |p| p.path().to_path_buf()),
+                },
+                // The config's check makes sure one of them is there.
+                (dir, None) => Source::Dir {
+                    dir: dir
+                        .as_ref()
+                        .map(|d| d.path().to_path_buf())
+                        .unwrap_or_default(),
+                    plugins: l.plugins.iter().map(|p| p.path().to_path_buf()).collect(),
+                    schedule: l.schedule.as_ref().map(|p| p.path().to_path_buf()),
+                },
+            },
         })
         .collect();
     for dir in &args.leagues {
@@ -71,9 +88,11 @@ pub(super) fn run(args: ServeArgs) -> Result<ExitCode> {
         }
         leagues.push(crate::server::ServeLeague {
             name,
-            dir: dir.clone(),
-            plugins: Vec::new(),
-            schedule: None,
+            source: Source::Dir {
+                dir: dir.clone(),
+                plugins: Vec::new(),
+                schedule: None,
+            },
         });
     }
     crate::server::serve(config, leagues, args.no_build, |addr| {

@@ -140,6 +140,9 @@ impl Pack {
             .unwrap_or(&element.class)
             .to_owned();
         m.hardness = element.hardness;
+        // Each penalty counts once, as the validator counts it: a season's
+        // hard and soft penalty totals are its infeasibility and objective.
+        m.weight = 1;
         m
     }
 }

@@ -37,18 +37,32 @@ use crate::error::{Error, Result};
 use crate::{config::Config, exec::Cancel};
 use state::App;
 
-/// A league to serve: its name in URLs, its directory, more plugin
-/// directories, and the schedule to start from (the league's own if none).
+/// A league to serve: its name in URLs and where it comes from.
 #[derive(Debug, Clone)]
 pub(crate) struct ServeLeague {
     /// The name requests use.
     pub name: String,
-    /// The league directory.
-    pub dir: PathBuf,
-    /// More plugin directories.
-    pub plugins: Vec<PathBuf>,
-    /// The starting schedule.
-    pub schedule: Option<PathBuf>,
+    /// Its files.
+    pub source: Source,
+}
+
+/// Where a served league comes from.
+#[derive(Debug, Clone)]
+pub(crate) enum Source {
+    /// A league directory, more plugin directories, and the schedule to
+    /// start from (the league's own if none).
+    Dir {
+        dir: PathBuf,
+        plugins: Vec<PathBuf>,
+        schedule: Option<PathBuf>,
+    },
+    /// A RobinX (or ITC2021) instance, its constraints on the plugin pack
+    /// in `pack`, starting from `solution` (an empty schedule if none).
+    Robinx {
+        instance: PathBuf,
+        solution: Option<PathBuf>,
+        pack: PathBuf,
+    },
 }
 
 /// Loads the leagues, warms the cache, binds and serves until SIGTERM or
@@ -63,7 +77,7 @@ pub(crate) fn serve(
     if leagues.is_empty() {
         return Err(Error::Config {
             path: "leagues".into(),
-            message: "no league to serve: add `[leagues.NAME] dir = \"...\"` to the config, or pass --league DIR".into(),
+            message: "no league to serve: add `[leagues.NAME] dir = \"...\"` (or `robinx = { instance = \"...\" }`) to the config, or pass --league DIR".into(),
         });
     }
     let bind: SocketAddr = config.server.bind.parse().map_err(|_| Error::Config {
@@ -71,14 +85,7 @@ pub(crate) fn serve(
         message: format!("`{}` is not an address and port", config.server.bind),
     })?;
     let warm = config.cache.warm_files();
-    let app = Arc::new(App::load(
-        config,
-        leagues
-            .into_iter()
-            .map(|l| (l.name, l.dir, l.plugins, l.schedule))
-            .collect(),
-        no_build,
-    )?);
+    let app = Arc::new(App::load(config, leagues, no_build)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("umpire-http")

@@ -11,7 +11,10 @@ use arc_swap::ArcSwap;
 
 use super::alerts::Readings;
 use super::metrics::Metrics;
+use super::{ServeLeague, Source};
 use crate::error::{Error, Result};
+use crate::model::robinx::{Instance, Solution};
+use crate::robinx::{Host, Pack, Scorer};
 use crate::{
     Evaluator, League, Registry, Schedule, SchedulePatch, Season, cache::VerdictCache,
     config::Config, data::DataSources, exec::Cancel, exec::Interrupted, model::PatchError,
@@ -22,8 +25,12 @@ use crate::{
 pub(crate) struct LeagueState {
     pub(crate) name: String,
     pub(crate) league: Arc<League>,
-    /// The plugin directories, the league's own first.
+    /// The plugin directories, the league's own first (a RobinX league's:
+    /// its pack).
     pub(crate) dirs: Vec<PathBuf>,
+    /// A RobinX league's instance, to build its constraints again on a
+    /// reload.
+    robinx: Option<Arc<Robinx>>,
     pub(crate) evaluator: ArcSwap<Evaluator>,
     pub(crate) schedule: ArcSwap<Versioned>,
     /// Held while an edit builds the next schedule, so edits do not race.
@@ -76,6 +83,31 @@ impl Versioned {
     }
 }
 
+/// A RobinX league's instance and plugin pack.
+struct Robinx {
+    instance: Instance,
+    pack: PathBuf,
+}
+
+impl Robinx {
+    /// The instance's constraints on the pack, with the league they make.
+    fn constraints(&self, config: &Config, no_build: bool) -> Result<(Arc<League>, Arc<Registry>)> {
+        if !self.pack.join(Pack::TEMPLATE).is_file() {
+            return Err(Error::Config {
+                path: self.pack.clone(),
+                message: format!(
+                    "no RobinX plugin pack here (no {}); set `robinx.pack` to the pack's directory (plugins/robinx of an umpire checkout)",
+                    Pack::TEMPLATE
+                ),
+            });
+        }
+        let pack = Pack::load(&self.pack)?;
+        let options = config.plugins.load_options(true, no_build);
+        let scorer = Scorer::new(&self.instance, &pack, Host::Wasm, &options)?;
+        Ok((scorer.league().clone(), scorer.registry().clone()))
+    }
+}
+
 /// The whole server.
 pub(crate) struct App {
     pub(crate) leagues: BTreeMap<String, Arc<LeagueState>>,
@@ -100,13 +132,8 @@ pub(crate) struct App {
 }
 
 impl App {
-    /// Loads every league (`(name, dir, extra plugin dirs, schedule)`);
-    /// an error names the league and what failed.
-    pub(crate) fn load(
-        config: Config,
-        leagues: Vec<(String, PathBuf, Vec<PathBuf>, Option<PathBuf>)>,
-        no_build: bool,
-    ) -> Result<Self> {
+    /// Loads every league; an error names the league and what failed.
+    pub(crate) fn load(config: Config, leagues: Vec<ServeLeague>, no_build: bool) -> Result<Self> {
         let metrics = Metrics::new();
         let decisions = match &config.server.decision_log {
             Some(path) => {
@@ -128,17 +155,8 @@ impl App {
         let cache = Arc::new(VerdictCache::new(&config.cache)?);
         let data = Arc::new(DataSources::new(&config.data));
         let mut loaded = BTreeMap::new();
-        for (name, dir, plugins, schedule) in leagues {
-            let state = LeagueState::load(
-                &name,
-                &dir,
-                plugins,
-                schedule.as_deref(),
-                &config,
-                &cache,
-                &data,
-                no_build,
-            )?;
+        for ServeLeague { name, source } in leagues {
+            let state = LeagueState::load(&name, source, &config, &cache, &data, no_build)?;
             loaded.insert(name, Arc::new(state));
         }
         let boot = format!(
@@ -203,36 +221,61 @@ impl App {
 }
 
 impl LeagueState {
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "each is one input of a league's load"
-    )]
     fn load(
         name: &str,
-        dir: &Path,
-        plugins: Vec<PathBuf>,
-        schedule: Option<&Path>,
+        source: Source,
         config: &Config,
         cache: &Arc<VerdictCache>,
         data: &Arc<DataSources>,
         no_build: bool,
     ) -> Result<Self> {
-        let league = Arc::new(League::load(dir)?);
-        let mut dirs = league.plugin_dirs.clone();
-        dirs.extend(plugins);
-        let registry = load_registry(&dirs, config, no_build)?;
-        let evaluator = evaluator(&league, registry, config, cache, data);
-        let schedule = match schedule
-            .map(Path::to_path_buf)
-            .or_else(|| league.schedule_file.clone())
-        {
-            Some(path) => Schedule::load(&path, &league)?,
-            None => Schedule::from_spec(Path::new("(empty)"), ScheduleSpec::default(), &league)?,
+        let (league, dirs, registry, schedule, robinx) = match source {
+            Source::Dir {
+                dir,
+                plugins,
+                schedule,
+            } => {
+                let league = Arc::new(League::load(&dir)?);
+                let mut dirs = league.plugin_dirs.clone();
+                dirs.extend(plugins);
+                let registry = Arc::new(load_registry(&dirs, config, no_build)?);
+                let schedule = match schedule.or_else(|| league.schedule_file.clone()) {
+                    Some(path) => Schedule::load(&path, &league)?,
+                    None => empty(&league)?,
+                };
+                (league, dirs, registry, schedule, None)
+            }
+            Source::Robinx {
+                instance,
+                solution,
+                pack,
+            } => {
+                let instance = Instance::load(&instance)?;
+                for note in &instance.notes {
+                    tracing::warn!(league = %name, "{note}");
+                }
+                let robinx = Robinx { instance, pack };
+                let (league, registry) = robinx.constraints(config, no_build)?;
+                let schedule = match solution {
+                    Some(path) => {
+                        let solution = Solution::load(&path, &robinx.instance)?;
+                        for note in &solution.notes {
+                            tracing::warn!(league = %name, "{note}");
+                        }
+                        solution.schedule(&league)?
+                    }
+                    None => empty(&league)?,
+                };
+                let dirs = vec![robinx.pack.clone()];
+                (league, dirs, registry, schedule, Some(Arc::new(robinx)))
+            }
         };
+        let evaluator = evaluator(&league, registry, config, cache, data);
         Ok(Self {
             name: name.to_owned(),
             league,
             dirs,
+            robinx,
             evaluator: ArcSwap::from_pointee(evaluator),
             schedule: ArcSwap::from_pointee(Versioned::new(Arc::new(schedule), 1)),
             editing: Mutex::new(()),
@@ -241,10 +284,35 @@ impl LeagueState {
         })
     }
 
+    /// Why `schedule` is no schedule of this league, beyond what the league
+    /// itself checks: each game of a RobinX league sits in one of the
+    /// instance's slots (its round).
+    pub(crate) fn refuses(&self, schedule: &Schedule) -> Option<String> {
+        let slots = self.robinx.as_ref()?.instance.slots;
+        let last = slots.saturating_sub(1);
+        schedule.games().iter().find_map(|g| match g.round {
+            Some(s) if (s as usize) < slots => None,
+            Some(s) => Some(format!(
+                "game `{}`: round {s} is not a slot of the instance (its slots are 0..={last})",
+                g.id
+            )),
+            None => Some(format!(
+                "game `{}` has no round: a RobinX game's round is its slot (0..={last})",
+                g.id
+            )),
+        })
+    }
+
     /// Loads the plugins again and swaps the evaluator; on failure the
     /// previous plugins keep serving and the error is kept to be shown.
     pub(crate) fn reload(&self, app: &App) -> std::result::Result<usize, String> {
-        let loaded = load_registry(&self.dirs, &app.config, app.no_build);
+        let loaded = match &self.robinx {
+            // The league stays the one the instance made at start.
+            Some(r) => r
+                .constraints(&app.config, app.no_build)
+                .map(|(_, registry)| registry),
+            None => load_registry(&self.dirs, &app.config, app.no_build).map(Arc::new),
+        };
         let mut error = self.reload_error.lock().unwrap_or_else(|e| e.into_inner());
         match loaded {
             Ok(registry) => {
@@ -279,6 +347,9 @@ impl LeagueState {
         check_version(current.version, expect)?;
         let schedule =
             Schedule::from_spec(origin, spec, &self.league).map_err(EditError::Invalid)?;
+        if let Some(why) = self.refuses(&schedule) {
+            return Err(EditError::Refused(why));
+        }
         Ok(self.store(schedule, current.version))
     }
 
@@ -300,6 +371,9 @@ impl LeagueState {
                 PatchError::Invalid(e) => EditError::Invalid(e),
                 e @ PatchError::Request { .. } => EditError::Request(e),
             })?;
+        if let Some(why) = self.refuses(&schedule) {
+            return Err(EditError::Refused(why));
+        }
         let games = schedule.len();
         Ok((self.store(schedule, current.version), games))
     }
@@ -346,6 +420,8 @@ pub(crate) enum EditError {
     Request(PatchError),
     /// The edited schedule does not validate.
     Invalid(Error),
+    /// The edited schedule is no schedule of this league (why).
+    Refused(String),
     /// The schedule is no longer the version the client named: in
     /// `If-Match` (a failed precondition), or in the body.
     Moved { current: u64, precondition: bool },
@@ -357,14 +433,19 @@ fn load_registry(dirs: &[PathBuf], config: &Config, no_build: bool) -> Result<Re
     Registry::load_opts(dirs, &config.plugins.load_options(true, no_build))
 }
 
+/// A schedule with no games.
+fn empty(league: &League) -> Result<Schedule> {
+    Schedule::from_spec(Path::new("(empty)"), ScheduleSpec::default(), league)
+}
+
 fn evaluator(
     league: &Arc<League>,
-    registry: Registry,
+    registry: Arc<Registry>,
     config: &Config,
     cache: &Arc<VerdictCache>,
     data: &Arc<DataSources>,
 ) -> Evaluator {
-    let evaluator = Evaluator::new(league.clone(), Arc::new(registry))
+    let evaluator = Evaluator::new(league.clone(), registry)
         .with_executor(&config.executor)
         .with_breakers(config.breaker)
         .with_data(data.clone());

@@ -25,6 +25,7 @@ mod rhai_host;
 mod robinx;
 mod server;
 mod server_hardening;
+mod server_robinx;
 mod server_what_if;
 mod support;
 mod wasm;

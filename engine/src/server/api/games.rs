@@ -109,6 +109,13 @@ pub(crate) fn what_if_of(
         .schedule
         .with_games(&state.league, inline, Path::new("request"))
         .map_err(invalid_game)?;
+    if let Some(why) = state.refuses(&edited) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_game",
+            format!("request: {why}"),
+        ));
+    }
     let season = current
         .season(evaluator, cancel)
         .map_err(|e| interrupted(app, e))?;

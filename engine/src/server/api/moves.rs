@@ -146,6 +146,13 @@ pub(crate) async fn moves(
                             format!("moves[{k}]: {e}"),
                         ),
                     })?;
+                if let Some(why) = state.refuses(&schedule) {
+                    return Err(ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_move",
+                        format!("moves[{k}]: {why}"),
+                    ));
+                }
                 let what = evaluator
                     .try_what_if_until(&season, Arc::new(schedule), cancel)
                     .map_err(|e| interrupted(&app, e))?;

@@ -77,6 +77,11 @@ fn edit_refused(e: EditError) -> ApiError {
             "invalid_schedule",
             e.to_string(),
         ),
+        EditError::Refused(why) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_schedule",
+            format!("request: {why}"),
+        ),
         EditError::Moved {
             current,
             precondition: true,
