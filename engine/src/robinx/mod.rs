@@ -341,6 +341,23 @@ impl Touch {
     }
 }
 
+/// Why `schedule` is no schedule of an instance with `slots` slots: the
+/// first game whose round (its slot) is missing or not one of them.
+pub fn off_slot(schedule: &Schedule, slots: usize) -> Option<String> {
+    let last = slots.saturating_sub(1);
+    schedule.games().iter().find_map(|g| match g.round {
+        Some(s) if (s as usize) < slots => None,
+        Some(s) => Some(format!(
+            "game `{}`: round {s} is not a slot of the instance (its slots are 0..={last})",
+            g.id
+        )),
+        None => Some(format!(
+            "game `{}` has no round: a RobinX game's round is its slot (0..={last})",
+            g.id
+        )),
+    })
+}
+
 /// Where a game is: (home, away, slot), as indices.
 type Place = (usize, usize, usize);
 
@@ -355,6 +372,8 @@ pub struct Scorer {
     /// (`STRUCTURAL`, `CLASSES`, then `OBJECTIVES`).
     classes: Vec<usize>,
     touches: Vec<Touch>,
+    /// The instance's slots.
+    slots: usize,
 }
 
 impl Scorer {
@@ -394,6 +413,7 @@ impl Scorer {
                 .iter()
                 .map(|e| Touch::of(e, teams, slots))
                 .collect(),
+            slots,
         })
     }
 
@@ -478,6 +498,13 @@ impl Scorer {
             .map(|(k, m)| {
                 let origin = format!("moves[{k}]");
                 let edited = Arc::new(m.apply_to(schedule, &self.league, Path::new(&origin))?);
+                if let Some(why) = off_slot(&edited, self.slots) {
+                    return Err(PatchError::Request {
+                        at: origin,
+                        message: why,
+                        unknown_game: false,
+                    });
+                }
                 let score = self.rescore_edit(before, schedule, &edited);
                 Ok((edited, score))
             })

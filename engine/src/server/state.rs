@@ -288,19 +288,7 @@ impl LeagueState {
     /// itself checks: each game of a RobinX league sits in one of the
     /// instance's slots (its round).
     pub(crate) fn refuses(&self, schedule: &Schedule) -> Option<String> {
-        let slots = self.robinx.as_ref()?.instance.slots;
-        let last = slots.saturating_sub(1);
-        schedule.games().iter().find_map(|g| match g.round {
-            Some(s) if (s as usize) < slots => None,
-            Some(s) => Some(format!(
-                "game `{}`: round {s} is not a slot of the instance (its slots are 0..={last})",
-                g.id
-            )),
-            None => Some(format!(
-                "game `{}` has no round: a RobinX game's round is its slot (0..={last})",
-                g.id
-            )),
-        })
+        crate::robinx::off_slot(schedule, self.robinx.as_ref()?.instance.slots)
     }
 
     /// Loads the plugins again and swaps the evaluator; on failure the

@@ -182,6 +182,22 @@ fn candidate_moves_score_as_a_full_score_of_each_edited_solution() -> TestResult
         .map(ToString::to_string)
         .unwrap_or_default();
     assert!(message.contains("no game `nope`"), "{message}");
+    // Nor does a move to a slot the instance does not have.
+    let slots = games.iter().filter_map(|g| g.round).max().unwrap_or(0) + 1;
+    let off = s.score_moves(
+        &schedule,
+        &base,
+        &[SchedulePatch::new().editing(GameEdit::new(&*games[3].id).round(slots))],
+    );
+    let message = off[0]
+        .as_ref()
+        .err()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    assert!(
+        message.contains(&format!("round {slots} is not a slot of the instance")),
+        "{message}"
+    );
     Ok(())
 }
 
