@@ -35,6 +35,9 @@ pub(super) struct Counters {
     pub(super) pending: AtomicU64,
 }
 
+/// Writes sent in one pipeline, at most.
+const WRITE_BATCH: usize = 256;
+
 pub(super) struct L2 {
     shared: Arc<Shared>,
     writes: crossbeam_channel::Sender<(String, Vec<u8>)>,
@@ -69,18 +72,27 @@ impl L2 {
         std::thread::Builder::new()
             .name("umpire-l2-writer".into())
             .spawn(move || {
-                for (key, value) in queue {
+                // What is queued goes in one pipeline: one round trip for
+                // up to WRITE_BATCH writes.
+                while let Ok(first) = queue.recv() {
+                    let mut batch = vec![first];
+                    batch.extend(queue.try_iter().take(WRITE_BATCH - 1));
                     let written = writer.run(|c| {
-                        if writer.ttl_s > 0 {
-                            c.set_ex::<_, _, ()>(&key, value.as_slice(), writer.ttl_s)
-                        } else {
-                            c.set::<_, _, ()>(&key, value.as_slice())
+                        let mut pipe = redis::pipe();
+                        for (key, value) in &batch {
+                            if writer.ttl_s > 0 {
+                                pipe.set_ex(key, value.as_slice(), writer.ttl_s).ignore();
+                            } else {
+                                pipe.set(key, value.as_slice()).ignore();
+                            }
                         }
+                        pipe.query::<()>(c)
                     });
+                    let n = batch.len() as u64;
                     if written.is_some() {
-                        writer.counters.writes.fetch_add(1, Ordering::Relaxed);
+                        writer.counters.writes.fetch_add(n, Ordering::Relaxed);
                     }
-                    writer.counters.pending.fetch_sub(1, Ordering::Relaxed);
+                    writer.counters.pending.fetch_sub(n, Ordering::Relaxed);
                 }
             })
             .map_err(|e| format!("cannot start the L2 writer thread: {e}"))?;
@@ -109,12 +121,37 @@ impl L2 {
             .shared
             .run(|c| c.get::<_, Option<Vec<u8>>>(&k))
             .flatten()?;
-        match Stored::decode(&bytes) {
+        self.decode(&k, &bytes)
+    }
+
+    /// The stored entries of `keys`, in one round trip (`MGET`): per key,
+    /// the entry or `None` (absent); `None` for all when Redis is
+    /// unavailable.
+    pub(super) fn get_many(&self, keys: &[Key]) -> Option<Vec<Option<Stored>>> {
+        let names: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
+        let values: Vec<Option<Vec<u8>>> = self.shared.run(|c| {
+            redis::cmd("MGET")
+                .arg(&names)
+                .query::<Vec<Option<Vec<u8>>>>(c)
+        })?;
+        if values.len() != names.len() {
+            self.shared.counters.errors.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        Some(
+            (names.iter().zip(values))
+                .map(|(k, v)| v.and_then(|bytes| self.decode(k, &bytes)))
+                .collect(),
+        )
+    }
+
+    fn decode(&self, key: &str, bytes: &[u8]) -> Option<Stored> {
+        match Stored::decode(bytes) {
             Ok(stored) => Some(stored),
             Err(e) => {
                 // Written by another build, or damaged: treat as absent.
                 self.shared.counters.errors.fetch_add(1, Ordering::Relaxed);
-                tracing::debug!(error = %e, key = %k, "the Redis cache (L2) holds a bad entry");
+                tracing::debug!(error = %e, key = %key, "the Redis cache (L2) holds a bad entry");
                 None
             }
         }

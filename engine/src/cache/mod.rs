@@ -25,6 +25,24 @@ use crate::model::{CacheStats, Game, GameReport, L2Stats, LayerStats, Schedule, 
 pub use config::{CacheConfig, RedisConfig};
 use l2::{L2, Stored};
 
+thread_local! {
+    /// What [`VerdictCache::prefetch`] brought from L2 for this thread's
+    /// lookups: per key, the entry, or `None` when Redis has none.
+    static FETCHED: std::cell::RefCell<Option<rustc_hash::FxHashMap<Key, Option<Stored>>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// While it lives, this thread's lookups take their L2 answers from a
+/// prefetch; dropped, they ask Redis again.
+#[must_use = "the prefetched answers are dropped with it"]
+pub(crate) struct Fetched(());
+
+impl Drop for Fetched {
+    fn drop(&mut self) {
+        FETCHED.with(|f| *f.borrow_mut() = None);
+    }
+}
+
 /// What a cached verdict answers for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Key {
@@ -213,7 +231,8 @@ impl VerdictCache {
             }
         }
         let (l2, c) = self.l2.as_ref()?;
-        let stored = l2.get(key).map(|s| {
+        let fetched = FETCHED.with(|f| f.borrow_mut().as_mut().and_then(|m| m.remove(key)));
+        let stored = fetched.unwrap_or_else(|| l2.get(key)).map(|s| {
             let fields = s.fields;
             let reads: Vec<Answer> = (s.reads.into_iter())
                 .map(|(read, fingerprint)| Answer {
@@ -242,6 +261,35 @@ impl VerdictCache {
                 None
             }
         }
+    }
+
+    /// Whether it has a shared layer (L2).
+    pub(crate) fn shared(&self) -> bool {
+        self.l2.is_some()
+    }
+
+    /// Brings from L2, in one round trip, the entries of `keys` that L1
+    /// does not hold, for this thread's lookups while the answer lives:
+    /// each then takes its L2 answer (an entry, or none) from what came
+    /// back instead of asking Redis, and counts as it would have.
+    pub(crate) fn prefetch(&self, keys: impl IntoIterator<Item = Key>) -> Fetched {
+        let Some((l2, _)) = &self.l2 else {
+            return Fetched(());
+        };
+        let mut wanted: Vec<Key> = keys
+            .into_iter()
+            .filter(|k| !self.l1.contains_key(k))
+            .collect();
+        wanted.sort_unstable_by_key(|k| (k.constraint, k.game));
+        wanted.dedup();
+        if wanted.is_empty() {
+            return Fetched(());
+        }
+        if let Some(found) = l2.get_many(&wanted) {
+            let map = wanted.into_iter().zip(found).collect();
+            FETCHED.with(|f| *f.borrow_mut() = Some(map));
+        }
+        Fetched(())
     }
 
     /// Stores `verdict` under `key` with the queries it was read from,

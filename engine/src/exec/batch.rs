@@ -274,6 +274,8 @@ impl Evaluator {
         let (rules, schedule) = (self.rules.clone(), schedule.clone());
         Box::new(move |runtime| {
             let mut order = rules.game_order(budget);
+            // Every verdict of these games Redis may hold, in one round trip.
+            let _fetched = rules.prefetch(&schedule, &games, &order);
             let by_cost = rules.order == Order::Cost && budget.fail_fast;
             let reports = games
                 .iter()

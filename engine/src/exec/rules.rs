@@ -394,6 +394,24 @@ impl Rules {
         Some((cache, key))
     }
 
+    /// Brings from the shared cache (L2), in one round trip, the verdicts
+    /// of `games` under the constraints in `order` that L1 does not hold.
+    pub(super) fn prefetch(
+        &self,
+        schedule: &Schedule,
+        games: &[Arc<Game>],
+        order: &[usize],
+    ) -> Option<crate::cache::Fetched> {
+        let cache = self.cache.as_ref().filter(|c| c.shared())?;
+        let keys = games.iter().flat_map(|g| {
+            order
+                .iter()
+                .filter_map(|&i| self.cache_key(i, schedule, Target::Game(g)))
+                .map(|(_, key)| key)
+        });
+        Some(cache.prefetch(keys))
+    }
+
     /// One call through the constraint's breaker (unless `known`, or
     /// else the cache, holds its verdict).
     #[allow(clippy::too_many_arguments, reason = "each is one input of the call")]
@@ -455,6 +473,16 @@ impl Rules {
     ) -> Verdict {
         let c = &self.registry.constraints()[i];
         let n = runtime::part_count(&self.league, partition);
+        // The parts the season does not answer for, from Redis in one
+        // round trip.
+        let _fetched = self.cache.as_ref().filter(|c| c.shared()).map(|cache| {
+            cache.prefetch(
+                (0..n)
+                    .filter(|&k| known.is_none_or(|m| m.get(&(i, k)).is_none()))
+                    .filter_map(|k| self.cache_key(i, schedule, Target::Part(partition, k)))
+                    .map(|(_, key)| key),
+            )
+        });
         let mut parts: Vec<(usize, Option<Verdict>)> = (0..n)
             .map(|k| {
                 let target = Target::Part(partition, k);

@@ -254,7 +254,14 @@ fn two_umpire_processes_share_verdicts_through_redis() -> TestResult {
         Ok(serde_json::from_slice(&out.stdout)?)
     };
     let first = run()?;
+    let stats = command_stats(&redis)?;
     let second = run()?;
+    // The second process asks Redis for a chunk of games, or a rule's
+    // parts, at a time (MGET): a few dozen round trips, not one per lookup.
+    let after = command_stats(&redis)?;
+    let asked = |name: &str| after.get(name).unwrap_or(&0) - stats.get(name).unwrap_or(&0);
+    assert!(asked("get") <= 10, "GETs: {after:?}");
+    assert!((1..=40).contains(&asked("mget")), "MGETs: {after:?}");
     // 1,918 game calls, and 16 teams for each of the two partitioned rules.
     let calls = 1950;
     assert_eq!(first["cache"]["l2"]["hits"], 0);
@@ -272,6 +279,28 @@ fn two_umpire_processes_share_verdicts_through_redis() -> TestResult {
     };
     assert_eq!(games(&first), games(&second));
     Ok(())
+}
+
+/// The calls of each command Redis has served (`INFO commandstats`), by
+/// lower-case name.
+fn command_stats(
+    redis: &RedisServer,
+) -> Result<std::collections::HashMap<String, u64>, Box<dyn std::error::Error>> {
+    let mut c = redis::Client::open(redis.url())?.get_connection()?;
+    let info: String = redis::cmd("INFO").arg("commandstats").query(&mut c)?;
+    Ok(info
+        .lines()
+        .filter_map(|l| {
+            let (name, rest) = l.strip_prefix("cmdstat_")?.split_once(':')?;
+            let calls = rest
+                .strip_prefix("calls=")?
+                .split(',')
+                .next()?
+                .parse()
+                .ok()?;
+            Some((name.to_owned(), calls))
+        })
+        .collect())
 }
 
 /// Runs `umpire` with `args`; returns the exit code, stdout and stderr.
