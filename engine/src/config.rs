@@ -56,6 +56,44 @@ pub struct Config {
     /// Plugins: when `[build]` commands run, and what a plugin may read
     /// and return.
     pub plugins: PluginsConfig,
+    /// Several nodes serving the same leagues: schedules kept in Redis.
+    /// Unset: each node keeps its schedules to itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ClusterConfig>,
+}
+
+/// `[cluster]`: the leagues' schedules kept in Redis, so that every node
+/// serves every league at its current version, and a write on one node is
+/// what the others answer from next.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// `redis://host:port/db`; unset: the Redis of `[cache.redis]`.
+    pub url: Option<String>,
+    /// Prefix of the cluster's keys (nodes with the same prefix share
+    /// schedules).
+    pub prefix: String,
+    /// Timeout of connecting and of each command, in milliseconds.
+    pub timeout_ms: u64,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            prefix: "umpire:cluster:".into(),
+            timeout_ms: 200,
+        }
+    }
+}
+
+impl ClusterConfig {
+    /// The Redis URL: its own, else the cache's.
+    pub fn url<'a>(&'a self, cache: &'a CacheConfig) -> Option<&'a str> {
+        self.url
+            .as_deref()
+            .or(cache.redis.as_ref().map(|r| r.url.as_str()))
+    }
 }
 
 /// Alert thresholds, checked every `interval_ms` over that window: an alert
@@ -401,6 +439,17 @@ impl Config {
                 ));
             }
         }
+        if let Some(c) = &self.cluster {
+            if c.url(&self.cache).is_none() {
+                return Err(
+                    "cluster: name its Redis (`cluster.url`), or set `[cache.redis]` to share that one"
+                        .into(),
+                );
+            }
+            if c.timeout_ms == 0 {
+                return Err("cluster.timeout_ms must be at least 1".into());
+            }
+        }
         for (name, l) in &self.leagues {
             match (&l.dir, &l.robinx) {
                 (None, None) => {
@@ -588,6 +637,10 @@ mod tests {
         assert!(dir.path().join("league.toml").is_file());
         let cluster = Config::load(Some(&root.join("cluster.toml"))).unwrap();
         assert!(cluster.cache.warm_files().iter().all(|f| f.is_file()));
+        assert_eq!(
+            cluster.cluster.as_ref().map(|c| c.prefix.as_str()),
+            Some("umpire:cluster:schedules:")
+        );
         assert_eq!(cluster.cache.redis.unwrap().prefix, "umpire:cluster:v1:");
         let robinx = Config::load(Some(&root.join("robinx.toml"))).unwrap();
         let r = robinx.leagues["itc2021-test2"].robinx.as_ref().unwrap();
@@ -600,6 +653,22 @@ mod tests {
                 .path()
                 .join("robinx.toml")
                 .is_file()
+        );
+    }
+
+    #[test]
+    fn a_cluster_names_its_redis() {
+        let err = load("[cluster]\nprefix = \"x:\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cluster: name its Redis"), "{err}");
+        let own = load("[cluster]\nurl = \"redis://127.0.0.1:1/\"\n").unwrap();
+        let c = own.cluster.unwrap();
+        assert_eq!(c.url(&own.cache), Some("redis://127.0.0.1:1/"));
+        let shared = load("[cache.redis]\nurl = \"redis://127.0.0.1:2/\"\n[cluster]\n").unwrap();
+        assert_eq!(
+            shared.cluster.unwrap().url(&shared.cache),
+            Some("redis://127.0.0.1:2/")
         );
     }
 

@@ -11,6 +11,7 @@
 
 mod alerts;
 mod api;
+mod cluster;
 mod decisions;
 mod listen;
 mod metrics;

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwap;
 
 use super::alerts::Readings;
+use super::cluster::{Cluster, Down, Stored};
 use super::metrics::Metrics;
 use super::{ServeLeague, Source};
 use crate::error::{Error, Result};
@@ -39,6 +40,11 @@ pub(crate) struct LeagueState {
     pub(crate) reload_error: Mutex<Option<String>>,
     /// Plugin reloads that took effect.
     pub(crate) generation: AtomicU64,
+    /// With `[cluster]`: the Redis that holds the schedule every node serves.
+    cluster: Option<Arc<Cluster>>,
+    /// Whether this node's copy came from the cluster (or went to it) since
+    /// it started: until then its version number says nothing.
+    synced: AtomicBool,
 }
 
 /// A schedule as served, with its version (1 at start, one more per edit)
@@ -154,9 +160,18 @@ impl App {
         };
         let cache = Arc::new(VerdictCache::new(&config.cache)?);
         let data = Arc::new(DataSources::new(&config.data));
+        let cluster = Cluster::of(&config)?.map(Arc::new);
         let mut loaded = BTreeMap::new();
         for ServeLeague { name, source } in leagues {
-            let state = LeagueState::load(&name, source, &config, &cache, &data, no_build)?;
+            let mut state = LeagueState::load(&name, source, &config, &cache, &data, no_build)?;
+            if let Some(cluster) = &cluster {
+                state.cluster = Some(cluster.clone());
+                // The stored version, or this one stored; a Redis that does
+                // not answer yet is asked again at the first request.
+                if let Err(Down(why)) = state.current() {
+                    tracing::warn!(league = %name, "{why}; the schedule is synced at the first request");
+                }
+            }
             loaded.insert(name, Arc::new(state));
         }
         let boot = format!(
@@ -281,7 +296,94 @@ impl LeagueState {
             editing: Mutex::new(()),
             reload_error: Mutex::new(None),
             generation: AtomicU64::new(0),
+            cluster: None,
+            synced: AtomicBool::new(false),
         })
+    }
+
+    /// The schedule to answer from. With a cluster, the version Redis
+    /// holds: its games fetched when this node's copy is another version,
+    /// and this node's copy stored when Redis holds none (it was never
+    /// stored, or Redis lost it). An error when Redis does not answer.
+    pub(crate) fn current(&self) -> std::result::Result<Arc<Versioned>, Down> {
+        let local = self.schedule.load_full();
+        let Some(cluster) = &self.cluster else {
+            return Ok(local);
+        };
+        // Until synced, the games come back whatever the version.
+        let have = if self.synced.load(Ordering::Acquire) {
+            local.version
+        } else {
+            0
+        };
+        let stored = match cluster.fetch(&self.name, have)? {
+            Stored::Nothing => match cluster.write(
+                &self.name,
+                0,
+                local.version,
+                &games_json(&self.league, &local.schedule),
+            )? {
+                None => {
+                    self.synced.store(true, Ordering::Release);
+                    return Ok(local);
+                }
+                // Another node stored its copy first: take that one.
+                Some(_) => cluster.fetch(&self.name, 0)?,
+            },
+            stored => stored,
+        };
+        match stored {
+            Stored::Same => {
+                self.synced.store(true, Ordering::Release);
+                Ok(local)
+            }
+            Stored::Other(version, games) => self.adopt(version, &games),
+            Stored::Nothing => Err(Down(format!(
+                "the cluster's Redis holds no schedule for `{}` just after one was stored",
+                self.name
+            ))),
+        }
+    }
+
+    /// Takes the cluster's version `version` (its games as JSON) as this
+    /// node's copy.
+    fn adopt(&self, version: u64, games: &str) -> std::result::Result<Arc<Versioned>, Down> {
+        let origin = Path::new("(the cluster's Redis)");
+        let schedule = serde_json::from_str::<ScheduleSpec>(games)
+            .map_err(|e| e.to_string())
+            .and_then(|spec| {
+                Schedule::from_spec(origin, spec, &self.league).map_err(|e| e.to_string())
+            })
+            .map_err(|e| {
+                Down(format!(
+                    "the cluster's version {version} of `{}` is no schedule of this league ({e}); is every node serving the same league?",
+                    self.name
+                ))
+            })?;
+        let versioned = Arc::new(Versioned::new(Arc::new(schedule), version));
+        self.schedule.store(versioned.clone());
+        self.synced.store(true, Ordering::Release);
+        Ok(versioned)
+    }
+
+    /// Makes `schedule` version `base + 1`, if the schedule is still
+    /// version `base` (with a cluster, in Redis too): the new version, or
+    /// `None` when another node wrote first.
+    fn commit(&self, schedule: Schedule, base: u64) -> std::result::Result<Option<u64>, EditError> {
+        let version = base + 1;
+        if let Some(cluster) = &self.cluster {
+            let games = games_json(&self.league, &schedule);
+            if cluster
+                .write(&self.name, base, version, &games)
+                .map_err(|Down(why)| EditError::Down(why))?
+                .is_some()
+            {
+                return Ok(None);
+            }
+        }
+        self.schedule
+            .store(Arc::new(Versioned::new(Arc::new(schedule), version)));
+        Ok(Some(version))
     }
 
     /// Why `schedule` is no schedule of this league, beyond what the league
@@ -331,14 +433,19 @@ impl LeagueState {
         expect: &Expect,
     ) -> std::result::Result<u64, EditError> {
         let _edit = self.editing.lock().unwrap_or_else(|e| e.into_inner());
-        let current = self.schedule.load_full();
-        check_version(current.version, expect)?;
-        let schedule =
-            Schedule::from_spec(origin, spec, &self.league).map_err(EditError::Invalid)?;
-        if let Some(why) = self.refuses(&schedule) {
-            return Err(EditError::Refused(why));
+        for _ in 0..WRITE_TRIES {
+            let current = self.current().map_err(|Down(why)| EditError::Down(why))?;
+            check_version(current.version, expect)?;
+            let schedule = Schedule::from_spec(origin, spec.clone(), &self.league)
+                .map_err(EditError::Invalid)?;
+            if let Some(why) = self.refuses(&schedule) {
+                return Err(EditError::Refused(why));
+            }
+            if let Some(version) = self.commit(schedule, current.version)? {
+                return Ok(version);
+            }
         }
-        Ok(self.store(schedule, current.version))
+        Err(EditError::Busy)
     }
 
     /// Applies `patch` to the current schedule, if it is still `expect`
@@ -351,26 +458,24 @@ impl LeagueState {
         expect: &Expect,
     ) -> std::result::Result<(u64, usize), EditError> {
         let _edit = self.editing.lock().unwrap_or_else(|e| e.into_inner());
-        let current = self.schedule.load_full();
-        check_version(current.version, expect)?;
-        let schedule = patch
-            .apply_to(&current.schedule, &self.league, origin)
-            .map_err(|e| match e {
-                PatchError::Invalid(e) => EditError::Invalid(e),
-                e @ PatchError::Request { .. } => EditError::Request(e),
-            })?;
-        if let Some(why) = self.refuses(&schedule) {
-            return Err(EditError::Refused(why));
+        for _ in 0..WRITE_TRIES {
+            let current = self.current().map_err(|Down(why)| EditError::Down(why))?;
+            check_version(current.version, expect)?;
+            let schedule = patch
+                .apply_to(&current.schedule, &self.league, origin)
+                .map_err(|e| match e {
+                    PatchError::Invalid(e) => EditError::Invalid(e),
+                    e @ PatchError::Request { .. } => EditError::Request(e),
+                })?;
+            if let Some(why) = self.refuses(&schedule) {
+                return Err(EditError::Refused(why));
+            }
+            let games = schedule.len();
+            if let Some(version) = self.commit(schedule, current.version)? {
+                return Ok((version, games));
+            }
         }
-        let games = schedule.len();
-        Ok((self.store(schedule, current.version), games))
-    }
-
-    fn store(&self, schedule: Schedule, previous: u64) -> u64 {
-        let version = previous + 1;
-        self.schedule
-            .store(Arc::new(Versioned::new(Arc::new(schedule), version)));
-        version
+        Err(EditError::Busy)
     }
 }
 
@@ -410,9 +515,21 @@ pub(crate) enum EditError {
     Invalid(Error),
     /// The edited schedule is no schedule of this league (why).
     Refused(String),
+    /// The cluster's Redis does not answer (what failed).
+    Down(String),
+    /// Other nodes wrote each time this one tried.
+    Busy,
     /// The schedule is no longer the version the client named: in
     /// `If-Match` (a failed precondition), or in the body.
     Moved { current: u64, precondition: bool },
+}
+
+/// Tries of a write that other nodes' writes overtake, before giving up.
+const WRITE_TRIES: usize = 3;
+
+/// A schedule as the cluster stores it: the schedule file's JSON.
+fn games_json(league: &League, schedule: &Schedule) -> String {
+    serde_json::to_string(&schedule.to_spec(league)).unwrap_or_default()
 }
 
 /// A server builds no plugin unless `plugins.build` says so: a plugin

@@ -4,6 +4,7 @@ mod authoring;
 mod breaker;
 mod cache;
 mod cli;
+mod cluster;
 mod data_sources;
 mod deadlines;
 mod dependencies;

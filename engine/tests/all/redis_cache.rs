@@ -22,15 +22,15 @@ use crate::support::{
 };
 
 /// A redis-server of our own, killed when dropped.
-struct RedisServer {
+pub(crate) struct RedisServer {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl RedisServer {
     /// Starts one on a free port, or `None` (outside CI) when redis-server
     /// is not installed.
-    fn start() -> Option<Self> {
+    pub(crate) fn start() -> Option<Self> {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -38,7 +38,7 @@ impl RedisServer {
         Self::start_on(port)
     }
 
-    fn start_on(port: u16) -> Option<Self> {
+    pub(crate) fn start_on(port: u16) -> Option<Self> {
         let spawned = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args([
@@ -87,7 +87,7 @@ impl RedisServer {
         }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/", self.port)
     }
 }

@@ -174,3 +174,14 @@ pub(super) fn not_logged(app: &App, e: &NotLogged) -> ApiError {
         app.config.server.retry_after_s,
     )
 }
+
+/// The league's schedule to answer from ([`LeagueState::current`]): with a
+/// cluster, asked of Redis (blocking this runtime thread for at most
+/// `cluster.timeout_ms`); a 503 when Redis does not answer.
+pub(super) fn current(
+    state: &crate::server::state::LeagueState,
+) -> ApiResult<std::sync::Arc<crate::server::state::Versioned>> {
+    tokio::task::block_in_place(|| state.current()).map_err(|crate::server::cluster::Down(why)| {
+        ApiError::unavailable("cluster_unavailable", why, 1)
+    })
+}

@@ -100,7 +100,7 @@ pub(crate) async fn evaluate(
     JsonBody(req): JsonBody<EvaluateRequest>,
 ) -> ApiResult<Response> {
     let state = league(&app, &req.league)?.clone();
-    let current = state.schedule.load_full();
+    let current = super::error::current(&state)?;
     let named = resolve_one(&state, &current.schedule, req.game, "game")?;
     let evaluator = state.evaluator.load_full();
     let app2 = app.clone();
@@ -183,7 +183,7 @@ pub(crate) async fn evaluate_batch(
     JsonBody(req): JsonBody<BatchRequest>,
 ) -> ApiResult<Response> {
     let state = league(&app, &req.league)?.clone();
-    let current = state.schedule.load_full();
+    let current = super::error::current(&state)?;
     // The decision log names the versions that ruled, even if a reload
     // swaps them meanwhile.
     let evaluator = state.evaluator.load_full();

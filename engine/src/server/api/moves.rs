@@ -100,7 +100,7 @@ pub(crate) async fn moves(
             format!("moves[{k}] changes nothing; give it an `edit`, `add` or `remove`"),
         ));
     }
-    let current = state.schedule.load_full();
+    let current = super::error::current(&state)?;
     if let Some(base) = req.base_version
         && base != current.version
     {

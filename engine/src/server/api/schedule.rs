@@ -82,6 +82,12 @@ fn edit_refused(e: EditError) -> ApiError {
             "invalid_schedule",
             format!("request: {why}"),
         ),
+        EditError::Down(why) => ApiError::unavailable("cluster_unavailable", why, 1),
+        EditError::Busy => ApiError::unavailable(
+            "schedule_busy",
+            "other nodes wrote the schedule each time this one tried; try again",
+            1,
+        ),
         EditError::Moved {
             current,
             precondition: true,
@@ -148,7 +154,7 @@ pub(crate) async fn get_schedule(
     UrlPath(name): UrlPath<String>,
 ) -> ApiResult<Response> {
     let state = league(&app, &name)?;
-    let current = state.schedule.load();
+    let current = super::error::current(state)?;
     let spec = current.schedule.to_spec(&state.league);
     let mut response = axum::Json(ScheduleAnswer {
         version: current.version,

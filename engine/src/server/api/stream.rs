@@ -164,7 +164,7 @@ pub(crate) async fn evaluate_stream(
         )
     })?;
     let state = league(&app, &name)?.clone();
-    let current = state.schedule.load_full();
+    let current = super::error::current(&state)?;
     let items: Vec<StreamItem> = parsed
         .into_iter()
         .map(|(line, game)| {
