@@ -75,6 +75,11 @@ pub struct ClusterConfig {
     pub prefix: String,
     /// Timeout of connecting and of each command, in milliseconds.
     pub timeout_ms: u64,
+    /// This node's name in `GET /v1/cluster`; unset: `HOSTNAME-PID`.
+    pub node: Option<String>,
+    /// How often a node says it is alive (and which plugins it runs), in
+    /// milliseconds; a node silent for three of these is listed as gone.
+    pub heartbeat_ms: u64,
 }
 
 impl Default for ClusterConfig {
@@ -83,6 +88,8 @@ impl Default for ClusterConfig {
             url: None,
             prefix: "umpire:cluster:".into(),
             timeout_ms: 200,
+            node: None,
+            heartbeat_ms: 1000,
         }
     }
 }
@@ -446,8 +453,10 @@ impl Config {
                         .into(),
                 );
             }
-            if c.timeout_ms == 0 {
-                return Err("cluster.timeout_ms must be at least 1".into());
+            if c.timeout_ms == 0 || c.heartbeat_ms == 0 {
+                return Err(
+                    "cluster.timeout_ms and cluster.heartbeat_ms must be at least 1".into(),
+                );
             }
         }
         for (name, l) in &self.leagues {

@@ -9,9 +9,17 @@
 //! games only when they are newer than its own copy). A node whose Redis
 //! does not answer answers 503: it never serves a version it cannot tell
 //! is current.
+//!
+//! Every node also says, every `heartbeat_ms`, that it is alive and which
+//! plugins it runs (`{prefix}nodes`, read by `GET /v1/cluster`), and a
+//! plugin reload on one node is announced (`{prefix}reload`, pub/sub) so
+//! that every node reloads.
 
+use std::collections::BTreeMap;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
 
 use crate::config::{ClusterConfig, Config};
 use crate::error::{Error, Result};
@@ -41,6 +49,45 @@ pub(crate) struct Cluster {
     prefix: String,
     timeout: Duration,
     conn: Mutex<Option<redis::Connection>>,
+    /// This node's name.
+    pub(crate) node: String,
+    /// How often nodes beat.
+    pub(crate) heartbeat: Duration,
+}
+
+/// What a node says of itself at each heartbeat.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub(crate) struct NodeInfo {
+    /// Its name.
+    pub(crate) node: String,
+    /// Where it listens.
+    pub(crate) addr: String,
+    /// Its last heartbeat, in milliseconds since 1970.
+    pub(crate) heartbeat_ms: u64,
+    /// When it started, in milliseconds since 1970.
+    pub(crate) started_ms: u64,
+    /// Per league: its plugins and its schedule's version.
+    pub(crate) leagues: BTreeMap<String, LeagueInfo>,
+}
+
+/// A league as one node serves it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub(crate) struct LeagueInfo {
+    /// The content of its constraints (each one's manifest, params and
+    /// code), as one hash: equal on two nodes when they run the same
+    /// plugins.
+    pub(crate) plugins: String,
+    /// Plugin reloads that took effect on the node.
+    pub(crate) reloads: u64,
+    /// The schedule version it last answered from.
+    pub(crate) version: u64,
+}
+
+/// Milliseconds since 1970.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// Redis did not answer: what failed.
@@ -77,6 +124,8 @@ impl Cluster {
             prefix: c.prefix.clone(),
             timeout: Duration::from_millis(c.timeout_ms),
             conn: Mutex::new(None),
+            node: c.node.clone().unwrap_or_else(default_node),
+            heartbeat: Duration::from_millis(c.heartbeat_ms),
         }
     }
 
@@ -158,5 +207,96 @@ impl Cluster {
                 .query(c)
         })?;
         Ok((written == 0).then_some(stored))
+    }
+}
+
+/// `HOSTNAME-PID`: unique on a host, and telling which host.
+fn default_node() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "node".into());
+    format!("{host}-{}", std::process::id())
+}
+
+impl Cluster {
+    fn nodes_key(&self) -> String {
+        format!("{}nodes", self.prefix)
+    }
+
+    fn reload_channel(&self) -> String {
+        format!("{}reload", self.prefix)
+    }
+
+    /// Says this node is alive, and what it runs.
+    pub(crate) fn beat(&self, info: &NodeInfo) -> std::result::Result<(), Down> {
+        let json = serde_json::to_string(info).unwrap_or_default();
+        let key = self.nodes_key();
+        self.run(|c| {
+            redis::cmd("HSET")
+                .arg(&key)
+                .arg(&info.node)
+                .arg(json)
+                .query::<()>(c)
+        })
+    }
+
+    /// Every node that ever beat under this prefix, by name.
+    pub(crate) fn nodes(&self) -> std::result::Result<Vec<NodeInfo>, Down> {
+        let key = self.nodes_key();
+        let all: BTreeMap<String, String> =
+            self.run(|c| redis::cmd("HGETALL").arg(&key).query(c))?;
+        Ok(all
+            .values()
+            .filter_map(|json| serde_json::from_str(json).ok())
+            .collect())
+    }
+
+    /// Tells every node to reload its plugins.
+    pub(crate) fn announce_reload(&self) -> std::result::Result<(), Down> {
+        let channel = self.reload_channel();
+        self.run(|c| {
+            redis::cmd("PUBLISH")
+                .arg(&channel)
+                .arg(&self.node)
+                .query::<()>(c)
+        })
+    }
+
+    /// Calls `reload` whenever another node announces a reload, for as long
+    /// as the process runs (on its own connection, made again after an
+    /// error, a second apart).
+    pub(crate) fn on_reload(&self, reload: impl Fn(&str) + Send + 'static) {
+        let (client, channel, me) = (
+            self.client.clone(),
+            self.reload_channel(),
+            self.node.clone(),
+        );
+        let spawned = std::thread::Builder::new()
+            .name("umpire-cluster-reloads".into())
+            .spawn(move || {
+                loop {
+                    let listened = (|| -> redis::RedisResult<()> {
+                        let mut conn = client.get_connection()?;
+                        let mut pubsub = conn.as_pubsub();
+                        pubsub.subscribe(&channel)?;
+                        loop {
+                            let from: String = pubsub.get_message()?.get_payload()?;
+                            if from != me {
+                                reload(&from);
+                            }
+                        }
+                    })();
+                    if let Err(e) = listened {
+                        tracing::debug!(error = %e, "the cluster's reload announcements: listening again in a second");
+                    }
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot listen for the cluster's reload announcements");
+        }
     }
 }

@@ -113,6 +113,14 @@ pub(crate) fn serve(
         if app.config.server.watch {
             watch::start(app.clone());
         }
+        if let Some(cluster) = &app.cluster {
+            beat(app.clone(), cluster.clone(), addr.to_string());
+            let reloading = app.clone();
+            cluster.on_reload(move |from| {
+                tracing::info!(from = %from, "another node reloaded its plugins: reloading");
+                reloading.reload_all(false);
+            });
+        }
         tokio::spawn(watch_alerts(app.clone()));
         ready(addr);
         // Warm the cache while already answering /healthz; /readyz says 503
@@ -139,6 +147,46 @@ pub(crate) fn serve(
         }
         Ok(())
     })
+}
+
+/// Says every `cluster.heartbeat_ms` that this node is alive and what it
+/// runs, and warns (once per difference) of a live node whose plugins
+/// differ, for as long as the process runs.
+fn beat(app: Arc<App>, cluster: Arc<cluster::Cluster>, addr: String) {
+    let spawned = std::thread::Builder::new()
+        .name("umpire-cluster-beat".into())
+        .spawn(move || {
+            let mut warned = std::collections::BTreeSet::new();
+            loop {
+                let me = app.node_info(&cluster.node, &addr);
+                if let Err(cluster::Down(why)) = cluster.beat(&me) {
+                    tracing::debug!("heartbeat not stored: {why}");
+                }
+                let alive = cluster::now_ms().saturating_sub(3 * cluster.heartbeat.as_millis() as u64);
+                for other in cluster.nodes().unwrap_or_default() {
+                    if other.node == me.node || other.heartbeat_ms < alive {
+                        continue;
+                    }
+                    for (league, theirs) in &other.leagues {
+                        let Some(mine) = me.leagues.get(league) else { continue };
+                        if mine.plugins != theirs.plugins
+                            && warned.insert((other.node.clone(), league.clone(), theirs.plugins.clone(), mine.plugins.clone()))
+                        {
+                            tracing::warn!(
+                                league = %league,
+                                node = %other.node,
+                                "node {} runs other plugins for `{league}` than this node ({} against {}): reload it, or this one",
+                                other.node, theirs.plugins, mine.plugins
+                            );
+                        }
+                    }
+                }
+                std::thread::sleep(cluster.heartbeat);
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the cluster's heartbeat");
+    }
 }
 
 /// Judges the alert thresholds every `alerts.interval_ms` over the window
@@ -192,6 +240,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(api::metrics))
         .route("/v1/stats", get(api::stats))
+        .route("/v1/cluster", get(api::cluster))
         .merge(work)
         .fallback(api::not_found)
         .method_not_allowed_fallback(method_not_allowed)

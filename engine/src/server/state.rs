@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwap;
 
 use super::alerts::Readings;
-use super::cluster::{Cluster, Down, Stored};
+use super::cluster::{Cluster, Down, LeagueInfo, NodeInfo, Stored};
 use super::metrics::Metrics;
 use super::{ServeLeague, Source};
 use crate::error::{Error, Result};
@@ -135,6 +135,8 @@ pub(crate) struct App {
     pub(crate) no_build: bool,
     pub(crate) decisions: Option<super::decisions::DecisionLog>,
     pub(crate) alerts: super::alerts::Alerts,
+    /// With `[cluster]`: the Redis the nodes share schedules through.
+    pub(crate) cluster: Option<Arc<Cluster>>,
 }
 
 impl App {
@@ -196,7 +198,64 @@ impl App {
             no_build,
             decisions,
             alerts: super::alerts::Alerts::default(),
+            cluster,
         })
+    }
+
+    /// Per league, the hash of its constraints' content: equal on two
+    /// nodes when they run the same plugins.
+    pub(crate) fn plugins(&self) -> BTreeMap<String, String> {
+        self.leagues
+            .iter()
+            .map(|(name, state)| {
+                let evaluator = state.evaluator.load();
+                let mut f = crate::model::fingerprint::Fingerprint::new();
+                for c in evaluator.registry().constraints() {
+                    f.u64(c.content_hash());
+                }
+                (name.clone(), format!("{:016x}", f.finish()))
+            })
+            .collect()
+    }
+
+    /// What this node says of itself at a heartbeat.
+    pub(crate) fn node_info(&self, node: &str, addr: &str) -> NodeInfo {
+        let now = super::cluster::now_ms();
+        let plugins = self.plugins();
+        NodeInfo {
+            node: node.to_owned(),
+            addr: addr.to_owned(),
+            heartbeat_ms: now,
+            started_ms: now.saturating_sub(self.started.elapsed().as_millis() as u64),
+            leagues: (self.leagues.iter())
+                .map(|(name, state)| {
+                    let info = LeagueInfo {
+                        plugins: plugins.get(name).cloned().unwrap_or_default(),
+                        reloads: state.generation.load(Ordering::Relaxed),
+                        version: state.schedule.load().version,
+                    };
+                    (name.clone(), info)
+                })
+                .collect(),
+        }
+    }
+
+    /// Reloads every league's plugins; with a cluster, tells the other
+    /// nodes to reload theirs (unless `announce` is false: the reload
+    /// answers another node's announcement).
+    pub(crate) fn reload_all(
+        &self,
+        announce: bool,
+    ) -> Vec<(String, std::result::Result<usize, String>)> {
+        let results = (self.leagues.values())
+            .map(|s| (s.name.clone(), s.reload(self)))
+            .collect();
+        if let Some(cluster) = self.cluster.as_ref().filter(|_| announce)
+            && let Err(Down(why)) = cluster.announce_reload()
+        {
+            tracing::warn!("the other nodes were not told of the reload: {why}");
+        }
+        results
     }
 
     /// A new evaluation id, unique in this process and unlikely to repeat

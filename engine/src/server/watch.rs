@@ -54,15 +54,22 @@ pub(crate) fn start(app: Arc<App>) {
                 if paths.is_empty() {
                     continue;
                 }
-                                for (state, dirs) in &leagues {
+                                let mut reloaded = false;
+                for (state, dirs) in &leagues {
                     let touched = paths.iter().any(|p| {
                         dirs.iter()
                             .any(|d| p.strip_prefix(d).is_ok_and(|rel| !ignored(rel)))
                     });
                     if touched {
                         tracing::info!(league = %state.name, files = paths.len(), "plugin files changed; reloading");
-                        let _ = state.reload(&app);
+                        reloaded |= state.reload(&app).is_ok();
                     }
+                }
+                // The other nodes of a cluster reload too.
+                if let Some(cluster) = app.cluster.as_ref().filter(|_| reloaded)
+                    && let Err(super::cluster::Down(why)) = cluster.announce_reload()
+                {
+                    tracing::warn!("the other nodes were not told of the reload: {why}");
                 }
             }
         });

@@ -124,3 +124,109 @@ fn nodes_share_the_schedule_through_redis_and_never_answer_from_a_stale_one() ->
     assert_eq!(a.get(SCHEDULE).1["version"], 4);
     Ok(())
 }
+
+/// GET `path` until `done` holds of the answer (bounded: 15 s).
+fn until(server: &Server, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let (s, v) = server.get(path);
+        if s == 200 && done(&v) {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{path} never did: {s} {v}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+fn node_named<'a>(cluster: &'a Value, base: &str) -> Option<&'a Value> {
+    let port = base.rsplit(':').next()?;
+    cluster["nodes"].as_array()?.iter().find(|n| {
+        n["addr"]
+            .as_str()
+            .is_some_and(|a| a.ends_with(&format!(":{port}")))
+    })
+}
+
+#[test]
+fn a_reload_on_one_node_reloads_every_node_and_a_node_with_other_plugins_says_so() -> TestResult {
+    let Some(redis) = RedisServer::start() else {
+        return Ok(());
+    };
+    let t = TempTree::new();
+    t.rule(
+        "extra-rule",
+        "game",
+        "soft",
+        "[params]\nlevel = 1\n",
+        "pass()",
+    );
+    let league = workspace_root().join("examples/leagues/pacific-atlantic");
+    let head = format!(
+        "[cluster]\nurl = \"{}\"\nprefix = \"reload:\"\nheartbeat_ms = 100\n\n[server]\nwatch = false\nadmin_token = \"secret-secret-secret\"\n\n",
+        redis.url()
+    );
+    let same = t.write(
+        "same.toml",
+        &format!(
+            "{head}[leagues.pacific-atlantic]\ndir = {league:?}\nplugins = [{:?}]\n",
+            t.path().join("plugins")
+        ),
+    );
+    let other = t.write(
+        "other.toml",
+        &format!("{head}[leagues.pacific-atlantic]\ndir = {league:?}\n"),
+    );
+    let (a, b, c) = (node(&same), node(&same), node(&other));
+
+    // Every node listed, alive; C's plugins are not A's.
+    let listed = until(&a, "/v1/cluster", |v| {
+        [&a, &b, &c]
+            .iter()
+            .all(|n| node_named(v, &n.base).is_some_and(|n| n["alive"] == true))
+    });
+    let same_plugins = |n: &Server| node_named(&listed, &n.base).map(|n| n["same_plugins"].clone());
+    assert_eq!(same_plugins(&b), Some(json!(true)), "{listed}");
+    assert_eq!(same_plugins(&c), Some(json!(false)), "{listed}");
+
+    // A reload on A (the rule's params changed) reaches B.
+    let params = |n: &Server| n.get("/v1/constraints/extra-rule").1["params"]["level"].clone();
+    assert_eq!(params(&b), json!(1));
+    t.rule(
+        "extra-rule",
+        "game",
+        "soft",
+        "[params]\nlevel = 2\n",
+        "pass()",
+    );
+    let (s, v, _) = Server::answer(
+        Server::agent()
+            .post(format!("{}/v1/admin/reload", a.base))
+            .header("authorization", "Bearer secret-secret-secret")
+            .send(""),
+    );
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(params(&a), json!(2));
+    until(&b, "/v1/constraints/extra-rule", |v| {
+        v["params"]["level"] == 2
+    });
+    // And the two still run the same plugins.
+    let listed = until(&a, "/v1/cluster", |v| {
+        node_named(v, &b.base).is_some_and(|n| {
+            n["same_plugins"] == true && n["leagues"]["pacific-atlantic"]["reloads"] == 1
+        })
+    });
+    assert!(
+        node_named(&listed, &c.base).is_some_and(|n| n["same_plugins"] == false),
+        "{listed}"
+    );
+
+    // A server without [cluster] lists no nodes.
+    let alone = Server::start(&["--league", "examples/leagues/pacific-atlantic"], &[]);
+    let (s, v) = alone.get("/v1/cluster");
+    assert_eq!(s, 404, "{v}");
+    assert_eq!(v["error"]["code"], "no_cluster");
+    Ok(())
+}

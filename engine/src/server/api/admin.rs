@@ -105,13 +105,7 @@ pub(crate) async fn reload(
 ) -> ApiResult<Response> {
     authorize(&app, &headers, Access::Admin)?;
     let app2 = app.clone();
-    let results = blocking(&work, move |_| {
-        app2.leagues
-            .values()
-            .map(|s| (s.name.clone(), s.reload(&app2)))
-            .collect::<Vec<_>>()
-    })
-    .await?;
+    let results = blocking(&work, move |_| app2.reload_all(true)).await?;
     let mut reloaded = BTreeMap::new();
     let mut errors = BTreeMap::new();
     for (name, r) in results {

@@ -21,6 +21,7 @@
 mod admin;
 mod answers;
 mod catalog;
+mod cluster;
 mod error;
 mod evaluate;
 mod extract;
@@ -45,6 +46,7 @@ use crate::exec::Cancel;
 
 pub(super) use self::admin::reload;
 pub(super) use self::catalog::{constraint, constraints, leagues, not_found};
+pub(super) use self::cluster::cluster;
 pub(super) use self::error::ApiError;
 pub(super) use self::evaluate::{evaluate, evaluate_batch};
 pub(super) use self::health::{healthz, metrics, readyz, stats};

@@ -33,6 +33,7 @@ use super::error::{Failure, Unavailable};
         super::catalog::constraints,
         super::catalog::constraint,
         super::health::stats,
+        super::cluster::cluster,
         super::catalog::leagues,
         super::schedule::get_schedule,
         super::schedule::put_schedule,
