@@ -362,6 +362,7 @@ fn constraints_stats_metrics_health_and_the_openapi_document() -> TestResult {
             "/v1/constraints/min-rest-days",
         ),
         ("/v1/stats", &["get"], "/v1/stats"),
+        ("/v1/cluster", &["get"], "/v1/cluster"),
         ("/v1/leagues", &["get"], "/v1/leagues"),
         (
             "/v1/leagues/{league}/schedule",

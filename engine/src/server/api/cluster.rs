@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -16,6 +15,8 @@ use super::error::{ApiError, ApiResult, Unavailable};
 /// The answer of `GET /v1/cluster`.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ClusterAnswer {
+    /// Whether the server has a `[cluster]` (without one, no nodes).
+    clustered: bool,
     /// The node that answers.
     node: String,
     /// How often nodes beat, in milliseconds; a node silent for three of
@@ -36,24 +37,25 @@ pub(crate) struct NodeState {
     same_plugins: bool,
 }
 
-/// The cluster's nodes (404 without `[cluster]`).
+/// The cluster's nodes (none, and `clustered: false`, without `[cluster]`).
 #[utoipa::path(
     get,
     path = "/v1/cluster",
     tag = "health",
     responses(
         (status = 200, description = "The nodes, their heartbeats and plugins", body = ClusterAnswer),
-        (status = 404, response = super::error::Failure),
         (status = 503, response = Unavailable),
     )
 )]
 pub(crate) async fn cluster(State(app): State<Arc<App>>) -> ApiResult<Response> {
     let Some(cluster) = app.cluster.clone() else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "no_cluster",
-            "this server has no [cluster]: it shares no schedules and lists no nodes",
-        ));
+        return Ok(axum::Json(ClusterAnswer {
+            clustered: false,
+            node: String::new(),
+            heartbeat_ms: 0,
+            nodes: Vec::new(),
+        })
+        .into_response());
     };
     let nodes = tokio::task::spawn_blocking(move || cluster.nodes())
         .await
@@ -77,6 +79,7 @@ pub(crate) async fn cluster(State(app): State<Arc<App>>) -> ApiResult<Response> 
         })
         .collect();
     Ok(axum::Json(ClusterAnswer {
+        clustered: true,
         node: app
             .cluster
             .as_ref()
