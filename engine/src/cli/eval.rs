@@ -103,9 +103,17 @@ pub(super) fn run(args: EvalArgs) -> Result<ExitCode> {
         Some(OrderArg::Cost) => executor.order = crate::exec::Order::Cost,
         None => {}
     }
+    // One run, one answer: no breaker. A rule that fails is asked about
+    // every game all the same, so which games get an error cannot depend on
+    // timing or on the worker count (the breaker protects a server, which
+    // answers many requests; here each failure is in the report).
+    let one_shot = crate::breaker::BreakerConfig {
+        min_calls: u32::MAX,
+        ..config.breaker
+    };
     let evaluator = Evaluator::new(Arc::new(league), Arc::new(registry))
         .with_executor(&executor)
-        .with_breakers(config.breaker)
+        .with_breakers(one_shot)
         .with_data(Arc::new(crate::data::DataSources::new(&config.data)));
     let use_cache = config.cache.enabled && (args.cache || config.cache.redis.is_some());
     let cache = if use_cache {

@@ -66,16 +66,93 @@ pub(super) fn report(
     for v in &report.schedule.verdicts {
         verdict(out, v, "schedule".into())?;
     }
+    // A rule that fails fails on many games: one diagnostic per rule and
+    // kind of failure, at its first game, with the count and the others.
+    let mut failures: Vec<Failures> = Vec::new();
     for g in &report.games {
-        let location = schedule
-            .game(&g.game)
-            .map(|game| describe_game(game, g, league))
-            .unwrap_or_else(|| g.game.to_string());
+        let location = || {
+            schedule
+                .game(&g.game)
+                .map(|game| describe_game(game, g, league))
+                .unwrap_or_else(|| g.game.to_string())
+        };
         for v in &g.verdicts {
-            verdict(out, v, location.clone())?;
+            if matches!(v.status, Status::Error | Status::Timeout) {
+                match failures
+                    .iter_mut()
+                    .find(|f| f.constraint == *v.constraint && f.status == v.status)
+                {
+                    Some(f) => f.games.push(g.game.to_string()),
+                    None => failures.push(Failures {
+                        constraint: v.constraint.to_string(),
+                        status: v.status,
+                        location: location(),
+                        message: v.message.clone(),
+                        games: vec![g.game.to_string()],
+                    }),
+                }
+            } else {
+                verdict(out, v, location())?;
+            }
         }
     }
+    for f in &failures {
+        failed(out, f)?;
+    }
     summary(out, report)
+}
+
+/// A rule's failures of one kind across the games.
+struct Failures {
+    constraint: String,
+    status: Status,
+    /// The first game's description.
+    location: String,
+    /// The first game's message.
+    message: Option<String>,
+    /// Every game it failed on, in schedule order.
+    games: Vec<String>,
+}
+
+/// Games named after the first, at most.
+const OTHERS_SHOWN: usize = 5;
+
+fn failed(out: &mut impl Write, f: &Failures) -> io::Result<()> {
+    let word = if f.status == Status::Error {
+        "the rule failed"
+    } else {
+        "the rule timed out"
+    };
+    let n = f.games.len();
+    let on = if n == 1 {
+        String::new()
+    } else {
+        format!(" on {n} games")
+    };
+    writeln!(
+        out,
+        "{MAGENTA}error[{}]{MAGENTA:#}{BOLD}: {word}{on}{BOLD:#}",
+        f.constraint
+    )?;
+    writeln!(out, "  {BLUE}-->{BLUE:#} {}", f.location)?;
+    if let Some(m) = &f.message {
+        writeln!(out, "   {BLUE}={BLUE:#} {m}")?;
+    }
+    if n > 1 {
+        let shown = &f.games[1..n.min(OTHERS_SHOWN + 1)];
+        let more = n - 1 - shown.len();
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "   {BLUE}={BLUE:#} also: {}{more} (`--format json` lists each game's message)",
+            shown.join(", ")
+        )?;
+    }
+    writeln!(out)
 }
 
 fn describe_game(game: &Game, g: &GameReport, league: &League) -> String {

@@ -471,3 +471,70 @@ fn nothing_written_to_a_pipe_carries_colour_codes() -> TestResult {
     assert!(!out.stderr.contains(&0x1b));
     Ok(())
 }
+
+/// A rule that throws on every game from round 4: the text report says so
+/// once, with the count, and the report is the same on every run and
+/// worker count (a one-shot run has no breaker: no game gets a fallback).
+#[test]
+fn a_failing_rule_is_one_diagnostic_with_its_count_and_the_report_never_varies() -> TestResult {
+    let t = TempTree::new();
+    t.rule(
+        "broken",
+        "game",
+        "soft",
+        "",
+        "if game.round > 3 { throw \"cannot judge \" + game.id; } pass()",
+    );
+    let plugins = t.path().join("plugins");
+    let run = |workers: &str, format: &str| -> Result<String, Box<dyn std::error::Error>> {
+        let out = umpire()
+            .args([
+                "eval",
+                "--league",
+                "examples/leagues/pacific-atlantic",
+                "--no-build",
+            ])
+            .args(["--workers", workers, "--format", format, "--plugins"])
+            .arg(&plugins)
+            .output()?;
+        assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+        assert!(
+            !stderr_of(&out).contains("circuit open"),
+            "{}",
+            stderr_of(&out)
+        );
+        Ok(String::from_utf8(out.stdout)?)
+    };
+    let text = run("2", "text")?;
+    assert_eq!(text.matches("error[broken]").count(), 1, "{text}");
+    assert!(
+        text.contains("error[broken]: the rule failed on 216 games"),
+        "{text}"
+    );
+    assert!(text.contains("cannot judge R04-"), "{text}");
+    assert!(text.contains("and 210 more"), "{text}");
+    assert!(
+        text.contains("errors 216 · timeouts 0 · skipped 2\n"),
+        "{text}"
+    );
+    let statuses = |json: &str| -> Result<Vec<String>, Box<dyn std::error::Error>> {
+        let v: Value = serde_json::from_str(json)?;
+        Ok(v["games"]
+            .as_array()
+            .ok_or("games")?
+            .iter()
+            .flat_map(|g| g["verdicts"].as_array().into_iter().flatten())
+            .map(|v| format!("{}={}", v["constraint"], v["status"]))
+            .collect())
+    };
+    let first = statuses(&run("1", "json")?)?;
+    assert!(!first.iter().any(|s| s.ends_with("\"fallback\"")));
+    for workers in ["1", "2", "4"] {
+        assert_eq!(
+            statuses(&run(workers, "json")?)?,
+            first,
+            "{workers} workers"
+        );
+    }
+    Ok(())
+}
