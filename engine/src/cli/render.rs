@@ -225,18 +225,127 @@ fn verdict(out: &mut impl Write, v: &Verdict, location: String) -> io::Result<()
     Ok(())
 }
 
+/// `    1 violation`, `    5 violations`: the count right-aligned.
+fn plural_violations(n: usize) -> String {
+    format!("{n:>5} {}", if n == 1 { "violation" } else { "violations" })
+}
+
+/// `1 violation`, `2 violations`.
+fn count(n: usize, thing: &str) -> String {
+    if n == 1 {
+        format!("{n} {thing}")
+    } else {
+        format!("{n} {thing}s")
+    }
+}
+
+/// Per constraint with a violation: its hardness, violations, games and
+/// weighted penalty, worst first.
+fn totals(out: &mut impl Write, r: &Report) -> io::Result<()> {
+    struct Total<'a> {
+        id: &'a str,
+        hardness: Hardness,
+        violations: usize,
+        games: usize,
+        penalty: f64,
+    }
+    let mut totals: Vec<Total<'_>> = Vec::new();
+    let verdicts = (r.schedule.verdicts.iter().map(|v| (v, false))).chain(
+        r.games
+            .iter()
+            .flat_map(|g| g.verdicts.iter().map(|v| (v, true))),
+    );
+    for (v, of_a_game) in verdicts {
+        if v.violations.is_empty() {
+            continue;
+        }
+        let t = match totals.iter_mut().position(|t| t.id == &*v.constraint) {
+            Some(i) => &mut totals[i],
+            None => {
+                totals.push(Total {
+                    id: &v.constraint,
+                    hardness: v.hardness,
+                    violations: 0,
+                    games: 0,
+                    penalty: 0.0,
+                });
+                totals.last_mut().expect("just pushed")
+            }
+        };
+        t.violations += v.violations.len();
+        t.games += usize::from(of_a_game);
+        t.penalty += v.weighted_penalty();
+    }
+    if totals.is_empty() {
+        return Ok(());
+    }
+    totals.sort_by(|a, b| {
+        (a.hardness as u8, -a.penalty)
+            .partial_cmp(&(b.hardness as u8, -b.penalty))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let width = totals.iter().map(|t| t.id.len()).max().unwrap_or(0);
+    writeln!(out, "{BOLD}by constraint{BOLD:#}:")?;
+    for t in &totals {
+        let (style, _) = label(t.hardness);
+        let games = if t.games > 0 {
+            format!(" on {}", count(t.games, "game"))
+        } else {
+            " (schedule-wide)".into()
+        };
+        writeln!(
+            out,
+            "  {:<width$}  {style}{:<10}{style:#} {}{games} · penalty {}",
+            t.id,
+            t.hardness.as_str(),
+            count(t.violations, "violation"),
+            t.penalty,
+        )?;
+    }
+    Ok(())
+}
+
+/// Why rules were skipped: per constraint and reason, how many games.
+fn skips(r: &Report) -> Vec<String> {
+    let mut found: Vec<(&str, &str, usize)> = Vec::new();
+    for v in r.games.iter().flat_map(|g| &g.verdicts) {
+        if v.status != Status::Skipped {
+            continue;
+        }
+        let why = v
+            .message
+            .as_deref()
+            .map_or("", |m| m.strip_prefix("skipped: ").unwrap_or(m));
+        match found
+            .iter_mut()
+            .find(|(c, w, _)| *c == &*v.constraint && *w == why)
+        {
+            Some(f) => f.2 += 1,
+            None => found.push((&v.constraint, why, 1)),
+        }
+    }
+    found
+        .into_iter()
+        .map(|(c, why, n)| format!("{c} on {}: {why}", count(n, "game")))
+        .collect()
+}
+
 fn summary(out: &mut impl Write, r: &Report) -> io::Result<()> {
     let s = &r.summary;
+    totals(out, r)?;
     writeln!(
         out,
-        "{BOLD}summary{BOLD:#}: {} games · {} constraints · {} evaluations · {:.1} ms",
-        s.games, s.constraints, s.evaluations, s.elapsed_ms
+        "{BOLD}summary{BOLD:#}: {} · {} · {} · {:.1} ms",
+        count(s.games, "game"),
+        count(s.constraints, "constraint"),
+        count(s.evaluations, "evaluation"),
+        s.elapsed_ms
     )?;
     writeln!(
         out,
-        "  {RED}hard{RED:#}        {:>5} violations ({} games invalid{})",
-        s.hard_violations,
-        s.invalid_games,
+        "  {RED}hard{RED:#}        {:>5} ({}{})",
+        plural_violations(s.hard_violations),
+        count(s.invalid_games, "game") + " invalid",
         if r.schedule.valid {
             ""
         } else {
@@ -245,13 +354,13 @@ fn summary(out: &mut impl Write, r: &Report) -> io::Result<()> {
     )?;
     writeln!(
         out,
-        "  {YELLOW}soft{YELLOW:#}        {:>5} violations",
-        s.soft_violations
+        "  {YELLOW}soft{YELLOW:#}        {:>5}",
+        plural_violations(s.soft_violations)
     )?;
     writeln!(
         out,
-        "  {CYAN}preference{CYAN:#}  {:>5} violations",
-        s.preference_violations
+        "  {CYAN}preference{CYAN:#}  {:>5}",
+        plural_violations(s.preference_violations)
     )?;
     writeln!(
         out,
@@ -265,6 +374,9 @@ fn summary(out: &mut impl Write, r: &Report) -> io::Result<()> {
             String::new()
         }
     )?;
+    for skip in skips(r) {
+        writeln!(out, "  {DIM}  skipped {skip}{DIM:#}")?;
+    }
     writeln!(
         out,
         "  score {:.3} · penalties {} hard / {} soft / {} preference ({})",
@@ -414,5 +526,19 @@ pub(super) fn duration(ns: f64) -> String {
         format!("{:.1} ms", ns / 1e6)
     } else {
         format!("{:.2} s", ns / 1e9)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_singular_for_one() {
+        assert_eq!(count(1, "game"), "1 game");
+        assert_eq!(count(0, "game"), "0 games");
+        assert_eq!(count(2, "violation"), "2 violations");
+        assert_eq!(plural_violations(1), "    1 violation");
+        assert_eq!(plural_violations(12), "   12 violations");
     }
 }
