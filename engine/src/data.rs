@@ -142,6 +142,63 @@ impl TryFrom<SourceToml> for SourceConfig {
 #[derive(Default)]
 pub struct DataSources {
     sources: HashMap<String, Source>,
+    /// What the rules asking through these sources read of the league's
+    /// own data (its blackouts, TV windows and reference tables).
+    league_reads: LeagueReads,
+}
+
+/// Which of the league's own data the rules read, noted by the hosts as
+/// they answer: a league whose blackouts no rule reads can be told so.
+#[derive(Debug, Default)]
+pub struct LeagueReads {
+    blackouts: std::sync::atomic::AtomicBool,
+    tv_windows: std::sync::atomic::AtomicBool,
+    references: std::sync::Mutex<std::collections::BTreeSet<String>>,
+}
+
+/// One kind of the league's own data.
+#[derive(Debug, Clone, Copy)]
+pub enum LeagueData<'a> {
+    /// A venue's blackouts (or a venue, which carries them).
+    Blackouts,
+    /// The TV windows.
+    TvWindows,
+    /// A reference table, by name.
+    Reference(&'a str),
+}
+
+impl LeagueReads {
+    /// Notes that a rule read `what`.
+    pub fn note(&self, what: LeagueData<'_>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        match what {
+            LeagueData::Blackouts => self.blackouts.store(true, Relaxed),
+            LeagueData::TvWindows => self.tv_windows.store(true, Relaxed),
+            LeagueData::Reference(key) => {
+                let mut read = self
+                    .references
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if !read.contains(key) {
+                    read.insert(key.to_owned());
+                }
+            }
+        }
+    }
+
+    /// Whether a rule read `what`.
+    pub fn read(&self, what: LeagueData<'_>) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        match what {
+            LeagueData::Blackouts => self.blackouts.load(Relaxed),
+            LeagueData::TvWindows => self.tv_windows.load(Relaxed),
+            LeagueData::Reference(key) => self
+                .references
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .contains(key),
+        }
+    }
 }
 
 impl std::fmt::Debug for DataSources {
@@ -181,6 +238,11 @@ struct Attempt {
 }
 
 impl DataSources {
+    /// What the rules read of the league's own data.
+    pub fn league_reads(&self) -> &LeagueReads {
+        &self.league_reads
+    }
+
     /// The sources `config` declares.
     pub fn new(config: &DataConfig) -> Self {
         let sources = config
@@ -208,7 +270,10 @@ impl DataSources {
                 (name.clone(), source)
             })
             .collect();
-        Self { sources }
+        Self {
+            sources,
+            league_reads: LeagueReads::default(),
+        }
     }
 
     /// The names of the sources, sorted.

@@ -107,6 +107,7 @@ pub(super) fn run(args: EvalArgs) -> Result<ExitCode> {
     // every game all the same, so which games get an error cannot depend on
     // timing or on the worker count (the breaker protects a server, which
     // answers many requests; here each failure is in the report).
+    let data = Arc::new(crate::data::DataSources::new(&config.data));
     let one_shot = crate::breaker::BreakerConfig {
         min_calls: u32::MAX,
         ..config.breaker
@@ -114,7 +115,7 @@ pub(super) fn run(args: EvalArgs) -> Result<ExitCode> {
     let evaluator = Evaluator::new(Arc::new(league), Arc::new(registry))
         .with_executor(&executor)
         .with_breakers(one_shot)
-        .with_data(Arc::new(crate::data::DataSources::new(&config.data)));
+        .with_data(data.clone());
     let use_cache = config.cache.enabled && (args.cache || config.cache.redis.is_some());
     let cache = if use_cache {
         Some(Arc::new(crate::cache::VerdictCache::new(&config.cache)?))
@@ -143,6 +144,14 @@ pub(super) fn run(args: EvalArgs) -> Result<ExitCode> {
         report.cache = Some(cache.stats());
     }
 
+    // League data no rule read is data the report says nothing about. (A
+    // verdict from the cache ran no rule: then nothing can be told.)
+    if cache.is_none() && !schedule.is_empty() {
+        let mut err = anstream::stderr().lock();
+        for unread in unread_league_data(evaluator.league(), data.league_reads()) {
+            writeln!(err, "{}: {unread}", render::warning_label())?;
+        }
+    }
     match args.format {
         Format::Json => {
             // JSON carries no colour: skip anstream's scan for escapes, and
@@ -175,6 +184,34 @@ pub(super) fn run(args: EvalArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The league's own data that no rule read in this run, each as a warning.
+fn unread_league_data(league: &crate::League, reads: &crate::data::LeagueReads) -> Vec<String> {
+    use crate::data::LeagueData;
+    let mut unread = Vec::new();
+    let blackouts: usize = league.venues.iter().map(|v| v.blackouts.len()).sum();
+    if blackouts > 0 && !reads.read(LeagueData::Blackouts) {
+        unread.push(format!(
+            "the league has {blackouts} venue blackout{}, but no loaded rule read them: a game at a blacked-out venue is not flagged (a rule reads them with `league.blackout(venue, date)` in Rhai, `league::blackout-on` in WebAssembly)",
+            if blackouts == 1 { "" } else { "s" }
+        ));
+    }
+    let windows = league.tv_windows.len();
+    if windows > 0 && !reads.read(LeagueData::TvWindows) {
+        unread.push(format!(
+            "the league has {windows} TV window{}, but no loaded rule read them: a broadcast game outside its window is not flagged (`league.tv_window(id)` in Rhai, `league::tv-window-by-id` in WebAssembly)",
+            if windows == 1 { "" } else { "s" }
+        ));
+    }
+    for key in league.reference.keys() {
+        if !reads.read(LeagueData::Reference(key)) {
+            unread.push(format!(
+                "the league's reference table `{key}` was read by no loaded rule"
+            ));
+        }
+    }
+    unread
 }
 
 fn progress_bar(len: u64, format: Format) -> indicatif::ProgressBar {

@@ -22,6 +22,10 @@ pub(super) fn error_label() -> String {
     format!("{RED}error{RED:#}")
 }
 
+pub(super) fn warning_label() -> String {
+    format!("{YELLOW}warning{YELLOW:#}")
+}
+
 /// `    Building`, cargo-style, for status lines on stderr.
 pub(super) fn building_label() -> String {
     format!("{GREEN}{:>12}{GREEN:#}", "Building")

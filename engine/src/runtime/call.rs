@@ -98,6 +98,15 @@ pub(crate) fn ask<'s>(schedule: &'s Schedule, query: Query<'_>) -> Found<'s> {
     query.find(schedule)
 }
 
+/// Notes that the running call read `what` of the league's own data.
+pub(crate) fn read_league(what: crate::data::LeagueData<'_>) {
+    DATA.with(|d| {
+        if let Some(data) = d.borrow().as_ref() {
+            data.league_reads().note(what);
+        }
+    });
+}
+
 /// Says that the running call's host tells the fields of the games it
 /// looks at apart: from here on, only those noted with [`saw`] count.
 pub(crate) fn looking() {

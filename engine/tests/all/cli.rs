@@ -538,3 +538,47 @@ fn a_failing_rule_is_one_diagnostic_with_its_count_and_the_report_never_varies()
     }
     Ok(())
 }
+
+/// The example league with the Rhai rules alone: none reads the venues'
+/// blackouts or the TV windows, and `eval` says so; with every example
+/// plugin, nothing is unread and nothing is said.
+#[test]
+fn league_data_no_loaded_rule_reads_is_a_warning() -> TestResult {
+    let root = crate::support::workspace_root();
+    let example = root.join("examples/leagues/pacific-atlantic");
+    let t = TempTree::new();
+    let toml = std::fs::read_to_string(example.join("league.toml"))?;
+    let rhai_only = toml.replace(
+        "plugins = [\"../../../plugins/rhai\", \"../../../plugins/wasm\"]",
+        &format!("plugins = [{:?}]", root.join("plugins/rhai")),
+    );
+    assert_ne!(rhai_only, toml, "the example's plugins line moved");
+    t.write("league/league.toml", &rhai_only);
+    std::fs::copy(
+        example.join("schedule.json"),
+        t.path().join("league/schedule.json"),
+    )?;
+    let out = umpire()
+        .args(["eval", "--no-build", "--league"])
+        .arg(t.path().join("league"))
+        .output()?;
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("warning: the league has 24 venue blackouts, but no loaded rule read them"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("TV windows, but no loaded rule read them"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("rivalries"),
+        "rivalry-on-weekend reads it: {stderr}"
+    );
+    let out = umpire()
+        .args(["eval", "--no-build", "--league"])
+        .arg(&example)
+        .output()?;
+    assert!(!stderr_of(&out).contains("warning"), "{}", stderr_of(&out));
+    Ok(())
+}

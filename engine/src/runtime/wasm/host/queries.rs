@@ -9,8 +9,9 @@ use super::convert::{
     blackout_record, civil, civil_date, team_record, timestamp, venue_record, weekday,
 };
 use super::{GameRecord, HostState};
+use crate::data::LeagueData;
 use crate::model::reads::Query;
-use crate::runtime::call::ask;
+use crate::runtime::call::{ask, read_league};
 
 /// Most log lines one call may emit; the rest are counted and dropped.
 const MAX_LOG_LINES: u32 = 64;
@@ -82,6 +83,7 @@ impl schedule::Host for HostState {
         venue: types::VenueRef,
         date: types::Date,
     ) -> WasmResult<Vec<GameRecord>> {
+        read_league(LeagueData::Blackouts);
         let venue = self.venue(venue)?;
         let date = civil_date(date)?;
         self.records(ask(&self.call()?.schedule, Query::GamesAt(&venue, date)).games())
@@ -106,6 +108,7 @@ impl schedule::Host for HostState {
 impl league::Host for HostState {
     fn ids(&mut self) -> WasmResult<types::IdLists> {
         let league = self.league()?;
+        read_league(LeagueData::TvWindows);
         Ok(types::IdLists {
             teams: league.teams.iter().map(|t| t.id.to_string()).collect(),
             venues: league.venues.iter().map(|v| v.id.to_string()).collect(),
@@ -121,15 +124,19 @@ impl league::Host for HostState {
         Ok(self.league()?.teams.iter().map(team_record).collect())
     }
 
+    // A venue record carries its blackouts: reading one may read them.
     fn venue_by_id(&mut self, id: String) -> WasmResult<Option<types::Venue>> {
+        read_league(LeagueData::Blackouts);
         Ok(self.league()?.venue(&id).map(venue_record))
     }
 
     fn venues(&mut self) -> WasmResult<Vec<types::Venue>> {
+        read_league(LeagueData::Blackouts);
         Ok(self.league()?.venues.iter().map(venue_record).collect())
     }
 
     fn tv_window_by_id(&mut self, id: String) -> WasmResult<Option<types::TvWindow>> {
+        read_league(LeagueData::TvWindows);
         Ok(self.league()?.tv_window(&id).map(|w| types::TvWindow {
             id: w.id.to_string(),
             network: w.network.clone(),
@@ -145,6 +152,7 @@ impl league::Host for HostState {
         venue: types::VenueRef,
         date: types::Date,
     ) -> WasmResult<Option<types::Blackout>> {
+        read_league(LeagueData::Blackouts);
         let venue = self.venue(venue)?;
         let date = civil_date(date)?;
         Ok(self
@@ -155,6 +163,7 @@ impl league::Host for HostState {
     }
 
     fn reference(&mut self, key: String) -> WasmResult<Option<String>> {
+        read_league(LeagueData::Reference(&key));
         Ok(self.league()?.reference.get(&key).map(|v| v.to_string()))
     }
 }
