@@ -11,6 +11,7 @@
 mod bench;
 mod cache;
 mod canned;
+mod check;
 mod config;
 mod constraints;
 mod eval;
@@ -59,6 +60,9 @@ enum Command {
     /// Run plugin fixtures (`*.test.toml`): one line per case, then the
     /// totals; exit 1 when a case fails.
     Test(test::TestArgs),
+    /// Check a league, its schedule, its plugins and their fixtures without
+    /// evaluating: every error at once, each naming its file; exit 1 on any.
+    Check(check::CheckArgs),
     /// Write a new plugin (manifest, code, fixture) that passes `umpire test`.
     New(new::NewArgs),
     /// Time each constraint on a league's season: evaluations, mean, p50,
@@ -144,6 +148,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve(args) => serve::run(args),
         Command::Config(config::ConfigCommand::Show(args)) => config::show(args),
         Command::Test(args) => test::run(args),
+        Command::Check(args) => check::run(args),
         Command::New(args) => new::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Repl(args) => repl::run(args),

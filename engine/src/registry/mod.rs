@@ -198,7 +198,7 @@ impl Registry {
 }
 
 /// The manifests in a plugin directory, sorted by name.
-fn manifest_files(dir: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn manifest_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::PluginDir {
         path: dir.to_owned(),
         message: format!("cannot read plugin directory: {e}"),

@@ -582,3 +582,80 @@ fn league_data_no_loaded_rule_reads_is_a_warning() -> TestResult {
     assert!(!stderr_of(&out).contains("warning"), "{}", stderr_of(&out));
     Ok(())
 }
+
+/// `umpire check` reports every error of a league's files at once, each
+/// naming its file, and evaluates nothing; the example league is clean.
+#[test]
+fn check_reports_every_error_at_once_with_its_file() -> TestResult {
+    let out = umpire()
+        .args(["check", "--league", "examples/leagues/pacific-atlantic"])
+        .output()?;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(String::from_utf8(out.stdout)?.contains("10 manifests, 10 fixture files: no errors"));
+
+    let root = crate::support::workspace_root();
+    let example = root.join("examples/leagues/pacific-atlantic");
+    let t = TempTree::new();
+    let toml = std::fs::read_to_string(example.join("league.toml"))?.replace(
+        "plugins = [\"../../../plugins/rhai\", \"../../../plugins/wasm\"]",
+        "plugins = [\"../plugins\"]",
+    );
+    t.write("league/league.toml", &toml);
+    let schedule = std::fs::read_to_string(example.join("schedule.json"))?;
+    t.write(
+        "league/schedule.json",
+        &schedule.replacen("\"start\": \"2026", "\"start\": \"2026-13", 1),
+    );
+    t.write(
+        "plugins/a.toml",
+        &manifest("a", "a.rhai", "game", "hrad", ""),
+    );
+    t.write("plugins/a.rhai", "pass()");
+    t.write(
+        "plugins/b.toml",
+        &manifest("b", "b.rhai", "game", "hard", "depends_on = [\"nope\"]"),
+    );
+    t.write("plugins/b.rhai", "let x = 1;\nif x > 0 {\n  pass()\n");
+    t.write(
+        "plugins/c.toml",
+        &manifest("c", "c.rhai", "game", "soft", ""),
+    );
+    t.write("plugins/c.rhai", "pass(\n");
+    t.write(
+        "plugins/tests/c.test.toml",
+        "constraint = \"cc\"\n[[case]]\nname = \"x\"\ngame = \"R01-SEA-POR\"\nexpect = \"passed\"\n",
+    );
+    let out = umpire()
+        .args(["check", "--format", "json", "--league"])
+        .arg(t.path().join("league"))
+        .output()?;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let v: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(v["ok"], false);
+    let errors: Vec<&str> = v["errors"]
+        .as_array()
+        .ok_or("errors")?
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let has = |needle: &str| errors.iter().any(|e| e.contains(needle));
+    assert!(has("league/schedule.json: games[0]"), "{errors:#?}");
+    assert!(
+        has("plugins/a.toml: TOML parse error at line 6, column 12"),
+        "{errors:#?}"
+    );
+    assert!(
+        has("plugins/b.toml: depends_on: unknown constraint `nope`"),
+        "{errors:#?}"
+    );
+    assert!(has("plugins/b.rhai:4:1"), "{errors:#?}");
+    assert!(has("plugins/c.rhai:2:1"), "{errors:#?}");
+    assert!(
+        has(
+            "c.test.toml:1:14: `constraint`: no loaded plugin has a constraint `cc`; did you mean `c`?"
+        ),
+        "{errors:#?}"
+    );
+    assert_eq!(errors.len(), 6, "{errors:#?}");
+    Ok(())
+}
