@@ -33,6 +33,13 @@ pub(super) struct TestArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Only the cases whose name contains this (case-insensitive).
+    #[arg(long, value_name = "PATTERN")]
+    run: Option<String>,
+    /// Show what each case's rules printed (`print`, `debug`, a
+    /// component's `log`); a failing case shows it always.
+    #[arg(short, long)]
+    verbose: bool,
 }
 
 /// Fixture files under `paths`, sorted, each once.
@@ -188,16 +195,27 @@ pub(super) fn run(args: TestArgs) -> Result<ExitCode> {
     }
 
     let mut out = anstream::stdout().lock();
-    let (mut passed, mut failed) = (0usize, 0usize);
+    let (mut passed, mut failed, mut filtered) = (0usize, 0usize, 0usize);
     let mut json_cases = Vec::new();
+    let pattern = args.run.as_deref().map(str::to_lowercase);
+    crate::runtime::printed::listen();
     for r in &ready {
         for case in &r.cases {
+            if pattern
+                .as_deref()
+                .is_some_and(|p| !case.name.to_lowercase().contains(p))
+            {
+                filtered += 1;
+                continue;
+            }
+            let _ = crate::runtime::printed::take();
             let started = Instant::now();
             let problems = match verdict_of(&r.evaluator, case) {
                 Ok(v) => fixture::check(case, &v),
                 Err(e) => vec![e],
             };
             let elapsed = started.elapsed();
+            let printed = crate::runtime::printed::take();
             let ok = problems.is_empty();
             if ok {
                 passed += 1;
@@ -211,6 +229,11 @@ pub(super) fn run(args: TestArgs) -> Result<ExitCode> {
                     for p in &problems {
                         writeln!(out, "       {p}")?;
                     }
+                    if args.verbose || !ok {
+                        for line in &printed {
+                            writeln!(out, "       | {line}")?;
+                        }
+                    }
                 }
                 Format::Json => json_cases.push(serde_json::json!({
                     "file": r.path,
@@ -219,15 +242,33 @@ pub(super) fn run(args: TestArgs) -> Result<ExitCode> {
                     "constraint": case.constraint,
                     "passed": ok,
                     "problems": problems,
+                    "printed": printed,
                     "elapsed_us": elapsed.as_micros() as u64,
                 })),
             }
         }
     }
     match args.format {
-        Format::Text => writeln!(out, "{passed} passed, {failed} failed")?,
+        Format::Text => {
+            let skipped = if filtered > 0 {
+                format!(" ({filtered} not matching --run)")
+            } else {
+                String::new()
+            };
+            writeln!(out, "{passed} passed, {failed} failed{skipped}")?;
+            if passed + failed == 0 && filtered > 0 {
+                writeln!(
+                    out,
+                    "{}: no case's name contains {:?}",
+                    render::warning_label(),
+                    args.run.as_deref().unwrap_or_default()
+                )?;
+            }
+        }
         Format::Json => {
-            let v = serde_json::json!({ "cases": json_cases, "passed": passed, "failed": failed });
+            let v = serde_json::json!({
+                "cases": json_cases, "passed": passed, "failed": failed, "filtered": filtered,
+            });
             writeln!(out, "{v}")?;
         }
     }

@@ -13,6 +13,7 @@ mod answer;
 mod call;
 mod console;
 mod constraint;
+pub(crate) mod printed;
 mod query;
 mod rhai_host;
 mod wasm;

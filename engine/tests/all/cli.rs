@@ -659,3 +659,54 @@ fn check_reports_every_error_at_once_with_its_file() -> TestResult {
     assert_eq!(errors.len(), 6, "{errors:#?}");
     Ok(())
 }
+
+/// `umpire test` shows what a failing case's rule printed, and with `-v`
+/// every case's; `--run` picks cases by name.
+#[test]
+fn test_shows_what_a_rule_printed_and_runs_the_cases_asked_for() -> TestResult {
+    let t = TempTree::new();
+    t.rule(
+        "p",
+        "game",
+        "soft",
+        "",
+        "print(`looking at ${game.id}`);\ndebug(game.home);\nif game.home == \"SEA\" { return violation(\"minor\", \"sea\"); }\npass()\n",
+    );
+    let league = crate::support::workspace_root().join("examples/leagues/pacific-atlantic");
+    t.write(
+        "plugins/tests/p.test.toml",
+        &format!(
+            "constraint = \"p\"\nleague = {league:?}\n\n[[case]]\nname = \"a home game of Seattle is flagged\"\ngame = \"R17-SEA-POR\"\nexpect = \"violated\"\n\n[[case]]\nname = \"Portland is flagged too (wrongly)\"\ngame = \"R02-POR-SEA\"\nexpect = \"violated\"\n"
+        ),
+    );
+    let plugins = t.path().join("plugins");
+    let out = umpire()
+        .args(["test", "--no-build"])
+        .arg(&plugins)
+        .output()?;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let text = String::from_utf8(out.stdout)?;
+    assert!(
+        text.contains("       | print: looking at R02-POR-SEA\n"),
+        "{text}"
+    );
+    assert!(text.contains("| debug: \"POR\" ("), "{text}");
+    assert!(
+        !text.contains("looking at R17-SEA-POR"),
+        "a passing case is quiet: {text}"
+    );
+
+    let out = umpire()
+        .args(["test", "--no-build", "-v", "--run", "SEATTLE"])
+        .arg(&plugins)
+        .output()?;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let text = String::from_utf8(out.stdout)?;
+    assert!(text.contains("| print: looking at R17-SEA-POR"), "{text}");
+    assert!(
+        text.contains("1 passed, 0 failed (1 not matching --run)"),
+        "{text}"
+    );
+    assert!(!text.contains("R02-POR-SEA"), "{text}");
+    Ok(())
+}

@@ -35,8 +35,16 @@ pub(crate) fn new_engine(limits: &RhaiLimits) -> Engine {
         reason = "on_var is marked volatile, not deprecated; it is the one hook that sees the scope while a script runs"
     )]
     engine.on_var(move |_, _, context| check_sizes(&context, &checked).map(|()| None));
-    engine.on_print(|s| tracing::info!(target: "umpire::plugin", "{s}"));
+    engine.on_print(|s| {
+        crate::runtime::printed::note(|| format!("print: {s}"));
+        tracing::info!(target: "umpire::plugin", "{s}")
+    });
     engine.on_debug(|s, src, pos| {
+        crate::runtime::printed::note(|| match (src, pos.line()) {
+            (Some(src), Some(line)) => format!("debug: {s} ({src}:{line})"),
+            (None, Some(line)) => format!("debug: {s} (line {line})"),
+            _ => format!("debug: {s}"),
+        });
         tracing::debug!(target: "umpire::plugin", source = src.unwrap_or(""), line = pos.line(), "{s}")
     });
     engine.on_progress(|ops| {

@@ -210,6 +210,16 @@ impl log::Host for HostState {
             message.push_str("...");
         }
         let id = &*self.constraint;
+        crate::runtime::printed::note(|| {
+            let level = match level {
+                log::Level::Trace => "trace",
+                log::Level::Debug => "debug",
+                log::Level::Info => "info",
+                log::Level::Warn => "warn",
+                log::Level::Error => "error",
+            };
+            format!("{level}: {message}")
+        });
         match level {
             log::Level::Trace => tracing::trace!(constraint = id, "{message}"),
             log::Level::Debug => tracing::debug!(constraint = id, "{message}"),
