@@ -24,23 +24,28 @@ use serde::{Deserialize, Serialize};
 use crate::config::{ClusterConfig, Config};
 use crate::error::{Error, Result};
 
-/// Reads the stored version, and the games when they are not the caller's
-/// version (ARGV[1]): `{version, games or false}`; version 0 when none is
-/// stored.
+/// Reads the stored version and token, and the games when they are not
+/// the caller's (ARGV[1] version, ARGV[2] token): `{version, token, games
+/// or false}`; version 0 when none is stored. A version's token tells two
+/// stores of one version number apart (after Redis lost its data and
+/// nodes stored their copies again).
 const FETCH: &str = r"
 local v = redis.call('HGET', KEYS[1], 'version')
-if not v then return {0, false} end
-if v == ARGV[1] then return {tonumber(v), false} end
-return {tonumber(v), redis.call('HGET', KEYS[1], 'games')}
+if not v then return {0, '', false} end
+local t = redis.call('HGET', KEYS[1], 'token') or ''
+if v == ARGV[1] and t == ARGV[2] then return {tonumber(v), t, false} end
+return {tonumber(v), t, redis.call('HGET', KEYS[1], 'games')}
 ";
 
-/// Stores version ARGV[2] with games ARGV[3] if the stored version is
-/// ARGV[1] (0: none stored): `{1, new version}`, or `{0, the stored one}`.
+/// Stores version ARGV[3] (token ARGV[4]) with games ARGV[5] if the stored
+/// version and token are ARGV[1] and ARGV[2] (0 and '': none stored):
+/// `{1, new version}`, or `{0, the stored one}`.
 const WRITE: &str = r"
 local v = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
-if v ~= tonumber(ARGV[1]) then return {0, v} end
-redis.call('HSET', KEYS[1], 'version', ARGV[2], 'games', ARGV[3])
-return {1, tonumber(ARGV[2])}
+local t = redis.call('HGET', KEYS[1], 'token') or ''
+if v ~= tonumber(ARGV[1]) or t ~= ARGV[2] then return {0, v} end
+redis.call('HSET', KEYS[1], 'version', ARGV[3], 'token', ARGV[4], 'games', ARGV[5])
+return {1, tonumber(ARGV[3])}
 ";
 
 /// The cluster's Redis, for schedules.
@@ -94,14 +99,36 @@ pub(crate) fn now_ms() -> u64 {
 #[derive(Debug)]
 pub(crate) struct Down(pub(crate) String);
 
-/// What Redis holds for a league, as a node with version `have` asked.
+/// A version of a schedule as the cluster names it: its number, and the
+/// token of the write that stored it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Stamp {
+    pub(crate) version: u64,
+    pub(crate) token: String,
+}
+
+impl Stamp {
+    /// Version `version` with a token no other write has.
+    pub(crate) fn fresh(version: u64) -> Self {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(now_ms());
+        h.write_u32(std::process::id());
+        Self {
+            version,
+            token: format!("{:016x}", h.finish()),
+        }
+    }
+}
+
+/// What Redis holds for a league, as a node with stamp `have` asked.
 pub(crate) enum Stored {
     /// Nothing yet.
     Nothing,
     /// The node's own version.
     Same,
-    /// A newer (or other) version, with its games as JSON.
-    Other(u64, String),
+    /// Another version, with its games as JSON.
+    Other(Stamp, String),
 }
 
 impl Cluster {
@@ -166,33 +193,34 @@ impl Cluster {
     }
 
     /// What Redis holds of `league`'s schedule, for a node with `have`.
-    pub(crate) fn fetch(&self, league: &str, have: u64) -> std::result::Result<Stored, Down> {
+    pub(crate) fn fetch(&self, league: &str, have: &Stamp) -> std::result::Result<Stored, Down> {
         let key = self.key(league);
         // EVAL: the scripts are short, and a Redis that restarted has no
         // script cache to miss.
-        let (version, games): (u64, Option<String>) = self.run(|c| {
+        let (version, token, games): (u64, String, Option<String>) = self.run(|c| {
             redis::cmd("EVAL")
                 .arg(FETCH)
                 .arg(1)
                 .arg(&key)
-                .arg(have.to_string())
+                .arg(have.version.to_string())
+                .arg(&have.token)
                 .query(c)
         })?;
         Ok(match (version, games) {
             (0, _) => Stored::Nothing,
             (_, None) => Stored::Same,
-            (v, Some(games)) => Stored::Other(v, games),
+            (version, Some(games)) => Stored::Other(Stamp { version, token }, games),
         })
     }
 
-    /// Stores `games` as `league`'s version `version` if Redis still holds
-    /// `base` (0: nothing): `Ok(None)`, or `Ok(Some(stored))` when another
-    /// node wrote first.
+    /// Stores `games` as `league`'s version `new` if Redis still holds
+    /// `base` (the default stamp: nothing): `Ok(None)`, or
+    /// `Ok(Some(stored version))` when another write came first.
     pub(crate) fn write(
         &self,
         league: &str,
-        base: u64,
-        version: u64,
+        base: &Stamp,
+        new: &Stamp,
         games: &str,
     ) -> std::result::Result<Option<u64>, Down> {
         let key = self.key(league);
@@ -201,8 +229,10 @@ impl Cluster {
                 .arg(WRITE)
                 .arg(1)
                 .arg(&key)
-                .arg(base)
-                .arg(version)
+                .arg(base.version)
+                .arg(&base.token)
+                .arg(new.version)
+                .arg(&new.token)
                 .arg(games)
                 .query(c)
         })?;

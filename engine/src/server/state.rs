@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwap;
 
 use super::alerts::Readings;
-use super::cluster::{Cluster, Down, LeagueInfo, NodeInfo, Stored};
+use super::cluster::{Cluster, Down, LeagueInfo, NodeInfo, Stamp, Stored};
 use super::metrics::Metrics;
 use super::{ServeLeague, Source};
 use crate::error::{Error, Result};
@@ -52,15 +52,36 @@ pub(crate) struct LeagueState {
 pub(crate) struct Versioned {
     pub(crate) schedule: Arc<Schedule>,
     pub(crate) version: u64,
+    /// With a cluster, the token of the write that stored this version.
+    token: String,
     season: Mutex<Option<Arc<Season>>>,
 }
 
 impl Versioned {
     pub(crate) fn new(schedule: Arc<Schedule>, version: u64) -> Self {
+        Self::stamped(
+            schedule,
+            Stamp {
+                version,
+                token: String::new(),
+            },
+        )
+    }
+
+    fn stamped(schedule: Arc<Schedule>, stamp: Stamp) -> Self {
         Self {
             schedule,
-            version,
+            version: stamp.version,
+            token: stamp.token,
             season: Mutex::new(None),
+        }
+    }
+
+    /// Its version as the cluster names it.
+    fn stamp(&self) -> Stamp {
+        Stamp {
+            version: self.version,
+            token: self.token.clone(),
         }
     }
 
@@ -363,51 +384,56 @@ impl LeagueState {
     /// The schedule to answer from. With a cluster, the version Redis
     /// holds: its games fetched when this node's copy is another version,
     /// and this node's copy stored when Redis holds none (it was never
-    /// stored, or Redis lost it). An error when Redis does not answer.
+    /// stored, or Redis lost it) or an older one (Redis lost it, and a node
+    /// behind stored its copy first). An error when Redis does not answer.
     pub(crate) fn current(&self) -> std::result::Result<Arc<Versioned>, Down> {
-        let local = self.schedule.load_full();
         let Some(cluster) = &self.cluster else {
-            return Ok(local);
+            return Ok(self.schedule.load_full());
         };
-        // Until synced, the games come back whatever the version.
-        let have = if self.synced.load(Ordering::Acquire) {
-            local.version
-        } else {
-            0
-        };
-        let stored = match cluster.fetch(&self.name, have)? {
-            Stored::Nothing => match cluster.write(
-                &self.name,
-                0,
-                local.version,
-                &games_json(&self.league, &local.schedule),
-            )? {
-                None => {
+        for _ in 0..WRITE_TRIES {
+            let local = self.schedule.load_full();
+            let synced = self.synced.load(Ordering::Acquire);
+            // Until synced, the games come back whatever the version.
+            let have = if synced {
+                local.stamp()
+            } else {
+                Stamp::default()
+            };
+            let (base, mine) = match cluster.fetch(&self.name, &have)? {
+                Stored::Same => {
                     self.synced.store(true, Ordering::Release);
                     return Ok(local);
                 }
-                // Another node stored its copy first: take that one.
-                Some(_) => cluster.fetch(&self.name, 0)?,
-            },
-            stored => stored,
-        };
-        match stored {
-            Stored::Same => {
+                Stored::Other(stored, games) if !synced || stored.version >= local.version => {
+                    return self.adopt(stored, &games);
+                }
+                // Behind this node's copy: put it back.
+                Stored::Other(stored, _) => (stored, local.stamp()),
+                Stored::Nothing if local.token.is_empty() => {
+                    (Stamp::default(), Stamp::fresh(local.version))
+                }
+                Stored::Nothing => (Stamp::default(), local.stamp()),
+            };
+            let games = games_json(&self.league, &local.schedule);
+            if cluster.write(&self.name, &base, &mine, &games)?.is_none() {
+                let stored = Arc::new(Versioned::stamped(local.schedule.clone(), mine));
+                self.schedule.store(stored.clone());
                 self.synced.store(true, Ordering::Release);
-                Ok(local)
+                return Ok(stored);
             }
-            Stored::Other(version, games) => self.adopt(version, &games),
-            Stored::Nothing => Err(Down(format!(
-                "the cluster's Redis holds no schedule for `{}` just after one was stored",
-                self.name
-            ))),
+            // Another node wrote first: look again.
         }
+        Err(Down(format!(
+            "the schedule of `{}` kept changing in the cluster's Redis while this node synced",
+            self.name
+        )))
     }
 
-    /// Takes the cluster's version `version` (its games as JSON) as this
+    /// Takes the cluster's version `stamp` (its games as JSON) as this
     /// node's copy.
-    fn adopt(&self, version: u64, games: &str) -> std::result::Result<Arc<Versioned>, Down> {
+    fn adopt(&self, stamp: Stamp, games: &str) -> std::result::Result<Arc<Versioned>, Down> {
         let origin = Path::new("(the cluster's Redis)");
+        let version = stamp.version;
         let schedule = serde_json::from_str::<ScheduleSpec>(games)
             .map_err(|e| e.to_string())
             .and_then(|spec| {
@@ -419,29 +445,34 @@ impl LeagueState {
                     self.name
                 ))
             })?;
-        let versioned = Arc::new(Versioned::new(Arc::new(schedule), version));
+        let versioned = Arc::new(Versioned::stamped(Arc::new(schedule), stamp));
         self.schedule.store(versioned.clone());
         self.synced.store(true, Ordering::Release);
         Ok(versioned)
     }
 
-    /// Makes `schedule` version `base + 1`, if the schedule is still
-    /// version `base` (with a cluster, in Redis too): the new version, or
-    /// `None` when another node wrote first.
-    fn commit(&self, schedule: Schedule, base: u64) -> std::result::Result<Option<u64>, EditError> {
-        let version = base + 1;
+    /// Makes `schedule` the version after `base` if the schedule is still
+    /// `base` (with a cluster, in Redis too): the new version, or `None`
+    /// when another node wrote first.
+    fn commit(
+        &self,
+        schedule: Schedule,
+        base: &Versioned,
+    ) -> std::result::Result<Option<u64>, EditError> {
+        let stamp = Stamp::fresh(base.version + 1);
         if let Some(cluster) = &self.cluster {
             let games = games_json(&self.league, &schedule);
             if cluster
-                .write(&self.name, base, version, &games)
+                .write(&self.name, &base.stamp(), &stamp, &games)
                 .map_err(|Down(why)| EditError::Down(why))?
                 .is_some()
             {
                 return Ok(None);
             }
         }
+        let version = stamp.version;
         self.schedule
-            .store(Arc::new(Versioned::new(Arc::new(schedule), version)));
+            .store(Arc::new(Versioned::stamped(Arc::new(schedule), stamp)));
         Ok(Some(version))
     }
 
@@ -500,7 +531,7 @@ impl LeagueState {
             if let Some(why) = self.refuses(&schedule) {
                 return Err(EditError::Refused(why));
             }
-            if let Some(version) = self.commit(schedule, current.version)? {
+            if let Some(version) = self.commit(schedule, &current)? {
                 return Ok(version);
             }
         }
@@ -530,7 +561,7 @@ impl LeagueState {
                 return Err(EditError::Refused(why));
             }
             let games = schedule.len();
-            if let Some(version) = self.commit(schedule, current.version)? {
+            if let Some(version) = self.commit(schedule, &current)? {
                 return Ok((version, games));
             }
         }

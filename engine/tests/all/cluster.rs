@@ -98,6 +98,10 @@ fn nodes_share_the_schedule_through_redis_and_never_answer_from_a_stale_one() ->
         start_of(&b.get(SCHEDULE).1, "R02-POR-SEA")
     );
 
+    // A's edit, which B and C have not asked about since.
+    let (s, v) = patch(&a, Some("\"3\""), &moved);
+    assert_eq!((s, &v["version"]), (200, &json!(4)), "{v}");
+
     // Redis gone: 503s that say why, no answer from a copy that may be old.
     let port = redis.port;
     drop(redis);
@@ -113,15 +117,22 @@ fn nodes_share_the_schedule_through_redis_and_never_answer_from_a_stale_one() ->
     );
     assert_eq!(s, 503, "{v}");
 
-    // Redis back, empty: the nodes store their last version again and serve.
+    // Redis back, empty (no persistence). B, asked first, stores the last
+    // version it knew (3); A's newer copy then goes back over it, and every
+    // node ends on version 4: no accepted edit is lost.
     let _redis = RedisServer::start_on(port).ok_or("redis-server")?;
-    for n in [&a, &b, &c] {
+    let (s, v) = b.get(SCHEDULE);
+    assert_eq!((s, &v["version"]), (200, &json!(3)), "{v}");
+    let on_a = a.get(SCHEDULE).1;
+    assert_eq!(on_a["version"], 4, "{on_a}");
+    for n in [&b, &c] {
         let (s, v) = n.get(SCHEDULE);
-        assert_eq!((s, &v["version"]), (200, &json!(3)), "{v}");
+        assert_eq!((s, &v["version"]), (200, &json!(4)), "{v}");
+        assert_eq!(start_of(&v, "R02-POR-SEA"), start_of(&on_a, "R02-POR-SEA"));
     }
-    let (s, v) = patch(&c, Some("\"3\""), &moved);
-    assert_eq!((s, &v["version"]), (200, &json!(4)), "{v}");
-    assert_eq!(a.get(SCHEDULE).1["version"], 4);
+    let (s, v) = patch(&c, Some("\"4\""), &back);
+    assert_eq!((s, &v["version"]), (200, &json!(5)), "{v}");
+    assert_eq!(a.get(SCHEDULE).1["version"], 5);
     Ok(())
 }
 
