@@ -180,7 +180,8 @@ impl DependencyGraph {
                 } else {
                     "schedule"
                 },
-                self.level[i]
+                // Numbered from 1, as the text listing numbers them.
+                self.level[i] + 1
             );
         }
         for &i in &self.order {
@@ -288,9 +289,12 @@ mod tests {
         // Order: every dependency before its dependents.
         let pos = |id: &str| g.order().iter().position(|&i| &*ms[i].id == id).unwrap();
         assert!(pos("a") < pos("b") && pos("b") < pos("d") && pos("c") < pos("d"));
+        let dot = g.to_dot(&ms.iter().collect::<Vec<_>>());
+        assert!(dot.contains("\"a\" -> \"b\";"));
+        // Levels numbered from 1, as `umpire constraints` lists them.
         assert!(
-            g.to_dot(&ms.iter().collect::<Vec<_>>())
-                .contains("\"a\" -> \"b\";")
+            dot.contains("level 1\"") && !dot.contains("level 0"),
+            "{dot}"
         );
     }
 

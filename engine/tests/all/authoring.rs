@@ -727,3 +727,20 @@ fn repl_loads_scripts_and_manifests_and_reloads() -> TestResult {
     assert!(err.contains("  | x +* 2"), "{err}");
     Ok(())
 }
+
+/// A bracket left open asks for another line, at the prompt and from a
+/// pipe: a helper function can be written over several lines.
+#[test]
+fn repl_takes_multi_line_input_while_a_bracket_is_open() -> TestResult {
+    let t = TempTree::new();
+    let league = rhai_example_league(&t);
+    let input = "fn window(team, g) {\n  let n = team.len();\n  n + g\n}\nwindow(\"SEA\", 1)\nlet xs = [\n  \"{\",\n  2\n];\nxs.len()\n";
+    let (code, out, err) = repl(&league, input)?;
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, "4\n2\n", "{err}");
+    // Still open at the end: the engine's error, with where.
+    let (code, _, err) = repl(&league, "let y = (1 +\n")?;
+    assert_eq!(code, Some(1));
+    assert!(err.contains("script is incomplete"), "{err}");
+    Ok(())
+}

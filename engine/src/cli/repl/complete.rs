@@ -102,12 +102,70 @@ impl rustyline::hint::Hinter for Helper {
 
 impl rustyline::highlight::Highlighter for Helper {}
 
-impl rustyline::validate::Validator for Helper {}
+/// Whether `input` leaves a bracket open (outside strings and `//`
+/// comments): the REPL then reads another line before it evaluates. A
+/// command (`:...`) is one line.
+pub(super) fn incomplete(input: &str) -> bool {
+    if input.trim_start().starts_with(':') {
+        return false;
+    }
+    let mut depth = 0i64;
+    let mut quote: Option<char> = None;
+    let mut chars = input.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) => {
+                if c == '\\' {
+                    chars.next();
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '"' | '\'' | '`' => quote = Some(c),
+                '/' if chars.peek() == Some(&'/') => {
+                    while chars.next_if(|&n| n != '\n').is_some() {}
+                }
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' => depth -= 1,
+                _ => {}
+            },
+        }
+    }
+    // A closing bracket too many is the engine's error to report.
+    depth > 0 || quote == Some('`')
+}
+
+impl rustyline::validate::Validator for Helper {
+    fn validate(
+        &self,
+        ctx: &mut rustyline::validate::ValidationContext<'_>,
+    ) -> rustyline::Result<rustyline::validate::ValidationResult> {
+        Ok(if incomplete(ctx.input()) {
+            rustyline::validate::ValidationResult::Incomplete
+        } else {
+            rustyline::validate::ValidationResult::Valid(None)
+        })
+    }
+}
 
 impl rustyline::Helper for Helper {}
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_open_bracket_asks_for_another_line() {
+        use super::incomplete;
+        assert!(incomplete("fn window(team, g) {"));
+        assert!(incomplete("let x = [1,\n2"));
+        assert!(incomplete("let s = `a ${1}\n"));
+        assert!(!incomplete("fn window(team, g) {\n  team\n}"));
+        assert!(!incomplete("\"{\" + '('"));
+        assert!(!incomplete("1 // {"));
+        assert!(!incomplete(":eval R01-TOR-SDG"));
+        assert!(!incomplete("x)"));
+    }
+
     use super::*;
 
     fn words() -> Words {

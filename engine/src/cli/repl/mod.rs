@@ -179,8 +179,25 @@ pub(super) fn run(args: ReplArgs) -> Result<ExitCode> {
 /// Lines from a pipe: no prompts, no banner; exit 1 if any line failed.
 fn piped(session: &mut Session) -> Result<ExitCode> {
     let mut failed = false;
-    for line in std::io::stdin().lock().lines() {
-        let line = line.context("reading stdin")?;
+    // Lines are gathered while a bracket stays open, as at the prompt; what
+    // is still open at the end is evaluated as it is (its error says why).
+    let mut pending = String::new();
+    let mut lines = std::io::stdin().lock().lines();
+    loop {
+        let next = lines.next().transpose().context("reading stdin")?;
+        let ended = next.is_none();
+        if let Some(line) = next {
+            if !pending.is_empty() {
+                pending.push('\n');
+            }
+            pending.push_str(&line);
+            if complete::incomplete(&pending) {
+                continue;
+            }
+        } else if pending.is_empty() {
+            break;
+        }
+        let line = std::mem::take(&mut pending);
         let mut out = std::io::stdout().lock();
         let result = session.line(&line, &mut out);
         out.flush()?;
@@ -191,6 +208,9 @@ fn piped(session: &mut Session) -> Result<ExitCode> {
                 failed = true;
                 write_error(&e, &line);
             }
+        }
+        if ended {
+            break;
         }
     }
     Ok(if failed {
