@@ -102,13 +102,107 @@ impl RhaiCompiler {
         let mut ast = self
             .engine()
             .compile_with_scope(&scope, &text)
-            .map_err(|e| Error::Script {
-                path: m.source.clone(),
-                line: e.1.line().unwrap_or(0),
-                column: e.1.position().unwrap_or(0),
-                message: e.0.to_string(),
+            .map_err(|e| {
+                let (line, column, message) = explain(&text, &e);
+                Error::Script {
+                    path: m.source.clone(),
+                    line,
+                    column,
+                    message,
+                }
             })?;
         ast.set_source(m.source.display().to_string());
         Ok(ast)
+    }
+}
+
+/// Where a compile error is, and what it says, put as an author would
+/// want it: with a bracket never closed, Rhai reports the end of the file;
+/// this shows where the bracket opens.
+fn explain(text: &str, e: &rhai::ParseError) -> (usize, usize, String) {
+    let (line, column) = (e.1.line().unwrap_or(0), e.1.position().unwrap_or(0));
+    let last = text.trim_end().lines().count();
+    match unclosed(text) {
+        Some((open, l, c)) if line == 0 || line >= last => (
+            l,
+            c,
+            format!(
+                "this `{open}` is never closed (Rhai stopped at {line}:{column}: {})",
+                e.0
+            ),
+        ),
+        _ => (line, column, e.0.to_string()),
+    }
+}
+
+/// The last bracket of `text` left open (outside strings and comments),
+/// with its 1-based line and column.
+fn unclosed(text: &str) -> Option<(char, usize, usize)> {
+    let mut open: Vec<(char, usize, usize)> = Vec::new();
+    let mut quote: Option<char> = None;
+    let (mut line, mut column) = (1, 0);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\n' {
+            line += 1;
+            column = 0;
+            if quote.is_some_and(|q| q != '`') {
+                quote = None;
+            }
+            continue;
+        }
+        column += 1;
+        match quote {
+            Some(q) => {
+                if c == '\\' {
+                    chars.next();
+                    column += 1;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '"' | '\'' | '`' => quote = Some(c),
+                '/' if chars.peek() == Some(&'/') => {
+                    while chars.next_if(|&n| n != '\n').is_some() {}
+                }
+                '(' | '[' | '{' => open.push((c, line, column)),
+                ')' | ']' | '}' => {
+                    open.pop();
+                }
+                _ => {}
+            },
+        }
+    }
+    open.pop()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_of(script: &str) -> (usize, usize, String) {
+        let engine = Engine::new_raw();
+        let mut scope = Scope::new();
+        for name in ["schedule", "league", "params", "game"] {
+            scope.push(name, ());
+        }
+        let mut engine = engine;
+        engine.set_strict_variables(true);
+        let e = engine
+            .compile_with_scope(&scope, script)
+            .expect_err("does not compile");
+        explain(script, &e)
+    }
+
+    #[test]
+    fn a_brace_never_closed_is_shown_where_it_opens() {
+        let script = "let a = 1;\nif a > 0 {\n  let b = \"}\";\n  a\n\n\n";
+        let (line, column, message) = error_of(script);
+        assert_eq!((line, column), (2, 10), "{message}");
+        assert!(message.starts_with("this `{` is never closed"), "{message}");
+        // A closed one is not blamed.
+        let (line, _, message) = error_of("let a = (1 +;\n");
+        assert_eq!(line, 1, "{message}");
     }
 }

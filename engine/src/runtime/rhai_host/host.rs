@@ -107,11 +107,28 @@ impl RhaiHost {
     }
 }
 
+/// The names a rule's script is given; a `fn` sees none of them.
+const GIVEN: [&str; 6] = ["params", "game", "schedule", "league", "team", "venue"];
+
 /// A script's error as a failure: past the deadline a timeout, a `throw`
 /// (or a query's refusal the script let through, which Rhai cannot tell
 /// apart) the script's own error, anything else a trap.
 fn failure(script: &Script, mut err: EvalAltResult) -> Failure {
     let path = &script.path;
+    // A helper `fn` sees only its arguments: a rule's own names inside one
+    // are not found. Say so where it is used, and how to pass it in.
+    if let EvalAltResult::ErrorInFunctionCall(f, _, inner, _) = &err
+        && let EvalAltResult::ErrorVariableNotFound(name, pos) = &**inner
+        && GIVEN.contains(&name.as_str())
+    {
+        let at = match pos.line() {
+            Some(l) => format!("{}:{l}:{}", path.display(), pos.position().unwrap_or(0)),
+            None => path.display().to_string(),
+        };
+        return Failure::trap(format!(
+            "{at}: `{name}` is not visible inside `fn {f}`: a Rhai `fn` sees only its arguments; pass it in (`fn {f}(..., {name})`, called as `{f}(..., {name})`)"
+        ));
+    }
     let pos = err.take_position();
     let at = match (pos.line(), pos.position()) {
         (Some(l), Some(c)) => format!("{}:{l}:{c}", path.display()),
@@ -239,6 +256,18 @@ mod tests {
             assert_eq!(failure.kind, kind, "`{script}`: {failure:?}");
             assert!(!failure.taints(), "`{script}`: {failure:?}");
         }
+    }
+
+    #[test]
+    fn a_rule_name_inside_a_helper_fn_says_to_pass_it_in() {
+        let (host, script, schedule) = setup("fn window(g) {\n  g + params.k\n}\nwindow(1)");
+        let failure = run(&host, &script, &schedule).expect_err("fails");
+        let m = &failure.message;
+        assert!(m.contains("r.rhai:2:"), "{m}");
+        assert!(
+            m.contains("`params` is not visible inside `fn window`: a Rhai `fn` sees only its arguments; pass it in (`fn window(..., params)`, called as `window(..., params)`)"),
+            "{m}"
+        );
     }
 
     #[test]
