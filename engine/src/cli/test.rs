@@ -141,9 +141,15 @@ pub(super) fn run(args: TestArgs) -> Result<ExitCode> {
                     r
                 }
                 Err(e) => {
-                    let e = e
-                        .downcast_ref::<crate::Error>()
-                        .map_or_else(|| e.to_string(), |e| fixture.plugins_error(e).to_string());
+                    // A plugin directory that cannot be read is the
+                    // fixture's `plugins` mistake; an error in a plugin's
+                    // own file names that file, and is said as it is.
+                    let e = match e.downcast_ref::<crate::Error>() {
+                        Some(pe @ crate::Error::PluginDir { .. }) => {
+                            fixture.plugins_error(pe).to_string()
+                        }
+                        _ => e.to_string(),
+                    };
                     errors.push(e);
                     continue;
                 }

@@ -744,3 +744,28 @@ fn repl_takes_multi_line_input_while_a_bracket_is_open() -> TestResult {
     assert!(err.contains("script is incomplete"), "{err}");
     Ok(())
 }
+
+/// A rule that does not compile is blamed on its own file, where the
+/// bracket opens, not on the fixture that loads it.
+#[test]
+fn test_blames_a_broken_rule_on_its_file_not_the_fixture() -> TestResult {
+    let t = TempTree::new();
+    t.rule(
+        "p",
+        "game",
+        "soft",
+        "",
+        "let a = 1;\nif a > 0 {\n  pass()\n",
+    );
+    let f = t.write(
+        "plugins/tests/p.test.toml",
+        "constraint = \"p\"\n[[case]]\nname = \"x\"\ngame = \"R14-PHX-SLC\"\nexpect = \"passed\"\n",
+    );
+    let (code, stdout, stderr) = test_cmd(&[&f])?;
+    assert_eq!(code, Some(2), "{stdout}\n{stderr}");
+    let rule = t.path().join("plugins/p.rhai");
+    let want = format!("error: {}:2:10: this `{{` is never closed", rule.display());
+    assert!(stderr.contains(&want), "want {want:?} in\n{stderr}");
+    assert!(!stderr.contains("p.test.toml"), "{stderr}");
+    Ok(())
+}
