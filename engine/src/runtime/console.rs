@@ -79,6 +79,28 @@ impl Console {
         console
     }
 
+    /// Binds a rule's `params` (a manifest's, as its script sees them) and,
+    /// when given, a `game` as a game-scoped rule sees it, replacing what
+    /// the names held.
+    pub(crate) fn bind_rule(
+        &mut self,
+        params: Option<&serde_json::Map<String, serde_json::Value>>,
+        game: Option<Arc<crate::model::Game>>,
+    ) -> Result<(), ConsoleError> {
+        if let Some(params) = params {
+            let params = rhai::serde::to_dynamic(params).map_err(|e| ConsoleError {
+                position: None,
+                message: format!("the manifest's params cannot be given to a script: {e}"),
+                hint: None,
+            })?;
+            self.scope.set_or_push("params", params);
+        }
+        if let Some(g) = game {
+            self.scope.set_or_push("game", RGame(g));
+        }
+        Ok(())
+    }
+
     /// Binds another league and schedule (after a reload), keeping the
     /// author's variables.
     pub(crate) fn rebind(&mut self, league: Arc<League>, schedule: Arc<Schedule>) {

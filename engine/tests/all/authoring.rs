@@ -769,3 +769,32 @@ fn test_blames_a_broken_rule_on_its_file_not_the_fixture() -> TestResult {
     assert!(!stderr.contains("p.test.toml"), "{stderr}");
     Ok(())
 }
+
+/// `:load` binds the manifest's `params` (for a script, the manifest that
+/// runs it) and a chosen game, so a rule's lines can be tried as it runs.
+#[test]
+fn repl_load_binds_params_and_a_game() -> TestResult {
+    let root = workspace_root();
+    let league = root.join("examples/leagues/pacific-atlantic");
+    let manifest = root.join("plugins/rhai/min_rest_days.toml");
+    let script = root.join("plugins/rhai/local_kickoff_window.rhai");
+    let input = format!(
+        ":load {} R14-PHX-SLC\nparams.min_days\ngame.home\n:load {} R01-TOR-SDG\nparams.earliest\n",
+        manifest.display(),
+        script.display()
+    );
+    let (code, out, err) = repl(&league, &input)?;
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("bound `params` of min-rest-days and `game` = R14-PHX-SLC\n2\n\"PHX\"\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("bound `params` of local-kickoff-window and `game` = R01-TOR-SDG\n"),
+        "{out}"
+    );
+    let (code, _, err) = repl(&league, &format!(":load {} NOPE\n", manifest.display()))?;
+    assert_eq!(code, Some(1));
+    assert!(err.contains("no game `NOPE` in the schedule"), "{err}");
+    Ok(())
+}

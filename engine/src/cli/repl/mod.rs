@@ -51,8 +51,8 @@ pub(super) struct ReplArgs {
 const COMMANDS: &[(&str, &str)] = &[
     (":help", "this list, and the query API"),
     (
-        ":load FILE",
-        "a manifest or plugin directory: add its constraints; a .rhai file: run it here",
+        ":load FILE [GAME]",
+        "a manifest or plugin directory: add its constraints; a .rhai file: run it here; binds its params and GAME as `game`",
     ),
     (
         ":reload",

@@ -449,19 +449,38 @@ impl Session {
     }
 
     pub(super) fn load_file(&mut self, rest: &str, out: &mut dyn Write) -> Result<(), LineError> {
-        if rest.is_empty() {
-            return Err(LineError::new("`:load` takes a file").hint(
-                "a manifest (`rule.toml`), a plugin directory, or a Rhai script (`rule.rhai`)",
+        let mut words = rest.split_whitespace();
+        let (Some(file), game, None) = (words.next(), words.next(), words.next()) else {
+            return Err(LineError::new("`:load` takes a file, and a game to bind").hint(
+                "a manifest (`rule.toml`), a plugin directory, or a Rhai script (`rule.rhai`); then optionally a game id: `:load rule.toml R14-PHX-SLC`",
             ));
-        }
-        let path = PathBuf::from(rest);
+        };
+        let path = PathBuf::from(file);
         if !path.exists() {
             return Err(LineError::new(format!(
                 "{}: no such file or directory",
                 path.display()
             )));
         }
+        let game = match game {
+            Some(id) => Some(self.schedule.game(id).cloned().ok_or_else(|| {
+                LineError::new(format!("no game `{id}` in the schedule")).hint(format!(
+                    "a game id, as `schedule.games()` lists them{}",
+                    crate::cli::fixture::similar(id, self.schedule.games().iter().map(|g| &*g.id))
+                ))
+            })?),
+            None => None,
+        };
         if path.extension().is_some_and(|e| e == "rhai") {
+            // The manifest that runs this script gives its params.
+            let same = |p: &Path| p.canonicalize().ok() == path.canonicalize().ok();
+            let manifest = self
+                .registry
+                .manifests()
+                .into_iter()
+                .find(|m| same(&m.source))
+                .cloned();
+            self.bind(manifest.as_ref(), game, out)?;
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("{}: cannot read", path.display()))?;
             return self.expression(&text, out).map_err(|e| LineError {
@@ -494,7 +513,31 @@ impl Session {
             path.display(),
             self.registry.len()
         )
-        .map_err(io)
+        .map_err(io)?;
+        if path.is_file() {
+            let manifest = crate::manifests::Manifest::load(&path).ok();
+            self.bind(manifest.as_ref(), game, out)?;
+        }
+        Ok(())
+    }
+
+    /// Binds a manifest's `params` and a `game` in the session, saying so.
+    fn bind(
+        &mut self,
+        manifest: Option<&crate::manifests::Manifest>,
+        game: Option<Arc<crate::model::Game>>,
+        out: &mut dyn Write,
+    ) -> Result<(), LineError> {
+        let said = match (manifest, &game) {
+            (Some(m), Some(g)) => format!("bound `params` of {} and `game` = {}", m.id, g.id),
+            (Some(m), None) => format!("bound `params` of {}", m.id),
+            (None, Some(g)) => format!("bound `game` = {}", g.id),
+            (None, None) => return Ok(()),
+        };
+        self.console
+            .bind_rule(manifest.map(|m| &m.params), game)
+            .map_err(|e| LineError::new(e.message))?;
+        writeln!(out, "{said}").map_err(io)
     }
 }
 
