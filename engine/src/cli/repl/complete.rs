@@ -21,6 +21,37 @@ pub(super) const API: &[&str] = &[
     "verdict(",
 ];
 
+/// The fields and methods of the values scripts see, offered after a dot
+/// on a name other than `schedule` and `league` (whose queries are listed
+/// whole): a game's, a time's, a list's.
+pub(super) const FIELDS: &[&str] = &[
+    // a game
+    "id",
+    "home",
+    "away",
+    "venue",
+    "round",
+    "start",
+    "end",
+    "date",
+    "tv",
+    "tags",
+    // a time
+    "clock",
+    "hour",
+    "minute",
+    "weekday",
+    "timezone",
+    "in_tz(",
+    "plus_days(",
+    "plus_hours(",
+    // a list or a string
+    "len()",
+    "contains(",
+    "filter(",
+    "map(",
+];
+
 /// What completion offers.
 #[derive(Debug, Default, Clone)]
 pub(super) struct Words {
@@ -58,6 +89,20 @@ pub(super) fn candidates(line: &str, pos: usize, words: &Words) -> (usize, Vec<S
         vec!["on", "off"]
     } else if command.starts_with(':') {
         Vec::new()
+    } else if let Some(dot) = word.rfind('.').filter(|&d| {
+        let of = &word[..d];
+        of != "schedule" && of != "league" && !of.is_empty()
+    }) {
+        // `game.st` -> `game.start`: the fields after the last dot.
+        let (of, part) = (&word[..=dot], &word[dot + 1..]);
+        let mut found: Vec<String> = FIELDS
+            .iter()
+            .filter(|f| f.starts_with(part))
+            .map(|f| format!("{of}{f}"))
+            .collect();
+        found.sort();
+        found.dedup();
+        return (start, found);
     } else {
         words
             .games
@@ -200,5 +245,27 @@ mod tests {
             assert!(schedule.contains(&q.completion().to_owned()), "{}", q.rhai);
         }
         assert!(schedule.contains(&"schedule.pairings(".to_owned()));
+    }
+
+    #[test]
+    fn completes_the_fields_of_values() {
+        let w = words();
+        assert_eq!(
+            candidates("game.st", 7, &w),
+            (0, vec!["game.start".to_owned()])
+        );
+        assert_eq!(
+            candidates("let k = game.start.cl", 21, &w),
+            (8, vec!["game.start.clock".to_owned()])
+        );
+        let (_, home) = candidates("prev.h", 6, &w);
+        assert_eq!(home, vec!["prev.home", "prev.hour"]);
+        // The schedule's and the league's queries are offered whole.
+        assert!(
+            candidates("schedule.games_o", 16, &w)
+                .1
+                .iter()
+                .all(|c| c.starts_with("schedule.games_o"))
+        );
     }
 }

@@ -130,8 +130,13 @@ pub(super) fn run(args: ReplArgs) -> Result<ExitCode> {
     if !std::io::stdin().is_terminal() {
         return piped(&mut session);
     }
+    // An ambiguous word lists what it could be (a second Tab does not undo
+    // the first).
+    let config = rustyline::Config::builder()
+        .completion_type(rustyline::CompletionType::List)
+        .build();
     let mut editor: rustyline::Editor<Helper, rustyline::history::DefaultHistory> =
-        rustyline::Editor::new().context("starting the line editor")?;
+        rustyline::Editor::with_config(config).context("starting the line editor")?;
     editor.set_helper(Some(Helper {
         words: session.words(),
     }));
