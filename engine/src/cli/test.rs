@@ -40,6 +40,10 @@ pub(super) struct TestArgs {
     /// component's `log`); a failing case shows it always.
     #[arg(short, long)]
     verbose: bool,
+    /// Run again whenever a file under the paths, or under a fixture's
+    /// plugin directories, changes (Ctrl-C to stop).
+    #[arg(long)]
+    watch: bool,
 }
 
 /// Fixture files under `paths`, sorted, each once.
@@ -93,6 +97,92 @@ struct Ready {
 }
 
 pub(super) fn run(args: TestArgs) -> Result<ExitCode> {
+    if args.watch {
+        return watch(&args);
+    }
+    run_once(&args)
+}
+
+/// How long the files must be quiet before a run: an editor's save is
+/// several events.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// Runs, then runs again after every change, until interrupted.
+fn watch(args: &TestArgs) -> Result<ExitCode> {
+    use notify::{RecursiveMode, Watcher};
+    let (tx, rx) = std::sync::mpsc::channel::<notify::Result<notify::Event>>();
+    let mut watcher = notify::recommended_watcher(tx)?;
+    let mut watched: Vec<PathBuf> = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    // A fixture's plugin directories, wherever they are.
+    for file in discover(&watched).unwrap_or_default() {
+        if let Ok(f) = Fixture::load(&file) {
+            watched.extend(f.plugins.iter().cloned());
+        }
+    }
+    for path in &mut watched {
+        if let Ok(canonical) = path.canonicalize() {
+            *path = canonical;
+        }
+    }
+    watched.sort();
+    watched.dedup();
+    for path in &watched {
+        watcher
+            .watch(path, RecursiveMode::Recursive)
+            .map_err(|e| anyhow::anyhow!("{}: cannot watch: {e}", path.display()))?;
+    }
+    loop {
+        if let Err(e) = run_once(args) {
+            let mut err = anstream::stderr().lock();
+            writeln!(err, "{}: {e:#}", render::error_label())?;
+        }
+        println!(
+            "watching {} for changes (Ctrl-C to stop)",
+            watched
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        // The next change that is not under target/ or hidden, settled.
+        loop {
+            let Ok(event) = rx.recv() else {
+                return Ok(ExitCode::SUCCESS);
+            };
+            let mut changed = relevant(event, &watched);
+            while let Ok(next) = rx.recv_timeout(SETTLE) {
+                changed |= relevant(next, &watched);
+            }
+            if changed {
+                break;
+            }
+        }
+    }
+}
+
+/// Whether an event is a change to a file a run reads: under a watched
+/// path, and not under `target/` or a hidden folder there.
+fn relevant(event: notify::Result<notify::Event>, watched: &[PathBuf]) -> bool {
+    match event {
+        Ok(e) if !matches!(e.kind, notify::EventKind::Access(_)) => e.paths.iter().any(|p| {
+            watched.iter().any(|w| {
+                p.strip_prefix(w).is_ok_and(|rel| {
+                    !rel.components().any(|c| {
+                        let c = c.as_os_str().to_string_lossy();
+                        c == "target" || c.starts_with('.')
+                    })
+                })
+            })
+        }),
+        _ => false,
+    }
+}
+
+fn run_once(args: &TestArgs) -> Result<ExitCode> {
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {

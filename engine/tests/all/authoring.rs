@@ -798,3 +798,60 @@ fn repl_load_binds_params_and_a_game() -> TestResult {
     assert!(err.contains("no game `NOPE` in the schedule"), "{err}");
     Ok(())
 }
+
+/// `umpire test --watch` runs the fixtures again when a rule changes.
+#[test]
+fn test_watch_runs_again_when_a_rule_changes() -> TestResult {
+    use std::io::BufRead;
+    let t = TempTree::new();
+    let rule = t.rule(
+        "p",
+        "game",
+        "soft",
+        "",
+        "if game.home == \"PHX\" { return violation(\"minor\", \"phx\"); }\npass()\n",
+    );
+    let script = rule.with_extension("rhai");
+    t.write(
+        "plugins/tests/p.test.toml",
+        "constraint = \"p\"\n[[case]]\nname = \"flagged\"\ngame = \"R14-DEN-CHI\"\nexpect = \"violated\"\n",
+    );
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("umpire"))
+        .args(["test", "--no-build", "--watch"])
+        .arg(t.path().join("plugins"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("stdout")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let wait_for = |what: &str| -> Result<(), String> {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) if line.contains(what) => return Ok(()),
+                Ok(_) => {}
+                Err(_) => return Err(format!("never saw {what:?}")),
+            }
+        }
+    };
+    let first = wait_for("0 passed, 1 failed").and_then(|()| wait_for("watching "));
+    // The rule now flags every game: the case passes on the next run.
+    std::fs::write(&script, "violation(\"minor\", \"every game\")\n")?;
+    let second = first.clone().and_then(|()| wait_for("1 passed, 0 failed"));
+    let _ = child.kill();
+    let _ = child.wait();
+    first?;
+    second?;
+    Ok(())
+}
