@@ -215,8 +215,7 @@ fn report(c: &Checked, format: Format) -> Result<()> {
             for n in &c.notes {
                 writeln!(out, "note: {n}")?;
             }
-            let count =
-                |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+            let count = render::count;
             writeln!(
                 out,
                 "checked {}, {}, {}, {}: {}",

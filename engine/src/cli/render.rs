@@ -235,7 +235,7 @@ fn plural_violations(n: usize) -> String {
 }
 
 /// `1 violation`, `2 violations`.
-fn count(n: usize, thing: &str) -> String {
+pub(super) fn count(n: usize, thing: &str) -> String {
     if n == 1 {
         format!("{n} {thing}")
     } else {

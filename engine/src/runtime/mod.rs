@@ -26,6 +26,7 @@ use std::time::Instant;
 pub(crate) use console::{Console, ConsoleError, Value as ConsoleValue};
 pub use constraint::Constraint;
 pub use rhai_host::RhaiLimits;
+pub(crate) use rhai_host::open_in;
 pub(crate) use wasm::allocate_on_demand;
 pub use wasm::{CACHE_ENV, CONTRACT, Compiled, components_in_memory};
 

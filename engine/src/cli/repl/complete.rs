@@ -154,31 +154,8 @@ pub(super) fn incomplete(input: &str) -> bool {
     if input.trim_start().starts_with(':') {
         return false;
     }
-    let mut depth = 0i64;
-    let mut quote: Option<char> = None;
-    let mut chars = input.chars().peekable();
-    while let Some(c) = chars.next() {
-        match quote {
-            Some(q) => {
-                if c == '\\' {
-                    chars.next();
-                } else if c == q {
-                    quote = None;
-                }
-            }
-            None => match c {
-                '"' | '\'' | '`' => quote = Some(c),
-                '/' if chars.peek() == Some(&'/') => {
-                    while chars.next_if(|&n| n != '\n').is_some() {}
-                }
-                '(' | '[' | '{' => depth += 1,
-                ')' | ']' | '}' => depth -= 1,
-                _ => {}
-            },
-        }
-    }
-    // A closing bracket too many is the engine's error to report.
-    depth > 0 || quote == Some('`')
+    let open = crate::runtime::open_in(input);
+    !open.brackets.is_empty() || open.backtick
 }
 
 impl rustyline::validate::Validator for Helper {

@@ -135,10 +135,19 @@ fn explain(text: &str, e: &rhai::ParseError) -> (usize, usize, String) {
     }
 }
 
-/// The last bracket of `text` left open (outside strings and comments),
-/// with its 1-based line and column.
-fn unclosed(text: &str) -> Option<(char, usize, usize)> {
-    let mut open: Vec<(char, usize, usize)> = Vec::new();
+/// What a Rhai text leaves open (outside strings and `//` comments): its
+/// brackets, innermost last, each with its 1-based line and column, and
+/// whether a backtick string (which may span lines) is still open.
+#[derive(Debug, Default)]
+pub(crate) struct Open {
+    pub(crate) brackets: Vec<(char, usize, usize)>,
+    pub(crate) backtick: bool,
+}
+
+/// What `text` leaves open. A closing bracket too many is the engine's to
+/// report, and is passed over.
+pub(crate) fn open_in(text: &str) -> Open {
+    let mut brackets: Vec<(char, usize, usize)> = Vec::new();
     let mut quote: Option<char> = None;
     let (mut line, mut column) = (1, 0);
     let mut chars = text.chars().peekable();
@@ -166,15 +175,23 @@ fn unclosed(text: &str) -> Option<(char, usize, usize)> {
                 '/' if chars.peek() == Some(&'/') => {
                     while chars.next_if(|&n| n != '\n').is_some() {}
                 }
-                '(' | '[' | '{' => open.push((c, line, column)),
+                '(' | '[' | '{' => brackets.push((c, line, column)),
                 ')' | ']' | '}' => {
-                    open.pop();
+                    brackets.pop();
                 }
                 _ => {}
             },
         }
     }
-    open.pop()
+    Open {
+        brackets,
+        backtick: quote == Some('`'),
+    }
+}
+
+/// The last bracket of `text` left open, with its line and column.
+fn unclosed(text: &str) -> Option<(char, usize, usize)> {
+    open_in(text).brackets.pop()
 }
 
 #[cfg(test)]

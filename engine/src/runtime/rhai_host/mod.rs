@@ -26,7 +26,7 @@ mod types;
 
 pub use limits::RhaiLimits;
 
-pub(crate) use compile::{RhaiCompiler, Script};
+pub(crate) use compile::{RhaiCompiler, Script, open_in};
 pub(crate) use engine::new_engine;
 pub(crate) use host::RhaiHost;
 pub(super) use limits::with_deadline;
