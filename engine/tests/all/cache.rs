@@ -161,14 +161,14 @@ fn a_changed_param_or_an_uncacheable_rule_is_never_served_from_the_cache() -> Te
 
 /// One edit of a schedule.
 #[derive(Debug, Clone)]
-enum Edit {
+pub(crate) enum Edit {
     Move { game: usize, days: i64 },
     Hours { game: usize, hours: i64 },
     Swap { game: usize },
     Drop { game: usize },
 }
 
-fn edit() -> impl Strategy<Value = Edit> {
+pub(crate) fn edit() -> impl Strategy<Value = Edit> {
     prop_oneof![
         (0..240usize, -3..=3i64).prop_map(|(game, days)| Edit::Move { game, days }),
         (0..240usize, -4..=4i64).prop_map(|(game, hours)| Edit::Hours { game, hours }),
@@ -177,7 +177,7 @@ fn edit() -> impl Strategy<Value = Edit> {
     ]
 }
 
-fn apply(spec: &mut ScheduleSpec, e: &Edit) {
+pub(crate) fn apply(spec: &mut ScheduleSpec, e: &Edit) {
     let n = spec.games.len();
     match *e {
         Edit::Move { game, days } => move_game(spec, game % n, days),

@@ -433,3 +433,41 @@ fn cache_warm_refuses_a_config_without_a_shared_cache_and_a_missing_schedule() -
     assert!(err.to_string().contains("nope.json"), "{err}");
     Ok(())
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 6, ..proptest::prelude::ProptestConfig::default() })]
+
+    /// Every verdict served from Redis (a process with an empty L1, whose
+    /// workers fetch a chunk of games at a time) equals a fresh evaluation
+    /// of the same schedule, edit after edit.
+    #[test]
+    fn verdicts_from_redis_always_equal_a_fresh_evaluation(
+        edits in proptest::collection::vec(
+            proptest::collection::vec(crate::cache::edit(), 1..4), 1..4)
+    ) {
+        let Some(redis) = RedisServer::start() else {
+            return Ok(());
+        };
+        let (league, mut spec, registry) = example_season();
+        let writer = Arc::new(VerdictCache::new(&config(redis.url(), "prop:"))?);
+        let filling = Evaluator::new(league.clone(), registry.clone()).with_cache(writer.clone());
+        let fresh = Evaluator::new(league.clone(), registry.clone());
+        for batch in &edits {
+            let s = schedule_of(&league, &spec);
+            filling.evaluate(&s);
+            flushed(&writer);
+            for e in batch {
+                crate::cache::apply(&mut spec, e);
+            }
+            // Redis holds the verdicts of the schedule before the edit; a
+            // new process judges the edited one from there.
+            let s = schedule_of(&league, &spec);
+            let reader = Arc::new(VerdictCache::new(&config(redis.url(), "prop:"))?);
+            let from_redis = Evaluator::new(league.clone(), registry.clone()).with_cache(reader.clone());
+            let report = from_redis.evaluate(&s);
+            let l2 = reader.stats().l2.map_or(0, |l| l.layer.hits);
+            proptest::prop_assert!(l2 > 0, "nothing came from Redis");
+            proptest::prop_assert_eq!(comparable(report), comparable(fresh.evaluate(&s)));
+        }
+    }
+}
