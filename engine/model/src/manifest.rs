@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, from_toml, read_to_string};
 use crate::model::Hardness;
+use crate::reads::Fields;
 
 /// Default wall-clock deadline per call.
 pub const DEFAULT_TIMEOUT_MS: u64 = 100;
@@ -147,6 +148,20 @@ pub struct WasmSettings {
     /// fuel-metered engine, about a quarter slower).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fuel: Option<u64>,
+    /// The fields of the games the plugin reads, when its manifest says
+    /// (`fields = ["home", "away", "tv"]`): the host leaves the others
+    /// empty in every game record it hands over, and the verdict cache
+    /// fingerprints the games over these alone. `None`: every field.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "field_names"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<String>>))]
+    pub fields: Option<Fields>,
+}
+
+fn field_names<S: serde::Serializer>(fields: &Option<Fields>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(fields.iter().flat_map(|f| f.names()))
 }
 
 impl Default for WasmSettings {
@@ -155,6 +170,7 @@ impl Default for WasmSettings {
             isolation: Isolation::Fresh,
             memory_mb: DEFAULT_MEMORY_MB,
             fuel: None,
+            fields: None,
         }
     }
 }
@@ -275,6 +291,7 @@ struct WasmFile {
     isolation: Isolation,
     memory_mb: Option<u32>,
     fuel: Option<u64>,
+    fields: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -285,6 +302,25 @@ struct BuildFile {
     #[serde(default)]
     watch: Vec<PathBuf>,
     output: Option<PathBuf>,
+}
+
+/// The fields a `[wasm] fields` list names, or what is wrong with it.
+fn declared_fields(names: &[String]) -> std::result::Result<Fields, String> {
+    let mut fields = Fields::NONE;
+    for name in names {
+        let Some(field) = Fields::named(name) else {
+            let known = Fields::NAMES.map(|(n, _)| n);
+            return Err(format!(
+                "\"{name}\" is not a field of a game{}",
+                crate::league::suggest(name, known.into_iter()),
+            ));
+        };
+        if fields.contains(field) {
+            return Err(format!("\"{name}\" is listed twice"));
+        }
+        fields = fields.with(field);
+    }
+    Ok(fields)
 }
 
 impl Manifest {
@@ -359,6 +395,7 @@ impl Manifest {
                     isolation: Isolation::default(),
                     memory_mb: None,
                     fuel: None,
+                    fields: None,
                 });
                 let memory_mb = file.memory_mb.unwrap_or(DEFAULT_MEMORY_MB);
                 if !(1..=MAX_MEMORY_MB).contains(&memory_mb) {
@@ -373,10 +410,17 @@ impl Manifest {
                         "0 leaves no fuel to run on; give a budget or leave it out".into(),
                     ));
                 }
+                let fields = match file.fields {
+                    None => None,
+                    Some(names) => {
+                        Some(declared_fields(&names).map_err(|m| invalid("wasm.fields", m))?)
+                    }
+                };
                 Some(WasmSettings {
                     isolation: file.isolation,
                     memory_mb,
                     fuel: file.fuel,
+                    fields,
                 })
             }
         };
@@ -556,11 +600,29 @@ min_days = 2
         assert_eq!(m.wasm, Some(WasmSettings::default()));
         assert_eq!(m.wasm.unwrap().isolation, Isolation::Fresh);
         assert_eq!(m.wasm.unwrap().memory_mb, DEFAULT_MEMORY_MB);
+        assert_eq!(m.wasm.unwrap().fields, None);
         // A source that a build will produce need not exist yet.
         assert!(!m.source.exists());
         let build = m.build.unwrap();
         assert_eq!(build.dir, dir.path().join("crate"));
         assert_eq!(build.watch, [dir.path().join("rule.rhai")]);
+    }
+
+    #[test]
+    fn a_wasm_manifest_names_the_fields_its_plugin_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = GOOD.replace("kind = \"rhai\"", "kind = \"wasm\"")
+            + "[wasm]\nfields = [\"tv\", \"home\", \"away\"]\n";
+        let m = Manifest::load(&write(dir.path(), &text)).unwrap();
+        let fields = m.wasm.unwrap().fields.unwrap();
+        assert_eq!(fields, Fields::HOME.with(Fields::AWAY).with(Fields::TV));
+        // Shown in the order of a game's fields.
+        let shown = serde_json::to_value(m.wasm.unwrap()).unwrap();
+        assert_eq!(shown["fields"], serde_json::json!(["home", "away", "tv"]));
+        // An empty list is a plugin that reads no field of a game.
+        let text = GOOD.replace("kind = \"rhai\"", "kind = \"wasm\"") + "[wasm]\nfields = []\n";
+        let m = Manifest::load(&write(dir.path(), &text)).unwrap();
+        assert_eq!(m.wasm.unwrap().fields, Some(Fields::NONE));
     }
 
     #[test]
@@ -584,6 +646,15 @@ min_days = 2
                 format!("{wasm}[wasm]\nfuel = 0\n"),
                 "wasm.fuel: 0 leaves no fuel",
             ),
+            (
+                format!("{wasm}[wasm]\nfields = [\"home\", \"strat\"]\n"),
+                "wasm.fields: \"strat\" is not a field of a game; did you mean `start`?",
+            ),
+            (
+                format!("{wasm}[wasm]\nfields = [\"tv\", \"tv\"]\n"),
+                "wasm.fields: \"tv\" is listed twice",
+            ),
+            (format!("{wasm}[wasm]\nfields = \"tv\"\n"), "fields"),
             (format!("{wasm}[wasm]\nisolation = \"pooled\"\n"), "pooled"),
             (format!("{wasm}[wasm]\nmemory = 8\n"), "memory"),
             (

@@ -163,6 +163,12 @@ impl GameEdit {
         self
     }
 
+    /// Broadcasts the game in TV window `tv`.
+    pub fn tv(mut self, tv: impl Into<String>) -> Self {
+        self.tv = Some(Some(tv.into()));
+        self
+    }
+
     /// Takes the game out of its TV window (`"tv": null`).
     pub fn clear_tv(mut self) -> Self {
         self.tv = Some(None);

@@ -279,6 +279,36 @@ impl Fields {
     /// Every field: what a host that cannot tell says.
     pub const ALL: Self = Self((1 << 9) - 1);
 
+    /// Each field by the name a manifest gives it (`[wasm] fields`), in
+    /// the order of the constants.
+    pub const NAMES: [(&'static str, Self); 9] = [
+        ("id", Self::ID),
+        ("round", Self::ROUND),
+        ("home", Self::HOME),
+        ("away", Self::AWAY),
+        ("venue", Self::VENUE),
+        ("start", Self::START),
+        ("end", Self::END),
+        ("tv", Self::TV),
+        ("tags", Self::TAGS),
+    ];
+
+    /// The field a manifest names `name`, if any.
+    pub fn named(name: &str) -> Option<Self> {
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(_, field)| field)
+    }
+
+    /// The names of these fields, in the order of the constants.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        Self::NAMES
+            .into_iter()
+            .filter(move |&(_, field)| self.contains(field))
+            .map(|(name, _)| name)
+    }
+
     /// These fields and `other`'s.
     #[must_use]
     pub const fn with(self, other: Self) -> Self {

@@ -13,6 +13,7 @@ use crate::breaker::{Admit, Breaker, BreakerConfig};
 use crate::cache::{Delta, GameEntry, Key, Reads, VerdictCache};
 use crate::manifests::Partition;
 use crate::model::fingerprint::Fingerprint;
+use crate::model::reads::Fields;
 use crate::model::{Game, GameReport, League, Schedule, Status, Verdict};
 use crate::registry::Registry;
 use crate::runtime::{self, Constraint, Runtime, Target};
@@ -384,7 +385,15 @@ impl Rules {
         let game = match target {
             Target::Schedule => 0,
             Target::Game(g) => schedule.fingerprint_of(g),
-            Target::Part(p, k) => part_key(p, runtime::part_id(&self.league, p, k), schedule),
+            Target::Part(p, k) => part_key(
+                p,
+                runtime::part_id(&self.league, p, k),
+                schedule,
+                c.manifest
+                    .wasm
+                    .and_then(|w| w.fields)
+                    .unwrap_or(Fields::ALL),
+            ),
         };
         let key = Key {
             constraint: c.content_hash(),
@@ -573,17 +582,20 @@ impl Rules {
 /// is keyed by its games too, so that the part's verdicts for schedules
 /// that differ in that team's games (a season and the moves tried on it)
 /// are kept side by side; whether one holds is for its recorded reads to
-/// say, as for every entry. Shared through L2, so a fingerprint: the
-/// partition (a byte: 0 team, 1 venue), the id and, for a team, its games'
-/// fingerprints in order (a list).
-pub(super) fn part_key(partition: Partition, id: &str, schedule: &Schedule) -> u64 {
+/// say, as for every entry. The games count with the `fields` the rule's
+/// manifest says it reads (every field unless it says): a move that leaves
+/// them as they were finds the part's verdict under the same key. Shared
+/// through L2, so a fingerprint: the partition (a byte: 0 team, 1 venue),
+/// the id and, for a team, its games' fingerprints over `fields`
+/// ([`Fields::fingerprint`]) in order (a list).
+pub(super) fn part_key(partition: Partition, id: &str, schedule: &Schedule, fields: Fields) -> u64 {
     let mut f = Fingerprint::new();
     match partition {
         Partition::Team => {
             let games = schedule.games_of(id);
             f.u8(0).str(id).usize(games.len());
             for g in games {
-                f.u64(schedule.fingerprint_of(g));
+                f.u64(fields.fingerprint(schedule, g));
             }
         }
         Partition::Venue => {

@@ -30,4 +30,5 @@ mod server_robinx;
 mod server_what_if;
 mod support;
 mod wasm;
+mod wasm_fields;
 mod what_if;

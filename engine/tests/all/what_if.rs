@@ -27,6 +27,8 @@ enum Move {
     Venue { game: usize, venue: usize },
     /// Trade kickoffs with another game.
     Trade { game: usize, other: usize },
+    /// Broadcast the game in one of the league's TV windows, or in none.
+    Tv { game: usize, window: Option<usize> },
     /// Drop the game.
     Remove { game: usize },
     /// A copy of a game, `days` later, as a new game.
@@ -44,6 +46,8 @@ fn a_move() -> impl Strategy<Value = Move> {
         game.clone().prop_map(|game| Move::Swap { game }),
         (game.clone(), 0..64usize).prop_map(|(game, venue)| Move::Venue { game, venue }),
         (game.clone(), game.clone()).prop_map(|(game, other)| Move::Trade { game, other }),
+        (game.clone(), proptest::option::of(0..16usize))
+            .prop_map(|(game, window)| Move::Tv { game, window }),
         game.clone().prop_map(|game| Move::Remove { game }),
         (game, -2..=9i64).prop_map(|(game, days)| Move::Add { game, days }),
     ]
@@ -87,6 +91,14 @@ impl Move {
                 SchedulePatch::new()
                     .editing(GameEdit::new(&*a.id).start(b.start.to_string()))
                     .editing(GameEdit::new(&*b.id).start(a.start.to_string()))
+            }
+            Move::Tv { game, window } => {
+                let edit = GameEdit::new(&*at(game).id);
+                let windows = &league.tv_windows;
+                SchedulePatch::new().editing(match window {
+                    Some(w) if !windows.is_empty() => edit.tv(&*windows[w % windows.len()].id),
+                    _ => edit.clear_tv(),
+                })
             }
             Move::Remove { game } => SchedulePatch::new().removing(&*at(game).id),
             Move::Add { game, days } => {

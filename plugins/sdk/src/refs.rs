@@ -151,11 +151,19 @@ macro_rules! reference {
             /// # Panics
             ///
             /// When the ref is not one the host sent (out of range): a bug,
-            /// so the instance traps.
+            /// so the instance traps. A game's field that the manifest's
+            /// `[wasm] fields` leaves out comes as the ref 4294967295; the
+            /// message says so.
             pub fn id(self) -> &'static str {
                 let list = &ids().$list;
                 match list.get(self.index()) {
                     Some(id) => id,
+                    None if self.0 == u32::MAX => panic!(
+                        concat!(
+                            "a ", $what, " field of a game was read, but the manifest's ",
+                            "`[wasm] fields` leaves it out: add it there"
+                        )
+                    ),
                     None => panic!(
                         concat!($what, "-ref {} is out of range: the league has {}"),
                         self.0,
@@ -311,5 +319,13 @@ mod tests {
     #[should_panic(expected = "team-ref 7 is out of range: the league has 3")]
     fn an_unknown_ref_panics() {
         let _ = TeamRef::new(7).id();
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "a venue field of a game was read, but the manifest's `[wasm] fields` leaves it out"
+    )]
+    fn a_field_left_out_of_the_manifest_says_so() {
+        let _ = VenueRef::new(u32::MAX).id();
     }
 }

@@ -123,14 +123,32 @@ impl WasmHost {
     ) -> std::result::Result<Outcome, Failure> {
         let game = target.game();
         let records = self.records(schedule);
+        let fields = plugin.settings.fields;
+        if let Some(fields) = fields {
+            // The host hands over these fields only, so they are all the
+            // call can have looked at (and what the host's own answers
+            // show of a game, which it notes as it gives them).
+            crate::runtime::call::looking();
+            crate::runtime::call::saw(fields);
+        }
         let record;
         let game_record = match game {
-            Some(g) => Some(match self.slot_of(schedule, g) {
-                Some(i) => records
+            Some(g) => Some(match (self.slot_of(schedule, g), fields) {
+                (Some(i), None) => records
                     .get(i, schedule, &self.league)
                     .unwrap_or_else(|| unreachable!("a slot of this schedule")),
-                None => {
-                    record = host::game_record(g, OUTSIDE_SCHEDULE, &self.league);
+                (slot, fields) => {
+                    let whole = match slot {
+                        Some(i) => records
+                            .get(i, schedule, &self.league)
+                            .unwrap_or_else(|| unreachable!("a slot of this schedule"))
+                            .clone(),
+                        None => host::game_record(g, OUTSIDE_SCHEDULE, &self.league),
+                    };
+                    record = match fields {
+                        Some(fields) => host::blank(&whole, fields),
+                        None => whole,
+                    };
                     &record
                 }
             }),
@@ -140,6 +158,7 @@ impl WasmHost {
             schedule: schedule.clone(),
             records: records.clone(),
             game: game.cloned(),
+            fields,
         };
         let key = SlotKey::of(plugin);
         // The caller's clock read: the deadline in epoch ticks from `now`

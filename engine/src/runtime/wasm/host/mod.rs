@@ -23,7 +23,7 @@ use crate::model::{Game, League};
 use convert::id_at;
 
 pub(crate) use convert::{OutputLimits, game_record, outcome};
-pub(crate) use records::{Call, Records};
+pub(crate) use records::{Call, Records, blank};
 
 pub(crate) mod bindings {
     wasmtime::component::bindgen!({
@@ -182,11 +182,20 @@ impl HostState {
         let schedule = &call.schedule;
         Ok(games
             .map(|g| {
-                match schedule.position_of(g) {
-                    Some(i) => call.records.get(i, schedule, league).cloned(),
-                    None => None,
+                let kept = schedule
+                    .position_of(g)
+                    .and_then(|i| call.records.get(i, schedule, league));
+                match (kept, call.fields) {
+                    (Some(record), Some(fields)) => blank(record, fields),
+                    (Some(record), None) => record.clone(),
+                    (None, fields) => {
+                        let record = game_record(g, OUTSIDE_SCHEDULE, league);
+                        match fields {
+                            Some(fields) => blank(&record, fields),
+                            None => record,
+                        }
+                    }
                 }
-                .unwrap_or_else(|| game_record(g, OUTSIDE_SCHEDULE, league))
             })
             .collect())
     }

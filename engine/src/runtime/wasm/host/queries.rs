@@ -10,7 +10,7 @@ use super::convert::{
 };
 use super::{GameRecord, HostState};
 use crate::data::LeagueData;
-use crate::model::reads::Query;
+use crate::model::reads::{Fields, Query};
 use crate::runtime::call::{ask, read_league};
 
 /// Most log lines one call may emit; the rest are counted and dropped.
@@ -73,6 +73,8 @@ impl schedule::Host for HostState {
     fn rest_days(&mut self, team: types::TeamRef, slot: u32) -> WasmResult<Option<i32>> {
         let team = self.team(team)?;
         let game = self.game_in(slot)?;
+        // The answer is made of the two games' kickoffs: the call read them.
+        crate::runtime::call::saw(Fields::START);
         let previous = ask(&self.call()?.schedule, Query::Previous(&team, &game)).one();
         Ok(previous
             .map(|prev| crate::runtime::query::days_between(&prev.start, &game.start) as i32))

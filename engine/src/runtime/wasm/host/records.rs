@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::GameRecord;
 use super::convert::game_record;
+use crate::model::reads::Fields;
 use crate::model::{Game, League, Schedule};
 
 /// What one call may read: the schedule, its games as records, the game
@@ -13,6 +14,62 @@ pub(crate) struct Call {
     pub(crate) schedule: Arc<Schedule>,
     pub(crate) records: Arc<Records>,
     pub(crate) game: Option<Arc<Game>>,
+    /// The fields the manifest says the plugin reads (`[wasm] fields`):
+    /// every record handed over has the others left empty ([`blank`]).
+    pub(crate) fields: Option<Fields>,
+}
+
+/// `record` with every field but `fields` (and the slot, a handle) left
+/// empty: an empty string or list, no round or TV window, the ref
+/// 4294967295, the moment 0 at offset 0. What a plugin that declared its
+/// fields sees of a field it did not declare: nothing it could depend on.
+pub(crate) fn blank(record: &GameRecord, fields: Fields) -> GameRecord {
+    let has = |f: Fields| fields.contains(f);
+    let nowhere = u32::MAX;
+    let never = super::types::Moment {
+        unix_seconds: 0,
+        offset_seconds: 0,
+    };
+    GameRecord {
+        slot: record.slot,
+        id: if has(Fields::ID) {
+            record.id.clone()
+        } else {
+            String::new()
+        },
+        round: if has(Fields::ROUND) {
+            record.round
+        } else {
+            None
+        },
+        home: if has(Fields::HOME) {
+            record.home
+        } else {
+            nowhere
+        },
+        away: if has(Fields::AWAY) {
+            record.away
+        } else {
+            nowhere
+        },
+        venue: if has(Fields::VENUE) {
+            record.venue
+        } else {
+            nowhere
+        },
+        start: if has(Fields::START) {
+            record.start
+        } else {
+            never
+        },
+        end: if has(Fields::END) { record.end } else { never },
+        tv: if has(Fields::TV) { record.tv } else { None },
+        tags: if has(Fields::TAGS) {
+            record.tags.clone()
+        } else {
+            Vec::new()
+        },
+    }
 }
 
 /// A schedule's games as records, indexed by slot, each built the first
