@@ -102,6 +102,9 @@ earliest_hour = 12
 # Stateless: one instance per worker serves every call.
 isolation = "reuse"
 memory_mb = 16
+# The fields of a game the rule reads; the others come empty, and a cached
+# verdict holds when only they change. Add any field the rule starts to read.
+fields = ["id", "venue", "start"]
 
 [build]
 # umpire runs this when the component is missing or older than the crate.
