@@ -421,6 +421,48 @@ impl Answer {
     }
 }
 
+/// The answers of reads asked of one schedule, each worked out once: many
+/// games of a season ask the same question (a team's games, by each of
+/// its games), and checking whether their verdicts hold after an edit
+/// asks it again for each. A read about the game under evaluation itself
+/// ([`Subject::This`]) is worked out every time.
+pub struct Answers<'s> {
+    schedule: &'s Schedule,
+    memo: rustc_hash::FxHashMap<(Read, Fields), Option<u64>>,
+}
+
+impl<'s> Answers<'s> {
+    /// No answer worked out yet, of `schedule`.
+    pub fn of(schedule: &'s Schedule) -> Self {
+        Self {
+            schedule,
+            memo: rustc_hash::FxHashMap::default(),
+        }
+    }
+
+    /// Whether `answer` holds in the schedule, with `this` the game under
+    /// evaluation: [`Answer::holds`], remembering what it works out.
+    pub fn holds(&mut self, answer: &Answer, this: Option<&Arc<Game>>) -> bool {
+        let about_this = matches!(
+            &answer.read,
+            Read::Previous(_, Subject::This) | Read::Next(_, Subject::This)
+        );
+        if about_this {
+            return answer.holds(self.schedule, this);
+        }
+        let key = (answer.read.clone(), answer.fields);
+        let found = match self.memo.get(&key) {
+            Some(found) => *found,
+            None => {
+                let found = answer.read.answer(self.schedule, this, answer.fields);
+                self.memo.insert(key, found);
+                found
+            }
+        };
+        found == Some(answer.fingerprint)
+    }
+}
+
 /// What changed from one schedule to the next, by topic: the reads a change
 /// may have answered differently are those it [`touches`](Delta::touches);
 /// any other read answers as before without being asked.
@@ -648,6 +690,68 @@ venue = "west"
             Read::Len,
         ] {
             assert!(!d.touches(&untouched), "{untouched:?}");
+        }
+    }
+
+    #[test]
+    fn remembered_answers_hold_exactly_where_answers_asked_afresh_do() {
+        let before = schedule(&format!("{G1}, {G2}"));
+        let g = |s: &Schedule, id: &str| s.game(id).unwrap().clone();
+        let day = |s: &str| s.parse::<Date>().unwrap();
+        let reads = [
+            Read::GamesOf("B".into()),
+            Read::GamesOf("A".into()),
+            Read::Previous("C".into(), Subject::This),
+            Read::Next("B".into(), Subject::This),
+            Read::Previous(
+                "B".into(),
+                Subject::Other("g2".into(), before.fingerprint_of(&g(&before, "g2"))),
+            ),
+            Read::GamesOn(day("2026-03-05")),
+            Read::GamesAt("west".into(), day("2026-03-07")),
+            Read::ById("g2".into()),
+            Read::Len,
+            Read::All,
+        ];
+        let fields = [Fields::NONE, Fields::HOME, Fields::START, Fields::ALL];
+        let answers: Vec<(Answer, Arc<Game>)> = (reads.iter())
+            .flat_map(|r| fields.map(|f| (r.clone(), f)))
+            .flat_map(|(r, f)| {
+                ["g1", "g2"].map(|id| {
+                    let this = g(&before, id);
+                    (
+                        Answer::of(r.clone(), f, &before, Some(&this)).unwrap(),
+                        this,
+                    )
+                })
+            })
+            .collect();
+        for after in [
+            schedule(&format!("{G1}, {G2}")),
+            schedule(&format!("{G1}, {G2_MOVED}")),
+            schedule(G1),
+        ] {
+            // Asked in two orders, so that a remembered answer is used for
+            // each game in turn.
+            for order in [false, true] {
+                let mut remembered = Answers::of(&after);
+                let mut each: Vec<&(Answer, Arc<Game>)> = answers.iter().collect();
+                if order {
+                    each.reverse();
+                }
+                for (a, this) in each {
+                    let this = after
+                        .game(&this.id)
+                        .cloned()
+                        .unwrap_or_else(|| this.clone());
+                    assert_eq!(
+                        remembered.holds(a, Some(&this)),
+                        a.holds(&after, Some(&this)),
+                        "{a:?} about {}",
+                        this.id
+                    );
+                }
+            }
         }
     }
 

@@ -304,24 +304,8 @@ impl VerdictCache {
         schedule: &Schedule,
         game: Option<&Arc<Game>>,
     ) -> Option<Reads> {
-        let Seen { reads, fields } = seen;
-        let mut fingerprinted: Vec<Answer> = Vec::with_capacity(reads.len());
-        // Most calls make a query or two: a set to drop the repeats would
-        // cost more than looking through those.
-        let mut asked = (reads.len() > FEW_READS)
-            .then(|| std::collections::HashSet::with_capacity(reads.len()));
-        for read in reads {
-            let repeat = match asked.as_mut() {
-                Some(set) => !set.insert(read.clone()),
-                None => fingerprinted.iter().any(|a| a.read == read),
-            };
-            if repeat {
-                continue;
-            }
-            // Recorded against this very schedule, so every question makes
-            // sense; skip storing if one somehow does not.
-            fingerprinted.push(Answer::of(read, fields, schedule, game)?);
-        }
+        let fields = seen.fields;
+        let fingerprinted = Self::fingerprinted(seen, schedule, game)?;
         self.counters.inserts.fetch_add(1, Ordering::Relaxed);
         let mut verdict = verdict.clone();
         verdict.elapsed_us = 0;
@@ -347,6 +331,47 @@ impl VerdictCache {
             }),
         );
         Some(reads)
+    }
+
+    /// The reads `seen` fingerprinted against `schedule`, as
+    /// [`put`](Self::put) stores them, without storing a verdict: for a
+    /// verdict kept only as part of its game's whole report.
+    pub(crate) fn answers(
+        &self,
+        seen: Seen,
+        schedule: &Schedule,
+        game: Option<&Arc<Game>>,
+    ) -> Option<Reads> {
+        Self::fingerprinted(seen, schedule, game).map(Reads::from)
+    }
+
+    /// Each read of `seen` once, with its answer's fingerprint in
+    /// `schedule` over the fields the call looked at; `None` if one makes
+    /// no sense there.
+    fn fingerprinted(
+        seen: Seen,
+        schedule: &Schedule,
+        game: Option<&Arc<Game>>,
+    ) -> Option<Vec<Answer>> {
+        let Seen { reads, fields } = seen;
+        let mut fingerprinted: Vec<Answer> = Vec::with_capacity(reads.len());
+        // Most calls make a query or two: a set to drop the repeats would
+        // cost more than looking through those.
+        let mut asked = (reads.len() > FEW_READS)
+            .then(|| std::collections::HashSet::with_capacity(reads.len()));
+        for read in reads {
+            let repeat = match asked.as_mut() {
+                Some(set) => !set.insert(read.clone()),
+                None => fingerprinted.iter().any(|a| a.read == read),
+            };
+            if repeat {
+                continue;
+            }
+            // Recorded against this very schedule, so every question makes
+            // sense; skip storing if one somehow does not.
+            fingerprinted.push(Answer::of(read, fields, schedule, game)?);
+        }
+        Some(fingerprinted)
     }
 
     /// A game's whole report stored under `key`, if nothing it was read

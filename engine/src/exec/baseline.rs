@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 use super::Evaluator;
 use super::rules::Budget;
 use crate::cache::{Delta, GameEntry, Read};
+use crate::model::reads::Answers;
 use crate::model::{GameReport, Schedule};
 
 /// An evaluation's game reports with what each was read from, by position.
@@ -199,11 +200,12 @@ impl Evaluator {
         let mut kept = vec![None; games.len()];
         // Counted once at the end: one atomic add, not one per game.
         let mut hits = 0;
+        let mut answers = Answers::of(schedule);
         for (i, g) in games.iter().enumerate() {
-            let holds = |j: usize, e: &Arc<GameEntry>| {
+            let mut holds = |j: usize, e: &Arc<GameEntry>| {
                 suspects.as_ref().is_some_and(|s| !s[j])
                     || (e.reads.iter())
-                        .all(|a| !delta.touches(&a.read) || a.holds(schedule, Some(g)))
+                        .all(|a| !delta.touches(&a.read) || answers.holds(a, Some(g)))
             };
             let from = delta.unchanged_from(i);
             match from.and_then(|j| Some((j, base.games.get(j)?.as_ref()?))) {

@@ -40,6 +40,11 @@ pub(super) struct Budget {
     pub(super) fail_fast: bool,
     /// Record the calls' cost and outcome (for ordering by cost).
     pub(super) measure: bool,
+    /// A what-if's: the games it judges are kept in the cache as whole
+    /// game entries only (one insert a game, not one a verdict); a move
+    /// tried again is found whole, and most moves tried are never tried
+    /// again.
+    pub(super) tentative: bool,
 }
 
 /// The evaluation order, split by scope, as positions in the registry.
@@ -285,6 +290,7 @@ impl Rules {
             game: self.deadlines.game,
             fail_fast: self.deadlines.fail_fast,
             measure: false,
+            tentative: false,
         }
     }
 
@@ -350,7 +356,7 @@ impl Rules {
                                 Known::Game(g) => g,
                                 Known::Parts(_) => None,
                             };
-                            self.call(runtime, i, schedule, target, cap, budget.measure, known)
+                            self.call(runtime, i, schedule, target, cap, budget, known)
                         }
                     }
                 };
@@ -431,7 +437,7 @@ impl Rules {
         schedule: &Arc<Schedule>,
         target: Target<'_>,
         cap: Option<Instant>,
-        measure: bool,
+        budget: Budget,
         known: Option<&KnownGame>,
     ) -> Verdict {
         let c = &self.registry.constraints()[i];
@@ -459,8 +465,9 @@ impl Rules {
             game_reads(i, None);
             return c.fallback(&breaker.reason());
         }
-        let verdict = self.run_and_store(runtime, i, schedule, target, cap, cached);
-        if measure {
+        let verdict =
+            self.run_and_store(runtime, i, schedule, target, cap, cached, budget.tentative);
+        if budget.measure {
             self.costs
                 .record(i, started.elapsed(), verdict.is_hard_violation());
         }
@@ -514,7 +521,7 @@ impl Rules {
             for (k, verdict) in parts.iter_mut().filter(|(_, v)| v.is_none()) {
                 let target = Target::Part(partition, *k);
                 let cached = self.cache_key(i, schedule, target);
-                let v = self.run_and_store(runtime, i, schedule, target, cap, cached);
+                let v = self.run_and_store(runtime, i, schedule, target, cap, cached, false);
                 if matches!(v.status, Status::Error | Status::Timeout) && worst == Status::Passed {
                     worst = v.status;
                 }
@@ -530,7 +537,10 @@ impl Rules {
     }
 
     /// Runs constraint `i` on `target` and stores a verdict the cache may
-    /// keep; notes the reads for the game under evaluation.
+    /// keep; notes the reads for the game under evaluation. When
+    /// `tentative` and the game's whole report will be stored, the verdict
+    /// is kept with it only, not on its own.
+    #[allow(clippy::too_many_arguments, reason = "each is one input of the call")]
     pub(super) fn run_and_store(
         &self,
         runtime: &Runtime,
@@ -539,10 +549,17 @@ impl Rules {
         target: Target<'_>,
         cap: Option<Instant>,
         cached: Option<(&Arc<VerdictCache>, Key)>,
+        tentative: bool,
     ) -> Verdict {
         let c = &self.registry.constraints()[i];
         let (verdict, reads) = runtime.evaluate_noting(c, schedule, target, cap, cached.is_some());
+        let whole_only = tentative && GAME_READS.with(|r| r.borrow().is_some());
         let stored = match (cached, reads) {
+            (Some((cache, _)), Some(reads))
+                if whole_only && matches!(verdict.status, Status::Passed | Status::Violated) =>
+            {
+                cache.answers(reads, schedule, target.game())
+            }
             (Some((cache, key)), Some(reads))
                 if matches!(verdict.status, Status::Passed | Status::Violated) =>
             {

@@ -18,7 +18,7 @@ use std::time::Instant;
 use std::sync::OnceLock;
 
 use super::batch::{Flow, Opened};
-use super::rules::{KnownGame, KnownGames, KnownParts, SeasonPart};
+use super::rules::{Budget, KnownGame, KnownGames, KnownParts, SeasonPart};
 use super::{Baseline, Cancel, Evaluator, Interrupted};
 use crate::cache::Delta;
 use crate::model::{
@@ -288,7 +288,10 @@ impl Evaluator {
         let _span = tracing::debug_span!("what_if", games = edited.len()).entered();
         let started = Instant::now();
         let rules = &self.rules;
-        let budget = rules.budget(started);
+        let budget = Budget {
+            tentative: true,
+            ..rules.budget(started)
+        };
         cancel.check()?;
         // What the season read decides which parts and games to judge
         // again; another evaluator's season, or none, and all are.

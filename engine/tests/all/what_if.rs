@@ -356,6 +356,58 @@ fn a_rule_that_looked_only_at_home_teams_is_not_asked_again_after_a_move_in_time
 }
 
 #[test]
+fn a_move_tried_is_kept_whole_and_found_whole_when_tried_again() -> TestResult {
+    let (league, spec, registry) = example_season();
+    // The game-scoped rules only: a partitioned rule's parts are stored one
+    // by one, as ever.
+    let game_scoped: Vec<Manifest> = (registry.manifests().into_iter())
+        .filter(|m| m.scope == umpire::manifests::Scope::Game)
+        .cloned()
+        .collect();
+    assert_eq!(game_scoped.len(), 8);
+    let registry = Arc::new(Registry::from_manifests(
+        game_scoped,
+        &RhaiLimits::default(),
+    )?);
+    let schedule = schedule_of(&league, &spec);
+    let cache = Arc::new(VerdictCache::new(&CacheConfig::default())?);
+    let fast = Evaluator::new(league.clone(), registry.clone()).with_cache(cache.clone());
+    let slow = Evaluator::new(league.clone(), registry);
+    let season = fast.season(&schedule);
+    let edited = Arc::new(
+        SchedulePatch::new()
+            .editing(GameEdit::new("R05-MTL-PHX").start("2026-04-01T18:10"))
+            .apply_to(&schedule, &league, Path::new("move"))?,
+    );
+    let full = comparable(slow.evaluate(&edited));
+    let l1 = || cache.stats().l1;
+
+    // Tried once: the moved game's rules run, and its verdicts are kept
+    // with its whole report, not one by one.
+    let before = l1();
+    let first = fast.what_if(&season, edited.clone());
+    assert_eq!(comparable(first.report()), full);
+    let after = l1();
+    assert!(after.misses > before.misses, "the moved game was judged");
+    assert_eq!(
+        after.inserts, before.inserts,
+        "no verdict stored on its own"
+    );
+
+    // Tried again: found whole, nothing judged, the same answer.
+    let again = fast.what_if(&season, edited);
+    assert_eq!(comparable(again.report()), full);
+    let last = l1();
+    assert_eq!(
+        (last.misses, last.inserts),
+        (after.misses, after.inserts),
+        "nothing asked again"
+    );
+    assert!(last.hits > after.hits);
+    Ok(())
+}
+
+#[test]
 fn a_move_that_cannot_apply_says_which_and_why() -> TestResult {
     let (league, spec, _) = example_season();
     let schedule = schedule_of(&league, &spec);
