@@ -118,6 +118,26 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// The file the error is about, and where in it when it says: a field
+    /// path (`games[3].home`) or `line:column`.
+    pub fn location(&self) -> (Option<&std::path::Path>, Option<String>) {
+        match self {
+            Self::Read { path, .. }
+            | Self::Write { path, .. }
+            | Self::Parse { path, .. }
+            | Self::DuplicateConstraint { path, .. }
+            | Self::Plugin { path, .. }
+            | Self::Build { path, .. }
+            | Self::PluginDir { path, .. }
+            | Self::Config { path, .. } => (Some(path), None),
+            Self::Invalid { path, at, .. } => (Some(path), Some(at.clone())),
+            Self::Script {
+                path, line, column, ..
+            } => (Some(path), Some(format!("{line}:{column}"))),
+            Self::Cycle { .. } => (None, None),
+        }
+    }
+
     /// An [`Error::Invalid`] (for the readers).
     #[doc(hidden)]
     pub fn invalid(

@@ -347,15 +347,8 @@ impl League {
         let mut venue_index = FxHashMap::default();
         for (i, v) in spec.venues.into_iter().enumerate() {
             let at = format!("venues[{i}] ({})", v.id);
-            let timezone = zone(&v.timezone).map_err(|_| {
-                invalid(
-                    format!("{at}.timezone"),
-                    format!(
-                        "unknown time zone \"{}\"; expected an IANA name such as \"America/New_York\"",
-                        v.timezone
-                    ),
-                )
-            })?;
+            let timezone = zone(&v.timezone)
+                .map_err(|_| invalid(format!("{at}.timezone"), unknown_zone(&v.timezone)))?;
             let mut blackouts = Vec::with_capacity(v.blackouts.len());
             for (j, b) in v.blackouts.into_iter().enumerate() {
                 let from = parse_date(&b.from)
@@ -421,12 +414,8 @@ impl League {
         let mut tv_index = FxHashMap::default();
         for (i, w) in spec.tv_windows.into_iter().enumerate() {
             let at = format!("tv_windows[{i}] ({})", w.id);
-            let timezone = zone(&w.timezone).map_err(|_| {
-                invalid(
-                    format!("{at}.timezone"),
-                    format!("unknown time zone \"{}\"", w.timezone),
-                )
-            })?;
+            let timezone = zone(&w.timezone)
+                .map_err(|_| invalid(format!("{at}.timezone"), unknown_zone(&w.timezone)))?;
             let days = w
                 .days
                 .iter()
@@ -611,6 +600,24 @@ pub fn suggest<'a>(wrong: &str, known: impl Iterator<Item = &'a str>) -> String 
     }
 }
 
+/// What is wrong with a time zone name the zone database does not know:
+/// the close one it knows, if any (`America/Los_Angelos`: did you mean
+/// `America/Los_Angeles`?), else what a name looks like.
+pub fn unknown_zone(name: &str) -> String {
+    let db = jiff::tz::db();
+    let names: Vec<String> = db.available().map(|n| n.as_str().to_owned()).collect();
+    let close = names
+        .iter()
+        .filter(|k| k.eq_ignore_ascii_case(name) || strsim::levenshtein(k, name) <= 3)
+        .min_by_key(|k| strsim::levenshtein(k, name));
+    match close {
+        Some(k) => format!("unknown time zone \"{name}\"; did you mean `{k}`?"),
+        None => format!(
+            "unknown time zone \"{name}\"; expected an IANA name such as \"America/New_York\""
+        ),
+    }
+}
+
 /// The time zone of an IANA name. `UTC` needs no lookup: asking the
 /// system's zone database for it reads the whole zoneinfo directory, a
 /// millisecond of every RobinX run (their leagues are all in UTC).
@@ -731,6 +738,15 @@ timezone = "America/New_York"
             .to_string();
         assert!(msg.contains("venues[0] (park).timezone"), "{msg}");
         assert!(msg.contains("America/Chicagoo"), "{msg}");
+        assert!(msg.contains("did you mean `America/Chicago`?"), "{msg}");
+        // A TV window's zone too; a name nothing is close to says what a
+        // name looks like.
+        let text = MINI.replace("America/New_York", "Eastern Standard");
+        let msg = League::from_toml_str(Path::new("l.toml"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("tv_windows[0] (sat).timezone"), "{msg}");
+        assert!(msg.contains("expected an IANA name"), "{msg}");
     }
 
     #[test]

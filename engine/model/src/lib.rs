@@ -48,7 +48,7 @@ pub use league::{
     Blackout, BlackoutSpec, DEFAULT_GAME_MINUTES, DstPolicy, LEAGUE_FILE, League, LeagueSpec, Team,
     TeamSpec, TvWindow, TvWindowSpec, Venue, VenueSpec,
 };
-pub use league::{join_clean, suggest, weekday_name};
+pub use league::{join_clean, suggest, unknown_zone, weekday_name};
 pub use patch::{GameEdit, PatchError, SchedulePatch};
 pub use report::{
     CacheStats, GameReport, L2Stats, LayerStats, Ledger, Penalties, Report, ScheduleReport,

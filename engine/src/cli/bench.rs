@@ -42,7 +42,7 @@ pub(super) struct BenchArgs {
     no_build: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    pub(super) format: Format,
 }
 
 /// One constraint's figures.

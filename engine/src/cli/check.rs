@@ -34,7 +34,7 @@ pub(super) struct CheckArgs {
     paths: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    pub(super) format: Format,
 }
 
 /// What was checked, and what is wrong.

@@ -30,7 +30,7 @@ pub(super) struct ConstraintsArgs {
     graph: Option<GraphFormat>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    pub(super) format: Format,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -91,6 +91,7 @@ pub(crate) fn main() -> ExitCode {
     if !matches!(cli.command, Command::Serve(_)) {
         init_tracing("warn", crate::config::LogFormat::Text);
     }
+    let json = cli.command.prints_json();
     match run(cli) {
         Ok(code) => code,
         // The reader went away (`umpire eval | head`): stop quietly, as
@@ -99,9 +100,45 @@ pub(crate) fn main() -> ExitCode {
         Err(err) => {
             let mut stderr = anstream::stderr();
             let _ = writeln!(stderr, "{}: {err:#}", render::error_label());
+            if json {
+                // A program reading the JSON gets JSON: the error, and where.
+                let _ = writeln!(std::io::stdout(), "{}", error_json(&err));
+            }
             ExitCode::from(2)
         }
     }
+}
+
+impl Command {
+    /// Whether the command was asked for JSON on stdout (`--format json`).
+    fn prints_json(&self) -> bool {
+        let format = match self {
+            Command::Eval(a) => a.format,
+            Command::Check(a) => a.format,
+            Command::Constraints(a) => a.format,
+            Command::Bench(a) => a.format,
+            Command::Robinx(a) => a.format,
+            _ => return false,
+        };
+        format == Format::Json
+    }
+}
+
+/// An error as the JSON a `--format json` run prints instead of its
+/// report: `{"error": {"message", "file", "at"}}`, the file and the place
+/// in it when the error names them (`null` otherwise).
+fn error_json(err: &anyhow::Error) -> serde_json::Value {
+    let (file, at) = err
+        .chain()
+        .find_map(|e| e.downcast_ref::<crate::model::Error>())
+        .map_or((None, None), |e| e.location());
+    serde_json::json!({
+        "error": {
+            "message": format!("{err:#}"),
+            "file": file.map(|f| f.display().to_string()),
+            "at": at,
+        }
+    })
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

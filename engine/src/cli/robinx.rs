@@ -46,7 +46,7 @@ pub(super) struct RobinxArgs {
     /// Output format: JSON is one object, or an array of them when several
     /// solutions are given.
     #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    pub(super) format: Format,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -82,6 +82,46 @@ fn soft_violations_alone_still_exit_0() -> TestResult {
 }
 
 #[test]
+fn an_input_error_under_format_json_is_json_naming_the_file_and_the_field() -> TestResult {
+    let t = TempTree::new();
+    let league = crate::support::MINI_LEAGUE.replacen("America/New_York", "America/New_Yrok", 1);
+    assert_ne!(
+        league,
+        crate::support::MINI_LEAGUE,
+        "the mini league has that zone"
+    );
+    t.write("league.toml", &league);
+    t.write("schedule.json", r#"{"games": []}"#);
+    let out = umpire()
+        .args(["eval", "--format", "json", "--league"])
+        .arg(t.path())
+        .output()?;
+    assert_eq!(out.status.code(), Some(2), "stderr: {}", stderr_of(&out));
+    let answer: Value = serde_json::from_slice(&out.stdout)?;
+    let error = &answer["error"];
+    assert!(
+        error["file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("league.toml")),
+        "{answer}"
+    );
+    assert!(
+        error["at"]
+            .as_str()
+            .is_some_and(|a| a.ends_with(".timezone")),
+        "{answer}"
+    );
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("did you mean `America/New_York`?"),
+        "{message}"
+    );
+    // The text stays on stderr for a person.
+    assert!(stderr_of(&out).contains("America/New_Yrok"));
+    Ok(())
+}
+
+#[test]
 fn schedule_option_overrides_the_leagues_schedule_and_exits_1_on_hard_violations() -> TestResult {
     let league = fixture("leagues/clean");
     let out = umpire()

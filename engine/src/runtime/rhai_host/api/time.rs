@@ -26,7 +26,7 @@ pub(super) fn register(m: &mut Module) {
     });
     m.set_native_fn("in_tz", |t: &mut RTime, tz: ImmutableString| {
         let zone =
-            TimeZone::get(&tz).map_err(|_| runtime_error(format!("unknown time zone \"{tz}\"")))?;
+            TimeZone::get(&tz).map_err(|_| runtime_error(crate::model::unknown_zone(&tz)))?;
         Ok(RTime(t.0.with_time_zone(zone)))
     });
     m.set_native_fn("plus_days", |t: &mut RTime, n: i64| {

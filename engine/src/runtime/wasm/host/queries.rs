@@ -178,7 +178,7 @@ impl time::Host for HostState {
     ) -> WasmResult<Result<types::Civil, String>> {
         let tz = match TimeZone::get(&timezone) {
             Ok(tz) => tz,
-            Err(_) => return Ok(Err(format!("unknown time zone \"{timezone}\""))),
+            Err(_) => return Ok(Err(crate::model::unknown_zone(&timezone))),
         };
         Ok(Ok(civil(&timestamp(unix_seconds)?.to_zoned(tz))))
     }
