@@ -191,7 +191,16 @@ impl Report {
         sections.push((
             format!("Timeline (every {step} s)"),
             vec![
-                "t s", "users", "requests", "answered", "shed", "failed", "p95 ms", "p99 ms", "SLO",
+                "t s",
+                "users",
+                "requests",
+                "answered",
+                "shed",
+                "failed",
+                "p95 ms",
+                "p99 ms",
+                "server MB",
+                "SLO",
             ],
             j.timeline
                 .iter()
@@ -219,9 +228,12 @@ impl Report {
         sections
     }
 
-    fn headline(&self) -> String {
+    /// The first line: the verdict, the profile (in backticks in
+    /// Markdown, as it is when `code`), the target and what the profile is.
+    fn headline(&self, code: bool) -> String {
+        let tick = if code { "`" } else { "" };
         format!(
-            "{} `{}` against {}{}: {}",
+            "{} {tick}{}{tick} against {}{}: {}",
             if self.passed { "PASS" } else { "FAIL" },
             self.profile,
             self.target,
@@ -230,10 +242,15 @@ impl Report {
         )
     }
 
-    fn about(&self) -> Vec<String> {
+    /// The lines under the headline (the plan in backticks when `code`).
+    fn about(&self, code: bool) -> Vec<String> {
+        let tick = if code { "`" } else { "" };
         vec![
             format!("started {} by {}", self.started_at, self.harness),
-            format!("plan `{}`, at most {} users", self.plan, self.peak_users),
+            format!(
+                "plan {tick}{}{tick}, at most {} users",
+                self.plan, self.peak_users
+            ),
             format!(
                 "SLO per second: p95 <= {} ms, failed or shed <= {} %, for {} s in a row",
                 self.slo.p95_ms,
@@ -253,8 +270,8 @@ impl Report {
 
     /// The Markdown report.
     pub(crate) fn markdown(&self) -> String {
-        let mut out = format!("# {}\n\n", self.headline());
-        for line in self.about() {
+        let mut out = format!("# {}\n\n", self.headline(true));
+        for line in self.about(true) {
             let _ = writeln!(out, "- {line}");
         }
         if let Some(b) = &self.baseline {
@@ -275,21 +292,18 @@ impl Report {
 
     /// The HTML report: the same tables and a chart of the timeline.
     pub(crate) fn html(&self) -> String {
-        let mut out = String::from(
-            "<!doctype html><html><head><meta charset=\"utf-8\"><title>umpire-harness</title>\
-             <style>body{font:14px system-ui,sans-serif;margin:2em;max-width:72em}\
-             table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;\
-             padding:.2em .6em;text-align:right}th{background:#f3f3f3}td:first-child,th:first-child\
-             {text-align:left}.pass{color:#17702a}.fail{color:#b01c1c;font-weight:bold}</style>\
-             </head><body>",
+        let headline = esc(&self.headline(false));
+        let mut out = format!(
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>{headline}</title>\
+             <style>body{{font:14px system-ui,sans-serif;margin:2em;max-width:72em}}\
+             table{{border-collapse:collapse;margin:.5em 0 1.5em}}td,th{{border:1px solid #ccc;\
+             padding:.2em .6em;text-align:right}}th{{background:#f3f3f3}}td:first-child,th:first-child\
+             {{text-align:left}}.pass{{color:#17702a}}.fail{{color:#b01c1c;font-weight:bold}}\
+             svg text{{font:11px system-ui,sans-serif}}</style></head><body>",
         );
         let class = if self.passed { "pass" } else { "fail" };
-        let _ = write!(
-            out,
-            "<h1 class=\"{class}\">{}</h1><ul>",
-            esc(&self.headline())
-        );
-        for line in self.about() {
+        let _ = write!(out, "<h1 class=\"{class}\">{headline}</h1><ul>");
+        for line in self.about(false) {
             let _ = write!(out, "<li>{}</li>", esc(&line));
         }
         out.push_str("</ul>");
@@ -314,38 +328,145 @@ impl Report {
             }
             out.push_str("</table>");
         }
-        out.push_str("<p>Goose's own report: <a href=\"goose/report.html\">goose/report.html</a></p></body></html>\n");
+        // Goose's own report loads its charts from a CDN and is blank
+        // offline: not pointed to. Everything it shows is above.
+        out.push_str("</body></html>\n");
         out
     }
 
-    /// Answered requests per second (blue) and p95 (red) over the run.
+    /// The timeline as a chart: answered requests per second (blue, left
+    /// axis), p95 in ms (red, right axis) with the SLO's p95 as a dashed
+    /// line, and the users the plan had running (grey, scaled to the top
+    /// of the left axis); seconds along the bottom.
     fn chart(&self) -> String {
         let t = &self.judged.timeline;
         if t.len() < 2 {
             return String::new();
         }
-        let (w, h) = (900.0, 220.0);
-        let max_rps = t.iter().map(|s| s.rps).max().unwrap_or(1).max(1) as f64;
-        let max_p95 = t.iter().map(|s| s.p95_ms).fold(0.0, f64::max).max(0.001);
-        let x = |i: usize| i as f64 / (t.len() - 1) as f64 * w;
-        let line = |values: Vec<f64>, max: f64| {
+        // The plot inside margins for the axes' ticks and labels.
+        let (w, h) = (900.0_f64, 260.0_f64);
+        let (left, right, top, bottom) = (56.0, 64.0, 26.0, 40.0);
+        let (pw, ph) = (w - left - right, h - top - bottom);
+        let max_rps = nice(t.iter().map(|s| s.rps).max().unwrap_or(0) as f64);
+        let max_ms = nice(t.iter().map(|s| s.p95_ms).fold(self.slo.p95_ms, f64::max));
+        let max_users = t.iter().map(|s| s.users).fold(0.0, f64::max).max(1.0);
+        let last = t.len() - 1;
+        let x = |i: usize| left + i as f64 / last as f64 * pw;
+        let y = |v: f64, max: f64| top + ph - (v / max).clamp(0.0, 1.0) * ph;
+        let line = |values: &mut dyn Iterator<Item = f64>, max: f64| {
             values
-                .iter()
                 .enumerate()
-                .map(|(i, v)| format!("{:.1},{:.1}", x(i), h - v / max * (h - 10.0)))
+                .map(|(i, v)| format!("{:.1},{:.1}", x(i), y(v, max)))
                 .collect::<Vec<_>>()
                 .join(" ")
         };
-        let rps = line(t.iter().map(|s| s.rps as f64).collect(), max_rps);
-        let p95 = line(t.iter().map(|s| s.p95_ms).collect(), max_p95);
-        format!(
+        let rps = line(&mut t.iter().map(|s| s.rps as f64), max_rps);
+        let p95 = line(&mut t.iter().map(|s| s.p95_ms), max_ms);
+        let users = line(&mut t.iter().map(|s| s.users), max_users);
+        let mut svg = format!(
             "<h2>Timeline</h2><svg viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" \
-             style=\"border:1px solid #ccc\"><polyline fill=\"none\" stroke=\"#2458b3\" \
-             points=\"{rps}\"/><polyline fill=\"none\" stroke=\"#b01c1c\" points=\"{p95}\"/>\
-             </svg><p><span style=\"color:#2458b3\">answered req/s</span> (top {max_rps:.0}), \
-             <span style=\"color:#b01c1c\">p95</span> (top {max_p95:.2} ms), over {} s</p>",
+             role=\"img\" aria-label=\"answered requests per second and p95 latency over the run\">"
+        );
+        // Axes, with five ticks each: req/s on the left, ms on the right,
+        // seconds along the bottom.
+        let _ = write!(
+            svg,
+            "<g stroke=\"#888\" fill=\"none\"><line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{b}\"/>\
+             <line x1=\"{r}\" y1=\"{top}\" x2=\"{r}\" y2=\"{b}\"/>\
+             <line x1=\"{left}\" y1=\"{b}\" x2=\"{r}\" y2=\"{b}\"/></g>",
+            b = top + ph,
+            r = left + pw
+        );
+        for k in 0..=4 {
+            let f = f64::from(k) / 4.0;
+            let ty = top + ph - f * ph;
+            let tx = left + f * pw;
+            let _ = write!(
+                svg,
+                "<line x1=\"{left}\" y1=\"{ty:.1}\" x2=\"{r:.1}\" y2=\"{ty:.1}\" stroke=\"#eee\"/>\
+                 <text x=\"{lx:.1}\" y=\"{ty:.1}\" text-anchor=\"end\" dy=\"4\" fill=\"#2458b3\">{}</text>\
+                 <text x=\"{rx:.1}\" y=\"{ty:.1}\" dy=\"4\" fill=\"#b01c1c\">{}</text>\
+                 <text x=\"{tx:.1}\" y=\"{sy:.1}\" text-anchor=\"middle\">{}</text>",
+                tick(f * max_rps),
+                tick(f * max_ms),
+                tick(f * last as f64),
+                r = left + pw,
+                lx = left - 6.0,
+                rx = left + pw + 6.0,
+                sy = top + ph + 16.0,
+            );
+        }
+        let _ = write!(
+            svg,
+            "<text x=\"{lx}\" y=\"{top}\" text-anchor=\"end\" dy=\"-12\" fill=\"#2458b3\">req/s</text>\
+             <text x=\"{rx}\" y=\"{top}\" dy=\"-12\" fill=\"#b01c1c\">ms</text>\
+             <text x=\"{cx}\" y=\"{h}\" dy=\"-4\" text-anchor=\"middle\">time since the start (s)</text>",
+            lx = left - 6.0,
+            rx = left + pw + 6.0,
+            cx = left + pw / 2.0,
+        );
+        // The SLO's p95 on the ms axis, then the three lines.
+        let slo = y(self.slo.p95_ms, max_ms);
+        let _ = write!(
+            svg,
+            "<line class=\"slo\" x1=\"{left}\" y1=\"{slo:.1}\" x2=\"{r:.1}\" y2=\"{slo:.1}\" \
+             stroke=\"#b01c1c\" stroke-dasharray=\"6 4\"/>\
+             <polyline class=\"users\" fill=\"none\" stroke=\"#999\" points=\"{users}\"/>\
+             <polyline class=\"rps\" fill=\"none\" stroke=\"#2458b3\" points=\"{rps}\"/>\
+             <polyline class=\"p95\" fill=\"none\" stroke=\"#b01c1c\" points=\"{p95}\"/></svg>",
+            r = left + pw
+        );
+        let _ = write!(
+            svg,
+            "<p><span style=\"color:#2458b3\">answered req/s</span> (left axis), \
+             <span style=\"color:#b01c1c\">p95 ms</span> (right axis; dashed: the SLO's p95 of {} ms), \
+             <span style=\"color:#999\">users</span> (at most {max_users:.0}, scaled to the top), \
+             over {} s.</p>",
+            self.slo.p95_ms,
             t.len()
-        )
+        );
+        svg
+    }
+}
+
+/// `max` rounded up to a figure an axis can show in five even steps: 1,
+/// 2, 2.5 or 5 times a power of ten, times four.
+fn nice(max: f64) -> f64 {
+    if max.is_nan() || max <= 0.0 {
+        return 1.0;
+    }
+    let step = max / 4.0;
+    let power = 10f64.powf(step.log10().floor());
+    let m = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .into_iter()
+        .find(|m| m * power >= step)
+        .unwrap_or(10.0);
+    m * power * 4.0
+}
+
+/// A tick's label: whole numbers as they are, others with two digits.
+fn tick(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axes_end_on_round_figures_in_four_even_steps() {
+        assert_eq!(nice(0.0), 1.0);
+        assert_eq!(nice(f64::NAN), 1.0);
+        assert_eq!(nice(7.0), 8.0);
+        assert_eq!(nice(130.0), 200.0);
+        assert_eq!(nice(2_400.0), 4_000.0);
+        assert_eq!(nice(0.3), 0.4);
+        assert_eq!(tick(50.0), "50");
+        assert_eq!(tick(0.126), "0.13");
     }
 }
 

@@ -65,6 +65,37 @@ fn a_spawned_run_answers_every_kind_writes_three_reports_and_stops_the_server() 
     assert!(md.contains("| ✓ | lost requests | = 0 | 0 |"), "{md}");
     let html = std::fs::read_to_string(out.join("report.html"))?;
     assert!(html.contains("<svg") && html.contains("lost requests"));
+    // The title is plain text.
+    assert!(
+        html.contains("<title>PASS quick against http://127.0.0.1:"),
+        "{html}"
+    );
+    assert!(!html.contains('`'), "Markdown in the HTML page");
+    // Every row of every table has a cell per heading.
+    for table in html.split("<table>").skip(1) {
+        let table = table.split("</table>").next().unwrap_or_default();
+        let mut rows = table.split("<tr>").skip(1);
+        let heads = rows.next().unwrap_or_default().matches("<th>").count();
+        assert!(heads > 0, "{table}");
+        for row in rows {
+            assert_eq!(row.matches("<td").count(), heads, "{row}");
+        }
+    }
+    assert!(html.contains("<th>server MB</th>"));
+    // The chart: axes with units, the users, the SLO's p95.
+    for part in [
+        ">req/s</text>",
+        ">ms</text>",
+        ">time since the start (s)</text>",
+        "class=\"slo\"",
+        "class=\"users\"",
+        "class=\"rps\"",
+        "class=\"p95\"",
+    ] {
+        assert!(html.contains(part), "no {part} in the chart");
+    }
+    // Goose's own report needs a network for its charts: not pointed to.
+    assert!(!html.contains("goose/report.html"));
     for goose in ["report.html", "report.md", "report.json"] {
         assert!(
             out.join("goose").join(goose).is_file(),
