@@ -453,23 +453,6 @@ fn tick(v: f64) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn axes_end_on_round_figures_in_four_even_steps() {
-        assert_eq!(nice(0.0), 1.0);
-        assert_eq!(nice(f64::NAN), 1.0);
-        assert_eq!(nice(7.0), 8.0);
-        assert_eq!(nice(130.0), 200.0);
-        assert_eq!(nice(2_400.0), 4_000.0);
-        assert_eq!(nice(0.3), 0.4);
-        assert_eq!(tick(50.0), "50");
-        assert_eq!(tick(0.126), "0.13");
-    }
-}
-
 /// A table of the report: its title, column heads and rows.
 type Section = (String, Vec<&'static str>, Vec<Vec<String>>);
 
@@ -487,4 +470,21 @@ fn esc(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axes_end_on_round_figures_in_four_even_steps() {
+        assert_eq!(nice(0.0), 1.0);
+        assert_eq!(nice(f64::NAN), 1.0);
+        assert_eq!(nice(7.0), 8.0);
+        assert_eq!(nice(130.0), 200.0);
+        assert_eq!(nice(2_400.0), 4_000.0);
+        assert_eq!(nice(0.3), 0.4);
+        assert_eq!(tick(50.0), "50");
+        assert_eq!(tick(0.126), "0.13");
+    }
 }
