@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 
 use crate::Registry;
+use crate::model::reads::{Read, Subject};
 use crate::model::{Game, GameReport, Hardness, League, Report, Schedule, Status, Verdict};
 
 const BOLD: Style = Style::new().bold();
@@ -530,6 +531,26 @@ pub(super) fn duration(ns: f64) -> String {
         format!("{:.1} ms", ns / 1e6)
     } else {
         format!("{:.2} s", ns / 1e9)
+    }
+}
+
+/// A schedule query as the script would have written it.
+pub(crate) fn read_text(r: &Read) -> String {
+    let subject = |s: &Subject| match s {
+        Subject::This => "game".to_owned(),
+        Subject::Other(id, _) => id.to_string(),
+    };
+    match r {
+        Read::Len => "schedule.len".into(),
+        Read::All => "schedule.games".into(),
+        Read::At(i) => format!("schedule.games[{i}]"),
+        Read::ById(id) => format!("schedule.game({id})"),
+        Read::GamesOf(t) => format!("schedule.games_of({t})"),
+        Read::GamesOfBetween(t, a, b) => format!("schedule.games_of({t}, {a}, {b})"),
+        Read::Previous(t, s) => format!("schedule.previous_game({t}, {})", subject(s)),
+        Read::Next(t, s) => format!("schedule.next_game({t}, {})", subject(s)),
+        Read::GamesAt(v, d) => format!("schedule.games_at({v}, {d})"),
+        Read::GamesOn(d) => format!("schedule.games_on({d})"),
     }
 }
 

@@ -19,6 +19,7 @@ use clap::Args;
 use super::fixture::{self, Case, Fixture};
 use super::{Format, render};
 use crate::model::{League, Schedule};
+use crate::runtime::{Runtime, Target};
 use crate::{Evaluator, Registry, manifests::Scope};
 
 #[derive(Debug, Args)]
@@ -37,7 +38,8 @@ pub(super) struct TestArgs {
     #[arg(long, value_name = "PATTERN")]
     run: Option<String>,
     /// Show what each case's rules printed (`print`, `debug`, a
-    /// component's `log`); a failing case shows it always.
+    /// component's `log`; a failing case shows it always), and the
+    /// schedule queries a failing case's rule made.
     #[arg(short, long)]
     verbose: bool,
     /// Run again whenever a file under the paths, or under a fixture's
@@ -313,6 +315,11 @@ fn run_once(args: &TestArgs) -> Result<ExitCode> {
             let elapsed = started.elapsed();
             let printed = crate::runtime::printed::take();
             let ok = problems.is_empty();
+            // What the rule asked of the schedule, for a failing case
+            // under -v: asked again, with the queries recorded.
+            let reads = (!ok && args.verbose)
+                .then(|| reads_of(&r.evaluator, case))
+                .flatten();
             if ok {
                 passed += 1;
             } else {
@@ -330,6 +337,9 @@ fn run_once(args: &TestArgs) -> Result<ExitCode> {
                             writeln!(out, "       | {line}")?;
                         }
                     }
+                    for read in reads.iter().flatten() {
+                        writeln!(out, "       query: {read}")?;
+                    }
                 }
                 Format::Json => json_cases.push(serde_json::json!({
                     "file": r.path,
@@ -339,6 +349,7 @@ fn run_once(args: &TestArgs) -> Result<ExitCode> {
                     "passed": ok,
                     "problems": problems,
                     "printed": printed,
+                    "queries": reads,
                     "elapsed_us": elapsed.as_micros() as u64,
                 })),
             }
@@ -378,6 +389,36 @@ fn run_once(args: &TestArgs) -> Result<ExitCode> {
 /// What the case's constraint says: about its game (in dependency order,
 /// after the schedule-scoped rules, as `eval` would), or about the whole
 /// schedule.
+/// The schedule queries the case's rule makes, each once, in the order
+/// first asked, as the script would write them: about the case's game, or
+/// the schedule (each part of a partitioned rule). `None` for a
+/// game-scoped rule asked about every game of the case's schedule.
+fn reads_of(evaluator: &Evaluator, case: &Case) -> Option<Vec<String>> {
+    let c = evaluator.registry().get(&case.constraint)?;
+    let league = evaluator.league();
+    let runtime = Runtime::new(league.clone(), evaluator.registry().limits());
+    let mut reads: Vec<crate::model::reads::Read> = Vec::new();
+    let mut ask = |target: Target<'_>| {
+        let (_, seen) = runtime.evaluate_noting(c, &case.schedule, target, None, true);
+        for read in seen.map(|s| s.reads).unwrap_or_default() {
+            if !reads.contains(&read) {
+                reads.push(read);
+            }
+        }
+    };
+    match (&case.game, c.manifest.scope, c.manifest.partition) {
+        (Some(game), Scope::Game, _) => ask(Target::Game(game)),
+        (_, Scope::Schedule, None) => ask(Target::Schedule),
+        (_, Scope::Schedule, Some(p)) => {
+            for k in 0..crate::runtime::part_count(league, p) {
+                ask(Target::Part(p, k));
+            }
+        }
+        (None, Scope::Game, _) => return None,
+    }
+    Some(reads.iter().map(render::read_text).collect())
+}
+
 fn verdict_of(evaluator: &Evaluator, case: &Case) -> Result<crate::Verdict, String> {
     let missing = || format!("`{}` gave no verdict", case.constraint);
     if let Some(game) = &case.game {

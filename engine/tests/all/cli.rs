@@ -756,3 +756,59 @@ fn test_shows_what_a_rule_printed_and_runs_the_cases_asked_for() -> TestResult {
     assert!(!text.contains("R02-POR-SEA"), "{text}");
     Ok(())
 }
+
+/// `umpire test -v` lists the schedule queries a failing case's rule made,
+/// as the script writes them, each once.
+#[test]
+fn test_verbose_shows_what_a_failing_rule_asked_of_the_schedule() -> TestResult {
+    let t = TempTree::new();
+    t.rule(
+        "q",
+        "game",
+        "soft",
+        "",
+        "let before = schedule.previous_game(game.home, game);\nlet again = schedule.previous_game(game.home, game);\nlet there = schedule.games_at(game.venue, game.date);\nif there.len() > 5 { return violation(\"minor\", \"busy\"); }\npass()\n",
+    );
+    let league = crate::support::workspace_root().join("examples/leagues/pacific-atlantic");
+    t.write(
+        "plugins/tests/q.test.toml",
+        &format!(
+            "constraint = \"q\"\nleague = {league:?}\n\n[[case]]\nname = \"wrongly expected violated\"\ngame = \"R02-POR-SEA\"\nexpect = \"violated\"\n\n[[case]]\nname = \"passes\"\ngame = \"R17-SEA-POR\"\nexpect = \"passed\"\n"
+        ),
+    );
+    let plugins = t.path().join("plugins");
+    let out = umpire()
+        .args(["test", "--no-build", "-v"])
+        .arg(&plugins)
+        .output()?;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let text = String::from_utf8(out.stdout)?;
+    let queries: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("query: "))
+        .collect();
+    assert_eq!(
+        queries,
+        [
+            "schedule.previous_game(POR, game)",
+            "schedule.games_at(willamette-grounds, 2026-03-07)"
+        ],
+        "{text}"
+    );
+    // Without -v, a failing case shows what failed, not the queries.
+    let out = umpire()
+        .args(["test", "--no-build"])
+        .arg(&plugins)
+        .output()?;
+    let text = String::from_utf8(out.stdout)?;
+    assert!(!text.contains("query: "), "{text}");
+    // In JSON, the failing case carries them.
+    let out = umpire()
+        .args(["test", "--no-build", "-v", "--format", "json"])
+        .arg(&plugins)
+        .output()?;
+    let answer: Value = serde_json::from_slice(&out.stdout)?;
+    let text = answer.to_string();
+    assert!(text.contains("schedule.previous_game(POR, game)"), "{text}");
+    Ok(())
+}

@@ -9,7 +9,7 @@ use super::super::fixture::entity_name;
 use super::super::render;
 use super::error::{LineError, io};
 use crate::Verdict;
-use crate::model::reads::{Read, Subject};
+use crate::model::reads::Read;
 
 pub(super) fn write_verdict(
     out: &mut dyn Write,
@@ -64,27 +64,7 @@ pub(super) fn write_reads(out: &mut dyn Write, reads: &[Read]) -> Result<(), Lin
         return writeln!(out, "  (no schedule queries)").map_err(io);
     }
     for r in reads {
-        writeln!(out, "  query: {}", read_text(r)).map_err(io)?;
+        writeln!(out, "  query: {}", render::read_text(r)).map_err(io)?;
     }
     Ok(())
-}
-
-/// A schedule query as the script would have written it.
-pub(super) fn read_text(r: &Read) -> String {
-    let subject = |s: &Subject| match s {
-        Subject::This => "game".to_owned(),
-        Subject::Other(id, _) => id.to_string(),
-    };
-    match r {
-        Read::Len => "schedule.len".into(),
-        Read::All => "schedule.games".into(),
-        Read::At(i) => format!("schedule.games[{i}]"),
-        Read::ById(id) => format!("schedule.game({id})"),
-        Read::GamesOf(t) => format!("schedule.games_of({t})"),
-        Read::GamesOfBetween(t, a, b) => format!("schedule.games_of({t}, {a}, {b})"),
-        Read::Previous(t, s) => format!("schedule.previous_game({t}, {})", subject(s)),
-        Read::Next(t, s) => format!("schedule.next_game({t}, {})", subject(s)),
-        Read::GamesAt(v, d) => format!("schedule.games_at({v}, {d})"),
-        Read::GamesOn(d) => format!("schedule.games_on({d})"),
-    }
 }
