@@ -64,6 +64,7 @@ pub mod registry;
 pub mod runtime;
 
 mod cli;
+mod html;
 mod server;
 
 /// The plain data and its readers: leagues, games, the indexed schedule,

@@ -51,8 +51,8 @@ pub use league::{
 pub use league::{join_clean, suggest, unknown_zone, weekday_name};
 pub use patch::{GameEdit, PatchError, SchedulePatch};
 pub use report::{
-    CacheStats, GameReport, L2Stats, LayerStats, Ledger, Penalties, Report, ScheduleReport,
-    Summary, Tallied,
+    CacheStats, ConstraintTotal, GameReport, L2Stats, LayerStats, Ledger, Penalties, Report,
+    ScheduleReport, Summary, Tallied,
 };
 pub use schedule::{Game, GameSpec, Picked, Schedule, ScheduleSpec};
 pub use verdict::{Entity, EntityKind, Hardness, Severity, Status, Verdict, Violation};

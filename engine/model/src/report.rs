@@ -165,7 +165,63 @@ pub struct Report {
     pub cache: Option<CacheStats>,
 }
 
+/// One constraint's violations over a report: what the text and HTML
+/// reports list under "by constraint".
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConstraintTotal {
+    /// The constraint.
+    pub constraint: Arc<str>,
+    /// Its level.
+    pub hardness: Hardness,
+    /// Its violations.
+    pub violations: usize,
+    /// The games they are on (0 for a schedule-scoped constraint).
+    pub games: usize,
+    /// Their weighted penalties, added up.
+    pub penalty: f64,
+}
+
 impl Report {
+    /// Each constraint that found a violation, with its totals: hard
+    /// first, then soft, then preference; within a level, the largest
+    /// penalty first.
+    pub fn by_constraint(&self) -> Vec<ConstraintTotal> {
+        let mut totals: Vec<ConstraintTotal> = Vec::new();
+        let verdicts = (self.schedule.verdicts.iter().map(|v| (v, false))).chain(
+            self.games
+                .iter()
+                .flat_map(|g| g.verdicts.iter().map(|v| (v, true))),
+        );
+        for (v, of_a_game) in verdicts {
+            if v.violations.is_empty() {
+                continue;
+            }
+            let i = match totals.iter().position(|t| t.constraint == v.constraint) {
+                Some(i) => i,
+                None => {
+                    totals.push(ConstraintTotal {
+                        constraint: v.constraint.clone(),
+                        hardness: v.hardness,
+                        violations: 0,
+                        games: 0,
+                        penalty: 0.0,
+                    });
+                    totals.len() - 1
+                }
+            };
+            let t = &mut totals[i];
+            t.violations += v.violations.len();
+            t.games += usize::from(of_a_game);
+            t.penalty += v.weighted_penalty();
+        }
+        totals.sort_by(|a, b| {
+            (a.hardness as u8, -a.penalty)
+                .partial_cmp(&(b.hardness as u8, -b.penalty))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        totals
+    }
+
     /// Assembles a report and computes its summary.
     pub fn new(
         constraints: usize,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 
-use super::{Format, bench, load_registry_with, render};
+use super::{bench, load_registry_with, render};
 use crate::{Evaluator, League, Schedule};
 
 #[derive(Debug, Args)]
@@ -57,9 +57,18 @@ pub(super) struct EvalArgs {
     /// report: a table after it, or `profile` in JSON.
     #[arg(long)]
     profile: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub(super) format: Format,
+    /// Output format: the text report, JSON, or one self-contained HTML
+    /// page of the season (a grid by team and round, filters, every
+    /// violation with its help; redirect it to a file).
+    #[arg(long, value_enum, default_value_t = EvalFormat::Text)]
+    pub(super) format: EvalFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(super) enum EvalFormat {
+    Text,
+    Json,
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -153,7 +162,14 @@ pub(super) fn run(args: EvalArgs) -> Result<ExitCode> {
         }
     }
     match args.format {
-        Format::Json => {
+        EvalFormat::Html => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            out.write_all(
+                crate::html::season_page(&report, &schedule, evaluator.league()).as_bytes(),
+            )?;
+            out.flush()?;
+        }
+        EvalFormat::Json => {
             // JSON carries no colour: skip anstream's scan for escapes, and
             // buffer (a 10,000-game report is tens of megabytes).
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -167,7 +183,7 @@ pub(super) fn run(args: EvalArgs) -> Result<ExitCode> {
             writeln!(out)?;
             out.flush()?;
         }
-        Format::Text => {
+        EvalFormat::Text => {
             let mut out = anstream::stdout().lock();
             render::report(&mut out, &report, &schedule, evaluator.league())?;
             if args.profile {
@@ -214,8 +230,8 @@ fn unread_league_data(league: &crate::League, reads: &crate::data::LeagueReads) 
     unread
 }
 
-fn progress_bar(len: u64, format: Format) -> indicatif::ProgressBar {
-    if format == Format::Text && std::io::stderr().is_terminal() && len >= 1_000 {
+fn progress_bar(len: u64, format: EvalFormat) -> indicatif::ProgressBar {
+    if format != EvalFormat::Json && std::io::stderr().is_terminal() && len >= 1_000 {
         let bar = indicatif::ProgressBar::new(len);
         if let Ok(style) = indicatif::ProgressStyle::with_template(
             "{spinner} evaluating [{bar:40}] {pos}/{len} games ({per_sec}, {eta} left)",

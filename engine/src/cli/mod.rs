@@ -113,7 +113,7 @@ impl Command {
     /// Whether the command was asked for JSON on stdout (`--format json`).
     fn prints_json(&self) -> bool {
         let format = match self {
-            Command::Eval(a) => a.format,
+            Command::Eval(a) => return a.format == eval::EvalFormat::Json,
             Command::Check(a) => a.format,
             Command::Constraints(a) => a.format,
             Command::Bench(a) => a.format,

@@ -8,7 +8,7 @@ use anstyle::{AnsiColor, Style};
 
 use crate::Registry;
 use crate::model::reads::{Read, Subject};
-use crate::model::{Game, GameReport, Hardness, League, Report, Schedule, Status, Verdict};
+use crate::model::{Hardness, League, Report, Schedule, Status, Verdict};
 
 const BOLD: Style = Style::new().bold();
 const RED: Style = AnsiColor::Red.on_default().bold();
@@ -78,7 +78,7 @@ pub(super) fn report(
         let location = || {
             schedule
                 .game(&g.game)
-                .map(|game| describe_game(game, g, league))
+                .map(|game| crate::html::describe_game(game, g, league))
                 .unwrap_or_else(|| g.game.to_string())
         };
         for v in &g.verdicts {
@@ -160,21 +160,6 @@ fn failed(out: &mut impl Write, f: &Failures) -> io::Result<()> {
     writeln!(out)
 }
 
-fn describe_game(game: &Game, g: &GameReport, league: &League) -> String {
-    let venue = league
-        .venue(&game.venue)
-        .map_or(game.venue.to_string(), |v| v.name.clone());
-    let round = g.round.map(|r| format!(" · round {r}")).unwrap_or_default();
-    format!(
-        "{}{round} · {} vs {} · {} · {}",
-        game.id,
-        game.home,
-        game.away,
-        game.start.strftime("%a %Y-%m-%d %H:%M %Z"),
-        venue
-    )
-}
-
 fn verdict(out: &mut impl Write, v: &Verdict, location: String) -> io::Result<()> {
     match v.status {
         Status::Violated => {
@@ -247,49 +232,11 @@ pub(super) fn count(n: usize, thing: &str) -> String {
 /// Per constraint with a violation: its hardness, violations, games and
 /// weighted penalty, worst first.
 fn totals(out: &mut impl Write, r: &Report) -> io::Result<()> {
-    struct Total<'a> {
-        id: &'a str,
-        hardness: Hardness,
-        violations: usize,
-        games: usize,
-        penalty: f64,
-    }
-    let mut totals: Vec<Total<'_>> = Vec::new();
-    let verdicts = (r.schedule.verdicts.iter().map(|v| (v, false))).chain(
-        r.games
-            .iter()
-            .flat_map(|g| g.verdicts.iter().map(|v| (v, true))),
-    );
-    for (v, of_a_game) in verdicts {
-        if v.violations.is_empty() {
-            continue;
-        }
-        let t = match totals.iter_mut().position(|t| t.id == &*v.constraint) {
-            Some(i) => &mut totals[i],
-            None => {
-                totals.push(Total {
-                    id: &v.constraint,
-                    hardness: v.hardness,
-                    violations: 0,
-                    games: 0,
-                    penalty: 0.0,
-                });
-                totals.last_mut().expect("just pushed")
-            }
-        };
-        t.violations += v.violations.len();
-        t.games += usize::from(of_a_game);
-        t.penalty += v.weighted_penalty();
-    }
+    let totals = r.by_constraint();
     if totals.is_empty() {
         return Ok(());
     }
-    totals.sort_by(|a, b| {
-        (a.hardness as u8, -a.penalty)
-            .partial_cmp(&(b.hardness as u8, -b.penalty))
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
-    let width = totals.iter().map(|t| t.id.len()).max().unwrap_or(0);
+    let width = totals.iter().map(|t| t.constraint.len()).max().unwrap_or(0);
     writeln!(out, "{BOLD}by constraint{BOLD:#}:")?;
     for t in &totals {
         let (style, _) = label(t.hardness);
@@ -301,7 +248,7 @@ fn totals(out: &mut impl Write, r: &Report) -> io::Result<()> {
         writeln!(
             out,
             "  {:<width$}  {style}{:<10}{style:#} {}{games} · penalty {}",
-            t.id,
+            t.constraint,
             t.hardness.as_str(),
             count(t.violations, "violation"),
             t.penalty,

@@ -225,6 +225,7 @@ fn router(app: Arc<App>) -> Router {
                 .patch(api::patch_schedule),
         )
         .route("/v1/leagues/{league}/moves", post(api::moves))
+        .route("/v1/leagues/{league}/report.html", get(api::report_html))
         .route("/v1/admin/reload", post(api::reload))
         .route_layer(
             ServiceBuilder::new()

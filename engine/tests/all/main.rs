@@ -11,6 +11,7 @@ mod dependencies;
 mod example_league;
 mod executor;
 mod generate;
+mod html_report;
 mod incremental;
 mod invariants;
 mod itc2021;

@@ -374,6 +374,11 @@ fn constraints_stats_metrics_health_and_the_openapi_document() -> TestResult {
             &["post"],
             "/v1/leagues/pacific-atlantic/moves",
         ),
+        (
+            "/v1/leagues/{league}/report.html",
+            &["get"],
+            "/v1/leagues/pacific-atlantic/report.html",
+        ),
         ("/v1/admin/reload", &["post"], "/v1/admin/reload"),
     ];
     let paths = doc["paths"].as_object().ok_or("paths")?;

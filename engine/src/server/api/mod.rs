@@ -29,6 +29,7 @@ mod games;
 mod health;
 mod moves;
 mod openapi;
+mod report;
 mod schedule;
 mod stream;
 
@@ -52,6 +53,7 @@ pub(super) use self::evaluate::{evaluate, evaluate_batch};
 pub(super) use self::health::{healthz, metrics, readyz, stats};
 pub(super) use self::moves::moves;
 pub(super) use self::openapi::openapi;
+pub(super) use self::report::report_html;
 pub(super) use self::schedule::{get_schedule, patch_schedule, put_schedule};
 pub(super) use self::stream::evaluate_stream;
 

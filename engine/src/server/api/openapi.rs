@@ -39,6 +39,7 @@ use super::error::{Failure, Unavailable};
         super::schedule::put_schedule,
         super::schedule::patch_schedule,
         super::moves::moves,
+        super::report::report_html,
         super::admin::reload,
     ),
     components(responses(Failure, Unavailable)),

@@ -19,7 +19,7 @@ use super::{Work, blocking, league};
 use crate::model::{GameSpec, PatchError, SchedulePatch, ScheduleSpec};
 
 /// A schedule version as an entity tag: `"7"`.
-fn etag(version: u64) -> HeaderValue {
+pub(super) fn etag(version: u64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
 }
 
