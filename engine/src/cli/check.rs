@@ -37,6 +37,26 @@ pub(super) struct CheckArgs {
     pub(super) format: Format,
 }
 
+/// The plugin directories a league's file names (`plugins = [...]`),
+/// read as plain TOML: for a league that does not load, so that its plugins
+/// are checked all the same. None when the file cannot say.
+fn plugin_dirs_named(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let Ok(text) = std::fs::read_to_string(dir.join("league.toml")) else {
+        return Vec::new();
+    };
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    (table
+        .get("plugins")
+        .and_then(toml::Value::as_array)
+        .into_iter()
+        .flatten())
+    .filter_map(toml::Value::as_str)
+    .map(|p| crate::model::join_clean(dir, std::path::Path::new(p)))
+    .collect()
+}
+
 /// What was checked, and what is wrong.
 #[derive(Debug, Default, Serialize)]
 struct Checked {
@@ -67,14 +87,19 @@ pub(super) fn run(args: CheckArgs) -> Result<ExitCode> {
                     }
                 }
             }
-            Err(e) => c.errors.push(e.to_string()),
+            Err(e) => {
+                c.errors.push(e.to_string());
+                // The rest of the league is still worth checking: its
+                // plugin directories, as its file names them.
+                dirs.extend(plugin_dirs_named(dir));
+            }
         }
     } else if args.schedule.is_some() {
         c.errors
             .push("--schedule: a schedule is checked against a league; give --league DIR".into());
     }
     dirs.extend(args.plugins.iter().cloned());
-    if dirs.is_empty() && args.paths.is_empty() {
+    if args.league.is_none() && dirs.is_empty() && args.paths.is_empty() {
         anyhow::bail!(
             "nothing to check: give --league DIR, --plugins DIR or fixture files (`umpire check --help`)"
         );

@@ -703,6 +703,31 @@ fn check_reports_every_error_at_once_with_its_file() -> TestResult {
         "{errors:#?}"
     );
     assert_eq!(errors.len(), 6, "{errors:#?}");
+
+    // A league that does not load: its error, and its plugins' still.
+    let broken = toml.replacen("America/Los_Angeles", "America/Los_Angelos", 1);
+    assert_ne!(broken, toml);
+    t.write("league/league.toml", &broken);
+    let out = umpire()
+        .args(["check", "--format", "json", "--league"])
+        .arg(t.path().join("league"))
+        .output()?;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let v: Value = serde_json::from_slice(&out.stdout)?;
+    let errors: Vec<&str> = v["errors"]
+        .as_array()
+        .ok_or("errors")?
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let has = |needle: &str| errors.iter().any(|e| e.contains(needle));
+    assert!(
+        has(
+            "league/league.toml: venues[0] (cascade-park).timezone: unknown time zone \"America/Los_Angelos\"; did you mean `America/Los_Angeles`?"
+        ),
+        "{errors:#?}"
+    );
+    assert!(has("plugins/c.rhai:1:5"), "{errors:#?}");
     Ok(())
 }
 
