@@ -444,13 +444,10 @@ fn nice(max: f64) -> f64 {
     m * power * 4.0
 }
 
-/// A tick's label: whole numbers as they are, others with two digits.
+/// A tick's label: at most two decimals, no trailing zeros (`2.5`, `10`).
 fn tick(v: f64) -> String {
-    if (v - v.round()).abs() < 1e-9 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.2}")
-    }
+    let text = format!("{v:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// A table of the report: its title, column heads and rows.
@@ -486,5 +483,7 @@ mod tests {
         assert_eq!(nice(0.3), 0.4);
         assert_eq!(tick(50.0), "50");
         assert_eq!(tick(0.126), "0.13");
+        assert_eq!(tick(2.5), "2.5");
+        assert_eq!(tick(0.0), "0");
     }
 }
