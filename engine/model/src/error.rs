@@ -37,7 +37,7 @@ pub enum Error {
         message: String,
     },
     /// A file is well-formed but says something impossible.
-    #[error("{}: {at}: {message}", path.display())]
+    #[error("{}{}: {at}: {message}", path.display(), line_col(*position))]
     Invalid {
         /// The file.
         path: PathBuf,
@@ -45,6 +45,9 @@ pub enum Error {
         at: String,
         /// What is wrong, and how to fix it.
         message: String,
+        /// The line and column (1-based) of that field's value, when the
+        /// reader knew the file's text.
+        position: Option<(usize, usize)>,
     },
     /// Two manifests declare the same constraint id.
     #[error(
@@ -114,13 +117,72 @@ pub enum Error {
     },
 }
 
+/// `:line:col` after a file's name, or nothing.
+fn line_col(position: Option<(usize, usize)>) -> String {
+    position.map_or_else(String::new, |(line, column)| format!(":{line}:{column}"))
+}
+
+/// The line and column (1-based) in TOML `text` of the value a field path
+/// names (`teams[3].venue`, `tv_windows[0] (sat).days[1]`), or of the
+/// deepest part of it the text has; `None` when not even its first key is
+/// there.
+pub fn toml_position(text: &str, at: &str) -> Option<(usize, usize)> {
+    use toml::de::{DeTable, DeValue};
+    // The path without its notes: `teams[3] (SEA).venue` is `teams[3].venue`.
+    let mut path = String::with_capacity(at.len());
+    let mut depth = 0usize;
+    for c in at.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ' ' if depth == 0 => {}
+            c if depth == 0 => path.push(c),
+            _ => {}
+        }
+    }
+    let root = DeTable::parse(text).ok()?;
+    let mut table: &DeTable<'_> = root.get_ref();
+    let mut found: Option<std::ops::Range<usize>> = None;
+    for segment in path.split('.') {
+        let (key, indexes) = segment.split_once('[').unwrap_or((segment, ""));
+        let Some((_, mut value)) = table.iter().find(|(k, _)| k.get_ref().as_ref() == key) else {
+            break;
+        };
+        found = Some(value.span());
+        for index in indexes.split('[').map(|i| i.trim_end_matches(']')) {
+            let (Ok(i), DeValue::Array(items)) = (index.parse::<usize>(), value.get_ref()) else {
+                break;
+            };
+            let Some(item) = items.get(i) else { break };
+            value = item;
+            found = Some(value.span());
+        }
+        match value.get_ref() {
+            DeValue::Table(inner) => table = inner,
+            _ => break,
+        }
+    }
+    let start = found?.start.min(text.len());
+    let before = &text[..start];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Some((line, column))
+}
+
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// The file the error is about, and where in it when it says: a field
-    /// path (`games[3].home`) or `line:column`.
-    pub fn location(&self) -> (Option<&std::path::Path>, Option<String>) {
+    /// The file the error is about, where in it when it says (a field
+    /// path such as `games[3].home`, or `line:column` of a script), and the
+    /// line and column of that field when known.
+    pub fn location(
+        &self,
+    ) -> (
+        Option<&std::path::Path>,
+        Option<String>,
+        Option<(usize, usize)>,
+    ) {
         match self {
             Self::Read { path, .. }
             | Self::Write { path, .. }
@@ -129,12 +191,18 @@ impl Error {
             | Self::Plugin { path, .. }
             | Self::Build { path, .. }
             | Self::PluginDir { path, .. }
-            | Self::Config { path, .. } => (Some(path), None),
-            Self::Invalid { path, at, .. } => (Some(path), Some(at.clone())),
+            | Self::Config { path, .. } => (Some(path), None, None),
+            Self::Invalid {
+                path, at, position, ..
+            } => (Some(path), Some(at.clone()), *position),
             Self::Script {
                 path, line, column, ..
-            } => (Some(path), Some(format!("{line}:{column}"))),
-            Self::Cycle { .. } => (None, None),
+            } => (
+                Some(path),
+                Some(format!("{line}:{column}")),
+                Some((*line, *column)),
+            ),
+            Self::Cycle { .. } => (None, None, None),
         }
     }
 
@@ -149,7 +217,22 @@ impl Error {
             path: path.into(),
             at: at.into(),
             message: message.into(),
+            position: None,
         }
+    }
+
+    /// This error with the line and column of its field in the TOML
+    /// `text` it was read from, when it is an [`Error::Invalid`] whose field
+    /// path the text has (`teams[3] (SEA).venue`: a note in parentheses
+    /// is no part of the path).
+    #[must_use]
+    pub fn in_toml(mut self, text: &str) -> Self {
+        if let Self::Invalid { at, position, .. } = &mut self
+            && position.is_none()
+        {
+            *position = toml_position(text, at);
+        }
+        self
     }
 
     /// An [`Error::Parse`], its message trimmed (for the readers).
@@ -195,6 +278,23 @@ pub fn from_json<T: serde::de::DeserializeOwned>(path: &std::path::Path, text: &
 
 #[cfg(test)]
 mod tests {
+
+    const LEAGUE: &str = "name = \"L\"\n\n[[teams]]\nid = \"A\"\nvenue = \"x\"\n\n[[teams]]\nid = \"B\"\ndays = [\"sat\", \"sun\"]\n";
+
+    #[test]
+    fn a_field_path_finds_its_value_in_the_text() {
+        let at = |path: &str| super::toml_position(LEAGUE, path);
+        assert_eq!(at("name"), Some((1, 8)));
+        assert_eq!(at("teams[0] (A).venue"), Some((5, 9)));
+        assert_eq!(at("teams[1].days[1]"), Some((9, 16)));
+        // The deepest part the text has: the second team, for a field it
+        // does not have.
+        let team = at("teams[1] (B).venue").expect("the team");
+        assert!((7..=8).contains(&team.0), "{team:?}");
+        assert_eq!(at("nowhere"), None);
+        assert_eq!(super::toml_position("not = [toml", "not"), None);
+    }
+
     use std::path::Path;
 
     use super::*;

@@ -317,7 +317,7 @@ impl League {
     /// Parses and validates a league from TOML text; `file` names it in errors
     /// and anchors its relative paths.
     pub fn from_toml_str(file: &Path, text: &str) -> Result<Self> {
-        Self::from_spec(file, from_toml(file, text)?)
+        Self::from_spec(file, from_toml(file, text)?).map_err(|e| e.in_toml(text))
     }
 
     /// Validates a league spec, as [`League::load`] does a file's; `file`
@@ -757,6 +757,11 @@ timezone = "America/New_York"
             .to_string();
         assert!(msg.contains("teams[0] (A).venue"), "{msg}");
         assert!(msg.contains("did you mean `park`?"), "{msg}");
+        // At the value's line and column in the file.
+        assert!(
+            msg.starts_with("l.toml:11:9: teams[0] (A).venue: "),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -125,18 +125,21 @@ impl Command {
 }
 
 /// An error as the JSON a `--format json` run prints instead of its
-/// report: `{"error": {"message", "file", "at"}}`, the file and the place
-/// in it when the error names them (`null` otherwise).
+/// report: `{"error": {"message", "file", "at", "line", "column"}}`, the
+/// file, the field and its line and column when the error names them
+/// (`null` otherwise).
 fn error_json(err: &anyhow::Error) -> serde_json::Value {
-    let (file, at) = err
+    let (file, at, position) = err
         .chain()
         .find_map(|e| e.downcast_ref::<crate::model::Error>())
-        .map_or((None, None), |e| e.location());
+        .map_or((None, None, None), |e| e.location());
     serde_json::json!({
         "error": {
             "message": format!("{err:#}"),
             "file": file.map(|f| f.display().to_string()),
             "at": at,
+            "line": position.map(|p| p.0),
+            "column": position.map(|p| p.1),
         }
     })
 }

@@ -111,6 +111,18 @@ fn an_input_error_under_format_json_is_json_naming_the_file_and_the_field() -> T
             .is_some_and(|a| a.ends_with(".timezone")),
         "{answer}"
     );
+    // The line and column of the zone's value in league.toml.
+    let (line, column) = (error["line"].as_u64(), error["column"].as_u64());
+    let text_line = league
+        .lines()
+        .nth(line.ok_or("a line")? as usize - 1)
+        .ok_or("the line is in the file")?;
+    assert!(text_line.contains("America/New_Yrok"), "{text_line}");
+    assert_eq!(
+        text_line.find('"').map(|c| c as u64 + 1),
+        column,
+        "{text_line}"
+    );
     let message = error["message"].as_str().unwrap_or_default();
     assert!(
         message.contains("did you mean `America/New_York`?"),
@@ -723,7 +735,7 @@ fn check_reports_every_error_at_once_with_its_file() -> TestResult {
     let has = |needle: &str| errors.iter().any(|e| e.contains(needle));
     assert!(
         has(
-            "league/league.toml: venues[0] (cascade-park).timezone: unknown time zone \"America/Los_Angelos\"; did you mean `America/Los_Angeles`?"
+            "venues[0] (cascade-park).timezone: unknown time zone \"America/Los_Angelos\"; did you mean `America/Los_Angeles`?"
         ),
         "{errors:#?}"
     );

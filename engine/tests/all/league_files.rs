@@ -111,9 +111,18 @@ fn unknown_top_level_league_field_is_refused() {
 
 #[test]
 fn unknown_time_zone_names_the_venue_and_the_zone() {
-    let msg = league_error(&MINI_LEAGUE.replace("America/Phoenix", "America/Phoenixx"));
+    let text = MINI_LEAGUE.replace("America/Phoenix", "America/Phoenixx");
+    let msg = league_error(&text);
+    // At the value's line and column, as a compiler says where.
+    let (line, text_line) = (text.lines().enumerate())
+        .find(|(_, l)| l.contains("America/Phoenixx"))
+        .expect("the zone's line");
+    let column = text_line.find('"').expect("a quoted value") + 1;
     assert!(
-        msg.starts_with("leagues/mini/league.toml: venues[3] (desert).timezone: "),
+        msg.starts_with(&format!(
+            "leagues/mini/league.toml:{}:{column}: venues[3] (desert).timezone: ",
+            line + 1
+        )),
         "{msg}"
     );
     assert!(msg.contains("\"America/Phoenixx\""), "{msg}");
