@@ -128,18 +128,7 @@ fn line_col(position: Option<(usize, usize)>) -> String {
 /// there.
 pub fn toml_position(text: &str, at: &str) -> Option<(usize, usize)> {
     use toml::de::{DeTable, DeValue};
-    // The path without its notes: `teams[3] (SEA).venue` is `teams[3].venue`.
-    let mut path = String::with_capacity(at.len());
-    let mut depth = 0usize;
-    for c in at.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            ' ' if depth == 0 => {}
-            c if depth == 0 => path.push(c),
-            _ => {}
-        }
-    }
+    let path = field_path(at);
     let root = DeTable::parse(text).ok()?;
     let mut table: &DeTable<'_> = root.get_ref();
     let mut found: Option<std::ops::Range<usize>> = None;
@@ -162,11 +151,67 @@ pub fn toml_position(text: &str, at: &str) -> Option<(usize, usize)> {
             _ => break,
         }
     }
-    let start = found?.start.min(text.len());
-    let before = &text[..start];
+    Some(line_and_column(text, found?.start))
+}
+
+/// As [`toml_position`], in JSON `text` (`games[3] (G4).home`).
+pub fn json_position(text: &str, at: &str) -> Option<(usize, usize)> {
+    use serde_json::value::RawValue;
+    let path = field_path(at);
+    let mut value: &RawValue = serde_json::from_str(text).ok()?;
+    let mut found: Option<&RawValue> = None;
+    'path: for segment in path.split('.') {
+        let (key, indexes) = segment.split_once('[').unwrap_or((segment, ""));
+        let fields: std::collections::BTreeMap<String, &RawValue> =
+            match serde_json::from_str(value.get()) {
+                Ok(fields) => fields,
+                Err(_) => break,
+            };
+        let Some(&inner) = fields.get(key) else { break };
+        value = inner;
+        found = Some(value);
+        for index in indexes.split('[').filter(|i| !i.is_empty()) {
+            let (Ok(i), Ok(items)) = (
+                index.trim_end_matches(']').parse::<usize>(),
+                serde_json::from_str::<Vec<&RawValue>>(value.get()),
+            ) else {
+                break 'path;
+            };
+            let Some(&item) = items.get(i) else {
+                break 'path;
+            };
+            value = item;
+            found = Some(value);
+        }
+    }
+    // The value is a slice of `text`: its offset is where it starts.
+    let offset = (found?.get().as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+    (offset <= text.len()).then(|| line_and_column(text, offset))
+}
+
+/// A field path without its notes: `teams[3] (SEA).venue` is
+/// `teams[3].venue`.
+fn field_path(at: &str) -> String {
+    let mut path = String::with_capacity(at.len());
+    let mut depth = 0usize;
+    for c in at.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ' ' if depth == 0 => {}
+            c if depth == 0 => path.push(c),
+            _ => {}
+        }
+    }
+    path
+}
+
+/// The 1-based line and column (in characters) of byte `offset` of `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    Some((line, column))
+    (line, column)
 }
 
 /// The library's result type.
@@ -235,6 +280,17 @@ impl Error {
         self
     }
 
+    /// As [`in_toml`](Self::in_toml), for JSON `text`.
+    #[must_use]
+    pub fn in_json(mut self, text: &str) -> Self {
+        if let Self::Invalid { at, position, .. } = &mut self
+            && position.is_none()
+        {
+            *position = json_position(text, at);
+        }
+        self
+    }
+
     /// An [`Error::Parse`], its message trimmed (for the readers).
     #[doc(hidden)]
     pub fn parse(path: impl Into<PathBuf>, message: impl std::fmt::Display) -> Self {
@@ -293,6 +349,19 @@ mod tests {
         assert!((7..=8).contains(&team.0), "{team:?}");
         assert_eq!(at("nowhere"), None);
         assert_eq!(super::toml_position("not = [toml", "not"), None);
+    }
+
+    #[test]
+    fn a_field_path_finds_its_value_in_json_text() {
+        let text = "{\"games\": [\n  {\"id\": \"G1\", \"home\": \"A\"},\n  {\"id\": \"G2\",\n   \"home\": \"Ä\", \"away\": \"B\"}\n]}\n";
+        let at = |path: &str| super::json_position(text, path);
+        assert_eq!(at("games[1] (G2).home"), Some((4, 12)));
+        assert_eq!(at("games[0].id"), Some((2, 10)));
+        // The deepest part the text has.
+        assert_eq!(at("games[1] (G2).venue"), Some((3, 3)));
+        assert_eq!(at("games[7].home"), Some((1, 11)));
+        assert_eq!(at("teams"), None);
+        assert_eq!(super::json_position("{not json", "games"), None);
     }
 
     use std::path::Path;

@@ -327,7 +327,7 @@ impl Manifest {
     /// Reads and validates a manifest file.
     pub fn load(path: &Path) -> Result<Self> {
         let text = read_to_string(path)?;
-        Self::from_toml_str(path, &text)
+        Self::from_toml_str(path, &text).map_err(|e| e.in_toml(&text))
     }
 
     /// Parses and validates manifest text; `path` names it in errors and

@@ -224,7 +224,12 @@ pub struct Schedule {
 impl Schedule {
     /// Loads a schedule file (`.json` or `.toml`) against a league.
     pub fn load(path: &Path, league: &League) -> Result<Self> {
-        Self::from_spec(path, ScheduleSpec::load(path)?, league)
+        let text = read_to_string(path)?;
+        if path.extension().is_some_and(|e| e == "toml") {
+            Self::from_spec(path, from_toml(path, &text)?, league).map_err(|e| e.in_toml(&text))
+        } else {
+            Self::from_spec(path, from_json(path, &text)?, league).map_err(|e| e.in_json(&text))
+        }
     }
 
     /// Validates games against a league and builds the indexes; `file` names

@@ -691,7 +691,19 @@ fn check_reports_every_error_at_once_with_its_file() -> TestResult {
         .filter_map(Value::as_str)
         .collect();
     let has = |needle: &str| errors.iter().any(|e| e.contains(needle));
-    assert!(has("league/schedule.json: games[0]"), "{errors:#?}");
+    // A schedule's field at its value's line and column.
+    let broken = schedule.replacen("\"start\": \"2026", "\"start\": \"2026-13", 1);
+    let (line, text) = (broken.lines().enumerate())
+        .find(|(_, l)| l.contains("2026-13"))
+        .ok_or("the broken line")?;
+    let column = text.find("\"2026-13").ok_or("the value")? + 1;
+    assert!(
+        has(&format!(
+            "league/schedule.json:{}:{column}: games[0] (R01-TOR-SDG).start",
+            line + 1
+        )),
+        "{errors:#?}"
+    );
     assert!(
         has("plugins/a.toml: TOML parse error at line 6, column 12"),
         "{errors:#?}"
