@@ -745,6 +745,61 @@ fn repl_takes_multi_line_input_while_a_bracket_is_open() -> TestResult {
     Ok(())
 }
 
+/// At a terminal (a real pty, as a person types): Enter inside an open
+/// bracket goes on with the input, Tab completes the query API and the
+/// fields of a value, and a second Tab lists the candidates of an
+/// ambiguous word.
+#[test]
+fn repl_at_a_terminal_continues_open_brackets_and_completes() -> TestResult {
+    let t = TempTree::new();
+    let league = rhai_example_league(&t);
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("umpire"));
+    cmd.args(["repl", "--league"])
+        .arg(&league)
+        .arg("--history")
+        .arg(t.path().join("history"))
+        .env("NO_COLOR", "1")
+        .env_remove("CLICOLOR_FORCE")
+        .env("TERM", "xterm");
+    let mut p = rexpect::session::spawn_command(cmd, Some(60_000))?;
+    // The editor drops what was typed before it took the terminal: each
+    // input waits for the prompt after the last one's answer, and a moment
+    // more (no figure is measured).
+    let prompt = |p: &mut rexpect::session::PtySession| -> Result<(), rexpect::error::Error> {
+        p.exp_string("umpire> ")?;
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        Ok(())
+    };
+    p.exp_string("`:help` for commands")?;
+    prompt(&mut p)?;
+    // A function over three lines: nothing is evaluated until `}`.
+    p.send_line("fn twice(x) {")?;
+    p.send_line("  x * 2")?;
+    p.send_line("} twice(21)")?;
+    p.exp_string("42")?;
+    prompt(&mut p)?;
+    p.send_line("let game = schedule.game(\"R14-PHX-SLC\"); game.id")?;
+    p.exp_string("\"R14-PHX-SLC\"")?;
+    prompt(&mut p)?;
+    // A field of a value, completed.
+    p.send("game.sta")?;
+    p.send("\t")?;
+    p.send_line("")?;
+    p.exp_string("2026-05-11")?;
+    prompt(&mut p)?;
+    // An ambiguous word: a second Tab lists what it could be.
+    p.send("schedule.games_o")?;
+    p.send("\t")?;
+    p.send("\t")?;
+    p.flush()?;
+    let listed = p.exp_string("games_on(")?;
+    assert!(listed.contains("games_of("), "{listed}");
+    p.send_control('u')?;
+    p.send_control('d')?;
+    p.exp_eof()?;
+    Ok(())
+}
+
 /// A rule that does not compile is blamed on its own file, where the
 /// bracket opens, not on the fixture that loads it.
 #[test]
