@@ -107,6 +107,16 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// Several errors of one file, each whole (a schedule's games are
+    /// checked one by one and every bad one is named): the first
+    /// [`SEVERAL_SHOWN`], and how many more.
+    #[error("{}", several(errors, *more))]
+    Several {
+        /// The errors, in the file's order.
+        errors: Vec<Error>,
+        /// How many more there were.
+        more: usize,
+    },
     /// A config file is wrong: an unknown key, a wrong type, a bad value.
     #[error("{}: {message}", path.display())]
     Config {
@@ -214,6 +224,21 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// The errors of one file an [`Error::Several`] names; past them it counts.
+pub const SEVERAL_SHOWN: usize = 20;
+
+fn several(errors: &[Error], more: usize) -> String {
+    let mut text = errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    if more > 0 {
+        text.push_str(&format!("\n... and {more} more"));
+    }
+    text
+}
+
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -248,6 +273,40 @@ impl Error {
                 Some((*line, *column)),
             ),
             Self::Cycle { .. } => (None, None, None),
+            Self::Several { errors, .. } => {
+                errors.first().map_or((None, None, None), Error::location)
+            }
+        }
+    }
+
+    /// `errors` as one error: none is `Ok`, one is itself, more are
+    /// [`Error::Several`] (the first [`SEVERAL_SHOWN`]).
+    pub fn all(mut errors: Vec<Error>) -> Result<()> {
+        match errors.len() {
+            0 => Ok(()),
+            1 => Err(errors.remove(0)),
+            n => {
+                errors.truncate(SEVERAL_SHOWN);
+                Err(Self::Several {
+                    more: n - errors.len(),
+                    errors,
+                })
+            }
+        }
+    }
+
+    /// Each error this one holds, as text: itself, or the several, then a
+    /// line counting those not shown.
+    pub fn lines(&self) -> Vec<String> {
+        match self {
+            Self::Several { errors, more } => {
+                let mut lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                if *more > 0 {
+                    lines.push(format!("... and {more} more"));
+                }
+                lines
+            }
+            e => vec![e.to_string()],
         }
     }
 
@@ -272,6 +331,12 @@ impl Error {
     /// is no part of the path).
     #[must_use]
     pub fn in_toml(mut self, text: &str) -> Self {
+        if let Self::Several { errors, .. } = &mut self {
+            for e in errors {
+                *e = std::mem::replace(e, Self::Cycle { cycle: Vec::new() }).in_toml(text);
+            }
+            return self;
+        }
         if let Self::Invalid { at, position, .. } = &mut self
             && position.is_none()
         {
@@ -283,6 +348,12 @@ impl Error {
     /// As [`in_toml`](Self::in_toml), for JSON `text`.
     #[must_use]
     pub fn in_json(mut self, text: &str) -> Self {
+        if let Self::Several { errors, .. } = &mut self {
+            for e in errors {
+                *e = std::mem::replace(e, Self::Cycle { cycle: Vec::new() }).in_json(text);
+            }
+            return self;
+        }
         if let Self::Invalid { at, position, .. } = &mut self
             && position.is_none()
         {

@@ -237,19 +237,28 @@ impl Schedule {
     pub fn from_spec(file: &Path, spec: ScheduleSpec, league: &League) -> Result<Self> {
         let mut games = Vec::with_capacity(spec.games.len());
         let mut seen = HashSet::with_capacity(spec.games.len());
+        // Every bad game is named, not only the first.
+        let mut errors = Vec::new();
         for (i, g) in spec.games.into_iter().enumerate() {
             let at = format!("games[{i}] ({})", g.id);
-            let game = resolve_game(league, g)
-                .map_err(|(field, msg)| Error::invalid(file, format!("{at}{field}"), msg))?;
+            let game = match resolve_game(league, g) {
+                Ok(game) => game,
+                Err((field, msg)) => {
+                    errors.push(Error::invalid(file, format!("{at}{field}"), msg));
+                    continue;
+                }
+            };
             if !seen.insert(game.id.clone()) {
-                return Err(Error::invalid(
+                errors.push(Error::invalid(
                     file,
                     at,
                     format!("game id `{}` is used twice; ids must be unique", game.id),
                 ));
+                continue;
             }
             games.push(Arc::new(game));
         }
+        Error::all(errors)?;
         Ok(Self::index(league, games))
     }
 
@@ -918,6 +927,55 @@ venue = "west"
 
     fn schedule(games: Vec<GameSpec>) -> Schedule {
         Schedule::from_spec(Path::new("s.json"), ScheduleSpec { games }, &league()).unwrap()
+    }
+
+    #[test]
+    fn every_bad_game_is_named_at_once_up_to_a_count() {
+        let games = |bad: usize| {
+            (0..bad + 2)
+                .map(|i| {
+                    let home = if i < bad { "X" } else { "A" };
+                    spec(&format!("g{i}"), home, "B", "2026-03-07T19:00")
+                })
+                .collect::<Vec<_>>()
+        };
+        let err = |bad: usize| {
+            Schedule::from_spec(
+                Path::new("s.json"),
+                ScheduleSpec { games: games(bad) },
+                &league(),
+            )
+            .unwrap_err()
+        };
+        // One: itself.
+        assert!(matches!(err(1), Error::Invalid { .. }));
+        // Three: each named, in order.
+        let three = err(3).lines();
+        assert_eq!(three.len(), 3, "{three:?}");
+        for (i, line) in three.iter().enumerate() {
+            assert!(
+                line.starts_with(&format!("s.json: games[{i}] (g{i}).home: unknown team `X`")),
+                "{line}"
+            );
+        }
+        // Past the count: the first ones, and how many more.
+        let many = err(crate::error::SEVERAL_SHOWN + 7);
+        let lines = many.lines();
+        assert_eq!(lines.len(), crate::error::SEVERAL_SHOWN + 1);
+        assert_eq!(lines.last().map(String::as_str), Some("... and 7 more"));
+        assert_eq!(
+            many.to_string().lines().count(),
+            crate::error::SEVERAL_SHOWN + 1
+        );
+        // A duplicate id among them too.
+        let mut dup = games(1);
+        dup.push(spec("g1", "A", "C", "2026-03-08T19:00"));
+        let lines =
+            Schedule::from_spec(Path::new("s.json"), ScheduleSpec { games: dup }, &league())
+                .unwrap_err()
+                .lines();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[1].contains("game id `g1` is used twice"), "{lines:?}");
     }
 
     /// Pins a game's and a schedule's fingerprints (what the shared cache

@@ -83,12 +83,12 @@ pub(super) fn run(args: CheckArgs) -> Result<ExitCode> {
                 if let Some(path) = schedule {
                     c.schedules += 1;
                     if let Err(e) = Schedule::load(&path, &league) {
-                        c.errors.push(e.to_string());
+                        c.errors.extend(e.lines());
                     }
                 }
             }
             Err(e) => {
-                c.errors.push(e.to_string());
+                c.errors.extend(e.lines());
                 // The rest of the league is still worth checking: its
                 // plugin directories, as its file names them.
                 dirs.extend(plugin_dirs_named(dir));
@@ -168,7 +168,7 @@ fn check_plugins(dirs: &[PathBuf], c: &mut Checked) -> Vec<Manifest> {
         let files = match crate::registry::manifest_files(dir) {
             Ok(files) => files,
             Err(e) => {
-                c.errors.push(e.to_string());
+                c.errors.extend(e.lines());
                 continue;
             }
         };
@@ -188,12 +188,12 @@ fn check_plugins(dirs: &[PathBuf], c: &mut Checked) -> Vec<Manifest> {
                     seen.insert(m.id.to_string(), path.clone());
                     manifests.push(m);
                 }
-                Err(e) => c.errors.push(e.to_string()),
+                Err(e) => c.errors.extend(e.lines()),
             }
         }
     }
     if let Err(e) = DependencyGraph::build(&manifests) {
-        c.errors.push(e.to_string());
+        c.errors.extend(e.lines());
     }
     let compiler = Compiler::new(&RhaiLimits::default());
     for m in &manifests {
@@ -206,7 +206,7 @@ fn check_plugins(dirs: &[PathBuf], c: &mut Checked) -> Vec<Manifest> {
             continue;
         }
         if let Err(e) = compiler.compile(m) {
-            c.errors.push(e.to_string());
+            c.errors.extend(e.lines());
         }
     }
     manifests

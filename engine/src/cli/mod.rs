@@ -99,7 +99,17 @@ pub(crate) fn main() -> ExitCode {
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             let mut stderr = anstream::stderr();
-            let _ = writeln!(stderr, "{}: {err:#}", render::error_label());
+            // Several errors of one file: each on its own line, labelled.
+            match err.downcast_ref::<crate::model::Error>() {
+                Some(e @ crate::model::Error::Several { .. }) => {
+                    for line in e.lines() {
+                        let _ = writeln!(stderr, "{}: {line}", render::error_label());
+                    }
+                }
+                _ => {
+                    let _ = writeln!(stderr, "{}: {err:#}", render::error_label());
+                }
+            }
             if json {
                 // A program reading the JSON gets JSON: the error, and where.
                 let _ = writeln!(std::io::stdout(), "{}", error_json(&err));
@@ -125,14 +135,20 @@ impl Command {
 }
 
 /// An error as the JSON a `--format json` run prints instead of its
-/// report: `{"error": {"message", "file", "at", "line", "column"}}`, the
-/// file, the field and its line and column when the error names them
-/// (`null` otherwise).
+/// report: `{"error": {"message", "file", "at", "line", "column",
+/// "errors"}}`: the file, the field and its line and column when the error
+/// names them (`null` otherwise; the first, when a file had several), and
+/// each error's text.
 fn error_json(err: &anyhow::Error) -> serde_json::Value {
-    let (file, at, position) = err
+    let model = err
         .chain()
-        .find_map(|e| e.downcast_ref::<crate::model::Error>())
-        .map_or((None, None, None), |e| e.location());
+        .find_map(|e| e.downcast_ref::<crate::model::Error>());
+    let (file, at, position) = model.map_or((None, None, None), |e| e.location());
+    // Each error, when one file had several (the first is the one placed).
+    let each = match model {
+        Some(e @ crate::model::Error::Several { .. }) => e.lines(),
+        _ => vec![format!("{err:#}")],
+    };
     serde_json::json!({
         "error": {
             "message": format!("{err:#}"),
@@ -140,6 +156,7 @@ fn error_json(err: &anyhow::Error) -> serde_json::Value {
             "at": at,
             "line": position.map(|p| p.0),
             "column": position.map(|p| p.1),
+            "errors": each,
         }
     })
 }

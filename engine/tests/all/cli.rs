@@ -130,6 +130,40 @@ fn an_input_error_under_format_json_is_json_naming_the_file_and_the_field() -> T
     );
     // The text stays on stderr for a person.
     assert!(stderr_of(&out).contains("America/New_Yrok"));
+
+    // A schedule with two bad games: both, each on its own line.
+    t.write("league.toml", crate::support::MINI_LEAGUE);
+    t.write(
+        "schedule.json",
+        r#"{"games": [
+  {"id": "g1", "home": "NYX", "away": "LAS", "start": "2026-03-07T19:00"},
+  {"id": "g2", "home": "NYR", "away": "LAS", "start": "2026-03-08T19:00"},
+  {"id": "g3", "home": "NYR", "away": "LAZ", "start": "2026-03-09T19:00"}
+]}"#,
+    );
+    let out = umpire()
+        .args(["eval", "--format", "json", "--league"])
+        .arg(t.path())
+        .output()?;
+    assert_eq!(out.status.code(), Some(2), "stderr: {}", stderr_of(&out));
+    let answer: Value = serde_json::from_slice(&out.stdout)?;
+    let errors = answer["error"]["errors"].as_array().ok_or("errors")?;
+    assert_eq!(errors.len(), 2, "{answer}");
+    assert_eq!(answer["error"]["line"], 2, "{answer}");
+    let stderr = stderr_of(&out);
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(
+        lines[0].contains("schedule.json:2:") && lines[0].contains("`NYX`"),
+        "{stderr}"
+    );
+    assert!(
+        lines[1].contains("schedule.json:4:") && lines[1].contains("`LAZ`"),
+        "{stderr}"
+    );
     Ok(())
 }
 
