@@ -112,11 +112,12 @@ fn bad_scope_kind_and_fallback_values_are_named() {
 
 #[test]
 fn weight_out_of_range_is_refused() {
-    let (path, msg) = manifest_error(&good("weight = 101"));
-    assert_eq!(
-        msg,
-        format!("{}: weight: 101 is out of range 0..=100", path.display())
-    );
+    let text = good("weight = 101");
+    let (path, msg) = manifest_error(&text);
+    // At the value's line and column, as a compiler says where.
+    let (line, rest) = crate::support::placed(&msg, &path, &text);
+    assert_eq!(line, "weight = 101");
+    assert_eq!(rest, "weight: 101 is out of range 0..=100");
     // Too big even for the field's type: still an error naming the field.
     let (_, msg) = manifest_error(&good("weight = 1000"));
     assert!(msg.contains("weight") || msg.contains("line 7"), "{msg}");
@@ -134,11 +135,11 @@ fn timeout_out_of_range_is_refused() {
 
 #[test]
 fn missing_source_file_is_refused_naming_the_path() {
-    let (path, msg) = manifest_error(&manifest("rest", "nowhere.rhai", "game", "hard", ""));
-    assert!(
-        msg.starts_with(&format!("{}: source: ", path.display())),
-        "{msg}"
-    );
+    let text = manifest("rest", "nowhere.rhai", "game", "hard", "");
+    let (path, msg) = manifest_error(&text);
+    let (line, rest) = crate::support::placed(&msg, &path, &text);
+    assert!(line.starts_with("source = "), "{line}");
+    assert!(rest.starts_with("source: "), "{msg}");
     assert!(msg.contains("nowhere.rhai"), "{msg}");
 }
 

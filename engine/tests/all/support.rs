@@ -479,3 +479,37 @@ pub(crate) fn patient_example_plugins(dir: &Path) -> Vec<PathBuf> {
         })
         .collect()
 }
+
+/// An error message that names a file and a place in it, as
+/// `FILE:LINE:COLUMN: REST`: the line of the file's `text` it points at,
+/// and the rest. Panics (naming the message) when it does not have that
+/// form.
+pub(crate) fn placed<'m>(msg: &'m str, file: &Path, text: &str) -> (String, &'m str) {
+    let shown = file.display().to_string();
+    let after = msg
+        .strip_prefix(&shown)
+        .and_then(|m| m.strip_prefix(':'))
+        .unwrap_or_else(|| panic!("not `{shown}:LINE:COLUMN: ...`: {msg}"));
+    let mut parts = after.splitn(3, ':');
+    let line: usize = parts
+        .next()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or_else(|| panic!("no line in {msg}"));
+    let column: usize = parts
+        .next()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no column in {msg}"));
+    let rest = parts
+        .next()
+        .and_then(|r| r.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{msg}"));
+    let at = text
+        .lines()
+        .nth(line - 1)
+        .unwrap_or_else(|| panic!("line {line} is past the end of {shown}: {msg}"));
+    assert!(
+        column >= 1 && column <= at.chars().count() + 1,
+        "column {column} of {at:?}"
+    );
+    (at.to_owned(), rest)
+}
