@@ -12,7 +12,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::model::{Game, GameReport, Hardness, League, Report, Schedule, Violation};
+use crate::model::{
+    ConstraintTotal, Game, GameReport, Hardness, League, Report, Schedule, Violation,
+};
 
 /// One violation as the page lists it.
 struct Row<'r> {
@@ -46,6 +48,7 @@ pub(crate) fn describe_game(game: &Game, g: &GameReport, league: &League) -> Str
 /// The page for `report`, the evaluation of `schedule` in `league`.
 pub(crate) fn season_page(report: &Report, schedule: &Schedule, league: &League) -> String {
     let rows = rows(report, schedule, league);
+    let totals_by_constraint = report.by_constraint();
     let title = match &league.season {
         Some(season) => format!("{} {season}", league.name),
         None => league.name.clone(),
@@ -59,10 +62,10 @@ pub(crate) fn season_page(report: &Report, schedule: &Schedule, league: &League)
         esc(&title)
     );
     summary(&mut out, report, &title);
-    filters(&mut out, report, league, &rows);
+    filters(&mut out, &totals_by_constraint, league, &rows);
     grid(&mut out, report, schedule, league);
     violations(&mut out, &rows);
-    totals(&mut out, report);
+    totals(&mut out, &totals_by_constraint);
     let _ = writeln!(out, "<script>{SCRIPT}</script></body></html>");
     out
 }
@@ -114,7 +117,7 @@ fn summary(out: &mut String, report: &Report, title: &str) {
     );
 }
 
-fn filters(out: &mut String, report: &Report, league: &League, rows: &[Row<'_>]) {
+fn filters(out: &mut String, totals: &[ConstraintTotal], league: &League, rows: &[Row<'_>]) {
     out.push_str("<nav><label>Team <select id=\"team\"><option value=\"\">every team</option>");
     for t in &league.teams {
         let _ = write!(
@@ -129,7 +132,7 @@ fn filters(out: &mut String, report: &Report, league: &League, rows: &[Row<'_>])
         "</select></label> <label>Constraint <select id=\"constraint\">\
          <option value=\"\">every constraint</option>",
     );
-    for t in report.by_constraint() {
+    for t in totals {
         let _ = write!(
             out,
             "<option value=\"{0}\">{0}</option>",
@@ -286,12 +289,12 @@ fn violations(out: &mut String, rows: &[Row<'_>]) {
     out.push_str("</tbody></table>");
 }
 
-fn totals(out: &mut String, report: &Report) {
+fn totals(out: &mut String, totals: &[ConstraintTotal]) {
     out.push_str(
         "<h2>By constraint</h2><table class=\"totals\"><thead><tr><th>constraint</th>\
          <th>level</th><th>violations</th><th>games</th><th>penalty</th></tr></thead><tbody>",
     );
-    for t in report.by_constraint() {
+    for t in totals {
         let games = if t.games > 0 {
             t.games.to_string()
         } else {

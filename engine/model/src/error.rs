@@ -328,36 +328,32 @@ impl Error {
     /// This error with the line and column of its field in the TOML
     /// `text` it was read from, when it is an [`Error::Invalid`] whose field
     /// path the text has (`teams[3] (SEA).venue`: a note in parentheses
-    /// is no part of the path).
+    /// is no part of the path); each of [`Error::Several`] likewise.
     #[must_use]
-    pub fn in_toml(mut self, text: &str) -> Self {
-        if let Self::Several { errors, .. } = &mut self {
-            for e in errors {
-                *e = std::mem::replace(e, Self::Cycle { cycle: Vec::new() }).in_toml(text);
-            }
-            return self;
-        }
-        if let Self::Invalid { at, position, .. } = &mut self
-            && position.is_none()
-        {
-            *position = toml_position(text, at);
-        }
-        self
+    pub fn in_toml(self, text: &str) -> Self {
+        self.placed(text, toml_position)
     }
 
     /// As [`in_toml`](Self::in_toml), for JSON `text`.
     #[must_use]
-    pub fn in_json(mut self, text: &str) -> Self {
-        if let Self::Several { errors, .. } = &mut self {
-            for e in errors {
-                *e = std::mem::replace(e, Self::Cycle { cycle: Vec::new() }).in_json(text);
+    pub fn in_json(self, text: &str) -> Self {
+        self.placed(text, json_position)
+    }
+
+    /// This error placed in `text` by `find` (a field path to its line and
+    /// column).
+    fn placed(mut self, text: &str, find: fn(&str, &str) -> Option<(usize, usize)>) -> Self {
+        match &mut self {
+            Self::Several { errors, .. } => {
+                *errors = std::mem::take(errors)
+                    .into_iter()
+                    .map(|e| e.placed(text, find))
+                    .collect();
             }
-            return self;
-        }
-        if let Self::Invalid { at, position, .. } = &mut self
-            && position.is_none()
-        {
-            *position = json_position(text, at);
+            Self::Invalid { at, position, .. } if position.is_none() => {
+                *position = find(text, at);
+            }
+            _ => {}
         }
         self
     }

@@ -604,15 +604,13 @@ pub fn suggest<'a>(wrong: &str, known: impl Iterator<Item = &'a str>) -> String 
 /// the close one it knows, if any (`America/Los_Angelos`: did you mean
 /// `America/Los_Angeles`?), else what a name looks like.
 pub fn unknown_zone(name: &str) -> String {
-    let db = jiff::tz::db();
-    let names: Vec<String> = db.available().map(|n| n.as_str().to_owned()).collect();
-    let close = names
-        .iter()
-        .filter(|k| k.eq_ignore_ascii_case(name) || strsim::levenshtein(k, name) <= 3)
-        .min_by_key(|k| strsim::levenshtein(k, name));
-    match close {
-        Some(k) => format!("unknown time zone \"{name}\"; did you mean `{k}`?"),
-        None => format!(
+    let names: Vec<String> = jiff::tz::db()
+        .available()
+        .map(|n| n.as_str().to_owned())
+        .collect();
+    match suggest(name, names.iter().map(String::as_str)) {
+        close if !close.is_empty() => format!("unknown time zone \"{name}\"{close}"),
+        _ => format!(
             "unknown time zone \"{name}\"; expected an IANA name such as \"America/New_York\""
         ),
     }

@@ -669,6 +669,16 @@ fn league_data_no_loaded_rule_reads_is_a_warning() -> TestResult {
     Ok(())
 }
 
+/// The `errors` of `umpire check --format json`'s answer.
+fn errors_in(v: &Value) -> Vec<&str> {
+    v["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
 /// `umpire check` reports every error of a league's files at once, each
 /// naming its file, and evaluates nothing; the example league is clean.
 #[test]
@@ -718,12 +728,7 @@ fn check_reports_every_error_at_once_with_its_file() -> TestResult {
     assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
     let v: Value = serde_json::from_slice(&out.stdout)?;
     assert_eq!(v["ok"], false);
-    let errors: Vec<&str> = v["errors"]
-        .as_array()
-        .ok_or("errors")?
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let errors = errors_in(&v);
     let has = |needle: &str| errors.iter().any(|e| e.contains(needle));
     // A schedule's field at its value's line and column.
     let broken = schedule.replacen("\"start\": \"2026", "\"start\": \"2026-13", 1);
@@ -772,12 +777,7 @@ fn check_reports_every_error_at_once_with_its_file() -> TestResult {
         .output()?;
     assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
     let v: Value = serde_json::from_slice(&out.stdout)?;
-    let errors: Vec<&str> = v["errors"]
-        .as_array()
-        .ok_or("errors")?
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let errors = errors_in(&v);
     let has = |needle: &str| errors.iter().any(|e| e.contains(needle));
     assert!(
         has(
